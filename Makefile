@@ -1,0 +1,49 @@
+# Clientela: `make demo` runs the demo business, `make test` runs every test.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install demo serve test test-fast lint format messages clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.tools -v 0
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/clientela migrate --no-input -v 0
+	$(BIN)/clientela demo
+	$(BIN)/clientela serve --host 127.0.0.1 --port 8000
+
+serve: install
+	$(BIN)/clientela serve
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install
+	$(BIN)/python manage.py makemessages -l es -l ru --ignore=.venv --ignore=.tools --no-obsolete
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.tools
+
+clean:
+	rm -rf $(VENV) .tools

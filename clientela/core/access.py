@@ -1,0 +1,45 @@
+"""What each role may do: one table, asked by views, API handlers and templates alike."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clientela.core.models import Role, User
+
+
+class Capability(models.TextChoices):
+    CUSTOMER_VIEW = "customer.view", _("see customers")
+    CUSTOMER_EDIT = "customer.edit", _("create and edit customers")
+    CUSTOMER_MERGE = "customer.merge", _("merge duplicate customers")
+    CUSTOMER_PRIVACY = "customer.privacy", _("export and anonymise personal data")
+    USER_MANAGE = "user.manage", _("manage users")
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(Capability.values),
+    Role.SALES: frozenset({Capability.CUSTOMER_VIEW, Capability.CUSTOMER_EDIT}),
+    Role.SUPPORT: frozenset({Capability.CUSTOMER_VIEW}),
+    Role.READONLY: frozenset({Capability.CUSTOMER_VIEW}),
+}
+
+
+class AccessDenied(Exception):
+    """The user's role does not allow the action."""
+
+
+def user_can(user: User, capability: str) -> bool:
+    """Whether an active, signed-in user's role grants the capability."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return capability in ROLE_CAPABILITIES.get(user.role, frozenset())
+
+
+def require(user: User, capability: str) -> None:
+    """Raise AccessDenied unless the user may do it."""
+    if not user_can(user, capability):
+        raise AccessDenied(capability)
+
+
+def limited_to_own_customers(user: User) -> bool:
+    """Whether the user sees only the customers they own (salespeople, when so configured)."""
+    return user.role == Role.SALES and settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY

@@ -1,0 +1,60 @@
+"""Writes shared by every app: optimistic version claims, users and API tokens."""
+
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from clientela.core.errors import ConflictError
+from clientela.core.models import ApiToken, Role, User, token_digest
+
+
+def version_claim(*, instance: models.Model, version: int) -> None:
+    """Bump ``instance``'s version if it is still ``version``; else raise ConflictError.
+
+    The check and the bump are one UPDATE, so of two writers holding the same version
+    exactly one wins; the row stays locked by the caller's transaction until it commits.
+    """
+    model = type(instance)
+    claimed = model._default_manager.filter(pk=instance.pk, version=version).update(
+        version=F("version") + 1
+    )
+    if not claimed:
+        current = (
+            model._default_manager.filter(pk=instance.pk).values_list("version", flat=True).first()
+        )
+        raise ConflictError(current)
+    instance.version = version + 1
+
+
+@transaction.atomic
+def user_create(
+    *, username: str, password: str, role: str, email: str = "", first_name: str = ""
+) -> User:
+    """Create a member of staff with a role; the password must pass Django's validators."""
+    user = User(username=username, role=Role(role), email=email, first_name=first_name)
+    user.full_clean(exclude=["password"])
+    validate_password(password, user)
+    user.set_password(password)
+    user.is_staff = role == Role.OWNER
+    user.is_superuser = role == Role.OWNER
+    user.save()
+    return user
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue a token for ``user``; returns the record and the raw token, shown only once."""
+    raw = f"clt_{secrets.token_urlsafe(32)}"
+    token = ApiToken(user=user, name=name, prefix=raw[:10], digest=token_digest(raw))
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    """Revoke a token at once; requests that present it get 401 from then on."""
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])

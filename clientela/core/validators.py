@@ -1,0 +1,189 @@
+"""Validation and normalisation of tax ids, phones, e-mails and countries.
+
+Each function returns the normalised value or raises ``ValidationError`` with a
+translated message; the caller attaches it to the field it came from.
+"""
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+
+import phonenumbers
+from babel import Locale
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from email_validator import EmailNotValidError, validate_email
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
+
+@dataclass(frozen=True)
+class TaxIdType:
+    code: str  # e.g. "mx.rfc": the python-stdnum module under stdnum.
+    label: str  # the name people use: "RFC", "NIF", "ИНН"
+
+
+# National tax and personal ids by country, most usual first; other countries fall
+# back to their VAT number as python-stdnum knows it.
+TAX_ID_TYPES: dict[str, tuple[TaxIdType, ...]] = {
+    "MX": (TaxIdType("mx.rfc", "RFC"), TaxIdType("mx.curp", "CURP")),
+    "ES": (TaxIdType("es.nif", "NIF"), TaxIdType("es.nie", "NIE")),
+    "RU": (TaxIdType("ru.inn", "ИНН"),),
+    "AR": (TaxIdType("ar.cuit", "CUIT"), TaxIdType("ar.dni", "DNI")),
+    "PE": (TaxIdType("pe.ruc", "RUC"),),
+    "CO": (TaxIdType("co.nit", "NIT"),),
+    "CL": (TaxIdType("cl.rut", "RUT"),),
+    "EC": (TaxIdType("ec.ruc", "RUC"), TaxIdType("ec.ci", "CI")),
+    "GT": (TaxIdType("gt.nit", "NIT"),),
+    "UY": (TaxIdType("uy.rut", "RUT"),),
+    "VE": (TaxIdType("ve.rif", "RIF"),),
+    "PY": (TaxIdType("py.ruc", "RUC"),),
+    "DO": (TaxIdType("do.rnc", "RNC"),),
+    "SV": (TaxIdType("sv.nit", "NIT"),),
+    "CR": (TaxIdType("cr.cpj", "CPJ"),),
+    "BR": (TaxIdType("br.cnpj", "CNPJ"), TaxIdType("br.cpf", "CPF")),
+    "BY": (TaxIdType("by.unp", "УНП"),),
+}
+
+
+# Checks python-stdnum leaves off by default that we want: a mistyped RFC is caught by
+# its check digit.
+STRICT_OPTIONS: dict[str, dict[str, bool]] = {"mx.rfc": {"validate_check_digits": True}}
+
+
+def _tax_id_types(country: str) -> tuple[TaxIdType, ...]:
+    if country in TAX_ID_TYPES:
+        return TAX_ID_TYPES[country]
+    try:
+        importlib.import_module(f"stdnum.{country.lower()}.vat")
+    except ImportError:
+        return ()
+    return (TaxIdType(f"{country.lower()}.vat", "VAT"),)
+
+
+@cache
+def _module(code: str) -> ModuleType:
+    return importlib.import_module(f"stdnum.{code}")
+
+
+def tax_id_label(country: str, code: str) -> str:
+    """The usual name of a tax id type ("RFC"), or the code if unknown."""
+    return next((t.label for t in _tax_id_types(country) if t.code == code), code)
+
+
+def normalize_tax_id(value: str, country: str) -> tuple[str, str]:
+    """Validate a tax id for the country; return (compact form, type code).
+
+    Raises ValidationError naming the id type and what is wrong with it.
+    """
+    types = _tax_id_types(country)
+    if not types:
+        raise ValidationError(
+            _("Tax ids of %(country)s cannot be checked; leave it empty or pick another country."),
+            code="unsupported_country",
+            params={"country": country},
+        )
+    errors = []
+    for tax_type in types:
+        module = _module(tax_type.code)
+        options = STRICT_OPTIONS.get(tax_type.code, {})
+        try:
+            return module.validate(value, **options), tax_type.code
+        except (InvalidFormat, InvalidLength, InvalidChecksum, InvalidComponent) as error:
+            errors.append((tax_type, error))
+    tax_type, error = _most_telling(errors, value)
+    labels = " / ".join(t.label for t in types)
+    reason = {
+        InvalidChecksum: _("its check digit is wrong"),
+        InvalidLength: _("it has the wrong number of characters"),
+        InvalidComponent: _("a part of it (such as the date) is not valid"),
+    }.get(type(error), _("it does not have the right format"))
+    raise ValidationError(
+        _("Not a valid %(label)s: %(reason)s."),
+        code="invalid_tax_id",
+        params={"label": labels if len(types) > 1 else tax_type.label, "reason": reason},
+    )
+
+
+def _most_telling(errors, value):
+    """Of several types' errors, the one from a type whose length the value has."""
+    for tax_type, error in errors:
+        if not isinstance(error, InvalidLength):
+            return tax_type, error
+    return errors[0]
+
+
+def format_tax_id(value: str, code: str) -> str:
+    """The tax id in its usual printed form."""
+    module = _module(code)
+    return module.format(value) if hasattr(module, "format") else value
+
+
+def normalize_phone(value: str, region: str | None = None) -> str:
+    """A phone number in E.164 (+525512345678); national numbers use the default region."""
+    try:
+        number = phonenumbers.parse(value, region or settings.CLIENTELA_PHONE_REGION)
+    except phonenumbers.NumberParseException as error:
+        raise ValidationError(
+            _("Not a valid phone number: %(value)s."), code="invalid_phone", params={"value": value}
+        ) from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("Not a valid phone number: %(value)s."), code="invalid_phone", params={"value": value}
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """An E.164 number written the way people of its country write it."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def normalize_email(value: str) -> str:
+    """A syntactically valid e-mail address, domain lower-cased; no DNS look-up."""
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(
+            _("Not a valid e-mail address: %(value)s."),
+            code="invalid_email",
+            params={"value": value},
+        ) from error
+    return result.normalized.lower()
+
+
+@cache
+def _territories(language: str) -> dict[str, str]:
+    locale = Locale.parse(language or "en", sep="-")
+    return {
+        code: name
+        for code, name in locale.territories.items()
+        if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
+    }
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(ISO code, name in the current language) for every country, sorted by name."""
+    names = _territories(get_language() or "en")
+    return sorted(names.items(), key=lambda item: item[1])
+
+
+def country_name(code: str) -> str:
+    """A country's name in the current language."""
+    return _territories(get_language() or "en").get(code, code)
+
+
+def normalize_country(value: str) -> str:
+    """An ISO 3166-1 alpha-2 country code, upper case."""
+    code = (value or "").strip().upper()
+    if code not in _territories("en"):
+        raise ValidationError(
+            _("Unknown country code: %(value)s."), code="invalid_country", params={"value": value}
+        )
+    return code

@@ -1,0 +1,302 @@
+"""Reads of the customer catalog, scoped to what the user may see."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from clientela.core.access import limited_to_own_customers
+from clientela.core.models import User
+from clientela.core.validators import country_name
+from clientela.customers import matching
+from clientela.customers.models import (
+    Address,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTag,
+    DuplicateCandidate,
+    DuplicateStatus,
+)
+
+ORDERINGS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+
+
+def customer_scope(*, user: User) -> QuerySet[Customer]:
+    """The live (not merged) customers ``user`` may see."""
+    queryset = Customer.objects.filter(merged_into__isnull=True)
+    if limited_to_own_customers(user):
+        queryset = queryset.filter(owner=user)
+    return queryset
+
+
+def customer_list(
+    *,
+    user: User,
+    search: str = "",
+    tag: str = "",
+    owner: int | None = None,
+    source: str = "",
+    city: str = "",
+    ordering: str = "name",
+) -> QuerySet[Customer]:
+    """Customers matching the search and filters, with what a list row shows prefetched.
+
+    The search matches every word against the name, legal name, tax id, e-mails,
+    phones and contact names, accents and case ignored.
+    """
+    queryset = customer_scope(user=user)
+    for term in matching.search_terms(search):
+        queryset = queryset.filter(search_document__contains=term)
+    if tag:
+        queryset = queryset.filter(
+            Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag__name__iexact=tag))
+        )
+    if owner:
+        queryset = queryset.filter(owner_id=owner)
+    if source:
+        queryset = queryset.filter(source=source)
+    if city:
+        queryset = queryset.filter(
+            Exists(Address.objects.filter(customer=OuterRef("pk"), city__iexact=city))
+        )
+    return (
+        queryset.select_related("owner")
+        .prefetch_related(
+            Prefetch("emails", queryset=CustomerEmail.objects.order_by("position", "id")),
+            Prefetch("phones", queryset=CustomerPhone.objects.order_by("position", "id")),
+            Prefetch("addresses", queryset=Address.objects.filter(is_default=True)),
+            Prefetch("customer_tags", queryset=CustomerTag.objects.select_related("tag")),
+        )
+        .order_by(*ORDERINGS.get(ordering, ORDERINGS["name"]))
+    )
+
+
+def customer_get(*, user: User, pk: int) -> Customer:
+    """One customer the user may see, merged ones included; raises Customer.DoesNotExist."""
+    queryset = Customer.objects.all()
+    if limited_to_own_customers(user):
+        queryset = queryset.filter(owner=user)
+    return (
+        queryset.select_related("owner", "referred_by", "merged_into")
+        .prefetch_related("emails", "phones", "contacts", "addresses", "customer_tags__tag")
+        .get(pk=pk)
+    )
+
+
+def customer_cities(*, user: User) -> list[str]:
+    """The cities of the customers' addresses, for the list's filter."""
+    return list(
+        Address.objects.filter(customer__in=customer_scope(user=user))
+        .order_by("city")
+        .values_list("city", flat=True)
+        .distinct()
+    )
+
+
+def customer_tags(*, customer: Customer) -> list[str]:
+    return [link.tag.name for link in customer.customer_tags.all()]
+
+
+# --- history ------------------------------------------------------------------------
+
+HIDDEN_HISTORY_FIELDS = frozenset(
+    {"id", "created_at", "updated_at", "version", "customer", "position", "tax_id_type"}
+)
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime
+    who: str
+    action: str  # "created", "changed" or "deleted"
+    subject: str  # what the record is: "Customer", "Contact Ana López"
+    reason: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+def _display(model_field: models.Field, value: Any, names: dict[tuple[str, Any], str]) -> str:
+    if value in (None, ""):
+        return "—"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(model_field, models.BooleanField):
+        return _("yes") if value else _("no")
+    if isinstance(model_field, models.ForeignKey):
+        return names.get((model_field.related_model._meta.label, value), f"#{value}")
+    if model_field.name == "country":
+        return country_name(value)
+    return str(value)
+
+
+def _subject(model: type[models.Model], row: Any, customer: Customer) -> str:
+    label = str(model._meta.verbose_name).capitalize()
+    if model is Customer:
+        return label if row.id == customer.pk else f"{label} #{row.id}: {row.name}"
+    return f"{label}: {model.__str__(row)}"
+
+
+def customer_history(*, customer: Customer) -> list[HistoryEntry]:
+    """Every change to the customer and its child records, newest first.
+
+    Includes the history of customers merged into this one, so nothing is lost in a
+    merge.
+    """
+    ids = [customer.pk, *Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
+    sources: list[tuple[type[models.Model], QuerySet]] = [
+        (Customer, Customer.history.filter(id__in=ids)),
+        (CustomerEmail, CustomerEmail.history.filter(customer_id__in=ids)),
+        (CustomerPhone, CustomerPhone.history.filter(customer_id__in=ids)),
+        (CustomerTag, CustomerTag.history.filter(customer_id__in=ids)),
+        (Contact, Contact.history.filter(customer_id__in=ids)),
+        (Address, Address.history.filter(customer_id__in=ids)),
+    ]
+    rows_by_model = {
+        model: list(
+            queryset.select_related("history_user").order_by("id", "history_date", "history_id")
+        )
+        for model, queryset in sources
+    }
+    names = _referenced_names(rows_by_model)
+    entries: list[HistoryEntry] = []
+    for model, rows in rows_by_model.items():
+        fields = [
+            f for f in model._meta.fields if f.name not in HIDDEN_HISTORY_FIELDS and f.editable
+        ]
+        previous = None
+        for row in rows:
+            if previous is not None and previous.id != row.id:
+                previous = None
+            action = {"+": "created", "~": "changed", "-": "deleted"}[row.history_type]
+            changes = []
+            if action == "changed" and previous is not None:
+                for f in fields:
+                    old, new = getattr(previous, f.attname), getattr(row, f.attname)
+                    if old != new:
+                        changes.append(
+                            FieldChange(
+                                str(f.verbose_name),
+                                _display(f, old, names),
+                                _display(f, new, names),
+                            )
+                        )
+                if not changes:
+                    previous = row
+                    continue
+            elif action == "created" and model is not CustomerTag:
+                changes = [
+                    FieldChange(
+                        str(f.verbose_name), "", _display(f, getattr(row, f.attname), names)
+                    )
+                    for f in fields
+                    if getattr(row, f.attname) not in (None, "", False)
+                ]
+            subject = _subject(model, row, customer)
+            if model is CustomerTag:
+                subject = f"{_('Tag')}: {names.get(('customers.Tag', row.tag_id), row.tag_id)}"
+            entries.append(
+                HistoryEntry(
+                    when=row.history_date,
+                    who=str(row.history_user) if row.history_user else _("system"),
+                    action=action,
+                    subject=subject,
+                    reason=row.history_change_reason or "",
+                    changes=changes,
+                )
+            )
+            previous = row
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries
+
+
+def _referenced_names(rows_by_model: dict) -> dict[tuple[str, Any], str]:
+    """Display names of the users, customers and tags the history rows point at, in bulk."""
+    from clientela.customers.models import Tag
+
+    wanted: dict[type[models.Model], set] = {}
+    for model, rows in rows_by_model.items():
+        for f in model._meta.fields:
+            if isinstance(f, models.ForeignKey) and f.name != "customer":
+                values = {getattr(r, f.attname) for r in rows} - {None}
+                wanted.setdefault(f.related_model, set()).update(values)
+    names: dict[tuple[str, Any], str] = {}
+    for related, pks in wanted.items():
+        if not pks:
+            continue
+        for obj in related._default_manager.filter(pk__in=pks):
+            names[(related._meta.label, obj.pk)] = str(obj)
+    names.update(
+        {("customers.Tag", t.pk): t.name for t in Tag.objects.filter(pk__in=wanted.get(Tag, set()))}
+    )
+    return names
+
+
+# --- duplicates and privacy ---------------------------------------------------------
+
+
+def duplicate_list(*, user: User, customer: Customer | None = None) -> QuerySet[DuplicateCandidate]:
+    """Open duplicate pairs the user may see (both customers in scope), best match first."""
+    scope = customer_scope(user=user)
+    queryset = DuplicateCandidate.objects.filter(
+        status=DuplicateStatus.OPEN, customer__in=scope, other__in=scope
+    )
+    if customer is not None:
+        queryset = queryset.filter(Q(customer=customer) | Q(other=customer))
+    return queryset.select_related("customer", "other").order_by("-score", "id")
+
+
+def customer_personal_data(*, customer: Customer) -> dict[str, Any]:
+    """Everything personal Clientela keeps about a customer, as JSON-ready data."""
+    return {
+        "id": customer.pk,
+        "kind": customer.kind,
+        "name": customer.name,
+        "legal_name": customer.legal_name,
+        "tax_id": customer.tax_id,
+        "country": customer.country,
+        "language": customer.language,
+        "emails": list(customer.emails.values_list("email", flat=True)),
+        "phones": list(customer.phones.values_list("number", flat=True)),
+        "tags": [link.tag.name for link in customer.customer_tags.select_related("tag")],
+        "consent": {
+            "email": customer.consent_email,
+            "phone": customer.consent_phone,
+            "sms": customer.consent_sms,
+            "mail": customer.consent_mail,
+            "preferred_channel": customer.preferred_channel,
+        },
+        "source": customer.source,
+        "referred_by": customer.referred_by_id,
+        "notes": customer.notes,
+        "contacts": list(customer.contacts.values("name", "role", "email", "phone", "notes")),
+        "addresses": list(
+            customer.addresses.values(
+                "label",
+                "street",
+                "neighborhood",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+                "delivery_notes",
+            )
+        ),
+        "created_at": customer.created_at.isoformat(),
+        "updated_at": customer.updated_at.isoformat(),
+    }

@@ -1,0 +1,686 @@
+"""Writes to the customer catalog. Views, the API, imports and the demo all come here.
+
+Every service is atomic, validates everything before it writes, raises
+``ValidationError`` keyed by field, records the acting user in the history, and keeps
+the derived search text and the duplicate candidates up to date.
+``actor=None`` means the system itself (the demo generator, a command-line job).
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.core.access import AccessDenied, Capability, limited_to_own_customers, require
+from clientela.core.models import User
+from clientela.core.services import version_claim
+from clientela.core.validators import (
+    normalize_country,
+    normalize_email,
+    normalize_phone,
+    normalize_tax_id,
+)
+from clientela.customers import matching
+from clientela.customers.models import (
+    Address,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTag,
+    DuplicateCandidate,
+    DuplicateReason,
+    DuplicateStatus,
+    Tag,
+)
+
+CUSTOMER_FIELDS = frozenset(
+    {
+        "kind",
+        "name",
+        "legal_name",
+        "tax_id",
+        "country",
+        "owner",
+        "source",
+        "referred_by",
+        "consent_email",
+        "consent_phone",
+        "consent_sms",
+        "consent_mail",
+        "preferred_channel",
+        "language",
+        "notes",
+    }
+)
+CONTACT_FIELDS = frozenset({"name", "role", "email", "phone", "is_primary", "notes"})
+ADDRESS_FIELDS = frozenset(
+    {
+        "label",
+        "street",
+        "neighborhood",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "delivery_notes",
+        "is_default",
+    }
+)
+
+
+# --- access -------------------------------------------------------------------------
+
+
+def _check(actor: User | None, capability: str, customer: Customer | None = None) -> None:
+    if actor is None:
+        return
+    require(actor, capability)
+    if customer is not None and limited_to_own_customers(actor) and customer.owner_id != actor.pk:
+        raise AccessDenied(capability)
+
+
+def _as_system(obj: models.Model, actor: User | None, reason: str = "") -> None:
+    obj._history_user = actor
+    obj._change_reason = reason or None
+
+
+# --- customers ----------------------------------------------------------------------
+
+
+def _unknown_fields(fields: Iterable[str], allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
+
+
+def _clean_emails(values: Sequence[str], errors: dict) -> list[str]:
+    cleaned: list[str] = []
+    for value in values:
+        if not str(value).strip():
+            continue
+        try:
+            email = normalize_email(str(value))
+        except ValidationError as error:
+            errors.setdefault("emails", []).extend(error.messages)
+            continue
+        if email not in cleaned:
+            cleaned.append(email)
+    return cleaned
+
+
+def _clean_phones(values: Sequence[str], region: str, errors: dict) -> list[str]:
+    cleaned: list[str] = []
+    for value in values:
+        if not str(value).strip():
+            continue
+        try:
+            number = normalize_phone(str(value), region)
+        except ValidationError as error:
+            errors.setdefault("phones", []).extend(error.messages)
+            continue
+        if number not in cleaned:
+            cleaned.append(number)
+    return cleaned
+
+
+def _clean_tags(values: Sequence[str], errors: dict) -> list[str]:
+    cleaned: list[str] = []
+    for value in values:
+        name = " ".join(str(value).split())
+        if not name:
+            continue
+        if len(name) > 50:
+            errors.setdefault("tags", []).append(
+                _("Tag “%(tag)s” is longer than 50 characters.") % {"tag": name[:20]}
+            )
+        elif name.casefold() not in {t.casefold() for t in cleaned}:
+            cleaned.append(name)
+    return cleaned
+
+
+def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> None:
+    """Set ``fields`` on ``customer``, normalising country and tax id."""
+    for field, value in fields.items():
+        if field in {"tax_id", "country"}:
+            continue
+        setattr(
+            customer,
+            field,
+            "" if value is None and field not in {"owner", "referred_by"} else value,
+        )
+    if "country" in fields:
+        try:
+            customer.country = normalize_country(fields["country"] or "")
+        except ValidationError as error:
+            errors.setdefault("country", []).extend(error.messages)
+    if "tax_id" in fields or "country" in fields:
+        raw = fields.get("tax_id", customer.tax_id) or ""
+        if not raw.strip():
+            customer.tax_id, customer.tax_id_type = "", ""
+        elif "country" not in errors:
+            try:
+                customer.tax_id, customer.tax_id_type = normalize_tax_id(raw, customer.country)
+            except ValidationError as error:
+                errors.setdefault("tax_id", []).extend(error.messages)
+    if customer.referred_by is not None and (
+        customer.referred_by.pk == customer.pk or customer.referred_by.merged_into_id
+    ):
+        errors.setdefault("referred_by", []).append(
+            _("A customer cannot be referred by itself or by a merged record.")
+        )
+    if customer.owner is not None and not customer.owner.is_active:
+        errors.setdefault("owner", []).append(_("This user is no longer active."))
+
+
+def _full_clean(instance: models.Model, errors: dict, exclude: Iterable[str] = ()) -> None:
+    try:
+        instance.full_clean(exclude=[*exclude, *errors.keys()], validate_unique=False)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_values(customer, actor, reason, model, field: str, values: list) -> None:
+    """Make ``customer``'s rows of ``model`` hold exactly ``values``, in order."""
+    existing = {getattr(row, field): row for row in model.objects.filter(customer=customer)}
+    for value, row in existing.items():
+        if value not in values:
+            _as_system(row, actor, reason)
+            row.delete()
+    for position, value in enumerate(values):
+        row = existing.get(value)
+        if row is None:
+            row = model(customer=customer, position=position, **{field: value})
+        elif row.position == position:
+            continue
+        row.position = position
+        _as_system(row, actor, reason)
+        row.save()
+
+
+def _set_tags(customer: Customer, actor, reason, names: list[str]) -> None:
+    wanted = []
+    for name in names:
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        wanted.append(tag.pk)
+    for link in CustomerTag.objects.filter(customer=customer).exclude(tag_id__in=wanted):
+        _as_system(link, actor, reason)
+        link.delete()
+    present = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
+    for tag_id in wanted:
+        if tag_id not in present:
+            link = CustomerTag(customer=customer, tag_id=tag_id)
+            _as_system(link, actor, reason)
+            link.save()
+
+
+def customer_refresh_derived(customer: Customer) -> None:
+    """Recompute the customer's search text and name key from its current records."""
+    contacts = list(customer.contacts.values_list("name", "email", "phone"))
+    emails = list(customer.emails.values_list("email", flat=True))
+    phones = list(customer.phones.values_list("number", flat=True))
+    document = matching.search_document(
+        names=[customer.name, customer.legal_name, *(c[0] for c in contacts)],
+        tax_id=customer.tax_id,
+        emails=[*emails, *(c[1] for c in contacts if c[1])],
+        phones=[*phones, *(c[2] for c in contacts if c[2])],
+    )
+    key = matching.name_key(customer.name)
+    Customer.objects.filter(pk=customer.pk).update(search_document=document, name_key=key)
+    customer.search_document, customer.name_key = document, key
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: User | None,
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    contacts: Sequence[dict] = (),
+    addresses: Sequence[dict] = (),
+    reason: str = "",
+    **fields,
+) -> Customer:
+    """Create a customer with its e-mails, phones, tags, contacts and addresses."""
+    _check(actor, Capability.CUSTOMER_EDIT)
+    _unknown_fields(fields, CUSTOMER_FIELDS)
+    if actor is not None and limited_to_own_customers(actor):
+        fields["owner"] = actor
+    errors: dict[str, list[str]] = {}
+    customer = Customer()
+    _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
+    clean_emails = _clean_emails(emails, errors)
+    clean_phones = _clean_phones(phones, customer.country, errors)
+    clean_tags = _clean_tags(tags, errors)
+    _full_clean(customer, errors, exclude=["version"])
+    _as_system(customer, actor, reason)
+    customer.save()
+    _set_values(customer, actor, reason, CustomerEmail, "email", clean_emails)
+    _set_values(customer, actor, reason, CustomerPhone, "number", clean_phones)
+    _set_tags(customer, actor, reason, clean_tags)
+    try:
+        for contact in contacts:
+            contact_create(actor=actor, customer=customer, reason=reason, refresh=False, **contact)
+        for address in addresses:
+            address_create(actor=actor, customer=customer, reason=reason, refresh=False, **address)
+    except ValidationError as error:
+        raise ValidationError({"contacts" if contacts else "addresses": error.messages}) from error
+    customer_refresh_derived(customer)
+    duplicates_refresh_for(customer=customer)
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    actor: User | None,
+    customer: Customer,
+    version: int,
+    emails: Sequence[str] | None = None,
+    phones: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    reason: str = "",
+    **fields,
+) -> Customer:
+    """Change a customer's fields (and, when given, replace its e-mails, phones or tags).
+
+    ``version`` is the version the caller read; if the customer changed since, the
+    update raises ConflictError and writes nothing.
+    """
+    _check(actor, Capability.CUSTOMER_EDIT, customer)
+    _unknown_fields(fields, CUSTOMER_FIELDS)
+    if customer.merged_into_id or customer.anonymized_at:
+        raise ValidationError(_("This customer was merged or anonymised and cannot be changed."))
+    if actor is not None and limited_to_own_customers(actor) and "owner" in fields:
+        fields.pop("owner")
+    errors: dict[str, list[str]] = {}
+    _apply_customer_fields(customer, fields, errors)
+    clean_emails = _clean_emails(emails, errors) if emails is not None else None
+    clean_phones = _clean_phones(phones, customer.country, errors) if phones is not None else None
+    clean_tags = _clean_tags(tags, errors) if tags is not None else None
+    _full_clean(customer, errors, exclude=["version"])
+    version_claim(instance=customer, version=version)
+    _as_system(customer, actor, reason)
+    customer.save()
+    if clean_emails is not None:
+        _set_values(customer, actor, reason, CustomerEmail, "email", clean_emails)
+    if clean_phones is not None:
+        _set_values(customer, actor, reason, CustomerPhone, "number", clean_phones)
+    if clean_tags is not None:
+        _set_tags(customer, actor, reason, clean_tags)
+    customer_refresh_derived(customer)
+    duplicates_refresh_for(customer=customer)
+    return customer
+
+
+# --- contacts and addresses ---------------------------------------------------------
+
+
+def _clean_contact(contact: Contact, fields: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    for field, value in fields.items():
+        setattr(contact, field, "" if value is None else value)
+    if contact.email:
+        try:
+            contact.email = normalize_email(contact.email)
+        except ValidationError as error:
+            errors["email"] = error.messages
+    if contact.phone:
+        try:
+            contact.phone = normalize_phone(contact.phone, contact.customer.country)
+        except ValidationError as error:
+            errors["phone"] = error.messages
+    _full_clean(contact, errors, exclude=["version"])
+
+
+def _single_flag(instance: models.Model, flag: str, actor, reason) -> None:
+    """Clear ``flag`` on the customer's other rows when ``instance`` has it."""
+    if getattr(instance, flag):
+        others = type(instance).objects.filter(customer=instance.customer, **{flag: True})
+        for other in others.exclude(pk=instance.pk):
+            setattr(other, flag, False)
+            _as_system(other, actor, reason)
+            other.save()
+
+
+@transaction.atomic
+def contact_create(
+    *, actor: User | None, customer: Customer, reason: str = "", refresh: bool = True, **fields
+) -> Contact:
+    """Add a contact person to a customer."""
+    _check(actor, Capability.CUSTOMER_EDIT, customer)
+    _unknown_fields(fields, CONTACT_FIELDS)
+    contact = Contact(customer=customer)
+    _clean_contact(contact, fields)
+    _as_system(contact, actor, reason)
+    contact.save()
+    _single_flag(contact, "is_primary", actor, reason)
+    if refresh:
+        customer_refresh_derived(customer)
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, actor: User | None, contact: Contact, version: int, reason: str = "", **fields
+) -> Contact:
+    """Change a contact; a stale ``version`` raises ConflictError."""
+    _check(actor, Capability.CUSTOMER_EDIT, contact.customer)
+    _unknown_fields(fields, CONTACT_FIELDS)
+    _clean_contact(contact, fields)
+    version_claim(instance=contact, version=version)
+    _as_system(contact, actor, reason)
+    contact.save()
+    _single_flag(contact, "is_primary", actor, reason)
+    customer_refresh_derived(contact.customer)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor: User | None, contact: Contact, reason: str = "") -> None:
+    """Remove a contact; its history stays."""
+    _check(actor, Capability.CUSTOMER_EDIT, contact.customer)
+    customer = contact.customer
+    _as_system(contact, actor, reason)
+    contact.delete()
+    customer_refresh_derived(customer)
+
+
+def _clean_address(address: Address, fields: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    for field, value in fields.items():
+        if field != "country":
+            setattr(address, field, "" if value is None else value)
+    if "country" in fields:
+        try:
+            address.country = normalize_country(fields["country"] or "")
+        except ValidationError as error:
+            errors["country"] = error.messages
+    address.postal_code = address.postal_code.strip().upper()
+    _full_clean(address, errors, exclude=["version"])
+
+
+@transaction.atomic
+def address_create(
+    *, actor: User | None, customer: Customer, reason: str = "", refresh: bool = True, **fields
+) -> Address:
+    """Add a delivery address; a customer's first address becomes its default."""
+    _check(actor, Capability.CUSTOMER_EDIT, customer)
+    _unknown_fields(fields, ADDRESS_FIELDS)
+    address = Address(customer=customer, country=customer.country)
+    _clean_address(address, fields)
+    if not customer.addresses.exists():
+        address.is_default = True
+    _as_system(address, actor, reason)
+    address.save()
+    _single_flag(address, "is_default", actor, reason)
+    if refresh:
+        duplicates_refresh_for(customer=customer)
+    return address
+
+
+@transaction.atomic
+def address_update(
+    *, actor: User | None, address: Address, version: int, reason: str = "", **fields
+) -> Address:
+    """Change an address; a stale ``version`` raises ConflictError."""
+    _check(actor, Capability.CUSTOMER_EDIT, address.customer)
+    _unknown_fields(fields, ADDRESS_FIELDS)
+    _clean_address(address, fields)
+    version_claim(instance=address, version=version)
+    _as_system(address, actor, reason)
+    address.save()
+    _single_flag(address, "is_default", actor, reason)
+    duplicates_refresh_for(customer=address.customer)
+    return address
+
+
+@transaction.atomic
+def address_delete(*, actor: User | None, address: Address, reason: str = "") -> None:
+    """Remove an address; its history stays. Another address becomes the default."""
+    _check(actor, Capability.CUSTOMER_EDIT, address.customer)
+    customer = address.customer
+    _as_system(address, actor, reason)
+    address.delete()
+    if address.is_default and (successor := customer.addresses.first()):
+        successor.is_default = True
+        _as_system(successor, actor, reason)
+        successor.save()
+
+
+# --- duplicates and merge -----------------------------------------------------------
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def _similar_name_and_address(customer: Customer) -> dict[int, float]:
+    """Other customers with a similar name at a similar address, with the name score."""
+    found: dict[int, float] = {}
+    addresses = list(customer.addresses.values_list("street", "postal_code", "city"))
+    for street, postal_code, city in addresses:
+        block = Q(postal_code=postal_code) if postal_code else Q(city__iexact=city, postal_code="")
+        candidates = (
+            Address.objects.filter(block, customer__merged_into__isnull=True)
+            .exclude(customer=customer)
+            .values_list("customer_id", "customer__name_key", "street")
+        )
+        key = matching.street_key(street)
+        for other_id, other_name, other_street in candidates:
+            score = matching.names_similar(customer.name_key, other_name)
+            if score >= matching.NAME_SIMILARITY and matching.streets_similar(
+                key, matching.street_key(other_street)
+            ):
+                found[other_id] = max(found.get(other_id, 0), score)
+    return found
+
+
+def duplicates_refresh_for(*, customer: Customer) -> list[DuplicateCandidate]:
+    """Find the customers that look like ``customer`` and record them as candidates.
+
+    Same tax id, same e-mail, same phone, or a similar name at a similar address.
+    Pairs someone dismissed stay dismissed.
+    """
+    if customer.merged_into_id or customer.anonymized_at:
+        return []
+    reasons: dict[int, set[str]] = {}
+    scores: dict[int, float] = {}
+    live = Customer.objects.filter(merged_into__isnull=True).exclude(pk=customer.pk)
+    if customer.tax_id:
+        for other in live.filter(tax_id=customer.tax_id).values_list("pk", flat=True):
+            reasons.setdefault(other, set()).add(DuplicateReason.TAX_ID)
+    emails = list(customer.emails.values_list("email", flat=True))
+    if emails:
+        for other in live.filter(emails__email__in=emails).values_list("pk", flat=True):
+            reasons.setdefault(other, set()).add(DuplicateReason.EMAIL)
+    phones = list(customer.phones.values_list("number", flat=True))
+    if phones:
+        for other in live.filter(phones__number__in=phones).values_list("pk", flat=True):
+            reasons.setdefault(other, set()).add(DuplicateReason.PHONE)
+    for other, score in _similar_name_and_address(customer).items():
+        reasons.setdefault(other, set()).add(DuplicateReason.NAME_ADDRESS)
+        scores[other] = score / 100
+    DuplicateCandidate.objects.filter(
+        Q(customer=customer) | Q(other=customer), status=DuplicateStatus.OPEN
+    ).exclude(Q(customer_id__in=reasons) | Q(other_id__in=reasons)).delete()
+    candidates = []
+    for other, why in reasons.items():
+        low, high = _pair(customer.pk, other)
+        score = 1.0 if why - {DuplicateReason.NAME_ADDRESS} else scores[other]
+        candidate, created = DuplicateCandidate.objects.get_or_create(
+            customer_id=low, other_id=high, defaults={"reasons": sorted(why), "score": score}
+        )
+        if not created and (candidate.reasons != sorted(why) or candidate.score != score):
+            candidate.reasons, candidate.score = sorted(why), score
+            candidate.save(update_fields=["reasons", "score"])
+        candidates.append(candidate)
+    return candidates
+
+
+def duplicates_scan() -> int:
+    """Look for duplicates among all customers; returns how many pairs are open."""
+    for customer in Customer.objects.filter(
+        merged_into__isnull=True, anonymized_at__isnull=True
+    ).iterator():
+        duplicates_refresh_for(customer=customer)
+    return DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN).count()
+
+
+@transaction.atomic
+def duplicate_dismiss(*, actor: User | None, candidate: DuplicateCandidate) -> None:
+    """Mark a pair as not the same customer; it is not proposed again."""
+    _check(actor, Capability.CUSTOMER_MERGE)
+    candidate.status = DuplicateStatus.DISMISSED
+    candidate.save(update_fields=["status"])
+
+
+def _relations_to_move() -> list[tuple[type[models.Model], str]]:
+    """Every (model, field) that points at a customer and follows it in a merge."""
+    relations = []
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if model is DuplicateCandidate or model._meta.label.split(".")[-1].startswith("Historical"):
+            continue
+        if relation.one_to_many or relation.one_to_one:
+            relations.append((model, relation.field.name))
+    return relations
+
+
+def _unique_key(row: models.Model, fields: Sequence[str]) -> tuple:
+    return tuple(getattr(row, row._meta.get_field(f).attname) for f in fields)
+
+
+@transaction.atomic
+def customers_merge(
+    *, actor: User | None, survivor: Customer, duplicate: Customer, reason: str = ""
+) -> Customer:
+    """Merge ``duplicate`` into ``survivor``.
+
+    Every record that points at the duplicate (e-mails, phones, tags, contacts,
+    addresses, referrals, and whatever later apps add: orders, tickets…) moves to the
+    survivor; blank fields of the survivor take the duplicate's values. The duplicate
+    stays, marked as merged, so that both histories remain and show on the survivor.
+    """
+    _check(actor, Capability.CUSTOMER_MERGE)
+    if survivor.pk == duplicate.pk:
+        raise ValidationError({"duplicate": [_("A customer cannot be merged with itself.")]})
+    for field, customer in (("survivor", survivor), ("duplicate", duplicate)):
+        if customer.merged_into_id or customer.anonymized_at:
+            raise ValidationError({field: [_("This customer was already merged or anonymised.")]})
+    reason = reason or _("Merged “%(duplicate)s” (#%(id)s) into this customer.") % {
+        "duplicate": duplicate.name,
+        "id": duplicate.pk,
+    }
+    version_claim(instance=survivor, version=survivor.version)
+    version_claim(instance=duplicate, version=duplicate.version)
+    DuplicateCandidate.objects.filter(Q(customer=duplicate) | Q(other=duplicate)).delete()
+    for model, field in _relations_to_move():
+        unique_fields = getattr(model, "MERGE_UNIQUE_FIELDS", ())
+        taken = (
+            set(model.objects.filter(**{field: survivor}).values_list(*unique_fields))
+            if unique_fields
+            else set()
+        )
+        for row in model.objects.filter(**{field: duplicate}):
+            _as_system(row, actor, reason)
+            if unique_fields and _unique_key(row, unique_fields) in taken:
+                row.delete()
+                continue
+            setattr(row, field, survivor)
+            if hasattr(row, "is_default"):
+                row.is_default = (
+                    row.is_default and not survivor.addresses.filter(is_default=True).exists()
+                )
+            if hasattr(row, "is_primary"):
+                row.is_primary = (
+                    row.is_primary and not survivor.contacts.filter(is_primary=True).exists()
+                )
+            row.save()
+    for field in ("legal_name", "tax_id", "tax_id_type", "source", "preferred_channel", "notes"):
+        if not getattr(survivor, field) and getattr(duplicate, field):
+            setattr(survivor, field, getattr(duplicate, field))
+    for field in ("owner", "referred_by"):
+        if getattr(survivor, f"{field}_id") is None and getattr(duplicate, f"{field}_id"):
+            setattr(survivor, f"{field}_id", getattr(duplicate, f"{field}_id"))
+    if survivor.referred_by_id == survivor.pk:
+        survivor.referred_by = None
+    _as_system(survivor, actor, reason)
+    survivor.save()
+    duplicate.merged_into = survivor
+    _as_system(duplicate, actor, reason)
+    duplicate.save()
+    customer_refresh_derived(survivor)
+    customer_refresh_derived(duplicate)
+    duplicates_refresh_for(customer=survivor)
+    return survivor
+
+
+# --- privacy ------------------------------------------------------------------------
+
+# Personal fields erased on anonymisation, in the live records and in their history.
+PERSONAL_FIELDS: dict[type[models.Model], dict[str, str]] = {
+    Customer: {"legal_name": "", "tax_id": "", "tax_id_type": "", "notes": ""},
+    Contact: {"name": "—", "role": "", "email": "", "phone": "", "notes": ""},
+    Address: {
+        "street": "—",
+        "neighborhood": "",
+        "postal_code": "",
+        "delivery_notes": "",
+        "label": "",
+    },
+    CustomerEmail: {"email": "—"},
+    CustomerPhone: {"number": "—"},
+}
+
+
+@transaction.atomic
+def customer_anonymize(*, actor: User | None, customer: Customer, reason: str = "") -> Customer:
+    """Erase a customer's personal data on request, keeping the customer's sales figures.
+
+    The name becomes "Anonymised customer #id"; e-mails, phones and contacts are
+    removed; addresses keep only city, region and country; consents are withdrawn;
+    the same fields are erased from every version in the history.
+    """
+    _check(actor, Capability.CUSTOMER_PRIVACY, customer)
+    if customer.anonymized_at:
+        raise ValidationError(_("This customer is already anonymised."))
+    reason = reason or _("Personal data erased on request.")
+    version_claim(instance=customer, version=customer.version)
+    for model in (CustomerEmail, CustomerPhone, Contact):
+        for row in model.objects.filter(customer=customer):
+            _as_system(row, actor, reason)
+            row.delete()
+    for address in customer.addresses.all():
+        for field, value in PERSONAL_FIELDS[Address].items():
+            setattr(address, field, value)
+        _as_system(address, actor, reason)
+        address.save()
+    anonymous_name = _("Anonymised customer #%(id)s") % {"id": customer.pk}
+    customer.name = anonymous_name
+    for field, value in PERSONAL_FIELDS[Customer].items():
+        setattr(customer, field, value)
+    customer.consent_email = customer.consent_phone = customer.consent_sms = False
+    customer.consent_mail = False
+    customer.preferred_channel = ""
+    customer.anonymized_at = timezone.now()
+    _as_system(customer, actor, reason)
+    customer.save()
+    ids = [customer.pk, *customer.merged_customers.values_list("pk", flat=True)]
+    Customer.objects.filter(merged_into=customer).update(
+        name=anonymous_name, **PERSONAL_FIELDS[Customer]
+    )
+    Customer.history.filter(id__in=ids).update(name=anonymous_name, **PERSONAL_FIELDS[Customer])
+    for model, erased in PERSONAL_FIELDS.items():
+        if model is not Customer:
+            model.history.filter(customer_id__in=ids).update(**erased)
+    DuplicateCandidate.objects.filter(Q(customer=customer) | Q(other=customer)).delete()
+    customer_refresh_derived(customer)
+    return customer
