@@ -7,10 +7,36 @@ from rapidfuzz import fuzz
 
 # Company-form words that do not tell two businesses apart ("Panadería Sol, S.A. de C.V.").
 LEGAL_FORM_WORDS = frozenset(
-    (
-        "sa de cv s rl sapi sas sl slu srl ltda ltd inc llc cia y hnos hermanos "
-        "ooo oao zao pao ip ао ооо зао пао ип"
-    ).split()
+    [
+        "sa",
+        "de",
+        "cv",
+        "s",
+        "rl",
+        "sapi",
+        "sas",
+        "sl",
+        "slu",
+        "srl",
+        "ltda",
+        "ltd",
+        "inc",
+        "llc",
+        "cia",
+        "y",
+        "hnos",
+        "hermanos",
+        "ooo",
+        "oao",
+        "zao",
+        "pao",
+        "ip",
+        "ао",
+        "ооо",
+        "зао",
+        "пао",
+        "ип",
+    ]
 )
 STREET_WORDS = {
     "av": "avenida",
