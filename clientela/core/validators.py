@@ -103,7 +103,10 @@ def normalize_tax_id(value: str, country: str) -> tuple[str, str]:
     raise ValidationError(
         _("Not a valid %(label)s: %(reason)s."),
         code="invalid_tax_id",
-        params={"label": labels if len(types) > 1 else tax_type.label, "reason": reason},
+        params={
+            "label": labels if isinstance(error, InvalidLength) else tax_type.label,
+            "reason": reason,
+        },
     )
 
 
@@ -129,6 +132,11 @@ def normalize_phone(value: str, region: str | None = None) -> str:
         raise ValidationError(
             _("Not a valid phone number: %(value)s."), code="invalid_phone", params={"value": value}
         ) from error
+    if number.country_code == 52 and str(number.national_number).startswith("1"):
+        # Mexican mobiles were dialled as +52 1 … until 2020; people still write them so.
+        legacy = phonenumbers.PhoneNumber(52, int(str(number.national_number)[1:]))
+        if not phonenumbers.is_valid_number(number) and phonenumbers.is_valid_number(legacy):
+            number = legacy
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
             _("Not a valid phone number: %(value)s."), code="invalid_phone", params={"value": value}

@@ -1,0 +1,48 @@
+"""Fixtures shared by every test: one user per role and an API client per role."""
+
+import pytest
+
+from clientela.core.models import Role
+from clientela.core.services import api_token_create
+from clientela.customers.tests.factories import UserFactory
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="owner", role=Role.OWNER)
+
+
+@pytest.fixture
+def sales(db):
+    return UserFactory(username="sales", role=Role.SALES)
+
+
+@pytest.fixture
+def support(db):
+    return UserFactory(username="support", role=Role.SUPPORT)
+
+
+@pytest.fixture
+def readonly(db):
+    return UserFactory(username="readonly", role=Role.READONLY)
+
+
+@pytest.fixture
+def user_with_role(db):
+    """``user_with_role("sales")`` → a new user of that role."""
+
+    def make(role: str):
+        return UserFactory(role=role)
+
+    return make
+
+
+@pytest.fixture
+def api_headers(db):
+    """``api_headers(user)`` → request headers that authenticate as ``user`` in the API."""
+
+    def make(user) -> dict[str, str]:
+        _token, raw = api_token_create(user=user, name="test")
+        return {"Authorization": f"Bearer {raw}"}
+
+    return make
