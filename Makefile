@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/clientela migrate --no-input -v 0
-	$(BIN)/clientela demo
+	$(BIN)/clientela demo --keep
 	$(BIN)/clientela serve --host 127.0.0.1 --port 8000
 
 serve: install

@@ -3,7 +3,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from clientela.core.api import api
+
+# Domain routers are named by import path, so core never imports a domain app.
+api.add_router("/customers", "clientela.customers.api.router")
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("customers/", include("clientela.customers.urls")),
+    path("", include("clientela.web.urls")),
 ]

@@ -31,10 +31,18 @@ def version_claim(*, instance: models.Model, version: int) -> None:
 
 @transaction.atomic
 def user_create(
-    *, username: str, password: str, role: str, email: str = "", first_name: str = ""
+    *,
+    username: str,
+    password: str,
+    role: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
 ) -> User:
     """Create a member of staff with a role; the password must pass Django's validators."""
-    user = User(username=username, role=Role(role), email=email, first_name=first_name)
+    user = User(
+        username=username, role=Role(role), email=email, first_name=first_name, last_name=last_name
+    )
     user.full_clean(exclude=["password"])
     validate_password(password, user)
     user.set_password(password)

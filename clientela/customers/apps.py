@@ -6,3 +6,20 @@ class CustomersConfig(AppConfig):
     name = "clientela.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from clientela.core.access import Capability
+        from clientela.customers.dashboard import customer_cards
+        from clientela.web.dashboard import dashboard_register
+        from clientela.web.navigation import NavItem, navigation_register
+
+        navigation_register(
+            NavItem(
+                _("Customers"),
+                "customers:list",
+                capability=Capability.CUSTOMER_VIEW,
+                icon="people",
+                order=10,
+            )
+        )
+        dashboard_register("customers", customer_cards)

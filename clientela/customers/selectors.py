@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.core.access import limited_to_own_customers
@@ -21,6 +22,7 @@ from clientela.customers.models import (
     CustomerTag,
     DuplicateCandidate,
     DuplicateStatus,
+    Tag,
 )
 
 ORDERINGS = {
@@ -91,6 +93,22 @@ def customer_get(*, user: User, pk: int) -> Customer:
         .prefetch_related("emails", "phones", "contacts", "addresses", "customer_tags__tag")
         .get(pk=pk)
     )
+
+
+def contact_get(*, user: User, pk: int) -> Contact:
+    """One contact of a customer the user may see; raises Contact.DoesNotExist."""
+    queryset = Contact.objects.select_related("customer")
+    if limited_to_own_customers(user):
+        queryset = queryset.filter(customer__owner=user)
+    return queryset.get(pk=pk)
+
+
+def address_get(*, user: User, pk: int) -> Address:
+    """One address of a customer the user may see; raises Address.DoesNotExist."""
+    queryset = Address.objects.select_related("customer")
+    if limited_to_own_customers(user):
+        queryset = queryset.filter(customer__owner=user)
+    return queryset.get(pk=pk)
 
 
 def customer_cities(*, user: User) -> list[str]:
@@ -300,3 +318,51 @@ def customer_personal_data(*, customer: Customer) -> dict[str, Any]:
         "created_at": customer.created_at.isoformat(),
         "updated_at": customer.updated_at.isoformat(),
     }
+
+
+# --- web interface ------------------------------------------------------------------
+
+
+@dataclass
+class CustomerSummary:
+    total: int
+    new_this_month: int
+    open_duplicates: int
+
+
+def customer_summary(*, user: User) -> CustomerSummary:
+    """The counts the home page shows: customers, new this month, duplicates to review."""
+    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    counts = customer_scope(user=user).aggregate(
+        total=models.Count("pk"),
+        new_this_month=models.Count("pk", filter=Q(created_at__gte=month_start)),
+    )
+    return CustomerSummary(
+        total=counts["total"],
+        new_this_month=counts["new_this_month"],
+        open_duplicates=duplicate_list(user=user).count(),
+    )
+
+
+def customer_owner_choices(*, current: Customer | None = None) -> QuerySet[User]:
+    """The users a customer can be assigned to: the active ones, and its present owner."""
+    condition = Q(is_active=True)
+    if current is not None and current.owner_id:
+        condition |= Q(pk=current.owner_id)
+    return User.objects.filter(condition).order_by("first_name", "username")
+
+
+def tag_list() -> list[str]:
+    """Every tag name, for the list's filter."""
+    return list(Tag.objects.order_by("name").values_list("name", flat=True))
+
+
+def customer_lookup(*, user: User, search: str, limit: int = 10) -> list[Customer]:
+    """A few live customers matching ``search``, for pick-a-customer suggestions."""
+    queryset = customer_scope(user=user)
+    terms = matching.search_terms(search)
+    if not terms:
+        return []
+    for term in terms:
+        queryset = queryset.filter(search_document__contains=term)
+    return list(queryset.only("pk", "name", "kind").order_by("name", "id")[:limit])

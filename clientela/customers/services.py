@@ -105,7 +105,7 @@ def _clean_emails(values: Sequence[str], errors: dict) -> list[str]:
         try:
             email = normalize_email(str(value))
         except ValidationError as error:
-            errors.setdefault("emails", []).extend(error.messages)
+            errors.setdefault("emails", []).extend(error.error_list)
             continue
         if email not in cleaned:
             cleaned.append(email)
@@ -120,7 +120,7 @@ def _clean_phones(values: Sequence[str], region: str, errors: dict) -> list[str]
         try:
             number = normalize_phone(str(value), region)
         except ValidationError as error:
-            errors.setdefault("phones", []).extend(error.messages)
+            errors.setdefault("phones", []).extend(error.error_list)
             continue
         if number not in cleaned:
             cleaned.append(number)
@@ -156,7 +156,7 @@ def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> No
         try:
             customer.country = normalize_country(fields["country"] or "")
         except ValidationError as error:
-            errors.setdefault("country", []).extend(error.messages)
+            errors.setdefault("country", []).extend(error.error_list)
     if "tax_id" in fields or "country" in fields:
         raw = fields.get("tax_id", customer.tax_id) or ""
         if not raw.strip():
@@ -165,7 +165,7 @@ def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> No
             try:
                 customer.tax_id, customer.tax_id_type = normalize_tax_id(raw, customer.country)
             except ValidationError as error:
-                errors.setdefault("tax_id", []).extend(error.messages)
+                errors.setdefault("tax_id", []).extend(error.error_list)
     if customer.referred_by is not None and (
         customer.referred_by.pk == customer.pk or customer.referred_by.merged_into_id
     ):
@@ -180,8 +180,8 @@ def _full_clean(instance: models.Model, errors: dict, exclude: Iterable[str] = (
     try:
         instance.full_clean(exclude=[*exclude, *errors.keys()], validate_unique=False)
     except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
+        for field, field_errors in error.error_dict.items():
+            errors.setdefault(field, []).extend(field_errors)
     if errors:
         raise ValidationError(errors)
 
@@ -253,7 +253,7 @@ def customer_create(
     _unknown_fields(fields, CUSTOMER_FIELDS)
     if actor is not None and limited_to_own_customers(actor):
         fields["owner"] = actor
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError | str]] = {}
     customer = Customer()
     _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
     clean_emails = _clean_emails(emails, errors)
@@ -265,13 +265,15 @@ def customer_create(
     _set_values(customer, actor, reason, CustomerEmail, "email", clean_emails)
     _set_values(customer, actor, reason, CustomerPhone, "number", clean_phones)
     _set_tags(customer, actor, reason, clean_tags)
-    try:
-        for contact in contacts:
-            contact_create(actor=actor, customer=customer, reason=reason, refresh=False, **contact)
-        for address in addresses:
-            address_create(actor=actor, customer=customer, reason=reason, refresh=False, **address)
-    except ValidationError as error:
-        raise ValidationError({"contacts" if contacts else "addresses": error.messages}) from error
+    for key, create, children in (
+        ("contacts", contact_create, contacts),
+        ("addresses", address_create, addresses),
+    ):
+        for child in children:
+            try:
+                create(actor=actor, customer=customer, reason=reason, refresh=False, **child)
+            except ValidationError as error:
+                raise ValidationError({key: error.messages}) from error
     customer_refresh_derived(customer)
     duplicates_refresh_for(customer=customer)
     return customer
@@ -300,7 +302,7 @@ def customer_update(
         raise ValidationError(_("This customer was merged or anonymised and cannot be changed."))
     if actor is not None and limited_to_own_customers(actor) and "owner" in fields:
         fields.pop("owner")
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError | str]] = {}
     _apply_customer_fields(customer, fields, errors)
     clean_emails = _clean_emails(emails, errors) if emails is not None else None
     clean_phones = _clean_phones(phones, customer.country, errors) if phones is not None else None
@@ -324,19 +326,19 @@ def customer_update(
 
 
 def _clean_contact(contact: Contact, fields: dict) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError | str]] = {}
     for field, value in fields.items():
         setattr(contact, field, "" if value is None else value)
     if contact.email:
         try:
             contact.email = normalize_email(contact.email)
         except ValidationError as error:
-            errors["email"] = error.messages
+            errors.setdefault("email", []).extend(error.error_list)
     if contact.phone:
         try:
             contact.phone = normalize_phone(contact.phone, contact.customer.country)
         except ValidationError as error:
-            errors["phone"] = error.messages
+            errors.setdefault("phone", []).extend(error.error_list)
     _full_clean(contact, errors, exclude=["version"])
 
 
@@ -394,7 +396,7 @@ def contact_delete(*, actor: User | None, contact: Contact, reason: str = "") ->
 
 
 def _clean_address(address: Address, fields: dict) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError | str]] = {}
     for field, value in fields.items():
         if field != "country":
             setattr(address, field, "" if value is None else value)
@@ -402,7 +404,7 @@ def _clean_address(address: Address, fields: dict) -> None:
         try:
             address.country = normalize_country(fields["country"] or "")
         except ValidationError as error:
-            errors["country"] = error.messages
+            errors.setdefault("country", []).extend(error.error_list)
     address.postal_code = address.postal_code.strip().upper()
     _full_clean(address, errors, exclude=["version"])
 

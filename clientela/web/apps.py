@@ -6,3 +6,8 @@ class WebConfig(AppConfig):
     name = "clientela.web"
     label = "web"
     verbose_name = _("Web interface")
+
+    def ready(self) -> None:
+        from clientela.web.navigation import NavItem, navigation_register
+
+        navigation_register(NavItem(_("Home"), "dashboard", icon="house", order=0))

@@ -1,0 +1,204 @@
+"""The REST API's plumbing: the one NinjaAPI, how callers authenticate, and the error
+responses every router shares.
+
+Domain apps add their routers from the composition root (``clientela/urls.py``) by
+import path, so this module imports no domain app.
+"""
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
+
+from clientela.core.access import AccessDenied, Capability
+from clientela.core.errors import ConflictError
+from clientela.core.models import ApiToken, User, token_digest
+
+# A token's last use is recorded at most this often, so reads stay reads.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class ApiTokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>``: a live token of an active user."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        """The token's user, or None (→ 401) for an unknown, revoked or inactive one."""
+        token = token.strip()
+        if not token:
+            return None
+        api_token = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if api_token is None:
+            return None
+        now = timezone.now()
+        if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        request.user = api_token.user
+        return api_token.user
+
+
+class BrowserSessionAuth(SessionAuth):
+    """The signed-in browser's session; unsafe methods need the CSRF token.
+
+    Without a signed-in user it declines (→ 401), rather than failing the CSRF check.
+    """
+
+    def __call__(self, request: HttpRequest) -> User | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise HttpError(
+                403,
+                _("CSRF check failed: send the page's CSRF token in the X-CSRFToken header."),
+            )
+        return user
+
+
+class ClientelaAPI(NinjaAPI):
+    """NinjaAPI whose own 422s locate body fields as ``["body", field]``, like ours."""
+
+    def validation_error_from_error_contexts(self, error_contexts: list) -> NinjaValidationError:
+        """Drop the handler's parameter name from body locations."""
+        error = super().validation_error_from_error_contexts(error_contexts)
+        single = {getattr(c.model, "__read_from_single_attr__", None) for c in error_contexts}
+        for item in error.errors:
+            loc = tuple(item["loc"])
+            if len(loc) > 1 and loc[0] == "body" and loc[1] in single:
+                item["loc"] = ("body", *loc[2:])
+        return error
+
+
+api = ClientelaAPI(
+    title="Clientela",
+    version="1",
+    description=gettext_lazy(
+        "The Clientela CRM. Authenticate with an API token in the header "
+        "`Authorization: Bearer <token>`, or use the signed-in browser session."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=[ApiTokenAuth(), BrowserSessionAuth()],
+)
+
+
+# --- optimistic concurrency -----------------------------------------------------------
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+
+def etag(version: int) -> str:
+    """The ETag header value for a record at ``version``."""
+    return f'"{version}"'
+
+
+def version_required(request: HttpRequest, body_version: int | None) -> int:
+    """The version the client read: ``version`` in the body, else the If-Match header.
+
+    Without either, raise HttpError 428: a change is never applied blind.
+    """
+    if body_version is not None:
+        return body_version
+    match = _ETAG.match(request.headers.get("If-Match", ""))
+    if match:
+        return int(match.group(1))
+    raise HttpError(
+        428,
+        _(
+            "Send the version of the record you read, as “version” in the body or as an "
+            "If-Match header with its ETag, so that nobody else's change is overwritten."
+        ),
+    )
+
+
+# --- error responses --------------------------------------------------------------------
+
+
+def _detail(request: HttpRequest, message: Any, status: int, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": str(message), **extra}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A service refused the data: 422, one entry per message, naming the field."""
+    entries = []
+    by_field = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
+    for field, errors in by_field.items():
+        loc = ["body"] if field == NON_FIELD_ERRORS else ["body", field]
+        for error in errors:
+            message = error.message % error.params if error.params else error.message
+            entries.append({"loc": loc, "msg": str(message), "type": error.code or "invalid"})
+    return api.create_response(request, {"detail": entries}, status=422)
+
+
+@api.exception_handler(AccessDenied)
+def access_denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    """The user's role does not allow it: 403 naming what was refused."""
+    capability = exc.args[0] if exc.args else ""
+    if capability in Capability.values:
+        message = _("Your role does not allow you to %(action)s.") % {
+            "action": Capability(capability).label
+        }
+    else:
+        message = _("Your role does not allow this.")
+    return _detail(request, message, 403)
+
+
+@api.exception_handler(ConflictError)
+def conflict(request: HttpRequest, exc: ConflictError) -> HttpResponse:
+    """A stale write: 409 naming the current version; nothing was written."""
+    message = f"{exc} " + _("The current version is %(version)s.") % {
+        "version": exc.current_version
+    }
+    return _detail(request, message, 409, current_version=exc.current_version)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Unknown id, or a record the user may not see: 404."""
+    return _detail(request, _("Not found."), 404)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    """No valid token and no signed-in session: 401 with a Bearer challenge."""
+    response = _detail(
+        request,
+        _(
+            "Authentication required: send a valid API token as “Authorization: Bearer "
+            "<token>”, or sign in."
+        ),
+        401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="Clientela"'
+    return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's HTTP errors; a body that is not JSON gets a message saying so."""
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, json.JSONDecodeError):
+        message = _(
+            "The request body is not valid JSON (line %(line)s, column %(column)s: %(error)s)."
+        ) % {"line": cause.lineno, "column": cause.colno, "error": cause.msg}
+        return _detail(request, message, 400)
+    if exc.status_code == 400 and isinstance(cause, ValueError):
+        return _detail(request, _("The request body is not valid JSON."), 400)
+    return _detail(request, exc.message, exc.status_code)

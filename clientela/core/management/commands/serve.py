@@ -1,0 +1,129 @@
+"""`clientela serve`: run Clientela with gunicorn, a production web server."""
+
+import argparse
+import errno
+import os
+import socket
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+from django.utils.translation import gettext as _
+from gunicorn.app.base import BaseApplication
+
+from clientela.core.management.database import require_migrated_database
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class ClientelaServer(BaseApplication):
+    """Gunicorn serving ``clientela.wsgi.application``; WhiteNoise serves the static files."""
+
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from clientela.wsgi import application
+
+        return application
+
+
+def bind_address(host: str, port: int) -> str:
+    """``host:port`` as gunicorn wants it, IPv6 addresses in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    _("Port %(port)s on %(host)s is already in use; pick another with --port.")
+                    % {"port": port, "host": host}
+                ) from error
+            raise CommandError(
+                _("Cannot listen on %(host)s:%(port)s: %(reason)s")
+                % {"host": host, "port": port, "reason": error.strerror}
+            ) from error
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(_("a port is a number from 1 to 65535"))
+    return int(value)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(_("give a whole number of at least 1"))
+    return int(value)
+
+
+class Command(BaseCommand):
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        """The description `--help` shows, in the current language."""
+        return _(
+            "Run Clientela with its production web server. Static files are served too; "
+            "put a TLS-terminating proxy in front of it to reach it from other machines."
+        )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--host",
+            default=os.environ.get("CLIENTELA_HOST", "127.0.0.1"),
+            help=_("Address to listen on (default 127.0.0.1: this machine only)."),
+        )
+        parser.add_argument(
+            "--port",
+            type=_port,
+            default=os.environ.get("CLIENTELA_PORT", "8000"),
+            help=_("Port to listen on (default 8000)."),
+        )
+        parser.add_argument(
+            "--workers",
+            type=_positive,
+            default=os.environ.get("CLIENTELA_WORKERS", "2"),
+            help=_("Worker processes answering requests (default 2)."),
+        )
+
+    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
+        require_migrated_database()
+        # Workers open their own connections; none is carried over the fork.
+        connections.close_all()
+        _check_port_free(host, port)
+        if host not in LOOPBACK_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+            self.stderr.write(
+                _(
+                    "Only requests for %(hosts)s are answered; list the names this server "
+                    "is reached by in CLIENTELA_ALLOWED_HOSTS."
+                )
+                % {"hosts": ", ".join(settings.ALLOWED_HOSTS)}
+            )
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(
+            _("Clientela is running at http://%(host)s:%(port)s/ — press Ctrl+C to stop.")
+            % {"host": shown_host, "port": port}
+        )
+        self.stdout.flush()
+        ClientelaServer(
+            {
+                "bind": bind_address(host, port),
+                "workers": workers,
+                "accesslog": "-",
+                "errorlog": "-",
+                "loglevel": "warning",
+                "timeout": 60,
+                "graceful_timeout": 10,
+                "proc_name": "clientela",
+            }
+        ).run()

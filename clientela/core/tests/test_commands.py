@@ -1,0 +1,282 @@
+"""The `clientela` command line: users, API tokens and the production server.
+
+The end-to-end checks run the installed console script in a subprocess, against a
+SQLite database of their own in a temporary data folder; the others call the commands
+in-process on the test database (SQLite or PostgreSQL).
+"""
+
+import hashlib
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import RequestFactory
+from django.urls import NoReverseMatch, reverse
+
+from clientela.core.api import ApiTokenAuth
+from clientela.core.models import ApiToken, Role, User, token_digest
+
+CLIENTELA = Path(sys.executable).with_name("clientela")
+GOOD_PASSWORD = "Pan-de-elote-2024"
+
+
+def _environment(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLIENTELA_", "DATABASE_"))}
+    env.update(
+        CLIENTELA_DATA_DIR=str(data_dir),
+        DATABASE_URL=f"sqlite:///{data_dir / 'clientela.sqlite3'}",
+        CLIENTELA_LANGUAGE="en",
+        DJANGO_SETTINGS_MODULE="clientela.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def clientela(env, *args, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the console script and wait for it."""
+    return subprocess.run(
+        [str(CLIENTELA), *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    """The environment of a migrated installation in a temporary data folder."""
+    data_dir = tmp_path_factory.mktemp("clientela-data")
+    env = _environment(data_dir)
+    result = clientela(env, "migrate", "--no-input", "-v", "0")
+    assert result.returncode == 0, result.stderr
+    env["_DATABASE_FILE"] = str(data_dir / "clientela.sqlite3")
+    return env
+
+
+def query(env, sql: str, *params) -> list[tuple]:
+    with sqlite3.connect(env["_DATABASE_FILE"]) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- clientela user -----------------------------------------------------------------
+
+
+def test_user_create_reads_the_password_from_standard_input(cli):
+    result = clientela(
+        cli, "user", "create", "ana", "--role", "sales", "--email", "ana@espiga.example",
+        stdin=f"{GOOD_PASSWORD}\nignored second line\n",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "ana" in result.stdout and "Sales" in result.stdout
+    rows = query(cli, "SELECT role, email, password FROM core_user WHERE username = 'ana'")
+    assert rows[0][:2] == ("sales", "ana@espiga.example")
+    assert GOOD_PASSWORD not in rows[0][2]
+    listing = clientela(cli, "user", "list")
+    assert "ana" in listing.stdout and "Sales" in listing.stdout
+
+
+def test_user_create_refuses_a_weak_password_with_the_reasons(cli):
+    result = clientela(cli, "user", "create", "beto", "--role", "owner", stdin="12345678\n")
+
+    assert result.returncode != 0
+    assert "too common" in result.stderr and "entirely numeric" in result.stderr
+    assert not query(cli, "SELECT id FROM core_user WHERE username = 'beto'")
+
+
+def test_user_create_refuses_an_unknown_role(cli):
+    result = clientela(cli, "user", "create", "carla", "--role", "boss", stdin=GOOD_PASSWORD)
+
+    assert result.returncode != 0
+    assert "invalid choice: 'boss'" in result.stderr and "readonly" in result.stderr
+    assert not query(cli, "SELECT id FROM core_user WHERE username = 'carla'")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", Role.values)
+def test_user_create_gives_the_role(role):
+    out = StringIO()
+    call_command(
+        "user", "create", f"user-{role}", "--role", role, "--first-name", "Ana",
+        stdin=StringIO(GOOD_PASSWORD + "\n"), stdout=out,
+    )  # fmt: skip
+
+    user = User.objects.get(username=f"user-{role}")
+    assert user.role == role and user.first_name == "Ana"
+    assert user.check_password(GOOD_PASSWORD)
+    assert user.is_superuser == (role == Role.OWNER)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("username", "stdin", "message"),
+    [
+        ("analopez", "analopez1\n", "too similar"),
+        ("ana", "short\n", "too short"),
+        ("ana", "\n", "No password"),
+        ("bad name!", GOOD_PASSWORD, "Enter a valid username"),
+    ],
+)
+def test_user_create_refuses_with_a_clear_message(username, stdin, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("user", "create", username, "--role", "sales", stdin=StringIO(stdin))
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_user_create_refuses_a_taken_username(sales):
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("user", "create", sales.username, "--role", "owner", stdin=StringIO("x\n"))
+
+
+# --- clientela token ----------------------------------------------------------------
+
+
+def test_token_create_prints_only_the_token_which_is_stored_as_its_digest(cli):
+    created = clientela(cli, "user", "create", "script", "--role", "readonly", stdin=GOOD_PASSWORD)
+    assert created.returncode == 0, created.stderr
+
+    result = clientela(cli, "token", "create", "script", "--label", "backup")
+
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert token.startswith("clt_") and "\n" not in token and len(token) > 40
+    assert "cannot be shown again" in result.stderr
+    stored = query(cli, "SELECT name, prefix, digest FROM core_apitoken")
+    assert stored == [("backup", token[:10], hashlib.sha256(token.encode()).hexdigest())]
+
+
+@pytest.mark.django_db
+def test_a_created_token_authenticates_as_its_user(sales):
+    out = StringIO()
+    call_command("token", "create", sales.username, stdout=out, stderr=StringIO())
+    raw = out.getvalue().strip()
+
+    token = ApiToken.objects.get(user=sales)
+    assert token.digest == token_digest(raw) and token.name == "command line"
+    for value in ApiToken.objects.values_list("name", "prefix", "digest").get():
+        assert value != raw
+    request = RequestFactory().get("/api/v1/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert ApiTokenAuth().authenticate(request, raw) == sales
+
+
+@pytest.mark.django_db
+def test_token_list_and_revoke(sales):
+    out = StringIO()
+    call_command("token", "create", sales.username, "--label", "n8n", stdout=out, stderr=StringIO())
+    raw = out.getvalue().strip()
+
+    listing = StringIO()
+    call_command("token", "list", sales.username, stdout=listing)
+    assert "n8n" in listing.getvalue() and raw[:10] in listing.getvalue()
+    assert raw not in listing.getvalue()
+
+    call_command("token", "revoke", raw[:10], stdout=StringIO())
+
+    assert ApiToken.objects.get().revoked_at is not None
+    request = RequestFactory().get("/api/v1/")
+    assert ApiTokenAuth().authenticate(request, raw) is None
+    with pytest.raises(CommandError, match="No active token"):
+        call_command("token", "revoke", raw)
+
+
+@pytest.mark.django_db
+def test_token_create_refuses_unknown_and_deactivated_users(sales):
+    with pytest.raises(CommandError, match="no user named nadie"):
+        call_command("token", "create", "nadie")
+    User.objects.filter(pk=sales.pk).update(is_active=False)
+    with pytest.raises(CommandError, match="deactivated"):
+        call_command("token", "create", sales.username)
+    assert not ApiToken.objects.exists()
+
+
+# --- clientela serve ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def login_path() -> str:
+    try:
+        return reverse("login")
+    except NoReverseMatch:
+        return "/admin/login/"
+
+
+def test_serve_answers_pages_and_static_files_until_stopped(cli):
+    port = free_port()
+    server = subprocess.Popen(
+        [str(CLIENTELA), "serve", "--port", str(port), "--workers", "1"],
+        env=cli,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        status, page = None, b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                status, page = get(base + login_path())
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        assert status == 200, page[:500]
+        assert b"csrfmiddlewaretoken" in page
+
+        status, css = get(base + "/static/admin/css/base.css")
+        assert status == 200 and len(css) > 1000
+    finally:
+        server.terminate()
+        stdout, stderr = server.communicate(timeout=30)
+    assert server.returncode == 0, stderr
+    assert f"http://127.0.0.1:{port}/" in stdout
+
+
+def test_serve_refuses_to_start_on_a_database_that_needs_migrating(tmp_path):
+    result = clientela(_environment(tmp_path), "serve", "--port", str(free_port()))
+
+    assert result.returncode != 0
+    assert "clientela migrate" in result.stderr
+
+
+def test_serve_refuses_a_port_already_in_use(cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = clientela(cli, "serve", "--port", str(port))
+
+    assert result.returncode != 0
+    assert "already in use" in result.stderr

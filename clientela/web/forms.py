@@ -1,0 +1,76 @@
+"""Form helpers shared by every app's web forms."""
+
+import re
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from clientela.core.errors import ConflictError
+
+
+def form_add_service_error(form: forms.Form, error: ValidationError | ConflictError) -> None:
+    """Show an error raised by a service on the form: each field's messages beside it.
+
+    Keys the form has no field for, and a ConflictError (a stale version), become
+    errors of the whole form. The form keeps what the user typed.
+    """
+    if isinstance(error, ConflictError):
+        form.add_error(None, str(error))
+        return
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, errors in error.error_dict.items():
+        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
+        form.add_error(target, errors)
+
+
+def split_list(value: str, separators: str = ",;\n") -> list[str]:
+    """Split text typed as a list ("a, b" or one per line) into its stripped, non-empty items."""
+    pattern = "|".join(re.escape(s) for s in separators)
+    return [item.strip() for item in re.split(pattern, value or "") if item.strip()]
+
+
+class BootstrapFormMixin:
+    """Give each widget Bootstrap's classes, and ``is-invalid`` when its field has errors."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+                css = "form-select"
+            elif isinstance(widget, forms.RadioSelect):
+                css = "form-check-input"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        self._mark_invalid()
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        self._mark_invalid()
+
+    def _mark_invalid(self):
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                classes = widget.attrs.get("class", "").split()
+                if "is-invalid" not in classes:
+                    widget.attrs["class"] = " ".join([*classes, "is-invalid"])
+                widget.attrs["aria-invalid"] = "true"
+                widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
+
+
+class LoginForm(BootstrapFormMixin, auth_forms.AuthenticationForm):
+    """Django's sign-in form with Bootstrap's look."""
+
+
+class PasswordChangeForm(BootstrapFormMixin, auth_forms.PasswordChangeForm):
+    """Django's change-your-password form with Bootstrap's look."""
