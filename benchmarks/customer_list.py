@@ -706,12 +706,11 @@ def measure(
 
 def selector_run(user, page_size: int, page: int = 1) -> Callable[[str], None]:
     """What a list view does with the selector: count, one page, its prefetches."""
-    from django.core.paginator import Paginator
-
+    from clientela.core.pagination import CappedPaginator
     from clientela.customers.selectors import customer_list
 
     def run(term: str) -> None:
-        rows = Paginator(customer_list(user=user, search=term), page_size).page(page)
+        rows = CappedPaginator(customer_list(user=user, search=term), page_size).get_page(page)
         for row in rows:
             list(row.emails.all()), list(row.phones.all()), list(row.addresses.all())
             list(row.customer_tags.all()), str(row.owner)
@@ -838,7 +837,9 @@ def main(argv: list[str] | None = None) -> None:
     terms = draw_terms(args.requests, args.customers, args.seed)
     page_size = settings.CLIENTELA_PAGE_SIZE
     live = Customer.objects.filter(merged_into__isnull=True).count()
-    deep_page = args.deep_page or max(1, live // page_size // 2)
+    # Lists count (and page) up to CLIENTELA_COUNT_LIMIT matches: the deepest page a user
+    # can open is the last of those.
+    deep_page = args.deep_page or max(1, min(live, settings.CLIENTELA_COUNT_LIMIT) // page_size)
     from clientela.customers.selectors import customer_list
 
     def matched(term: str) -> int:

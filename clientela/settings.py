@@ -208,3 +208,5 @@ CLIENTELA_CURRENCY = os.environ.get("CLIENTELA_CURRENCY", "MXN")
 # When on, a salesperson sees and edits only the customers they own.
 CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = _env_bool("CLIENTELA_SALES_OWN_CUSTOMERS_ONLY")
 CLIENTELA_PAGE_SIZE = 25
+# Lists count matches up to this many; beyond it they say "more than" and page that far.
+CLIENTELA_COUNT_LIMIT = int(os.environ.get("CLIENTELA_COUNT_LIMIT", "1000"))

@@ -16,12 +16,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from clientela.core.access import Capability, require
 from clientela.core.api import etag, version_required
 from clientela.core.models import User
+from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers import selectors, services
 from clientela.customers.models import Address, Contact, Customer, DuplicateCandidate
 
@@ -346,7 +347,9 @@ def _versioned(response: HttpResponse, record: Versioned) -> Versioned:
 
 
 @router.get("", response=list[CustomerOut])
-@paginate(PageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+@paginate(
+    CappedPageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE
+)
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> QuerySet[Customer]:
     """Customers matching the search and filters, a page at a time."""
     return selectors.customer_list(user=request.auth, **filters.dict())
@@ -510,7 +513,9 @@ def address_delete(request: HttpRequest, address_id: int) -> None:
 
 
 @router.get("/duplicates", response=list[DuplicateOut])
-@paginate(PageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+@paginate(
+    CappedPageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE
+)
 def duplicate_list(
     request: HttpRequest, filters: Query[DuplicateFilters]
 ) -> QuerySet[DuplicateCandidate]:

@@ -19,6 +19,7 @@ from clientela.customers.selectors import (
     customer_scope,
     tag_list,
 )
+from clientela.customers.services import ADDRESS_FIELDS, CONTACT_FIELDS
 from clientela.web.forms import BootstrapFormMixin, split_list
 
 LIST_HELP = _("Separate them with commas or put one per line.")
@@ -181,7 +182,7 @@ class ContactForm(BootstrapFormMixin, forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    FIELDS = ("name", "role", "email", "phone", "is_primary", "notes")
+    FIELDS = CONTACT_FIELDS
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -214,17 +215,7 @@ class AddressForm(BootstrapFormMixin, forms.Form):
     is_default = forms.BooleanField(label=_("Default address"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    FIELDS = (
-        "label",
-        "street",
-        "neighborhood",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-        "delivery_notes",
-        "is_default",
-    )
+    FIELDS = ADDRESS_FIELDS
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,11 +55,18 @@ def customer_list(
     """Customers matching the search and filters, with what a list row shows prefetched.
 
     The search matches every word against the name, legal name, tax id, e-mails,
-    phones and contact names, accents and case ignored.
+    phones and contact names, accents and case ignored. It keeps the first
+    ``CLIENTELA_COUNT_LIMIT + 1`` customers found (through the search index) and sorts
+    those: a word that matches a large part of a big catalog costs no more than a rare
+    one, and the list says there are more, to narrow the search.
     """
     queryset = customer_scope(user=user)
-    for term in matching.search_terms(search):
-        queryset = queryset.filter(search_document__contains=term)
+    if terms := matching.search_terms(search):
+        found = customer_scope(user=user)
+        for term in terms:
+            found = found.filter(search_document__contains=term)
+        first_found = found.order_by().values_list("pk", flat=True)
+        queryset = queryset.filter(pk__in=list(first_found[: settings.CLIENTELA_COUNT_LIMIT + 1]))
     if tag:
         queryset = queryset.filter(
             Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag__name__iexact=tag))
@@ -111,14 +119,37 @@ def address_get(*, user: User, pk: int) -> Address:
     return queryset.get(pk=pk)
 
 
+CITY_CHOICES_LIMIT = 500
+
+
 def customer_cities(*, user: User) -> list[str]:
-    """The cities of the customers' addresses, for the list's filter."""
-    return list(
-        Address.objects.filter(customer__in=customer_scope(user=user))
-        .order_by("city")
-        .values_list("city", flat=True)
-        .distinct()
-    )
+    """The distinct cities of the customers' addresses, A to Z, for the list's filter.
+
+    Over the whole catalog it hops from one city to the next along the city index (a
+    loose index scan), so a million addresses cost no more than their few hundred cities.
+    """
+    if limited_to_own_customers(user):
+        return list(
+            Address.objects.filter(customer__in=customer_scope(user=user))
+            .order_by("city")
+            .values_list("city", flat=True)
+            .distinct()[:CITY_CHOICES_LIMIT]
+        )
+    table = connection.ops.quote_name(Address._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE cities(city) AS (
+                SELECT (SELECT city FROM {table} ORDER BY city LIMIT 1)
+                UNION ALL
+                SELECT (SELECT city FROM {table} WHERE city > cities.city ORDER BY city LIMIT 1)
+                FROM cities WHERE cities.city IS NOT NULL
+            )
+            SELECT city FROM cities WHERE city IS NOT NULL LIMIT %s
+            """,
+            [CITY_CHOICES_LIMIT],
+        )
+        return [city for (city,) in cursor.fetchall()]
 
 
 def customer_tags(*, customer: Customer) -> list[str]:

@@ -451,7 +451,8 @@ def address_delete(*, actor: User | None, address: Address, reason: str = "") ->
     customer = address.customer
     _as_system(address, actor, reason)
     address.delete()
-    if address.is_default and (successor := customer.addresses.first()):
+    # A fresh query: the customer's prefetched addresses would still hold the deleted one.
+    if address.is_default and (successor := Address.objects.filter(customer=customer).first()):
         successor.is_default = True
         _as_system(successor, actor, reason)
         successor.save()

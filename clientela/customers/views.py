@@ -5,7 +5,6 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from clientela.core.access import Capability
 from clientela.core.errors import ConflictError
+from clientela.core.pagination import CappedPaginator
 from clientela.customers import selectors, services
 from clientela.customers.forms import (
     AddressForm,
@@ -87,10 +87,11 @@ def customer_list(request):
     filters = CustomerFilterForm(request.GET, user=request.user)
     filters.is_valid()
     queryset = selectors.customer_list(user=request.user, **filters.selector_arguments())
-    page = Paginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,
         "page": page,
+        "page_numbers": page.paginator.get_elided_page_range(page.number),
         "ordering": filters.cleaned_data.get("ordering") or "name",
         "filtered": filters.is_filtered(),
     }
@@ -396,7 +397,7 @@ def address_make_default(request, pk: int, address_pk: int):
 def duplicate_list(request):
     """Pairs of customers that look like the same one, best match first."""
     pairs = selectors.duplicate_list(user=request.user)
-    page = Paginator(pairs, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(pairs, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "customers/duplicates.html", {"page": page})
 
 

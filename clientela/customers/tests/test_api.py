@@ -229,10 +229,26 @@ def test_the_list_pages_through_customers_with_a_count(as_user, owner):
     beyond = reader.get(f"{API}?page_size=2&page=3").json()
 
     assert first["count"] == second["count"] == 3
+    assert first["count_is_exact"] is True
     assert [c["name"] for c in first["items"]] == ["Abarrotes Ana", "Birria Beto"]
     assert [c["name"] for c in second["items"]] == ["Cafetería Cielo"]
     assert beyond["items"] == []
     assert reader.get(f"{API}?page=0").status_code == 422
+
+
+def test_the_count_stops_at_the_limit_and_every_page_stays_readable(as_user, owner, settings):
+    settings.CLIENTELA_COUNT_LIMIT = 3
+    for name in ["Abarrotes Ana", "Birria Beto", "Cafetería Cielo", "Dulcería Dora", "Elotes Eva"]:
+        CustomerFactory(actor=owner, name=name)
+    reader = as_user("readonly")
+
+    first = reader.get(f"{API}?page_size=2").json()
+    last = reader.get(f"{API}?page_size=2&page=3").json()
+
+    assert (first["count"], first["count_is_exact"]) == (3, False)
+    assert [c["name"] for c in last["items"]] == ["Elotes Eva"]
+    narrowed = reader.get(f"{API}?search=dora").json()
+    assert (narrowed["count"], narrowed["count_is_exact"]) == (1, True)
 
 
 def test_a_list_item_carries_every_catalog_field(as_user, shop):

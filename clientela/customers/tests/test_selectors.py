@@ -98,3 +98,21 @@ def test_history_shows_who_changed_which_field_from_what_to_what(catalog, owner,
     assert latest.reason == "Nuevo letrero"
     subjects = {e.subject for e in customer_history(customer=espiga)}
     assert {"Customer", "E-mail: ventas@espiga.mx", "Contact: María Núñez", "Tag: VIP"} <= subjects
+
+
+def test_city_choices_are_distinct_sorted_and_scoped(settings, catalog, owner, sales):
+    CustomerFactory(
+        actor=owner,
+        name="Tortillería Tere",
+        owner=sales,
+        addresses=[
+            {"street": "Reforma 1", "city": "Ciudad de México"},
+            {"street": "Hidalgo 2", "city": "Atlixco"},
+        ],
+    )
+
+    assert customer_cities(user=owner) == ["Atlixco", "Ciudad de México", "Puebla"]
+    settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = True
+    assert customer_cities(user=sales) == ["Atlixco", "Ciudad de México"]
+    settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = False
+    customer_list(user=owner, city="atlixco").get(name="Tortillería Tere")
