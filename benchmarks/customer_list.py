@@ -339,8 +339,10 @@ def generate(
                 "language": "es",
                 "merged_into_id": merged_into,
                 "name_key": matching.name_key(name),
-                # The same inputs as customer_refresh_derived() in the services.
-                "search_document": matching.search_document(
+                # As customer_refresh_derived() in the services: none when merged.
+                "search_document": ""
+                if merged_into
+                else matching.search_document(
                     names=[name, legal_name, *(c["name"] for c in contacts)],
                     tax_id=tax_id,
                     emails=[*emails, *(c["email"] for c in contacts if c["email"])],
@@ -840,10 +842,14 @@ def main(argv: list[str] | None = None) -> None:
     # Lists count (and page) up to CLIENTELA_COUNT_LIMIT matches: the deepest page a user
     # can open is the last of those.
     deep_page = args.deep_page or max(1, min(live, settings.CLIENTELA_COUNT_LIMIT) // page_size)
-    from clientela.customers.selectors import customer_list
+    from clientela.customers.matching import search_terms
 
     def matched(term: str) -> int:
-        return customer_list(user=owner, search=term).count()
+        """Every customer the term matches (the list itself counts only up to its limit)."""
+        found = Customer.objects.filter(merged_into__isnull=True)
+        for word in search_terms(term):
+            found = found.filter(search_document__contains=word)
+        return found.count()
 
     unfiltered = [""] * args.requests
     results = [

@@ -52,6 +52,9 @@ class Tag(models.Model):
         return self.name
 
 
+LIVE = models.Q(merged_into__isnull=True)
+
+
 class Customer(BaseModel):
     """A person or business that buys, bought or may buy from us."""
 
@@ -103,6 +106,7 @@ class Customer(BaseModel):
         null=True,
         blank=True,
         related_name="merged_customers",
+        db_index=False,  # indexed below for the few merged rows only
     )
     anonymized_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
     # Derived by customer services for search and duplicate detection; never edited.
@@ -115,9 +119,16 @@ class Customer(BaseModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name", "id"]
+        # The lists read live customers (not merged into another) in these orders.
         indexes = [
-            models.Index(fields=["name", "id"], name="customer_name_id"),
-            models.Index(fields=["owner", "name"], name="customer_owner_name"),
+            models.Index(fields=["name", "id"], name="live_customer_name", condition=LIVE),
+            models.Index(
+                fields=["created_at", "id"], name="live_customer_created", condition=LIVE
+            ),
+            models.Index(
+                fields=["owner", "name", "id"], name="live_customer_owner_name", condition=LIVE
+            ),
+            models.Index(fields=["merged_into"], name="merged_customer", condition=~LIVE),
         ]
 
     def __str__(self) -> str:

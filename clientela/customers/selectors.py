@@ -62,7 +62,10 @@ def customer_list(
     """
     queryset = customer_scope(user=user)
     if terms := matching.search_terms(search):
-        found = customer_scope(user=user)
+        # Merged customers have no search text, so only the search decides what is found.
+        found = Customer.objects.all()
+        if limited_to_own_customers(user):
+            found = found.filter(owner=user)
         for term in terms:
             found = found.filter(search_document__contains=term)
         first_found = found.order_by().values_list("pk", flat=True)

@@ -221,7 +221,11 @@ def _set_tags(customer: Customer, actor, reason, names: list[str]) -> None:
 
 
 def customer_refresh_derived(customer: Customer) -> None:
-    """Recompute the customer's search text and name key from its current records."""
+    """Recompute the customer's search text and name key from its current records.
+
+    A merged customer has no search text: searches find the survivor, which holds its
+    records, and need no other condition to leave merged customers out.
+    """
     contacts = list(customer.contacts.values_list("name", "email", "phone"))
     emails = list(customer.emails.values_list("email", flat=True))
     phones = list(customer.phones.values_list("number", flat=True))
@@ -231,6 +235,8 @@ def customer_refresh_derived(customer: Customer) -> None:
         emails=[*emails, *(c[1] for c in contacts if c[1])],
         phones=[*phones, *(c[2] for c in contacts if c[2])],
     )
+    if customer.merged_into_id is not None:
+        document = ""
     key = matching.name_key(customer.name)
     Customer.objects.filter(pk=customer.pk).update(search_document=document, name_key=key)
     customer.search_document, customer.name_key = document, key
