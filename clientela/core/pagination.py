@@ -5,25 +5,66 @@ itself, so lists count at most ``CLIENTELA_COUNT_LIMIT`` matches: beyond it they
 "more than N" and page through the first N; a narrower search finds the rest.
 """
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar, overload
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.functional import cached_property
 from ninja import Schema
 from ninja.pagination import PageNumberPagination
 
+RowModel = TypeVar("RowModel", bound=Model)
 
-def count_up_to(queryset: QuerySet, limit: int) -> int:
-    """How many rows ``queryset`` has, reading at most ``limit + 1`` of them."""
-    return queryset.order_by()[: limit + 1].count()
+
+class RowsByIds(Sequence[RowModel]):
+    """Rows in the order of a list of ids found beforehand, read a page at a time.
+
+    A search that found its ids (sorted) in one query pages through them here: counting
+    is ``len(ids)``, and a page reads only its own rows from ``rows`` (a queryset with
+    its ``select_related``/``prefetch_related``).
+    """
+
+    def __init__(self, ids: list[int], rows: QuerySet[RowModel]):
+        self.ids = ids
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def count(self) -> int:
+        """The number of rows, as ``QuerySet.count()`` (the paginators ask this)."""
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> RowModel: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RowModel]: ...
+    def __getitem__(self, index: int | slice) -> RowModel | list[RowModel]:
+        if isinstance(index, int):
+            return self.rows.get(pk=self.ids[index])  # IndexError past the end
+        wanted = self.ids[index]
+        by_id = {row.pk: row for row in self.rows.filter(pk__in=wanted)}
+        return [by_id[pk] for pk in wanted if pk in by_id]
+
+    def __iter__(self) -> Iterator[RowModel]:
+        return iter(self[:])
+
+
+def count_up_to(rows: QuerySet | RowsByIds, limit: int) -> int:
+    """How many rows there are, reading at most ``limit + 1`` of them."""
+    if isinstance(rows, RowsByIds):
+        return min(len(rows), limit + 1)
+    return rows.order_by()[: limit + 1].count()
 
 
 class CappedPaginator(Paginator):
     """A Paginator that counts at most ``limit`` rows; ``count_is_exact`` says if it stopped."""
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, limit: int | None = None):
+    def __init__(
+        self, object_list: QuerySet | RowsByIds, per_page: int, *, limit: int | None = None
+    ):
         super().__init__(object_list, per_page)
         self.limit = limit or settings.CLIENTELA_COUNT_LIMIT
 

@@ -132,11 +132,16 @@ def normalize_phone(value: str, region: str | None = None) -> str:
         raise ValidationError(
             _("Not a valid phone number: %(value)s."), code="invalid_phone", params={"value": value}
         ) from error
-    if number.country_code == 52 and str(number.national_number).startswith("1"):
-        # Mexican mobiles were dialled as +52 1 … until 2020; people still write them so.
-        legacy = phonenumbers.PhoneNumber(52, int(str(number.national_number)[1:]))
-        if not phonenumbers.is_valid_number(number) and phonenumbers.is_valid_number(legacy):
-            number = legacy
+    national = str(number.national_number)
+    if number.country_code == 52 and not phonenumbers.is_valid_number(number):
+        # Mexican mobiles were dialled as +52 1 …, 044 … or 045 … until 2020; people
+        # still write them so.
+        for prefix in ("1", "44", "45"):
+            if national.startswith(prefix) and len(national) == 10 + len(prefix):
+                legacy = phonenumbers.PhoneNumber(52, int(national[len(prefix) :]))
+                if phonenumbers.is_valid_number(legacy):
+                    number = legacy
+                    break
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
             _("Not a valid phone number: %(value)s."), code="invalid_phone", params={"value": value}

@@ -3,7 +3,10 @@
 import re
 import unicodedata
 
+from django.core.exceptions import ValidationError
 from rapidfuzz import fuzz
+
+from clientela.core.validators import normalize_phone
 
 # Company-form words that do not tell two businesses apart ("Panadería Sol, S.A. de C.V.").
 LEGAL_FORM_WORDS = frozenset(
@@ -110,7 +113,10 @@ def search_terms(query: str) -> list[str]:
     """A search box's words, folded the way documents are; a phone-like query becomes digits."""
     stripped = query.strip()
     if re.fullmatch(r"[+\d\s().-]{6,}", stripped):
-        return [re.sub(r"\D", "", stripped)]
+        try:  # a whole number in any form (044 55…, +52 1 55…) is searched as stored
+            return [re.sub(r"\D", "", normalize_phone(stripped))]
+        except ValidationError:  # part of a number
+            return [re.sub(r"\D", "", stripped)]
     if "@" in stripped:
         return [stripped.lower()]
     return fold(stripped).split()

@@ -122,9 +122,7 @@ class Customer(BaseModel):
         # The lists read live customers (not merged into another) in these orders.
         indexes = [
             models.Index(fields=["name", "id"], name="live_customer_name", condition=LIVE),
-            models.Index(
-                fields=["created_at", "id"], name="live_customer_created", condition=LIVE
-            ),
+            models.Index(fields=["created_at", "id"], name="live_customer_created", condition=LIVE),
             models.Index(
                 fields=["owner", "name", "id"], name="live_customer_owner_name", condition=LIVE
             ),

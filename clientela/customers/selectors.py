@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
+from clientela.core.pagination import RowsByIds
 from clientela.core.validators import country_name
 from clientela.customers import matching
 from clientela.customers.models import (
@@ -51,25 +52,26 @@ def customer_list(
     source: str = "",
     city: str = "",
     ordering: str = "name",
-) -> QuerySet[Customer]:
+) -> QuerySet[Customer] | RowsByIds[Customer]:
     """Customers matching the search and filters, with what a list row shows prefetched.
 
     The search matches every word against the name, legal name, tax id, e-mails,
     phones and contact names, accents and case ignored. It keeps the first
-    ``CLIENTELA_COUNT_LIMIT + 1`` customers found (through the search index) and sorts
-    those: a word that matches a large part of a big catalog costs no more than a rare
-    one, and the list says there are more, to narrow the search.
+    ``CLIENTELA_COUNT_LIMIT + 1`` customers the search index finds, sorted, and reads
+    their rows a page at a time: a word that matches much of a big catalog costs no
+    more than a rare one, and the list says there are more, to narrow the search.
     """
-    queryset = customer_scope(user=user)
-    if terms := matching.search_terms(search):
-        # Merged customers have no search text, so only the search decides what is found.
-        found = Customer.objects.all()
+    order = ORDERINGS.get(ordering, ORDERINGS["name"])
+    terms = matching.search_terms(search)
+    if terms:
+        # Merged customers have no search text: the words alone leave them out.
+        queryset = Customer.objects.all()
         if limited_to_own_customers(user):
-            found = found.filter(owner=user)
+            queryset = queryset.filter(owner=user)
         for term in terms:
-            found = found.filter(search_document__contains=term)
-        first_found = found.order_by().values_list("pk", flat=True)
-        queryset = queryset.filter(pk__in=list(first_found[: settings.CLIENTELA_COUNT_LIMIT + 1]))
+            queryset = queryset.filter(search_document__contains=term)
+    else:
+        queryset = customer_scope(user=user)
     if tag:
         queryset = queryset.filter(
             Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag__name__iexact=tag))
@@ -82,15 +84,20 @@ def customer_list(
         queryset = queryset.filter(
             Exists(Address.objects.filter(customer=OuterRef("pk"), city__iexact=city))
         )
-    return (
-        queryset.select_related("owner")
-        .prefetch_related(
-            Prefetch("emails", queryset=CustomerEmail.objects.order_by("position", "id")),
-            Prefetch("phones", queryset=CustomerPhone.objects.order_by("position", "id")),
-            Prefetch("addresses", queryset=Address.objects.filter(is_default=True)),
-            Prefetch("customer_tags", queryset=CustomerTag.objects.select_related("tag")),
-        )
-        .order_by(*ORDERINGS.get(ordering, ORDERINGS["name"]))
+    if not terms:
+        return _with_row_data(queryset).order_by(*order)
+    first_found = queryset.order_by().values("pk")[: settings.CLIENTELA_COUNT_LIMIT + 1]
+    ids = Customer.objects.filter(pk__in=first_found).order_by(*order).values_list("pk", flat=True)
+    return RowsByIds(list(ids), _with_row_data(Customer.objects.all()))
+
+
+def _with_row_data(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """What a row of the customer list shows, read in a fixed number of queries."""
+    return queryset.select_related("owner").prefetch_related(
+        Prefetch("emails", queryset=CustomerEmail.objects.order_by("position", "id")),
+        Prefetch("phones", queryset=CustomerPhone.objects.order_by("position", "id")),
+        Prefetch("addresses", queryset=Address.objects.filter(is_default=True)),
+        Prefetch("customer_tags", queryset=CustomerTag.objects.select_related("tag")),
     )
 
 

@@ -40,3 +40,33 @@ def test_the_customer_list_says_more_than_the_limit(client, owner, five_customer
     assert "narrow the search" in page
     narrowed = client.get("/customers/", {"q": "dora"}).content.decode()
     assert "1 customer" in narrowed and "More than" not in narrowed
+
+
+def test_a_search_sorts_the_first_matches_found_and_pages_through_them(owner, settings):
+    from clientela.customers.selectors import customer_list
+
+    settings.CLIENTELA_COUNT_LIMIT = 3
+    for name in [
+        "Panadería Eva",
+        "Panadería Ana",
+        "Panadería Dora",
+        "Panadería Beto",
+        "Café Cielo",
+    ]:
+        CustomerFactory(actor=owner, name=name)
+
+    found = customer_list(user=owner, search="panaderia")
+    paginator = CappedPaginator(found, 2)
+
+    assert (paginator.count, paginator.count_is_exact, paginator.num_pages) == (3, False, 2)
+    shown = [c.name for number in (1, 2) for c in paginator.get_page(number)]
+    assert len(shown) == 3 and shown == sorted(shown)
+    assert "Café Cielo" not in shown
+    assert found[0].name == shown[0]
+    settings.CLIENTELA_COUNT_LIMIT = 10
+    assert [c.name for c in customer_list(user=owner, search="panaderia", ordering="-name")] == [
+        "Panadería Eva",
+        "Panadería Dora",
+        "Panadería Beto",
+        "Panadería Ana",
+    ]
