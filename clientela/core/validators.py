@@ -6,7 +6,7 @@ translated message; the caller attaches it to the field it came from.
 
 import importlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from types import ModuleType
 
 import phonenumbers
@@ -118,6 +118,7 @@ def _most_telling(errors, value):
     return errors[0]
 
 
+@lru_cache(maxsize=4096)  # lists print the same ids page after page
 def format_tax_id(value: str, code: str) -> str:
     """The tax id in its usual printed form."""
     module = _module(code)
@@ -149,6 +150,7 @@ def normalize_phone(value: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def format_phone(e164: str) -> str:
     """An E.164 number written the way people of its country write it."""
     try:
