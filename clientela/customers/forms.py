@@ -20,7 +20,7 @@ from clientela.customers.selectors import (
     tag_list,
 )
 from clientela.customers.services import ADDRESS_FIELDS, CONTACT_FIELDS
-from clientela.web.forms import BootstrapFormMixin, split_list
+from clientela.web.forms import BootstrapFormMixin, QuickSelect, split_list
 
 LIST_HELP = _("Separate them with commas or put one per line.")
 MISSING_VERSION = _("The form is missing the record's version; reload the page.")
@@ -261,13 +261,20 @@ class CustomerFilterForm(forms.Form):
     """The list's search box, filters and sort order, read from the query string."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    tag = forms.ChoiceField(label=_("Tag"), required=False)
-    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
-    source = forms.ChoiceField(
-        label=_("Source"), required=False, choices=[("", _("Any source")), *CustomerSource.choices]
+    tag = forms.ChoiceField(label=_("Tag"), required=False, widget=QuickSelect)
+    owner = forms.TypedChoiceField(
+        label=_("Owner"), required=False, coerce=int, empty_value=None, widget=QuickSelect
     )
-    city = forms.ChoiceField(label=_("City"), required=False)
-    ordering = forms.ChoiceField(label=_("Sort by"), required=False, choices=ORDERING_CHOICES)
+    source = forms.ChoiceField(
+        label=_("Source"),
+        required=False,
+        choices=[("", _("Any source")), *CustomerSource.choices],
+        widget=QuickSelect,
+    )
+    city = forms.ChoiceField(label=_("City"), required=False, widget=QuickSelect)
+    ordering = forms.ChoiceField(
+        label=_("Sort by"), required=False, choices=ORDERING_CHOICES, widget=QuickSelect
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

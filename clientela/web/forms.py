@@ -5,6 +5,8 @@ import re
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from clientela.core.errors import ConflictError
 
@@ -30,6 +32,28 @@ def split_list(value: str, separators: str = ",;\n") -> list[str]:
     """Split text typed as a list ("a, b" or one per line) into its stripped, non-empty items."""
     pattern = "|".join(re.escape(s) for s in separators)
     return [item.strip() for item in re.split(pattern, value or "") if item.strip()]
+
+
+class QuickSelect(forms.Select):
+    """A ``<select>`` written out in Python instead of one template per option.
+
+    For filters drawn on every list page, whose choices (cities, owners) may run into
+    the hundreds; same markup as Django's Select without option groups.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        """The select element with its options, the current value(s) selected."""
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, " selected" if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        final_attrs = {"name": name, **self.build_attrs(self.attrs, attrs)}
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
 
 
 class BootstrapFormMixin:
