@@ -62,8 +62,13 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "clientela.core",
     "clientela.customers",
+    "clientela.orders",
+    "clientela.events",
+    "clientela.webhooks",
     "clientela.web",
     "clientela.demo",
 ]
@@ -197,6 +202,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CLIENTELA_LOG_LEVEL", "WARNING")},
 }
+
+# Background work (webhook deliveries…): queued in the database, run by `clientela
+# db_worker`, which `clientela serve` starts beside the web server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

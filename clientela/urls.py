@@ -7,11 +7,17 @@ from clientela.core.api import api
 
 # Domain routers are named by import path, so core never imports a domain app.
 api.add_router("/customers", "clientela.customers.api.router")
+api.add_router("/products", "clientela.orders.api.products_router")
+api.add_router("/orders", "clientela.orders.api.orders_router")
+api.add_router("/events", "clientela.events.api.router")
+api.add_router("/webhooks", "clientela.webhooks.api.router")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("clientela.customers.urls")),
+    path("orders/", include("clientela.orders.urls")),
+    path("events/", include("clientela.events.urls")),
     path("", include("clientela.web.urls")),
 ]

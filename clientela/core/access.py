@@ -13,13 +13,34 @@ class Capability(models.TextChoices):
     CUSTOMER_MERGE = "customer.merge", _("merge duplicate customers")
     CUSTOMER_PRIVACY = "customer.privacy", _("export and anonymise personal data")
     USER_MANAGE = "user.manage", _("manage users")
+    PRODUCT_EDIT = "product.edit", _("create and edit products")
+    ORDER_VIEW = "order.view", _("see orders")
+    ORDER_EDIT = "order.edit", _("create, change and move orders along")
+    PAYMENT_RECORD = "payment.record", _("record payments")
+    EVENT_VIEW = "event.view", _("see events")
+    EVENT_EDIT = "event.edit", _("plan events and record their sales")
+    WEBHOOK_MANAGE = "webhook.manage", _("manage webhooks")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(Capability.values),
-    Role.SALES: frozenset({Capability.CUSTOMER_VIEW, Capability.CUSTOMER_EDIT}),
-    Role.SUPPORT: frozenset({Capability.CUSTOMER_VIEW}),
-    Role.READONLY: frozenset({Capability.CUSTOMER_VIEW}),
+    Role.SALES: frozenset(
+        {
+            Capability.CUSTOMER_VIEW,
+            Capability.CUSTOMER_EDIT,
+            Capability.ORDER_VIEW,
+            Capability.ORDER_EDIT,
+            Capability.PAYMENT_RECORD,
+            Capability.EVENT_VIEW,
+            Capability.EVENT_EDIT,
+        }
+    ),
+    Role.SUPPORT: frozenset(
+        {Capability.CUSTOMER_VIEW, Capability.ORDER_VIEW, Capability.EVENT_VIEW}
+    ),
+    Role.READONLY: frozenset(
+        {Capability.CUSTOMER_VIEW, Capability.ORDER_VIEW, Capability.EVENT_VIEW}
+    ),
 }
 
 

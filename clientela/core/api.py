@@ -15,11 +15,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
+from pydantic import ConfigDict
 
 from clientela.core.access import AccessDenied, Capability
 from clientela.core.errors import ConflictError
@@ -97,6 +98,12 @@ api = ClientelaAPI(
 )
 
 
+class WriteSchema(Schema):
+    """A request body: unknown fields are refused, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 # --- optimistic concurrency -----------------------------------------------------------
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
@@ -139,7 +146,9 @@ def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpRespons
     entries = []
     by_field = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
     for field, errors in by_field.items():
-        loc = ["body"] if field == NON_FIELD_ERRORS else ["body", field]
+        # "lines.2.quantity" is the quantity of the third line: ["body", "lines", 2, "quantity"].
+        path = [int(part) if part.isdigit() else part for part in field.split(".")]
+        loc = ["body"] if field == NON_FIELD_ERRORS else ["body", *path]
         for error in errors:
             message = error.message % error.params if error.params else error.message
             entries.append({"loc": loc, "msg": str(message), "type": error.code or "invalid"})

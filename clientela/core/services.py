@@ -1,14 +1,51 @@
 """Writes shared by every app: optimistic version claims, users and API tokens."""
 
 import secrets
+from collections.abc import Iterable
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clientela.core.access import AccessDenied, limited_to_own_customers, require
 from clientela.core.errors import ConflictError
 from clientela.core.models import ApiToken, Role, User, token_digest
+
+
+def actor_check(actor: User | None, capability: str, customer: models.Model | None = None) -> None:
+    """Raise AccessDenied unless ``actor`` may do it (to ``customer``, when given).
+
+    ``actor=None`` is the system itself (the demo, a command-line job) and may do all.
+    """
+    if actor is None:
+        return
+    require(actor, capability)
+    if customer is not None and limited_to_own_customers(actor) and customer.owner_id != actor.pk:
+        raise AccessDenied(capability)
+
+
+def history_as(obj: models.Model, actor: User | None, reason: str = "") -> None:
+    """Record the next save or delete of ``obj`` in its history as made by ``actor``, for ``reason``."""
+    obj._history_user = actor
+    obj._change_reason = reason or None
+
+
+def full_clean_collecting(
+    instance: models.Model, errors: dict, exclude: Iterable[str] = ()
+) -> None:
+    """Run ``full_clean`` and raise one ValidationError holding its errors and ``errors``.
+
+    Fields that already have an error in ``errors`` are not checked again.
+    """
+    try:
+        instance.full_clean(exclude=[*exclude, *errors.keys()], validate_unique=False)
+    except ValidationError as error:
+        for field, field_errors in error.error_dict.items():
+            errors.setdefault(field, []).extend(field_errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def version_claim(*, instance: models.Model, version: int) -> None:

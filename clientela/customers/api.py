@@ -17,10 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
-from pydantic import ConfigDict
 
 from clientela.core.access import Capability, require
-from clientela.core.api import etag, version_required
+from clientela.core.api import WriteSchema, etag, version_required
 from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers import selectors, services
@@ -42,12 +41,6 @@ API_FIELD_NAMES = {
 
 
 # --- schemas --------------------------------------------------------------------------
-
-
-class WriteSchema(Schema):
-    """A request body: unknown fields are refused, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class ContactCreate(WriteSchema):

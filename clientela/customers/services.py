@@ -10,13 +10,18 @@ from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clientela.core.access import AccessDenied, Capability, limited_to_own_customers, require
+from clientela.core.access import Capability, limited_to_own_customers
 from clientela.core.models import User
-from clientela.core.services import version_claim
+from clientela.core.services import (
+    actor_check,
+    full_clean_collecting,
+    history_as,
+    version_claim,
+)
 from clientela.core.validators import (
     normalize_country,
     normalize_email,
@@ -36,6 +41,8 @@ from clientela.customers.models import (
     DuplicateStatus,
     Tag,
 )
+from clientela.webhooks.models import WebhookEvent
+from clientela.webhooks.services import webhook_emit
 
 CUSTOMER_FIELDS = frozenset(
     {
@@ -73,19 +80,6 @@ ADDRESS_FIELDS = frozenset(
 
 
 # --- access -------------------------------------------------------------------------
-
-
-def _check(actor: User | None, capability: str, customer: Customer | None = None) -> None:
-    if actor is None:
-        return
-    require(actor, capability)
-    if customer is not None and limited_to_own_customers(actor) and customer.owner_id != actor.pk:
-        raise AccessDenied(capability)
-
-
-def _as_system(obj: models.Model, actor: User | None, reason: str = "") -> None:
-    obj._history_user = actor
-    obj._change_reason = reason or None
 
 
 # --- customers ----------------------------------------------------------------------
@@ -176,22 +170,12 @@ def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> No
         errors.setdefault("owner", []).append(_("This user is no longer active."))
 
 
-def _full_clean(instance: models.Model, errors: dict, exclude: Iterable[str] = ()) -> None:
-    try:
-        instance.full_clean(exclude=[*exclude, *errors.keys()], validate_unique=False)
-    except ValidationError as error:
-        for field, field_errors in error.error_dict.items():
-            errors.setdefault(field, []).extend(field_errors)
-    if errors:
-        raise ValidationError(errors)
-
-
 def _set_values(customer, actor, reason, model, field: str, values: list) -> None:
     """Make ``customer``'s rows of ``model`` hold exactly ``values``, in order."""
     existing = {getattr(row, field): row for row in model.objects.filter(customer=customer)}
     for value, row in existing.items():
         if value not in values:
-            _as_system(row, actor, reason)
+            history_as(row, actor, reason)
             row.delete()
     for position, value in enumerate(values):
         row = existing.get(value)
@@ -200,7 +184,7 @@ def _set_values(customer, actor, reason, model, field: str, values: list) -> Non
         elif row.position == position:
             continue
         row.position = position
-        _as_system(row, actor, reason)
+        history_as(row, actor, reason)
         row.save()
 
 
@@ -210,13 +194,13 @@ def _set_tags(customer: Customer, actor, reason, names: list[str]) -> None:
         tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
         wanted.append(tag.pk)
     for link in CustomerTag.objects.filter(customer=customer).exclude(tag_id__in=wanted):
-        _as_system(link, actor, reason)
+        history_as(link, actor, reason)
         link.delete()
     present = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
     for tag_id in wanted:
         if tag_id not in present:
             link = CustomerTag(customer=customer, tag_id=tag_id)
-            _as_system(link, actor, reason)
+            history_as(link, actor, reason)
             link.save()
 
 
@@ -255,7 +239,7 @@ def customer_create(
     **fields,
 ) -> Customer:
     """Create a customer with its e-mails, phones, tags, contacts and addresses."""
-    _check(actor, Capability.CUSTOMER_EDIT)
+    actor_check(actor, Capability.CUSTOMER_EDIT)
     _unknown_fields(fields, CUSTOMER_FIELDS)
     if actor is not None and limited_to_own_customers(actor):
         fields["owner"] = actor
@@ -265,8 +249,8 @@ def customer_create(
     clean_emails = _clean_emails(emails, errors)
     clean_phones = _clean_phones(phones, customer.country, errors)
     clean_tags = _clean_tags(tags, errors)
-    _full_clean(customer, errors, exclude=["version"])
-    _as_system(customer, actor, reason)
+    full_clean_collecting(customer, errors, exclude=["version"])
+    history_as(customer, actor, reason)
     customer.save()
     _set_values(customer, actor, reason, CustomerEmail, "email", clean_emails)
     _set_values(customer, actor, reason, CustomerPhone, "number", clean_phones)
@@ -282,7 +266,23 @@ def customer_create(
                 raise ValidationError({key: error.messages}) from error
     customer_refresh_derived(customer)
     duplicates_refresh_for(customer=customer)
+    webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=_webhook_data(customer))
     return customer
+
+
+def _webhook_data(customer: Customer) -> dict:
+    return {
+        "id": customer.pk,
+        "kind": customer.kind,
+        "name": customer.name,
+        "tax_id": customer.tax_id,
+        "country": customer.country,
+        "emails": list(customer.emails.values_list("email", flat=True)),
+        "phones": list(customer.phones.values_list("number", flat=True)),
+        "owner_id": customer.owner_id,
+        "source": customer.source,
+        "created_at": customer.created_at.isoformat(),
+    }
 
 
 @transaction.atomic
@@ -302,7 +302,7 @@ def customer_update(
     ``version`` is the version the caller read; if the customer changed since, the
     update raises ConflictError and writes nothing.
     """
-    _check(actor, Capability.CUSTOMER_EDIT, customer)
+    actor_check(actor, Capability.CUSTOMER_EDIT, customer)
     _unknown_fields(fields, CUSTOMER_FIELDS)
     if customer.merged_into_id or customer.anonymized_at:
         raise ValidationError(_("This customer was merged or anonymised and cannot be changed."))
@@ -313,9 +313,9 @@ def customer_update(
     clean_emails = _clean_emails(emails, errors) if emails is not None else None
     clean_phones = _clean_phones(phones, customer.country, errors) if phones is not None else None
     clean_tags = _clean_tags(tags, errors) if tags is not None else None
-    _full_clean(customer, errors, exclude=["version"])
+    full_clean_collecting(customer, errors, exclude=["version"])
     version_claim(instance=customer, version=version)
-    _as_system(customer, actor, reason)
+    history_as(customer, actor, reason)
     customer.save()
     if clean_emails is not None:
         _set_values(customer, actor, reason, CustomerEmail, "email", clean_emails)
@@ -345,7 +345,7 @@ def _clean_contact(contact: Contact, fields: dict) -> None:
             contact.phone = normalize_phone(contact.phone, contact.customer.country)
         except ValidationError as error:
             errors.setdefault("phone", []).extend(error.error_list)
-    _full_clean(contact, errors, exclude=["version"])
+    full_clean_collecting(contact, errors, exclude=["version"])
 
 
 def _single_flag(instance: models.Model, flag: str, actor, reason) -> None:
@@ -354,7 +354,7 @@ def _single_flag(instance: models.Model, flag: str, actor, reason) -> None:
         others = type(instance).objects.filter(customer=instance.customer, **{flag: True})
         for other in others.exclude(pk=instance.pk):
             setattr(other, flag, False)
-            _as_system(other, actor, reason)
+            history_as(other, actor, reason)
             other.save()
 
 
@@ -363,11 +363,11 @@ def contact_create(
     *, actor: User | None, customer: Customer, reason: str = "", refresh: bool = True, **fields
 ) -> Contact:
     """Add a contact person to a customer."""
-    _check(actor, Capability.CUSTOMER_EDIT, customer)
+    actor_check(actor, Capability.CUSTOMER_EDIT, customer)
     _unknown_fields(fields, CONTACT_FIELDS)
     contact = Contact(customer=customer)
     _clean_contact(contact, fields)
-    _as_system(contact, actor, reason)
+    history_as(contact, actor, reason)
     contact.save()
     _single_flag(contact, "is_primary", actor, reason)
     if refresh:
@@ -380,11 +380,11 @@ def contact_update(
     *, actor: User | None, contact: Contact, version: int, reason: str = "", **fields
 ) -> Contact:
     """Change a contact; a stale ``version`` raises ConflictError."""
-    _check(actor, Capability.CUSTOMER_EDIT, contact.customer)
+    actor_check(actor, Capability.CUSTOMER_EDIT, contact.customer)
     _unknown_fields(fields, CONTACT_FIELDS)
     _clean_contact(contact, fields)
     version_claim(instance=contact, version=version)
-    _as_system(contact, actor, reason)
+    history_as(contact, actor, reason)
     contact.save()
     _single_flag(contact, "is_primary", actor, reason)
     customer_refresh_derived(contact.customer)
@@ -394,9 +394,9 @@ def contact_update(
 @transaction.atomic
 def contact_delete(*, actor: User | None, contact: Contact, reason: str = "") -> None:
     """Remove a contact; its history stays."""
-    _check(actor, Capability.CUSTOMER_EDIT, contact.customer)
+    actor_check(actor, Capability.CUSTOMER_EDIT, contact.customer)
     customer = contact.customer
-    _as_system(contact, actor, reason)
+    history_as(contact, actor, reason)
     contact.delete()
     customer_refresh_derived(customer)
 
@@ -412,7 +412,7 @@ def _clean_address(address: Address, fields: dict) -> None:
         except ValidationError as error:
             errors.setdefault("country", []).extend(error.error_list)
     address.postal_code = address.postal_code.strip().upper()
-    _full_clean(address, errors, exclude=["version"])
+    full_clean_collecting(address, errors, exclude=["version"])
 
 
 @transaction.atomic
@@ -420,13 +420,13 @@ def address_create(
     *, actor: User | None, customer: Customer, reason: str = "", refresh: bool = True, **fields
 ) -> Address:
     """Add a delivery address; a customer's first address becomes its default."""
-    _check(actor, Capability.CUSTOMER_EDIT, customer)
+    actor_check(actor, Capability.CUSTOMER_EDIT, customer)
     _unknown_fields(fields, ADDRESS_FIELDS)
     address = Address(customer=customer, country=customer.country)
     _clean_address(address, fields)
     if not customer.addresses.exists():
         address.is_default = True
-    _as_system(address, actor, reason)
+    history_as(address, actor, reason)
     address.save()
     _single_flag(address, "is_default", actor, reason)
     if refresh:
@@ -439,11 +439,11 @@ def address_update(
     *, actor: User | None, address: Address, version: int, reason: str = "", **fields
 ) -> Address:
     """Change an address; a stale ``version`` raises ConflictError."""
-    _check(actor, Capability.CUSTOMER_EDIT, address.customer)
+    actor_check(actor, Capability.CUSTOMER_EDIT, address.customer)
     _unknown_fields(fields, ADDRESS_FIELDS)
     _clean_address(address, fields)
     version_claim(instance=address, version=version)
-    _as_system(address, actor, reason)
+    history_as(address, actor, reason)
     address.save()
     _single_flag(address, "is_default", actor, reason)
     duplicates_refresh_for(customer=address.customer)
@@ -452,15 +452,24 @@ def address_update(
 
 @transaction.atomic
 def address_delete(*, actor: User | None, address: Address, reason: str = "") -> None:
-    """Remove an address; its history stays. Another address becomes the default."""
-    _check(actor, Capability.CUSTOMER_EDIT, address.customer)
+    """Remove an address; its history stays. Another address becomes the default.
+
+    An address that records were delivered to (orders) stays: it is refused.
+    """
+    actor_check(actor, Capability.CUSTOMER_EDIT, address.customer)
     customer = address.customer
-    _as_system(address, actor, reason)
-    address.delete()
+    history_as(address, actor, reason)
+    try:
+        with transaction.atomic():
+            address.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            _("Orders were delivered to this address, so it stays; add the new one instead.")
+        ) from error
     # A fresh query: the customer's prefetched addresses would still hold the deleted one.
     if address.is_default and (successor := Address.objects.filter(customer=customer).first()):
         successor.is_default = True
-        _as_system(successor, actor, reason)
+        history_as(successor, actor, reason)
         successor.save()
 
 
@@ -546,7 +555,7 @@ def duplicates_scan() -> int:
 @transaction.atomic
 def duplicate_dismiss(*, actor: User | None, candidate: DuplicateCandidate) -> None:
     """Mark a pair as not the same customer; it is not proposed again."""
-    _check(actor, Capability.CUSTOMER_MERGE)
+    actor_check(actor, Capability.CUSTOMER_MERGE)
     candidate.status = DuplicateStatus.DISMISSED
     candidate.save(update_fields=["status"])
 
@@ -578,7 +587,7 @@ def customers_merge(
     survivor; blank fields of the survivor take the duplicate's values. The duplicate
     stays, marked as merged, so that both histories remain and show on the survivor.
     """
-    _check(actor, Capability.CUSTOMER_MERGE)
+    actor_check(actor, Capability.CUSTOMER_MERGE)
     if survivor.pk == duplicate.pk:
         raise ValidationError({"duplicate": [_("A customer cannot be merged with itself.")]})
     for field, customer in (("survivor", survivor), ("duplicate", duplicate)):
@@ -599,7 +608,7 @@ def customers_merge(
             else set()
         )
         for row in model.objects.filter(**{field: duplicate}):
-            _as_system(row, actor, reason)
+            history_as(row, actor, reason)
             if unique_fields and _unique_key(row, unique_fields) in taken:
                 row.delete()
                 continue
@@ -621,10 +630,10 @@ def customers_merge(
             setattr(survivor, f"{field}_id", getattr(duplicate, f"{field}_id"))
     if survivor.referred_by_id == survivor.pk:
         survivor.referred_by = None
-    _as_system(survivor, actor, reason)
+    history_as(survivor, actor, reason)
     survivor.save()
     duplicate.merged_into = survivor
-    _as_system(duplicate, actor, reason)
+    history_as(duplicate, actor, reason)
     duplicate.save()
     customer_refresh_derived(survivor)
     customer_refresh_derived(duplicate)
@@ -658,19 +667,19 @@ def customer_anonymize(*, actor: User | None, customer: Customer, reason: str = 
     removed; addresses keep only city, region and country; consents are withdrawn;
     the same fields are erased from every version in the history.
     """
-    _check(actor, Capability.CUSTOMER_PRIVACY, customer)
+    actor_check(actor, Capability.CUSTOMER_PRIVACY, customer)
     if customer.anonymized_at:
         raise ValidationError(_("This customer is already anonymised."))
     reason = reason or _("Personal data erased on request.")
     version_claim(instance=customer, version=customer.version)
     for model in (CustomerEmail, CustomerPhone, Contact):
         for row in model.objects.filter(customer=customer):
-            _as_system(row, actor, reason)
+            history_as(row, actor, reason)
             row.delete()
     for address in customer.addresses.all():
         for field, value in PERSONAL_FIELDS[Address].items():
             setattr(address, field, value)
-        _as_system(address, actor, reason)
+        history_as(address, actor, reason)
         address.save()
     anonymous_name = _("Anonymised customer #%(id)s") % {"id": customer.pk}
     customer.name = anonymous_name
@@ -680,7 +689,7 @@ def customer_anonymize(*, actor: User | None, customer: Customer, reason: str = 
     customer.consent_mail = False
     customer.preferred_channel = ""
     customer.anonymized_at = timezone.now()
-    _as_system(customer, actor, reason)
+    history_as(customer, actor, reason)
     customer.save()
     ids = [customer.pk, *customer.merged_customers.values_list("pk", flat=True)]
     Customer.objects.filter(merged_into=customer).update(

@@ -26,6 +26,7 @@ from clientela.customers.forms import (
     MergeForm,
 )
 from clientela.customers.models import Customer
+from clientela.customers.panels import customer_panels
 from clientela.customers.timeline import customer_timeline
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
@@ -135,6 +136,7 @@ def customer_detail(request, pk: int):
             for pair in selectors.duplicate_list(user=request.user, customer=customer)
         ],
         "timeline": customer_timeline(customer=customer, user=request.user),
+        "panels": customer_panels(customer=customer, user=request.user),
         "editable": customer.anonymized_at is None,
         "consents": [
             (getattr(customer, name), Customer._meta.get_field(name).verbose_name)
@@ -343,10 +345,15 @@ def _child_delete(request, pk: int, *, kind: str, child_pk: int):
     related = "contacts" if kind == "contact" else "addresses"
     row = _child(customer, related, child_pk)
     if request.method == "POST":
-        if kind == "contact":
-            services.contact_delete(actor=request.user, contact=row)
-        else:
-            services.address_delete(actor=request.user, address=row)
+        try:
+            if kind == "contact":
+                services.contact_delete(actor=request.user, contact=row)
+            else:
+                services.address_delete(actor=request.user, address=row)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect(reverse("customers:detail", args=[customer.pk]) + f"#{related}")
         messages.success(request, _("Deleted: %(what)s.") % {"what": str(row)})
         return redirect(reverse("customers:detail", args=[customer.pk]) + f"#{related}")
     return render(

@@ -22,6 +22,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from simple_history.manager import HistoryManager
 
 from clientela.core.models import Role, User
 from clientela.core.services import user_create
@@ -29,11 +30,17 @@ from clientela.customers import matching
 from clientela.customers.models import Customer, CustomerKind, Tag
 from clientela.customers.services import customer_create, duplicates_scan
 from clientela.demo import catalog
+from clientela.demo import events as demo_events
+from clientela.demo import orders as demo_orders
 from clientela.demo.identity import company_rfc, person_curp, person_rfc
 from clientela.demo.models import DemoRecord
+from clientela.orders.models import Product
 
 DEFAULT_CUSTOMERS = 300
 DEFAULT_SEED = 2024
+# How far back the orders and events go: about three years up to today.
+DEFAULT_HISTORY_DAYS = 3 * 365
+REMOVE_BATCH = 500  # ids per DELETE, well under SQLite's limit of query parameters
 REFERRAL_SHARE = 0.10
 NEAR_DUPLICATE_SHARE = 0.03
 
@@ -556,11 +563,16 @@ class DemoBusiness:
 
     seed: int
     customer_count: int
+    history_days: int = DEFAULT_HISTORY_DAYS
     name: str = catalog.BAKERY_NAME
     users: dict[str, User] = field(default_factory=dict)  # by username
     customers: list[Customer] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)  # catalog segment key of each customer
     near_duplicates: list[tuple[Customer, Customer]] = field(default_factory=list)
     open_duplicates: int = 0
+    products: dict[str, Product] = field(default_factory=dict)  # by SKU
+    order_count: int = 0
+    event_count: int = 0
     _records: list[models.Model] = field(default_factory=list, repr=False)
 
     def random(self, purpose: str) -> random.Random:
@@ -614,6 +626,7 @@ def create_customers(business: DemoBusiness) -> None:
             **plan.fields,
         )
         business.customers.append(customer)
+        business.segments.append(plan.segment)
         if plan.duplicate_of is not None:
             business.near_duplicates.append((business.customers[plan.duplicate_of], customer))
     business.remember(*business.customers)
@@ -630,6 +643,8 @@ DEMO_STEPS: list[Callable[[DemoBusiness], None]] = [
     create_staff,
     create_customers,
     scan_duplicates,
+    demo_orders.create_orders,
+    demo_events.create_events,
 ]
 
 
@@ -639,15 +654,21 @@ def demo_exists() -> bool:
 
 
 @transaction.atomic
-def build_demo(*, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED) -> DemoBusiness:
+def build_demo(
+    *,
+    customers: int = DEFAULT_CUSTOMERS,
+    seed: int = DEFAULT_SEED,
+    history_days: int = DEFAULT_HISTORY_DAYS,
+) -> DemoBusiness:
     """Create the demo business: staff, ``customers`` customers and whatever later steps add.
 
-    All or nothing: if a step fails, nothing is left behind. Raises DemoExistsError if
-    the demo was already created.
+    Orders and events go back ``history_days`` days from today (0: none at all; tests
+    use a short history to stay quick). All or nothing: if a step fails, nothing is
+    left behind. Raises DemoExistsError if the demo was already created.
     """
     if demo_exists():
         raise DemoExistsError(_("The demo business already exists."))
-    business = DemoBusiness(seed=seed, customer_count=customers)
+    business = DemoBusiness(seed=seed, customer_count=customers, history_days=history_days)
     for step in DEMO_STEPS:
         step(business)
     DemoRecord.objects.bulk_create(
@@ -675,13 +696,21 @@ def demo_remove() -> int:
         model = apps.get_model(label)
         if model is Tag:
             continue
-        queryset = model._default_manager.filter(pk__in=ids[label])
         if model is Customer:
+            queryset = model._default_manager.filter(pk__in=ids[label])
             queryset.update(merged_into=None, referred_by=None)
-        removed += queryset.count()
-        queryset.delete()
-        if model is Customer:
+            removed += queryset.count()
+            queryset.delete()
             _erase_customer_history(ids[label])
+            continue
+        has_history = isinstance(getattr(model, "history", None), HistoryManager)
+        for start in range(0, len(ids[label]), REMOVE_BATCH):
+            batch = ids[label][start : start + REMOVE_BATCH]
+            queryset = model._default_manager.filter(pk__in=batch)
+            removed += queryset.count()
+            queryset.delete()
+            if has_history:
+                model.history.filter(id__in=batch).delete()
     if Tag._meta.label in ids:
         unused = Tag.objects.filter(pk__in=ids[Tag._meta.label], customer_tags__isnull=True)
         removed += unused.count()

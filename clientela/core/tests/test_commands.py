@@ -232,6 +232,22 @@ def login_path() -> str:
         return "/admin/login/"
 
 
+def _child_running(parent: int, word: str, wait: float = 20) -> int | None:
+    """The pid of a child of ``parent`` whose command line holds ``word``, if one starts."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for proc in Path("/proc").iterdir():
+            try:
+                stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, IndexError, ValueError):
+                continue
+            if int(stat[1]) == parent and word in cmdline:
+                return int(proc.name)
+        time.sleep(0.2)
+    return None
+
+
 def test_serve_answers_pages_and_static_files_until_stopped(cli):
     port = free_port()
     server = subprocess.Popen(
@@ -257,10 +273,13 @@ def test_serve_answers_pages_and_static_files_until_stopped(cli):
 
         status, css = get(base + "/static/admin/css/base.css")
         assert status == 200 and len(css) > 1000
+        worker = _child_running(server.pid, "db_worker")
+        assert worker is not None, "serve starts the background task worker"
     finally:
         server.terminate()
         stdout, stderr = server.communicate(timeout=30)
     assert server.returncode == 0, stderr
+    assert not Path(f"/proc/{worker}").exists(), "the task worker stops with the server"
     assert f"http://127.0.0.1:{port}/" in stdout
 
 

@@ -1,5 +1,6 @@
 """`clientela demo`: creates the bakery once, prints how to sign in, recreates it on --reset."""
 
+import functools
 from io import StringIO
 
 import pytest
@@ -8,7 +9,19 @@ from django.core.management.base import CommandError
 
 from clientela.core.models import User
 from clientela.customers.models import Customer
+from clientela.demo import generator
 from clientela.demo.generator import DEMO_STAFF
+from clientela.events.models import Event
+from clientela.orders.models import Order, Payment
+
+
+@pytest.fixture(autouse=True)
+def short_history(monkeypatch):
+    """A few months of orders and events instead of three years keep these tests quick."""
+    monkeypatch.setattr(
+        "clientela.demo.management.commands.demo.build_demo",
+        functools.partial(generator.build_demo, history_days=120),
+    )
 
 
 def run_demo(**options) -> str:
@@ -27,6 +40,7 @@ def test_demo_creates_the_business_and_prints_the_logins():
     for login in DEMO_STAFF:
         assert login.username in output and login.password in output
     assert "Owner" in output and "Read-only" in output
+    assert f"{Order.objects.count()} orders and {Event.objects.count()} events" in output
 
 
 @pytest.mark.django_db
@@ -34,6 +48,9 @@ def test_demo_refuses_to_run_twice_and_recreates_on_reset():
     run_demo(customers=30)
     first_ids = set(Customer.objects.values_list("pk", flat=True))
     names = sorted(Customer.objects.values_list("name", flat=True))
+    orders = list(Order.objects.order_by("id").values_list("order_date", "total", "paid"))
+    first_orders = set(Order.objects.values_list("pk", flat=True))
+    assert orders and Event.objects.exists() and Payment.objects.exists()
 
     with pytest.raises(CommandError, match="--reset"):
         run_demo(customers=30)
@@ -46,6 +63,8 @@ def test_demo_refuses_to_run_twice_and_recreates_on_reset():
     assert first_ids.isdisjoint(Customer.objects.values_list("pk", flat=True))
     assert sorted(Customer.objects.values_list("name", flat=True)) == names
     assert User.objects.count() == len(DEMO_STAFF)
+    assert list(Order.objects.order_by("id").values_list("order_date", "total", "paid")) == orders
+    assert first_orders.isdisjoint(Order.objects.values_list("pk", flat=True))
 
 
 @pytest.mark.django_db

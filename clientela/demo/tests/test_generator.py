@@ -130,7 +130,7 @@ def test_the_plan_looks_like_a_bakerys_customers():
 
 @pytest.mark.django_db
 def test_the_demo_creates_its_staff_and_customers_through_the_services():
-    business = build_demo(customers=100, seed=2024)
+    business = build_demo(customers=100, seed=2024, history_days=0)
 
     assert Customer.objects.count() == 100 == len(business.customers)
     roles = dict(User.objects.values_list("username", "role"))
@@ -149,7 +149,7 @@ def test_the_demo_creates_its_staff_and_customers_through_the_services():
 
 @pytest.mark.django_db
 def test_every_stored_tax_id_phone_and_email_is_valid():
-    build_demo(customers=100, seed=7)
+    build_demo(customers=100, seed=7, history_days=0)
 
     for kind, tax_id, tax_id_type in Customer.objects.exclude(tax_id="").values_list(
         "kind", "tax_id", "tax_id_type"
@@ -169,7 +169,7 @@ def test_every_stored_tax_id_phone_and_email_is_valid():
 
 @pytest.mark.django_db
 def test_near_duplicates_show_in_the_duplicates_list():
-    business = build_demo(customers=100, seed=2024)
+    business = build_demo(customers=100, seed=2024, history_days=0)
     owner = User.objects.get(username="lucia")
 
     listed = {
@@ -194,13 +194,13 @@ def test_the_same_seed_recreates_the_same_customers_and_another_seed_others():
     def customers():
         return list(Customer.objects.order_by("id").values_list("name", "tax_id"))
 
-    build_demo(customers=30, seed=11)
+    build_demo(customers=30, seed=11, history_days=0)
     first = customers()
     demo_remove()
-    build_demo(customers=30, seed=11)
+    build_demo(customers=30, seed=11, history_days=0)
     again = customers()
     demo_remove()
-    build_demo(customers=30, seed=12)
+    build_demo(customers=30, seed=12, history_days=0)
     other = customers()
 
     assert first == again
@@ -209,11 +209,11 @@ def test_the_same_seed_recreates_the_same_customers_and_another_seed_others():
 
 @pytest.mark.django_db
 def test_the_demo_is_created_once():
-    build_demo(customers=20, seed=1)
+    build_demo(customers=20, seed=1, history_days=0)
 
     assert demo_exists()
     with pytest.raises(DemoExistsError):
-        build_demo(customers=20, seed=1)
+        build_demo(customers=20, seed=1, history_days=0)
     assert Customer.objects.count() == 20
 
 
@@ -222,7 +222,7 @@ def test_a_user_with_a_demo_name_stops_the_demo_before_it_writes_anything(user_w
     User.objects.filter(pk=user_with_role(Role.SALES).pk).update(username="diego")
 
     with pytest.raises(DemoExistsError, match="diego"):
-        build_demo(customers=20, seed=1)
+        build_demo(customers=20, seed=1, history_days=0)
 
     assert not demo_exists()
     assert Customer.objects.count() == 0
@@ -232,7 +232,7 @@ def test_a_user_with_a_demo_name_stops_the_demo_before_it_writes_anything(user_w
 @pytest.mark.django_db
 def test_removing_the_demo_keeps_everything_else(owner):
     mine = customer_create(actor=owner, name="Mi Cliente Real", tags=["VIP", "propio"])
-    build_demo(customers=40, seed=3)
+    build_demo(customers=40, seed=3, history_days=400)
     demo_ids = list(Customer.objects.exclude(pk=mine.pk).values_list("pk", flat=True))
     demo_customer = Customer.objects.get(pk=demo_ids[0])
     customer_create(actor=owner, name="Referido Real", referred_by=demo_customer)

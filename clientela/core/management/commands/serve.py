@@ -4,6 +4,8 @@ import argparse
 import errno
 import os
 import socket
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -95,8 +97,16 @@ class Command(BaseCommand):
             default=os.environ.get("CLIENTELA_WORKERS", "2"),
             help=_("Worker processes answering requests (default 2)."),
         )
+        parser.add_argument(
+            "--no-tasks",
+            action="store_true",
+            help=_(
+                "Do not start the background task worker (webhooks…); run "
+                "`clientela db_worker` separately instead."
+            ),
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, workers: int, no_tasks: bool, **options) -> None:
         require_migrated_database()
         # Workers open their own connections; none is carried over the fork.
         connections.close_all()
@@ -115,6 +125,18 @@ class Command(BaseCommand):
             % {"host": shown_host, "port": port}
         )
         self.stdout.flush()
+        # The background tasks (webhook deliveries…) run in their own process beside gunicorn.
+        tasks = (
+            None if no_tasks else subprocess.Popen([sys.executable, "-m", "clientela", "db_worker"])
+        )
+        try:
+            self._serve(host, port, workers)
+        finally:
+            if tasks is not None:
+                tasks.terminate()
+                tasks.wait(timeout=10)
+
+    def _serve(self, host: str, port: int, workers: int) -> None:
         ClientelaServer(
             {
                 "bind": bind_address(host, port),

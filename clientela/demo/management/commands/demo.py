@@ -57,9 +57,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help=_(
-                "Remove the demo's users and customers first (nothing else), then create it again."
-            ),
+            help=_("Remove everything the demo created (and nothing else), then create it again."),
         )
         parser.add_argument(
             "--keep",
@@ -110,6 +108,10 @@ class Command(BaseCommand):
                 "duplicates": business.open_duplicates,
                 "seconds": elapsed,
             }
+        )
+        self.stdout.write(
+            _("Its history: %(orders)d orders and %(events)d events at fairs and markets.")
+            % {"orders": business.order_count, "events": business.event_count}
         )
         self._print_logins()
 

@@ -29,7 +29,7 @@
   // After htmx replaces the results, tell screen readers how many there are now.
   document.addEventListener("htmx:afterSwap", function (event) {
     var status = document.getElementById("results-status");
-    if (status && event.detail.target && event.detail.target.id === "customer-results") {
+    if (status && event.detail.target && event.detail.target.classList.contains("results-region")) {
       var summary = event.detail.target.querySelector("[data-summary]");
       status.textContent = summary ? summary.getAttribute("data-summary") : "";
     }

@@ -1,0 +1,28 @@
+"""Money: Decimal amounts with a currency, checked against the currency's minor unit."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import get_currency_precision
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def currency_decimals(currency: str) -> int:
+    """How many decimals the currency's amounts have (MXN 2, JPY 0, KWD 3)."""
+    return get_currency_precision(currency)
+
+
+def money_check(amount: Decimal, currency: str) -> None:
+    """Raise ValidationError when ``amount`` has more decimals than ``currency`` allows."""
+    decimals = currency_decimals(currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-decimals)):
+        raise ValidationError(
+            _("%(currency)s amounts have at most %(decimals)d decimals."),
+            code="too_many_decimals",
+            params={"currency": currency, "decimals": decimals},
+        )
+
+
+def money_round(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` rounded half-up to the currency's minor unit."""
+    return amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), ROUND_HALF_UP)

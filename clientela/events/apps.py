@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EventsConfig(AppConfig):
+    name = "clientela.events"
+    label = "events"
+    verbose_name = _("Events")
+
+    def ready(self) -> None:
+        from clientela.core.access import Capability
+        from clientela.web.navigation import NavItem, navigation_register
+
+        navigation_register(
+            NavItem(
+                _("Events"),
+                "events:list",
+                capability=Capability.EVENT_VIEW,
+                icon="shop",
+                order=30,
+            )
+        )

@@ -1,0 +1,293 @@
+"""Reads of event sales: lists, one event, estimated vs actual, and the plan for the next one."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from clientela.core.money import money_round
+from clientela.events import forecast
+from clientela.events.models import Event, EventProduct, EventSale
+from clientela.orders.models import QUANTITY, Product
+
+ZERO = Decimal(0)
+PERCENT = Decimal("0.01")
+PLANNED_QUANTITY = Decimal("0.001")
+
+
+def event_list(*, kind: str = "", location: str = "", year: int | None = None) -> QuerySet[Event]:
+    """Events, newest first, filtered by kind, location (part of it, any case) and year.
+
+    Each row carries ``quantity_sold``, the total sold over all its products and days.
+    """
+    queryset = Event.objects.all()
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if location:
+        queryset = queryset.filter(location__icontains=location)
+    if year:
+        queryset = queryset.filter(start_date__year=year)
+    sold = (
+        EventSale.objects.filter(item__event=OuterRef("pk"))
+        .order_by()
+        .values("item__event")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return queryset.annotate(
+        quantity_sold=Coalesce(Subquery(sold), Value(ZERO), output_field=DecimalField(**QUANTITY))
+    ).order_by("-start_date", "-id")
+
+
+def event_quantities_brought(*, event_ids: list[int]) -> dict[int, Decimal]:
+    """Per event id, the total brought over all its products (one ``GROUP BY``)."""
+    rows = (
+        EventProduct.objects.filter(event_id__in=event_ids)
+        .values("event_id")
+        .annotate(total=Sum("quantity_brought"))
+        .order_by()
+    )
+    return {row["event_id"]: row["total"] for row in rows}
+
+
+def event_years() -> list[int]:
+    """The years in which some event started, latest first (for the list's filter)."""
+    return [day.year for day in Event.objects.dates("start_date", "year", order="DESC")]
+
+
+def event_get(*, pk: int) -> Event:
+    """One event with its products and their daily sales; raises Event.DoesNotExist."""
+    return Event.objects.prefetch_related(
+        Prefetch(
+            "items",
+            queryset=EventProduct.objects.select_related("product").prefetch_related(
+                Prefetch("sales", queryset=EventSale.objects.order_by("sold_on"))
+            ),
+        )
+    ).get(pk=pk)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """Estimated vs actual for one product, or for the whole event (``product`` None).
+
+    ``difference`` is sold − expected (above 0: sold more than expected). Percentages
+    have two decimals and are None when nothing was brought.
+    """
+
+    product: Product | None
+    brought: Decimal
+    expected: Decimal
+    sold_by_day: dict[date, Decimal]
+    sold: Decimal
+    difference: Decimal
+    sell_through_percent: Decimal | None
+    leftover: Decimal
+    waste_percent: Decimal | None
+    revenue: Decimal
+    expected_revenue: Decimal
+
+
+@dataclass(frozen=True)
+class Comparison:
+    event: Event
+    currency: str
+    days: list[date]
+    rows: list[ComparisonRow]
+    total: ComparisonRow
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    return (part * 100 / whole).quantize(PERCENT, ROUND_HALF_UP) if whole else None
+
+
+def _row(
+    product: Product | None,
+    brought: Decimal,
+    expected: Decimal,
+    sold_by_day: dict[date, Decimal],
+    sold: Decimal,
+    revenue: Decimal,
+    expected_revenue: Decimal,
+) -> ComparisonRow:
+    leftover = brought - sold
+    return ComparisonRow(
+        product=product,
+        brought=brought,
+        expected=expected,
+        sold_by_day=sold_by_day,
+        sold=sold,
+        difference=sold - expected,
+        sell_through_percent=_percent(sold, brought),
+        leftover=leftover,
+        waste_percent=_percent(leftover, brought),
+        revenue=revenue,
+        expected_revenue=expected_revenue,
+    )
+
+
+def event_comparison(*, event: Event) -> Comparison:
+    """Estimated vs actual per product and in total, in two queries.
+
+    The database sums the sales per product and per product and day; the products'
+    revenues (sold × price, rounded to the currency) and the totals are then exact
+    Decimal sums of those. Totals add up every product whatever its unit.
+    """
+    currency = settings.CLIENTELA_CURRENCY
+    items = list(
+        EventProduct.objects.filter(event=event)
+        .select_related("product")
+        .annotate(
+            sold=Coalesce(
+                Sum("sales__quantity"), Value(ZERO), output_field=DecimalField(**QUANTITY)
+            )
+        )
+        .order_by("product__name", "id")
+    )
+    daily = (
+        EventSale.objects.filter(item__event=event)
+        .values("item_id", "sold_on")
+        .annotate(sold=Sum("quantity"))
+        .order_by()
+    )
+    by_item: dict[int, dict[date, Decimal]] = {}
+    for entry in daily:
+        by_item.setdefault(entry["item_id"], {})[entry["sold_on"]] = entry["sold"]
+    days = event.days()
+    rows = [
+        _row(
+            item.product,
+            item.quantity_brought,
+            item.quantity_expected,
+            {day: by_item.get(item.pk, {}).get(day, ZERO) for day in days},
+            item.sold,
+            money_round(item.sold * item.unit_price, currency),
+            money_round(item.quantity_expected * item.unit_price, currency),
+        )
+        for item in items
+    ]
+    total = _row(
+        None,
+        sum((row.brought for row in rows), ZERO),
+        sum((row.expected for row in rows), ZERO),
+        {day: sum((row.sold_by_day[day] for row in rows), ZERO) for day in days},
+        sum((row.sold for row in rows), ZERO),
+        sum((row.revenue for row in rows), ZERO),
+        sum((row.expected_revenue for row in rows), ZERO),
+    )
+    return Comparison(event=event, currency=currency, days=days, rows=rows, total=total)
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """A product's suggested quantity (to the quantity's 3 decimals) and its past error."""
+
+    product: Product
+    quantity: Decimal
+    events_used: int
+    mae: float | None
+    wape: float | None
+    backtest: tuple[forecast.BacktestPoint, ...]
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    basis: forecast.Basis | None
+    explanation: str
+    events: list[Event]
+    lines: list[PlanLine]
+    overall_wape: float | None
+
+
+def event_plan(*, event: Event, options: forecast.ForecastOptions | None = None) -> EventPlan:
+    """The plan for ``event`` from the events that ended before it started."""
+    return event_plan_for(
+        kind=event.kind,
+        location=event.location,
+        start_date=event.start_date,
+        duration_days=event.duration_days,
+        options=options,
+    )
+
+
+def event_plan_for(
+    *,
+    kind: str,
+    location: str,
+    start_date: date,
+    duration_days: int,
+    options: forecast.ForecastOptions | None = None,
+) -> EventPlan:
+    """Suggested quantities per product for a new event, with the error of past suggestions.
+
+    Reads every event that started before ``start_date`` (one query), the totals sold
+    per event and product (one ``GROUP BY``) and the products suggested (one query);
+    ``forecast.plan`` does the rest. Inactive products are left out of the lines (they
+    cannot be brought), not out of the back-test.
+    """
+    events = {
+        event.pk: event
+        for event in Event.objects.filter(start_date__lt=start_date).order_by("start_date", "id")
+    }
+    sold: dict[int, dict[int, float]] = {}
+    totals = (
+        EventSale.objects.filter(item__event__start_date__lt=start_date)
+        .values("item__event_id", "item__product_id")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    )
+    for row in totals:
+        sold.setdefault(row["item__event_id"], {})[row["item__product_id"]] = float(row["total"])
+    history = [
+        forecast.PastEvent(
+            id=event.pk,
+            kind=event.kind,
+            location=event.location,
+            start_date=event.start_date,
+            duration_days=event.duration_days,
+            sold=sold.get(event.pk, {}),
+        )
+        for event in events.values()
+    ]
+    target = forecast.EventShape(kind, location, start_date, duration_days)
+    result = forecast.plan(target, history, options)
+    products = Product.objects.in_bulk([line.product_id for line in result.products])
+    lines = sorted(
+        (
+            PlanLine(
+                product=products[line.product_id],
+                quantity=Decimal(repr(line.suggested)).quantize(PLANNED_QUANTITY, ROUND_HALF_UP),
+                events_used=line.events_used,
+                mae=line.mae,
+                wape=line.wape,
+                backtest=line.backtest,
+            )
+            for line in result.products
+            if products[line.product_id].is_active
+        ),
+        key=lambda line: (line.product.name, line.product.pk),
+    )
+    return EventPlan(
+        basis=result.basis,
+        explanation=_explanation(result.basis, location),
+        events=[events[pk] for pk in result.event_ids],
+        lines=lines,
+        overall_wape=result.overall_wape,
+    )
+
+
+def _explanation(basis: forecast.Basis | None, location: str) -> str:
+    if basis is forecast.Basis.LOCATION:
+        return _("Suggested from past events at %(location)s.") % {"location": location}
+    if basis is forecast.Basis.KIND:
+        return _("No past event at %(location)s; suggested from past events of the same kind.") % {
+            "location": location
+        }
+    return _(
+        "No similar past event (same location or same kind) has ended before this one "
+        "starts, so there is nothing to suggest."
+    )

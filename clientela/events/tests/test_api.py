@@ -1,0 +1,124 @@
+"""The events REST API: who may plan and record sales, the comparison, the plan, bad input."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from clientela.events.models import Event, EventSale
+from clientela.events.tests.factories import EventFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+EVENTS = "/api/v1/events"
+
+
+@pytest.fixture
+def call(client, api_headers, request):
+    """``call("sales", "put", url, body)`` → the response, authenticated as that role."""
+
+    def make(role, method, url, body=None):
+        user = request.getfixturevalue(role) if role else None
+        kwargs = {"headers": api_headers(user) if user else {}}
+        if body is not None:
+            kwargs.update(data=body, content_type="application/json")
+        return getattr(client, method)(url, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def rosca():
+    return ProductFactory(sku="ROS-1", name="Rosca de Reyes", unit_price=Decimal("250.00"))
+
+
+EVENT = {
+    "name": "Feria del Pan",
+    "kind": "fair",
+    "location": "Coyoacán",
+    "start_date": "2025-01-04",
+    "duration_days": 3,
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(None, 401), ("readonly", 403), ("support", 403), ("sales", 201), ("owner", 201)],
+)
+def test_who_may_add_events(call, role, status):
+    assert call(role, "post", EVENTS, EVENT).status_code == status
+    assert Event.objects.exists() == (status == 201)
+
+
+def test_an_event_from_plan_to_comparison(call, rosca):
+    event = call("sales", "post", EVENTS, EVENT).json()
+    item_url = f"{EVENTS}/{event['id']}/items/{rosca.pk}"
+
+    item = call("sales", "put", item_url, {"quantity_brought": "40", "quantity_expected": "30"})
+    assert item.status_code == 200, item.json()
+    for day, quantity in (("2025-01-04", "10"), ("2025-01-05", "12"), ("2025-01-06", "14")):
+        sold = call("sales", "put", f"{item_url}/sales/{day}", {"quantity": quantity})
+        assert sold.status_code == 200, sold.json()
+
+    detail = call("readonly", "get", f"{EVENTS}/{event['id']}").json()
+    assert detail["end_date"] == "2025-01-06"
+    assert detail["items"][0]["sales"] == {
+        "2025-01-04": "10.000",
+        "2025-01-05": "12.000",
+        "2025-01-06": "14.000",
+    }
+    total = call("readonly", "get", f"{EVENTS}/{event['id']}/comparison").json()["total"]
+    assert Decimal(total["sold"]) == 36 and Decimal(total["leftover"]) == 4
+    assert Decimal(total["sell_through_percent"]) == Decimal("90.00")
+    assert Decimal(total["revenue"]) == Decimal("9000.00")
+
+
+def test_the_plan_for_a_new_event_uses_similar_past_events(call, owner, rosca):
+    from clientela.events.services import event_item_set, event_sale_record
+
+    past = EventFactory(actor=owner, location="Coyoacán", start_date=date(2024, 1, 5))
+    item = event_item_set(
+        actor=owner,
+        event=past,
+        product=rosca,
+        quantity_brought=Decimal(50),
+        quantity_expected=Decimal(40),
+    )
+    for day in past.days():
+        event_sale_record(actor=owner, item=item, sold_on=day, quantity=Decimal(20))
+
+    plan = call(
+        "readonly",
+        "get",
+        f"{EVENTS}/plan?kind=fair&location=Coyoacán&start_date=2025-01-04&duration_days=3",
+    ).json()
+
+    assert plan["basis"] == "location" and plan["event_ids"] == [past.pk]
+    (line,) = plan["lines"]
+    assert line["product"] == "Rosca de Reyes" and Decimal(line["quantity"]) == 60
+
+
+def test_a_sale_outside_the_event_or_beyond_what_was_brought_gets_422(call, owner, rosca):
+    event = call("owner", "post", EVENTS, EVENT).json()
+    item_url = f"{EVENTS}/{event['id']}/items/{rosca.pk}"
+    call("owner", "put", item_url, {"quantity_brought": "5", "quantity_expected": "5"})
+
+    outside = call("sales", "put", f"{item_url}/sales/2025-01-09", {"quantity": "1"})
+    too_many = call("sales", "put", f"{item_url}/sales/2025-01-04", {"quantity": "6"})
+    negative = call("sales", "put", item_url, {"quantity_brought": "-1", "quantity_expected": "0"})
+
+    assert outside.status_code == too_many.status_code == negative.status_code == 422
+    assert outside.json()["detail"][0]["loc"] == ["body", "sold_on"]
+    assert too_many.json()["detail"][0]["loc"] == ["body", "quantity"]
+    assert negative.json()["detail"][0]["loc"] == ["body", "quantity_brought"]
+    assert not EventSale.objects.exists()
+
+
+def test_a_stale_event_change_is_refused_with_409(call):
+    event = call("owner", "post", EVENTS, EVENT).json()
+    url = f"{EVENTS}/{event['id']}"
+    call("owner", "patch", url, {"notes": "first", "version": 1})
+
+    stale = call("sales", "patch", url, {"notes": "second", "version": 1})
+
+    assert stale.status_code == 409
+    assert Event.objects.get().notes == "first"

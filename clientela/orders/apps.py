@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrdersConfig(AppConfig):
+    name = "clientela.orders"
+    label = "orders"
+    verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        from clientela.core.access import Capability
+        from clientela.customers.panels import CustomerPanel, customer_panel_register
+        from clientela.orders.panels import customer_orders_panel
+        from clientela.web.navigation import NavItem, navigation_register
+
+        navigation_register(
+            NavItem(
+                _("Orders"),
+                "orders:list",
+                capability=Capability.ORDER_VIEW,
+                icon="receipt",
+                order=20,
+            )
+        )
+        customer_panel_register(
+            "orders", CustomerPanel("orders/_customer_panel.html", customer_orders_panel, order=10)
+        )

@@ -1,0 +1,463 @@
+"""Web forms of the order book.
+
+Forms only parse what the user typed; the services validate and write, and their
+``ValidationError`` is put back on the form (or on the line it names) by the views.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from clientela.customers.models import Address, Customer
+from clientela.customers.selectors import customer_scope
+from clientela.orders.models import OrderStatus, PaymentMethod, Product
+from clientela.web.forms import BootstrapFormMixin, QuickSelect
+
+MISSING_VERSION = _("The form is missing the record's version; reload the page.")
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# --- products -----------------------------------------------------------------------
+
+
+class ProductForm(BootstrapFormMixin, forms.Form):
+    """Add or edit a product; ``version`` carries the version the user opened."""
+
+    sku = forms.CharField(
+        label=_("SKU"), max_length=40, help_text=_("Your own code for it; stored in capitals.")
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    category = forms.CharField(label=_("Category"), max_length=100, required=False)
+    unit = forms.CharField(
+        label=_("Unit"), max_length=20, initial="pza", help_text=_("Piece, kg, dozen…")
+    )
+    unit_price = forms.DecimalField(label=_("Unit price"), max_digits=14, decimal_places=4)
+    lead_time_tolerance_days = forms.IntegerField(
+        label=_("Delivery tolerance (days)"),
+        min_value=0,
+        max_value=365,
+        initial=1,
+        help_text=_("Deliveries later than the due date by more than this are flagged."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional; it is kept in the history."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    FIELDS = ("sku", "name", "category", "unit", "unit_price", "lead_time_tolerance_days")
+
+    def __init__(self, *args, product: Product | None = None, **kwargs):
+        self.product = product
+        super().__init__(*args, **kwargs)
+        self.fields["sku"].widget.attrs["autocapitalize"] = "characters"
+        self.fields["unit_price"].widget.attrs.update({"step": "0.01", "inputmode": "decimal"})
+        if product is None:
+            del self.fields["version"]
+
+    @classmethod
+    def initial_for(cls, product: Product) -> dict:
+        """The form's initial values for an existing product."""
+        initial = {name: getattr(product, name) for name in cls.FIELDS}
+        initial["unit_price"] = format(product.unit_price.normalize(), "f")
+        initial["version"] = product.version
+        return initial
+
+    def clean_version(self):
+        version = self.cleaned_data.get("version")
+        if self.product is not None and version is None:
+            raise forms.ValidationError(MISSING_VERSION)
+        return version
+
+    def service_arguments(self) -> dict:
+        """Keyword arguments for ``product_create`` / ``product_update``."""
+        arguments = {name: self.cleaned_data[name] for name in self.FIELDS}
+        arguments["reason"] = self.cleaned_data.get("reason", "")
+        return arguments
+
+
+PRODUCT_STATE_CHOICES = [
+    ("", _("Active")),
+    ("inactive", _("No longer sold")),
+    ("all", _("All products")),
+]
+
+
+class ProductFilterForm(forms.Form):
+    """The product list's search box and filters, read from the query string."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    category = forms.ChoiceField(label=_("Category"), required=False, widget=QuickSelect)
+    state = forms.ChoiceField(
+        label=_("Shown"), required=False, choices=PRODUCT_STATE_CHOICES, widget=QuickSelect
+    )
+
+    def __init__(self, *args, categories: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [
+            ("", _("Any category")),
+            *((c, c) for c in categories),
+        ]
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-select" if name != "q" else "form-control"
+
+    def selector_arguments(self) -> dict:
+        data = getattr(self, "cleaned_data", {})
+        state = data.get("state", "")
+        return {
+            "search": data.get("q", ""),
+            "category": data.get("category", ""),
+            "active": {"": True, "inactive": False}.get(state),
+        }
+
+    def is_filtered(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(k) for k in ("q", "category", "state"))
+
+
+# --- the order list -----------------------------------------------------------------
+
+
+class OrderFilterForm(forms.Form):
+    """The order list's search box and filters, read from the query string."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("", _("Any status")),
+            ("open", pgettext_lazy("orders that are not closed", "Open")),
+            *OrderStatus.choices,
+        ],
+        widget=QuickSelect,
+    )
+    owing = forms.BooleanField(label=_("Owing money only"), required=False)
+    due_from = forms.DateField(label=_("Due from"), required=False, widget=_date_input())
+    due_to = forms.DateField(label=_("Due until"), required=False, widget=_date_input())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name == "status":
+                field.widget.attrs["class"] = "form-select"
+            elif name == "owing":
+                field.widget.attrs["class"] = "form-check-input"
+            elif name != "customer":
+                field.widget.attrs["class"] = "form-control"
+
+    def selector_arguments(self) -> dict:
+        """Keyword arguments for the order list; invalid values are ignored."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "search": data.get("q", ""),
+            "customer": data.get("customer"),
+            "status": data.get("status", ""),
+            "owing": bool(data.get("owing")),
+            "due_from": data.get("due_from"),
+            "due_to": data.get("due_to"),
+        }
+
+    def is_filtered(self) -> bool:
+        return any(self.selector_arguments().values())
+
+
+# --- one order ----------------------------------------------------------------------
+
+
+class OrderForm(BootstrapFormMixin, forms.Form):
+    """The head of a new or changed order; its lines are a ``LineFormSet`` beside it.
+
+    An order that exists keeps its customer and order date; once confirmed, a change
+    needs a reason.
+    """
+
+    customer = forms.CharField(
+        label=_("Customer"),
+        help_text=_("The customer's number; type a name to find it."),
+    )
+    delivery_address = forms.TypedChoiceField(
+        label=_("Delivery address"), required=False, coerce=int, empty_value=None
+    )
+    order_date = forms.DateField(label=_("Order date"), widget=_date_input())
+    due_date = forms.DateField(label=_("Due delivery date"), widget=_date_input())
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=500,
+        help_text=_("The order is confirmed: say why it changes; it is kept on its timeline."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        *args,
+        user,
+        customer: Customer | None = None,
+        editing: bool = False,
+        renegotiating: bool = False,
+        **kwargs,
+    ):
+        self.user = user
+        self.editing = editing
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["customer"]
+            del self.fields["order_date"]
+            self.fields["version"].required = True
+        else:
+            del self.fields["version"]
+            self.fields["customer"].widget.attrs.update(
+                {
+                    "list": "customer-options",
+                    "autocomplete": "off",
+                    # Suggestions as the user types (htmx); without JavaScript, the number works.
+                    "hx-get": reverse("orders:customer_lookup"),
+                    "hx-trigger": "input changed delay:300ms",
+                    "hx-target": "#customer-options",
+                    "hx-swap": "innerHTML",
+                    "hx-sync": "this:replace",
+                }
+            )
+        if not renegotiating:
+            del self.fields["reason"]
+        self.chosen_customer = customer or self._typed_customer()
+        self.fields["delivery_address"].choices = self.address_choices(self.chosen_customer)
+
+    def _typed_customer(self) -> Customer | None:
+        if not self.is_bound or "customer" not in self.fields:
+            return None
+        return _customer_from_text(self.user, self.data.get(self.add_prefix("customer"), ""))
+
+    @staticmethod
+    def address_choices(customer: Customer | None) -> list[tuple]:
+        """The customer's addresses, the default one first; blank = the default address."""
+        choices: list[tuple] = [("", _("The customer's default address"))]
+        if customer is not None:
+            addresses = Address.objects.filter(customer=customer).order_by("-is_default", "id")
+            choices += [(address.pk, str(address)) for address in addresses]
+        return choices
+
+    def clean_customer(self):
+        value = self.cleaned_data["customer"].strip()
+        number = value.lstrip("#").split()[0].rstrip("·,:") if value else ""
+        if not number.isdigit():
+            raise forms.ValidationError(_("Type the customer's number, or pick a suggestion."))
+        customer = customer_scope(user=self.user).filter(pk=int(number)).first()
+        if customer is None:
+            raise forms.ValidationError(
+                _("There is no customer number %(number)s."), params={"number": number}
+            )
+        return customer
+
+    def clean_delivery_address(self):
+        pk = self.cleaned_data.get("delivery_address")
+        if pk is None or self.chosen_customer is None:
+            return None
+        address = Address.objects.filter(pk=pk, customer=self.chosen_customer).first()
+        if address is None:
+            raise forms.ValidationError(_("Choose one of the customer's addresses."))
+        return address
+
+    def service_arguments(self) -> dict:
+        """Keyword arguments (without the lines) for ``order_create`` / ``order_update``."""
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        return data
+
+
+def _customer_from_text(user, text: str) -> Customer | None:
+    number = text.strip().lstrip("#").split()[0].rstrip("·,:") if text.strip() else ""
+    if not number.isdigit():
+        return None
+    return customer_scope(user=user).filter(pk=int(number)).first()
+
+
+class LineForm(BootstrapFormMixin, forms.Form):
+    """One line of an order: a product, how many, at what price, with what discount."""
+
+    product = forms.TypedChoiceField(label=_("Product"), coerce=int, empty_value=None)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001")
+    )
+    unit_price = forms.DecimalField(
+        label=_("Unit price"),
+        max_digits=14,
+        decimal_places=4,
+        required=False,
+        help_text=_("Blank: the product's price."),
+    )
+    discount_percent = forms.DecimalField(
+        label=_("Discount %"),
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        min_value=0,
+        max_value=100,
+    )
+
+    def __init__(self, *args, products: dict[int, Product], product_choices: list, **kwargs):
+        self.products = products
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = product_choices
+        self.fields["quantity"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+        self.fields["unit_price"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+        self.fields["discount_percent"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+        if "DELETE" in self.fields:
+            self.fields["DELETE"].label = _("Remove")
+
+    def clean_product(self):
+        pk = self.cleaned_data.get("product")
+        if pk is None:
+            return None
+        if pk not in self.products:
+            raise forms.ValidationError(_("Choose a product."))
+        return self.products[pk]
+
+    def line(self) -> dict:
+        """The line as ``order_create`` takes it."""
+        data = self.cleaned_data
+        line = {"product": data["product"], "quantity": data["quantity"]}
+        if data.get("unit_price") is not None:
+            line["unit_price"] = data["unit_price"]
+        line["discount_percent"] = data.get("discount_percent") or Decimal(0)
+        return line
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    """The lines of an order; a service error about the lines as a whole can be added."""
+
+    def add_non_form_error(self, messages) -> None:
+        self.non_form_errors()  # runs full_clean once, so the list exists
+        self._non_form_errors.extend(messages)
+
+    def chosen_lines(self) -> list[tuple[LineForm, dict]]:
+        """The filled-in, not removed lines, each with the form it came from."""
+        chosen = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            chosen.append((form, form.line()))
+        return chosen
+
+
+LineFormSet = forms.formset_factory(
+    LineForm, formset=BaseLineFormSet, extra=1, can_delete=True, max_num=200, validate_max=True
+)
+
+
+class TransitionForm(BootstrapFormMixin, forms.Form):
+    """Move an order to its next status: a date for "ready" and "delivered", a reason to cancel."""
+
+    on = forms.DateField(label=_("On"), required=False, widget=_date_input())
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, to: str, **kwargs):
+        self.to = to
+        super().__init__(*args, **kwargs)
+        if to in (OrderStatus.READY, OrderStatus.DELIVERED):
+            self.fields["on"].label = (
+                _("Production finished on") if to == OrderStatus.READY else _("Delivered on")
+            )
+            self.fields["on"].required = True
+            self.fields["on"].initial = timezone.localdate()
+        else:
+            del self.fields["on"]
+        if to == OrderStatus.CANCELLED:
+            self.fields["reason"].label = _("Why is it cancelled?")
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
+
+
+class ActualDatesForm(BootstrapFormMixin, forms.Form):
+    """Correct the dates production finished and the order was delivered."""
+
+    production_finished_on = forms.DateField(
+        label=_("Production finished"), required=False, widget=_date_input()
+    )
+    delivered_on = forms.DateField(label=_("Delivered"), required=False, widget=_date_input())
+    reason = forms.CharField(label=_("Reason for the correction"), max_length=500)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, recorded: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("production_finished_on", "delivered_on"):
+            if name not in recorded:
+                del self.fields[name]
+            else:
+                self.fields[name].required = True
+
+    def dates(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("production_finished_on", "delivered_on")
+            if name in self.fields
+        }
+
+
+class PaymentForm(BootstrapFormMixin, forms.Form):
+    """Record money received for an order."""
+
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    paid_on = forms.DateField(label=_("Paid on"), widget=_date_input())
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=100,
+        required=False,
+        help_text=_("Receipt, transfer or card voucher number."),
+    )
+    leaves_credit = forms.BooleanField(
+        label=_("The excess stays as a credit for the customer"), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].widget.attrs.update({"step": "0.01", "inputmode": "decimal"})
+        self.fields["paid_on"].initial = timezone.localdate()
+
+
+class LeadTimeFilterForm(forms.Form):
+    """The lead-time page's period and grouping, read from the query string."""
+
+    GROUPS = (
+        ("product", _("By product")),
+        ("customer", _("By customer")),
+        ("month", _("By month")),
+    )
+
+    date_from = forms.DateField(
+        label=_("Delivered from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Delivered until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    group_by = forms.ChoiceField(
+        label=_("Group"),
+        choices=GROUPS,
+        required=False,
+        widget=QuickSelect(attrs={"class": "form-select"}),
+    )
+
+    def period(self) -> tuple[date, date, str]:
+        """The period asked for (default: the last twelve months) and the grouping."""
+        data = self.cleaned_data if self.is_valid() else {}
+        date_to = data.get("date_to") or timezone.localdate()
+        date_from = data.get("date_from") or date_to - timedelta(days=365)
+        return date_from, date_to, data.get("group_by") or "product"

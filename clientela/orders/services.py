@@ -1,0 +1,653 @@
+"""Writes to the order book: products, orders, renegotiations, status moves and payments.
+
+Every service is atomic, validates everything before it writes and raises one
+``ValidationError`` keyed by field; ``actor=None`` means the system itself.
+
+Errors about an order's lines are keyed ``"lines"`` for the list as a whole (no lines)
+and ``"lines.<index>.<field>"`` for one line, ``<index>`` being the 0-based position of
+the line in the list the caller gave (``"lines.2.quantity"``).
+
+An order holds at most one line per product: renegotiations are matched by product.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.core.access import Capability
+from clientela.core.models import User
+from clientela.core.money import money_check, money_round
+from clientela.core.services import actor_check, full_clean_collecting, history_as, version_claim
+from clientela.customers.models import Address, Customer
+from clientela.orders.models import (
+    ORDER_TRANSITIONS,
+    Order,
+    OrderChange,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Product,
+)
+from clientela.webhooks.models import WebhookEvent
+from clientela.webhooks.services import webhook_emit
+
+PRODUCT_FIELDS = frozenset(
+    {"sku", "name", "category", "unit", "unit_price", "currency", "lead_time_tolerance_days"}
+)
+LINE_FIELDS = frozenset({"product", "quantity", "unit_price", "discount_percent"})
+ORDER_UPDATE_FIELDS = frozenset({"due_date", "delivery_address", "notes", "lines"})
+# Statuses in which a change is a renegotiation, logged with a reason.
+RENEGOTIABLE = frozenset({OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.READY})
+CLOSED = frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED})
+
+Errors = dict[str, list]
+
+
+def _unknown_fields(fields: Iterable[str], allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
+
+
+def _decimal(value, key: str, errors: Errors) -> Decimal | None:
+    """``value`` as a finite Decimal, or None with an error on ``key``."""
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():
+        errors.setdefault(key, []).append(_("Enter a number."))
+        return None
+    return number
+
+
+def _amount(value, key: str, currency: str, errors: Errors) -> Decimal | None:
+    """A money amount: a number with no more decimals than ``currency`` has."""
+    number = _decimal(value, key, errors)
+    if number is not None:
+        try:
+            money_check(number, currency)
+        except ValidationError as error:
+            errors.setdefault(key, []).extend(error.error_list)
+            return None
+    return number
+
+
+def _text(value: Decimal) -> str:
+    """A quantity or percentage as people write it: ``3``, ``2.5``, ``10``."""
+    return format(value.normalize(), "f")
+
+
+def _money_text(value: Decimal, currency: str) -> str:
+    return str(money_round(value, currency))
+
+
+# --- products -----------------------------------------------------------------------
+
+
+def _clean_product(product: Product, fields: dict) -> None:
+    errors: Errors = {}
+    for field, value in fields.items():
+        if field not in {"unit_price", "sku", "currency"}:
+            setattr(product, field, "" if value is None else value)
+    if "currency" in fields:
+        product.currency = str(fields["currency"] or "").strip().upper()
+    if "sku" in fields:
+        product.sku = str(fields["sku"] or "").strip().upper()
+        if product.sku and Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
+            errors["sku"] = [
+                _("Another product already has the SKU %(sku)s.") % {"sku": product.sku}
+            ]
+    if "unit_price" in fields:
+        price = _amount(fields["unit_price"], "unit_price", product.currency, errors)
+        if price is not None:
+            product.unit_price = price
+    full_clean_collecting(product, errors, exclude=["version"])
+
+
+@transaction.atomic
+def product_create(*, actor: User | None, reason: str = "", **fields) -> Product:
+    """Add a product to the catalog; its SKU is stored trimmed and in capitals."""
+    actor_check(actor, Capability.PRODUCT_EDIT)
+    _unknown_fields(fields, PRODUCT_FIELDS)
+    product = Product()
+    _clean_product(product, {"currency": product.currency, **fields})
+    history_as(product, actor, reason)
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_update(
+    *, actor: User | None, product: Product, version: int, reason: str = "", **fields
+) -> Product:
+    """Change a product; a stale ``version`` raises ConflictError. Orders keep their prices."""
+    actor_check(actor, Capability.PRODUCT_EDIT)
+    _unknown_fields(fields, PRODUCT_FIELDS)
+    _clean_product(product, fields)
+    version_claim(instance=product, version=version)
+    history_as(product, actor, reason)
+    product.save()
+    return product
+
+
+def _product_set_active(actor: User | None, product: Product, active: bool, reason: str) -> None:
+    actor_check(actor, Capability.PRODUCT_EDIT)
+    if product.is_active == active:
+        return
+    version_claim(instance=product, version=product.version)
+    product.is_active = active
+    history_as(product, actor, reason)
+    product.save()
+
+
+@transaction.atomic
+def product_deactivate(*, actor: User | None, product: Product, reason: str = "") -> Product:
+    """Stop selling a product: new orders refuse it, existing orders keep it."""
+    _product_set_active(actor, product, False, reason)
+    return product
+
+
+@transaction.atomic
+def product_reactivate(*, actor: User | None, product: Product, reason: str = "") -> Product:
+    """Sell a deactivated product again."""
+    _product_set_active(actor, product, True, reason)
+    return product
+
+
+# --- order lines --------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    """A checked line as the caller wants it, before it is written."""
+
+    product: Product
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    line_total: Decimal
+
+    def describe(self, currency: str) -> str:
+        text = f"{_text(self.quantity)} × {_money_text(self.unit_price, currency)}"
+        if self.discount_percent:
+            text += f" −{_text(self.discount_percent)}%"
+        return text
+
+
+def _clean_lines(
+    lines: Sequence[dict],
+    currency: str,
+    errors: Errors,
+    kept_products: frozenset[int] = frozenset(),
+) -> list[_Line]:
+    """Check the lines; products in ``kept_products`` (already ordered) may be inactive."""
+    if not lines:
+        errors["lines"] = [_("An order needs at least one line.")]
+        return []
+    cleaned: list[_Line] = []
+    seen: dict[int, int] = {}
+    for index, line in enumerate(lines):
+        _unknown_fields(line, LINE_FIELDS)
+        key = f"lines.{index}."
+        line_errors: Errors = {}
+        product = line.get("product")
+        if not isinstance(product, Product):
+            line_errors[key + "product"] = [_("Choose a product.")]
+        elif product.pk in seen:
+            line_errors[key + "product"] = [
+                _("%(product)s is already on line %(line)d; change its quantity there.")
+                % {"product": product.sku, "line": seen[product.pk] + 1}
+            ]
+        elif not product.is_active and product.pk not in kept_products:
+            line_errors[key + "product"] = [
+                _("%(product)s is no longer sold.") % {"product": product.sku}
+            ]
+        elif product.currency != currency:
+            line_errors[key + "product"] = [
+                _("%(product)s is priced in %(product_currency)s; orders are in %(currency)s.")
+                % {
+                    "product": product.sku,
+                    "product_currency": product.currency,
+                    "currency": currency,
+                }
+            ]
+        if isinstance(product, Product):
+            seen.setdefault(product.pk, index)
+        quantity = _decimal(line.get("quantity"), key + "quantity", line_errors)
+        if quantity is not None and quantity <= 0:
+            line_errors[key + "quantity"] = [_("The quantity must be more than zero.")]
+        price = line.get("unit_price")
+        if price is None and isinstance(product, Product):
+            price = product.unit_price
+        if price is not None:
+            price = _amount(price, key + "unit_price", currency, line_errors)
+        if price is not None and price < 0:
+            line_errors[key + "unit_price"] = [_("The price cannot be negative.")]
+        discount = _decimal(line.get("discount_percent", 0), key + "discount_percent", line_errors)
+        if discount is not None and not 0 <= discount <= 100:
+            line_errors[key + "discount_percent"] = [
+                _("The discount must be between 0 and 100 per cent.")
+            ]
+        if line_errors:
+            errors.update(line_errors)
+            continue
+        total = money_round(quantity * price * (1 - discount / 100), currency)
+        row = OrderLine(
+            product=product,
+            quantity=quantity,
+            unit_price=price,
+            discount_percent=discount,
+            line_total=total,
+        )
+        try:
+            row.clean_fields(exclude=["order", "position"])
+        except ValidationError as error:
+            for field, field_errors in error.error_dict.items():
+                errors.setdefault(key + field, []).extend(field_errors)
+            continue
+        cleaned.append(_Line(product, quantity, price, discount, total))
+    return cleaned
+
+
+def _write_lines(order: Order, lines: list[_Line], actor: User | None, reason: str) -> None:
+    """Make the order's lines exactly ``lines``, in order, and recompute its total."""
+    existing = {line.product_id: line for line in order.lines.all()}
+    wanted = {line.product.pk for line in lines}
+    for product_id, row in existing.items():
+        if product_id not in wanted:
+            history_as(row, actor, reason)
+            row.delete()
+    for position, line in enumerate(lines):
+        row = existing.get(line.product.pk) or OrderLine(order=order, product=line.product)
+        values = {
+            "position": position,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "discount_percent": line.discount_percent,
+            "line_total": line.line_total,
+        }
+        if row.pk and all(getattr(row, field) == value for field, value in values.items()):
+            continue
+        for field, value in values.items():
+            setattr(row, field, value)
+        history_as(row, actor, reason)
+        row.save()
+    order.total = sum((line.line_total for line in lines), Decimal(0))
+
+
+def _line_changes(order: Order, lines: list[_Line]) -> list[dict]:
+    """Log entries for every difference between the order's lines and ``lines``."""
+    currency = order.currency
+    existing = {row.product_id: row for row in order.lines.select_related("product")}
+    changes = []
+    for line in lines:
+        row = existing.get(line.product.pk)
+        if row is None:
+            changes.append(_entry("line_added", line.product.sku, "", line.describe(currency)))
+            continue
+        if row.quantity != line.quantity:
+            changes.append(
+                _entry("quantity", row.product.sku, _text(row.quantity), _text(line.quantity))
+            )
+        if row.unit_price != line.unit_price:
+            changes.append(
+                _entry(
+                    "unit_price",
+                    row.product.sku,
+                    _money_text(row.unit_price, currency),
+                    _money_text(line.unit_price, currency),
+                )
+            )
+        if row.discount_percent != line.discount_percent:
+            changes.append(
+                _entry(
+                    "discount_percent",
+                    row.product.sku,
+                    _text(row.discount_percent),
+                    _text(line.discount_percent),
+                )
+            )
+    wanted = {line.product.pk for line in lines}
+    for product_id, row in existing.items():
+        if product_id not in wanted:
+            old = _Line(row.product, row.quantity, row.unit_price, row.discount_percent, Decimal(0))
+            changes.append(_entry("line_removed", row.product.sku, old.describe(currency), ""))
+    return changes
+
+
+def _entry(what: str, product: str | None, old: str, new: str) -> dict:
+    return {"what": what, "product": product, "old": old, "new": new}
+
+
+# --- orders -------------------------------------------------------------------------
+
+
+def _check_address(customer: Customer, address: Address | None, errors: Errors) -> None:
+    if address is not None and address.customer_id != customer.pk:
+        errors["delivery_address"] = [_("This address belongs to another customer.")]
+
+
+def _check_due_date(order: Order, errors: Errors) -> None:
+    if order.due_date and order.order_date and order.due_date < order.order_date:
+        errors["due_date"] = [_("The due date cannot be before the order date.")]
+
+
+def _claim(order: Order, version: int) -> None:
+    """Claim the order's version and re-read what payments change meanwhile.
+
+    The claim locks the row, and ``payment_record`` locks it too, so the ``paid`` read
+    here is current and the save that follows does not undo a payment.
+    """
+    version_claim(instance=order, version=version)
+    order.paid = Order.objects.values_list("paid", flat=True).get(pk=order.pk)
+
+
+def _webhook_data(order: Order) -> dict:
+    """What a webhook receiver learns of an order."""
+    return {
+        "id": order.pk,
+        "customer_id": order.customer_id,
+        "status": order.status,
+        "order_date": order.order_date.isoformat(),
+        "due_date": order.due_date.isoformat(),
+        "currency": order.currency,
+        "total": str(order.total),
+        "lines": [
+            {
+                "sku": line.product.sku,
+                "quantity": str(line.quantity),
+                "line_total": str(line.line_total),
+            }
+            for line in order.lines.select_related("product")
+        ],
+    }
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor: User | None,
+    customer: Customer,
+    due_date: date,
+    lines: Sequence[dict],
+    delivery_address: Address | None = None,
+    order_date: date | None = None,
+    notes: str = "",
+    reason: str = "",
+) -> Order:
+    """Create a draft order for a customer in the business currency.
+
+    Each line is ``{"product", "quantity", "unit_price" (default: the product's
+    price), "discount_percent" (default 0)}``; its total is quantity × price × (1 −
+    discount/100) rounded to the currency. The address defaults to the customer's
+    default address.
+    """
+    actor_check(actor, Capability.ORDER_EDIT, customer)
+    errors: Errors = {}
+    if customer.merged_into_id:
+        errors["customer"] = [_("This customer was merged into another; order for that one.")]
+    if delivery_address is None:
+        delivery_address = customer.addresses.filter(is_default=True).first()
+    _check_address(customer, delivery_address, errors)
+    order = Order(
+        customer=customer,
+        delivery_address=delivery_address,
+        order_date=order_date or timezone.localdate(),
+        due_date=due_date,
+        currency=settings.CLIENTELA_CURRENCY,
+        notes=notes or "",
+        created_by=actor,
+    )
+    _check_due_date(order, errors)
+    cleaned = _clean_lines(lines, order.currency, errors)
+    full_clean_collecting(order, errors, exclude=["version", "total", "paid"])
+    history_as(order, actor, reason)
+    order.save()
+    _write_lines(order, cleaned, actor, reason)
+    order.save(update_fields=["total"])
+    webhook_emit(event=WebhookEvent.ORDER_CREATED, data=_webhook_data(order))
+    return order
+
+
+@transaction.atomic
+def order_update(
+    *, actor: User | None, order: Order, version: int, reason: str = "", **changes
+) -> Order:
+    """Change an order's ``due_date``, ``delivery_address``, ``notes`` or ``lines``.
+
+    ``lines``, when given, is the whole new list (as in ``order_create``), matched to
+    the current lines by product. A draft changes freely. A confirmed order (confirmed,
+    in production, ready) is being renegotiated: a change to its due date, address or
+    lines needs a ``reason`` and is recorded as one ``OrderChange`` listing every
+    difference, in this order: due date, address, then each line in the new order
+    (quantity, unit price, discount, or line added), then the lines removed. Notes
+    are not part of the renegotiation. Delivered and cancelled orders cannot change.
+    """
+    actor_check(actor, Capability.ORDER_EDIT, order.customer)
+    _unknown_fields(changes, ORDER_UPDATE_FIELDS)
+    if order.status in CLOSED:
+        raise ValidationError(
+            {"status": [_("A delivered or cancelled order can no longer be changed.")]}
+        )
+    errors: Errors = {}
+    log: list[dict] = []
+    if "due_date" in changes and changes["due_date"] != order.due_date:
+        log.append(_entry("due_date", None, str(order.due_date), str(changes["due_date"] or "")))
+        order.due_date = changes["due_date"]
+        _check_due_date(order, errors)
+    if "delivery_address" in changes and changes["delivery_address"] != order.delivery_address:
+        address = changes["delivery_address"]
+        _check_address(order.customer, address, errors)
+        log.append(
+            _entry(
+                "delivery_address",
+                None,
+                str(order.delivery_address or ""),
+                str(address or ""),
+            )
+        )
+        order.delivery_address = address
+    if "notes" in changes:
+        order.notes = changes["notes"] or ""
+    cleaned = None
+    if "lines" in changes:
+        kept = frozenset(order.lines.values_list("product_id", flat=True))
+        cleaned = _clean_lines(changes["lines"], order.currency, errors, kept)
+        if "lines" not in errors:
+            log.extend(_line_changes(order, cleaned))
+    renegotiated = order.status in RENEGOTIABLE and bool(log)
+    if renegotiated and not reason.strip():
+        errors["reason"] = [_("Say why the confirmed order changes.")]
+    full_clean_collecting(order, errors, exclude=["version", "total", "paid"])
+    _claim(order, version)
+    if cleaned is not None:
+        _write_lines(order, cleaned, actor, reason)
+    history_as(order, actor, reason)
+    order.save()
+    if renegotiated:
+        OrderChange.objects.create(order=order, changed_by=actor, reason=reason, changes=log)
+    return order
+
+
+def _check_actual_dates(order: Order, errors: Errors) -> None:
+    """Production finishes and deliveries happen on or after the order date, not later
+    than today, and a delivery does not precede the end of production."""
+    today = timezone.localdate()
+    for field in ("production_finished_on", "delivered_on"):
+        value = getattr(order, field)
+        if value is None:
+            continue
+        if value < order.order_date:
+            errors.setdefault(field, []).append(
+                _("This date cannot be before the order date (%(date)s).")
+                % {"date": order.order_date}
+            )
+        elif value > today:
+            errors.setdefault(field, []).append(_("This date cannot be in the future."))
+    finished, delivered = order.production_finished_on, order.delivered_on
+    if finished and delivered and delivered < finished and "delivered_on" not in errors:
+        errors["delivered_on"] = [
+            _("The delivery cannot be before production finished (%(date)s).") % {"date": finished}
+        ]
+
+
+@transaction.atomic
+def order_transition(
+    *,
+    actor: User | None,
+    order: Order,
+    version: int,
+    to: str,
+    reason: str = "",
+    on: date | None = None,
+) -> Order:
+    """Move an order along ``ORDER_TRANSITIONS``; anything else is refused on "status".
+
+    Confirming stamps ``confirmed_at``. Moving to ready records ``on`` (default today)
+    as ``production_finished_on``, delivering records it as ``delivered_on``; date
+    errors are keyed by those fields. Cancelling needs a ``reason``; the payments of a
+    cancelled order stay and its balance becomes a credit of what was paid.
+    """
+    actor_check(actor, Capability.ORDER_EDIT, order.customer)
+    if to not in ORDER_TRANSITIONS[order.status]:
+        labels = dict(OrderStatus.choices)
+        raise ValidationError(
+            {
+                "status": [
+                    _("An order cannot go from “%(from)s” to “%(to)s”.")
+                    % {"from": labels[order.status], "to": labels.get(to, to)}
+                ]
+            }
+        )
+    errors: Errors = {}
+    if to == OrderStatus.CANCELLED:
+        if not reason.strip():
+            errors["reason"] = [_("Say why the order is cancelled.")]
+        order.cancel_reason = reason.strip()
+    elif to == OrderStatus.CONFIRMED:
+        order.confirmed_at = timezone.now()
+    elif to == OrderStatus.READY:
+        order.production_finished_on = on or timezone.localdate()
+    elif to == OrderStatus.DELIVERED:
+        order.delivered_on = on or timezone.localdate()
+    _check_actual_dates(order, errors)
+    if errors:
+        raise ValidationError(errors)
+    _claim(order, version)
+    previous = order.status
+    order.status = to
+    history_as(order, actor, reason)
+    order.save()
+    webhook_emit(
+        event=WebhookEvent.ORDER_STATUS_CHANGED,
+        data={**_webhook_data(order), "previous_status": previous},
+    )
+    return order
+
+
+@transaction.atomic
+def order_record_dates(
+    *, actor: User | None, order: Order, version: int, reason: str, **dates: date
+) -> Order:
+    """Correct an order's actual ``production_finished_on`` or ``delivered_on``.
+
+    A date can be corrected once it is recorded (ready for production, delivered for
+    the delivery), with the checks of ``order_transition`` and a ``reason``; the
+    correction is logged as an ``OrderChange``.
+    """
+    actor_check(actor, Capability.ORDER_EDIT, order.customer)
+    _unknown_fields(dates, frozenset({"production_finished_on", "delivered_on"}))
+    errors: Errors = {}
+    log = []
+    for field, value in dates.items():
+        if getattr(order, field) is None:
+            errors[field] = [_("This date is recorded when the order gets there; move it first.")]
+        elif value is None:
+            errors[field] = [_("Enter a date.")]
+        elif value != getattr(order, field):
+            log.append(_entry(field, None, str(getattr(order, field)), str(value)))
+            setattr(order, field, value)
+    if log and not reason.strip():
+        errors["reason"] = [_("Say why the date is corrected.")]
+    _check_actual_dates(order, errors)
+    if errors:
+        raise ValidationError(errors)
+    if not log:
+        return order
+    _claim(order, version)
+    history_as(order, actor, reason)
+    order.save()
+    OrderChange.objects.create(order=order, changed_by=actor, reason=reason, changes=log)
+    return order
+
+
+# --- payments -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    actor: User | None,
+    order: Order,
+    amount: Decimal,
+    method: str,
+    paid_on: date | None = None,
+    reference: str = "",
+    leaves_credit: bool = False,
+) -> Payment:
+    """Record money received for a confirmed (not cancelled) order and add it to ``paid``.
+
+    More than the balance is refused unless ``leaves_credit``: then the excess is a
+    credit (a negative balance). Payments are not deleted; the order's ``paid`` and
+    ``version`` in ``order`` are refreshed.
+    """
+    actor_check(actor, Capability.PAYMENT_RECORD, order.customer)
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status in {OrderStatus.DRAFT, OrderStatus.CANCELLED}:
+        raise ValidationError(
+            {"status": [_("Payments are recorded for confirmed orders that are not cancelled.")]}
+        )
+    errors: Errors = {}
+    value = _amount(amount, "amount", locked.currency, errors)
+    if value is not None and value <= 0:
+        errors["amount"] = [_("The amount must be more than zero.")]
+    elif value is not None and value > locked.balance and not leaves_credit:
+        errors["amount"] = [
+            _(
+                "The balance is %(balance)s %(currency)s. To take more, record that the "
+                "excess stays as a credit."
+            )
+            % {
+                "balance": money_round(max(locked.balance, Decimal(0)), locked.currency),
+                "currency": locked.currency,
+            }
+        ]
+    payment = Payment(
+        order=locked,
+        amount=value if value is not None else Decimal(0),
+        method=method,
+        paid_on=paid_on or timezone.localdate(),
+        reference=reference or "",
+        leaves_credit=leaves_credit,
+        recorded_by=actor,
+    )
+    if payment.paid_on < locked.order_date:
+        errors["paid_on"] = [_("A payment cannot be before the order date.")]
+    elif payment.paid_on > timezone.localdate():
+        errors["paid_on"] = [_("A payment cannot be in the future.")]
+    full_clean_collecting(payment, errors, exclude=["order"])
+    history_as(payment, actor)
+    payment.save()
+    locked.paid += payment.amount
+    history_as(locked, actor)
+    locked.save(update_fields=["paid", "updated_at"])
+    order.paid, order.version = locked.paid, locked.version
+    return payment

@@ -1,0 +1,744 @@
+"""Staff pages of the order book: parse the request, call a selector or a service, render."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Q, QuerySet
+from django.forms.utils import ErrorDict
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clientela.core.access import Capability, user_can
+from clientela.core.errors import ConflictError
+from clientela.core.pagination import CappedPaginator
+from clientela.customers.matching import search_terms
+from clientela.customers.selectors import customer_lookup as customer_lookup_selector
+from clientela.customers.selectors import customer_scope
+from clientela.orders import selectors, services
+from clientela.orders.forms import (
+    ActualDatesForm,
+    LeadTimeFilterForm,
+    LineFormSet,
+    OrderFilterForm,
+    OrderForm,
+    PaymentForm,
+    ProductFilterForm,
+    ProductForm,
+    TransitionForm,
+)
+from clientela.orders.models import (
+    ORDER_TRANSITIONS,
+    Order,
+    OrderStatus,
+    Product,
+)
+from clientela.web.decorators import capability_required
+from clientela.web.forms import form_add_service_error
+from clientela.web.templatetags.clientela import money
+
+RESULTS_TARGET = "order-results"
+PRODUCT_RESULTS_TARGET = "product-results"
+LINES_PREFIX = "lines"
+# The order in which the next steps are offered; cancelling comes last.
+STEP_ORDER = [
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.READY,
+    OrderStatus.DELIVERED,
+    OrderStatus.CANCELLED,
+]
+
+
+# --- reads the selectors do not offer (yet) ------------------------------------------
+
+
+def _order_rows(
+    *, user, search: str = "", status: str = "", owing: bool = False, **filters
+) -> QuerySet[Order]:
+    """``selectors.order_list`` plus a search and the "open" status of the list page.
+
+    ``search`` is an order number or words of the customer's name (or anything else the
+    customer search finds); ``status="open"`` is any status not delivered or cancelled.
+    Money owed is listed with the earliest due date first.
+    """
+    queryset = selectors.order_list(
+        user=user, status="" if status == "open" else status, owing=owing, **filters
+    )
+    text = search.strip().lstrip("#")
+    if text.isdigit() and len(text) < 10:
+        queryset = queryset.filter(pk=int(text))
+    else:
+        for term in search_terms(search):
+            queryset = queryset.filter(customer__search_document__contains=term)
+    if status == "open":
+        queryset = queryset.exclude(status__in=services.CLOSED)
+    if owing:
+        queryset = queryset.order_by("due_date", "id")
+    return queryset
+
+
+def product_categories() -> list[str]:
+    """The categories products use, A to Z."""
+    return list(
+        Product.objects.exclude(category="")
+        .order_by("category")
+        .values_list("category", flat=True)
+        .distinct()
+    )
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def _is_partial(request, target: str) -> bool:
+    return bool(
+        request.htmx and request.htmx.target == target and not request.htmx.history_restore_request
+    )
+
+
+def _has_conflict(form) -> bool:
+    return any(str(ConflictError()) == str(message) for message in form.non_field_errors())
+
+
+# --- products -----------------------------------------------------------------------
+
+
+def _product(pk: int) -> Product:
+    try:
+        return selectors.product_get(pk=pk)
+    except Product.DoesNotExist as error:
+        raise Http404 from error
+
+
+@capability_required(Capability.ORDER_VIEW)
+def product_list(request):
+    """The products: search by SKU or name, filter by category and whether still sold."""
+    filters = ProductFilterForm(request.GET, categories=product_categories())
+    filters.is_valid()
+    queryset = selectors.product_list(**filters.selector_arguments())
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    partial = _is_partial(request, PRODUCT_RESULTS_TARGET)
+    context = {
+        "filters": filters,
+        "page": page,
+        "page_numbers": page.paginator.get_elided_page_range(page.number),
+        "filtered": filters.is_filtered(),
+        "partial": partial,
+    }
+    template = "orders/_product_results.html" if partial else "orders/product_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@capability_required(Capability.PRODUCT_EDIT)
+def product_create(request):
+    """Add a product; errors from the services show beside their fields."""
+    form = ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.product_create(actor=request.user, **form.service_arguments())
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(request, _("Product “%(name)s” added.") % {"name": product.name})
+            return redirect("orders:products")
+    return render(request, "orders/product_form.html", {"form": form, "product": None})
+
+
+@capability_required(Capability.PRODUCT_EDIT)
+def product_edit(request, pk: int):
+    """Change a product; a save based on an outdated version is refused, input kept."""
+    product = _product(pk)
+    if request.method != "POST":
+        form = ProductForm(initial=ProductForm.initial_for(product), product=product)
+        return render(request, "orders/product_form.html", {"form": form, "product": product})
+    form = ProductForm(request.POST, product=product)
+    if form.is_valid():
+        try:
+            services.product_update(
+                actor=request.user,
+                product=product,
+                version=form.cleaned_data["version"],
+                **form.service_arguments(),
+            )
+        except (ValidationError, ConflictError) as error:
+            form_add_service_error(form, error)
+            product = _product(pk)  # the service changed the object in memory
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("orders:products")
+    return render(
+        request,
+        "orders/product_form.html",
+        {"form": form, "product": product, "conflict": _has_conflict(form)},
+    )
+
+
+def _product_set_active(request, pk: int, active: bool):
+    product = _product(pk)
+    try:
+        if active:
+            services.product_reactivate(actor=request.user, product=product)
+        else:
+            services.product_deactivate(actor=request.user, product=product)
+    except ConflictError as error:
+        messages.error(request, str(error))
+    else:
+        if active:
+            message = _("“%(name)s” is sold again.")
+        else:
+            message = _("“%(name)s” is no longer sold; orders that have it keep it.")
+        messages.success(request, message % {"name": product.name})
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("orders:products")
+    return redirect(target)
+
+
+@require_POST
+@capability_required(Capability.PRODUCT_EDIT)
+def product_deactivate(request, pk: int):
+    """Stop selling a product."""
+    return _product_set_active(request, pk, active=False)
+
+
+@require_POST
+@capability_required(Capability.PRODUCT_EDIT)
+def product_reactivate(request, pk: int):
+    """Sell a product again."""
+    return _product_set_active(request, pk, active=True)
+
+
+# --- the order list -----------------------------------------------------------------
+
+
+@capability_required(Capability.ORDER_VIEW)
+def order_list(request):
+    """The orders: filters by status, customer, money owed and due dates; htmx swaps the rows."""
+    filters = OrderFilterForm(request.GET)
+    filters.is_valid()
+    arguments = filters.selector_arguments()
+    queryset = _order_rows(user=request.user, **arguments)
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    customer = None
+    if arguments["customer"]:
+        customer = customer_scope(user=request.user).filter(pk=arguments["customer"]).first()
+    partial = _is_partial(request, RESULTS_TARGET)
+    context = {
+        "filters": filters,
+        "page": page,
+        "page_numbers": page.paginator.get_elided_page_range(page.number),
+        "filtered": filters.is_filtered(),
+        "owing": arguments["owing"],
+        "customer": customer,
+        "partial": partial,
+    }
+    template = "orders/_results.html" if partial else "orders/list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@capability_required(Capability.ORDER_VIEW)
+def customer_lookup(request):
+    """Suggestions (``<option>`` elements) for the order form's customer input."""
+    search = request.GET.get("customer") or request.GET.get("q") or ""
+    customers = customer_lookup_selector(user=request.user, search=search)
+    return render(request, "customers/_lookup_options.html", {"customers": customers})
+
+
+@capability_required(Capability.ORDER_VIEW)
+def address_options(request):
+    """The ``<option>`` elements of a customer's addresses, for the order form."""
+    customer = None
+    text = request.GET.get("customer", "").strip().lstrip("#")
+    number = text.split()[0].rstrip("·,:") if text else ""
+    if number.isdigit():
+        customer = customer_scope(user=request.user).filter(pk=int(number)).first()
+    return render(
+        request,
+        "orders/_address_options.html",
+        {"choices": OrderForm.address_choices(customer), "selected": ""},
+    )
+
+
+# --- creating and changing an order -------------------------------------------------
+
+
+def _order(request, pk: int) -> Order:
+    """The order the user may see, or 404."""
+    try:
+        return selectors.order_get(user=request.user, pk=pk)
+    except Order.DoesNotExist as error:
+        raise Http404 from error
+
+
+def _product_choices(kept: set[int] = frozenset()) -> tuple[dict[int, Product], list]:
+    """The products a line may take: the active ones and those already on the order."""
+    products = list(Product.objects.filter(Q(is_active=True) | Q(pk__in=kept)).order_by("name"))
+    by_id = {product.pk: product for product in products}
+    choices = [("", _("Choose a product…"))]
+    for product in products:
+        label = f"{product.name} · {product.sku}"
+        if not product.is_active:
+            label += " · " + _("no longer sold")
+        choices.append((product.pk, label))
+    return by_id, choices
+
+
+def _line_formset(request, *, initial=None, kept=frozenset()):
+    """The lines formset; "Add a line" re-renders it with one more empty line."""
+    products, choices = _product_choices(set(kept))
+    form_kwargs = {"products": products, "product_choices": choices}
+    if request.method != "POST":
+        return LineFormSet(prefix=LINES_PREFIX, initial=initial, form_kwargs=form_kwargs)
+    data = request.POST
+    if "add_line" in data:
+        data = data.copy()
+        key = f"{LINES_PREFIX}-TOTAL_FORMS"
+        data[key] = str(int(data.get(key) or 0) + 1)
+    return LineFormSet(data, prefix=LINES_PREFIX, initial=initial, form_kwargs=form_kwargs)
+
+
+def _add_order_errors(form, formset, chosen, error: ValidationError | ConflictError) -> None:
+    """Put a service error beside the field it names: the order's, or a line's."""
+    if isinstance(error, ConflictError) or not hasattr(error, "error_dict"):
+        form_add_service_error(form, error)
+        return
+    rest = {}
+    for key, errors in error.error_dict.items():
+        if key == "lines":
+            formset.add_non_form_error([message for e in errors for message in e.messages])
+            continue
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+            index, field = int(parts[1]), parts[2]
+            if index < len(chosen):
+                line_form = chosen[index][0]
+                line_form.add_error(field if field in line_form.fields else None, errors)
+                continue
+        if key == "status":
+            key = NON_FIELD_ERRORS
+        rest[key] = errors
+    if rest:
+        form_add_service_error(form, ValidationError(rest))
+
+
+def _quiet(form, formset) -> None:
+    """Show what was typed without judging it: "Add a line" is not a save."""
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+    formset._errors = [ErrorDict() for _line in formset.forms]
+    formset._non_form_errors = formset.error_class()
+    for line in formset.forms:
+        line._errors = ErrorDict()
+        line.cleaned_data = {}
+
+
+def _order_form_page(request, context: dict):
+    formset = context["formset"]
+    if request.method == "POST" and "add_line" in request.POST:
+        _quiet(context["form"], formset)
+    context["line_errors"] = any(form.errors for form in formset.forms) or bool(
+        formset.non_form_errors()
+    )
+    return render(request, "orders/form.html", context)
+
+
+@capability_required(Capability.ORDER_EDIT)
+def order_create(request):
+    """A new draft order: the customer, dates, address and its lines."""
+    customer = None
+    if request.method != "POST" and (number := request.GET.get("customer", "")).isdigit():
+        customer = customer_scope(user=request.user).filter(pk=int(number)).first()
+    initial = {"order_date": timezone.localdate()}
+    if customer is not None:
+        initial["customer"] = str(customer.pk)
+    form = OrderForm(request.POST or None, user=request.user, customer=customer, initial=initial)
+    formset = _line_formset(request)
+    if request.method == "POST" and "add_line" not in request.POST:
+        form_valid, formset_valid = form.is_valid(), formset.is_valid()
+        if form_valid and formset_valid:
+            chosen = formset.chosen_lines()
+            try:
+                order = services.order_create(
+                    actor=request.user,
+                    lines=[line for _form, line in chosen],
+                    **form.service_arguments(),
+                )
+            except ValidationError as error:
+                _add_order_errors(form, formset, chosen, error)
+            else:
+                messages.success(
+                    request, _("Order %(number)s saved as a draft.") % {"number": order.pk}
+                )
+                return redirect("orders:detail", pk=order.pk)
+    return _order_form_page(
+        request, {"form": form, "formset": formset, "order": None, "customer": form.chosen_customer}
+    )
+
+
+def _plain(number) -> str:
+    """A decimal as people type it: 20, 2.5, 12.5 (never 2E+1)."""
+    return format(number.normalize(), "f")
+
+
+@capability_required(Capability.ORDER_EDIT)
+def order_edit(request, pk: int):
+    """Change an order's due date, address, notes and lines; confirmed ones need a reason."""
+    order = _order(request, pk)
+    if order.status in services.CLOSED:
+        messages.error(request, _("A delivered or cancelled order can no longer be changed."))
+        return redirect("orders:detail", pk=order.pk)
+    renegotiating = order.status in services.RENEGOTIABLE
+    lines = list(order.lines.all())
+    initial_lines = [
+        {
+            "product": line.product_id,
+            "quantity": _plain(line.quantity),
+            "unit_price": _plain(line.unit_price),
+            "discount_percent": _plain(line.discount_percent),
+        }
+        for line in lines
+    ]
+    kept = {line.product_id for line in lines}
+    form = OrderForm(
+        request.POST or None,
+        user=request.user,
+        customer=order.customer,
+        editing=True,
+        renegotiating=renegotiating,
+        initial={
+            "delivery_address": order.delivery_address_id,
+            "due_date": order.due_date,
+            "notes": order.notes,
+            "version": order.version,
+        },
+    )
+    formset = _line_formset(request, initial=initial_lines, kept=kept)
+    if request.method == "POST" and "add_line" not in request.POST:
+        form_valid, formset_valid = form.is_valid(), formset.is_valid()
+        if form_valid and formset_valid:
+            chosen = formset.chosen_lines()
+            arguments = form.service_arguments()
+            try:
+                services.order_update(
+                    actor=request.user,
+                    order=order,
+                    version=form.cleaned_data["version"],
+                    reason=arguments.pop("reason", ""),
+                    lines=[line for _form, line in chosen],
+                    **arguments,
+                )
+            except (ValidationError, ConflictError) as error:
+                _add_order_errors(form, formset, chosen, error)
+                order = _order(request, pk)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("orders:detail", pk=order.pk)
+    return _order_form_page(
+        request,
+        {
+            "form": form,
+            "formset": formset,
+            "order": order,
+            "customer": order.customer,
+            "conflict": _has_conflict(form),
+        },
+    )
+
+
+# --- one order ----------------------------------------------------------------------
+
+
+def _next_steps(order: Order) -> list[str]:
+    allowed = ORDER_TRANSITIONS[order.status]
+    return [step for step in STEP_ORDER if step in allowed]
+
+
+def _step_labels() -> dict[str, str]:
+    """What the button that moves an order to each status says."""
+    return {
+        OrderStatus.CONFIRMED: _("Confirm"),
+        OrderStatus.IN_PRODUCTION: _("Start production"),
+        OrderStatus.READY: _("Mark ready"),
+        OrderStatus.DELIVERED: _("Mark delivered"),
+        OrderStatus.CANCELLED: _("Cancel the order"),
+    }
+
+
+def _change_labels() -> dict[str, str]:
+    """The name of each kind of renegotiated item (``OrderChange.changes[].what``)."""
+    return {
+        "due_date": _("Due date"),
+        "delivery_address": _("Delivery address"),
+        "quantity": _("Quantity"),
+        "unit_price": _("Unit price"),
+        "discount_percent": _("Discount %"),
+        "line_added": _("Line added"),
+        "line_removed": _("Line removed"),
+        "production_finished_on": _("Production finished"),
+        "delivered_on": _("Delivered"),
+        "notes": _("Notes"),
+    }
+
+
+DATE_CHANGES = frozenset({"due_date", "production_finished_on", "delivered_on"})
+
+
+def _shown_value(what: str, value: str, currency: str) -> str:
+    """A logged old or new value as the user reads it: dates and money localized."""
+    if not value:
+        return ""
+    if what in DATE_CHANGES:
+        try:
+            return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return value
+    if what == "unit_price":
+        try:
+            return money(value, currency)
+        except (ArithmeticError, ValueError):
+            return value
+    return value
+
+
+def _timeline(order: Order) -> list[dict]:
+    """The renegotiations of the order, newest first, in the customers' timeline shape."""
+    labels = _change_labels()
+    items = []
+    for change in order.changes.all():  # newest first
+        entries = []
+        for entry in change.changes:
+            what = entry.get("what", "")
+            label = labels.get(what, what.replace("_", " "))
+            if entry.get("product"):
+                label = f"{label} · {entry['product']}"
+            entries.append(
+                {
+                    "field": label,
+                    "old": _shown_value(what, entry.get("old", ""), order.currency),
+                    "new": _shown_value(what, entry.get("new", ""), order.currency),
+                }
+            )
+        items.append(
+            {
+                "when": change.created_at,
+                "who": change.changed_by,
+                "reason": change.reason,
+                "changes": entries,
+            }
+        )
+    return items
+
+
+def _detail(request, order: Order, *, status: int = 200, **bound):
+    """The order page; ``bound`` holds a submitted form to show with its errors."""
+    steps = []
+    labels = _step_labels()
+    for step in _next_steps(order):
+        form = bound.get(f"move_{step}") or TransitionForm(
+            to=step, prefix=step, initial={"version": order.version}
+        )
+        steps.append({"to": step, "label": labels[step], "form": form})
+    recorded = [name for name in ("production_finished_on", "delivered_on") if getattr(order, name)]
+    dates_form = bound.get("dates") or ActualDatesForm(
+        recorded=recorded,
+        prefix="dates",
+        initial={
+            "production_finished_on": order.production_finished_on,
+            "delivered_on": order.delivered_on,
+            "version": order.version,
+        },
+    )
+    payment_form = bound.get("payment") or PaymentForm(prefix="payment")
+    can_edit = user_can(request.user, Capability.ORDER_EDIT)
+    can_pay = user_can(request.user, Capability.PAYMENT_RECORD) and order.status not in (
+        OrderStatus.DRAFT,
+        OrderStatus.CANCELLED,
+    )
+    shown = {f"move_{step['to']}" for step in steps} if can_edit else set()
+    shown |= {"dates"} if can_edit and recorded else set()
+    shown |= {"payment"} if can_pay else set()
+    for name, form in bound.items():
+        if name not in shown:  # the order moved on meanwhile: say why it was refused
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+    context = {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "payments": list(order.payments.all()),
+        "timeline": _timeline(order),
+        "steps": steps if can_edit else [],
+        "dates_form": dates_form if can_edit and recorded else None,
+        "payment_form": payment_form if can_pay else None,
+        "editable": can_edit and order.status not in services.CLOSED,
+        "open_form": next(iter(bound), ""),
+    }
+    return render(request, "orders/detail.html", context, status=status)
+
+
+@capability_required(Capability.ORDER_VIEW)
+def order_detail(request, pk: int):
+    """Everything about one order: status and next steps, lines, money, its renegotiations."""
+    return _detail(request, _order(request, pk))
+
+
+@require_POST
+@capability_required(Capability.ORDER_EDIT)
+def order_transition(request, pk: int, to: str):
+    """Move an order to its next status; errors show in the step's form on the order page."""
+    order = _order(request, pk)
+    if to not in OrderStatus.values:
+        raise Http404
+    form = TransitionForm(request.POST, to=to, prefix=to)
+    if form.is_valid():
+        try:
+            services.order_transition(
+                actor=request.user,
+                order=order,
+                version=form.cleaned_data["version"],
+                to=to,
+                reason=form.cleaned_data.get("reason", ""),
+                on=form.cleaned_data.get("on"),
+            )
+        except (ValidationError, ConflictError) as error:
+            _add_step_error(form, error)
+            order = _order(request, pk)
+        else:
+            messages.success(
+                request,
+                _("Order %(number)s: %(status)s.")
+                % {"number": order.pk, "status": OrderStatus(to).label},
+            )
+            return redirect("orders:detail", pk=order.pk)
+    return _detail(request, order, **{f"move_{to}": form})
+
+
+def _add_step_error(form, error) -> None:
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        renamed = {}
+        for key, errors in error.error_dict.items():
+            if key in ("production_finished_on", "delivered_on"):
+                key = "on"
+            renamed[key if key in form.fields else NON_FIELD_ERRORS] = errors
+        error = ValidationError(renamed)
+    form_add_service_error(form, error)
+
+
+@require_POST
+@capability_required(Capability.ORDER_EDIT)
+def order_dates(request, pk: int):
+    """Correct the actual dates of production and delivery, with a reason."""
+    order = _order(request, pk)
+    recorded = [name for name in ("production_finished_on", "delivered_on") if getattr(order, name)]
+    form = ActualDatesForm(request.POST, recorded=recorded, prefix="dates")
+    if form.is_valid():
+        try:
+            services.order_record_dates(
+                actor=request.user,
+                order=order,
+                version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+                **form.dates(),
+            )
+        except (ValidationError, ConflictError) as error:
+            form_add_service_error(form, error)
+            order = _order(request, pk)
+        else:
+            messages.success(request, _("Dates corrected."))
+            return redirect(reverse("orders:detail", args=[order.pk]) + "#dates")
+    return _detail(request, order, dates=form)
+
+
+@require_POST
+@capability_required(Capability.PAYMENT_RECORD)
+def payment_create(request, pk: int):
+    """Record money received for the order; the balance shows at once."""
+    order = _order(request, pk)
+    form = PaymentForm(request.POST, prefix="payment")
+    if form.is_valid():
+        try:
+            services.payment_record(actor=request.user, order=order, **form.cleaned_data)
+        except ValidationError as error:
+            renamed = {
+                (NON_FIELD_ERRORS if key == "status" else key): errors
+                for key, errors in getattr(error, "error_dict", {NON_FIELD_ERRORS: error}).items()
+            }
+            form_add_service_error(form, ValidationError(renamed))
+        else:
+            messages.success(request, _("Payment recorded."))
+            return redirect(reverse("orders:detail", args=[order.pk]) + "#payments")
+    return _detail(request, order, payment=form)
+
+
+# --- lead times -----------------------------------------------------------------------
+
+
+@capability_required(Capability.ORDER_VIEW)
+def lead_times(request):
+    """Promised against actual delivery per product, customer or month, with charts."""
+    filters = LeadTimeFilterForm(request.GET)
+    date_from, date_to, group_by = filters.period()
+    rows = selectors.lead_time_report(
+        user=request.user, date_from=date_from, date_to=date_to, group_by=group_by
+    )
+    labels = [
+        formats.date_format(row.key, "YEAR_MONTH_FORMAT") if group_by == "month" else row.label
+        for row in rows
+    ]
+    chart = {
+        "type": "bar",
+        "data": {
+            "labels": labels,
+            "datasets": [
+                {
+                    "label": _("On time %"),
+                    "data": [
+                        round(row.on_time_rate * 100, 1) if row.on_time_rate is not None else None
+                        for row in rows
+                    ],
+                    "yAxisID": "share",
+                },
+                {
+                    "type": "line",
+                    "label": _("Mean days late"),
+                    "data": [round(row.mean_days_late, 2) for row in rows],
+                    "yAxisID": "days",
+                },
+            ],
+        },
+        "options": {
+            "scales": {
+                "share": {"position": "left", "min": 0, "max": 100},
+                "days": {"position": "right", "min": 0, "grid": {"drawOnChartArea": False}},
+            }
+        },
+    }
+    flagged = sorted(
+        {flag.order_id: flag for row in rows for flag in row.flagged}.values(),
+        key=lambda flag: (-flag.days_late, flag.order_id),
+    )
+    return render(
+        request,
+        "orders/lead_times.html",
+        {
+            "filters": filters,
+            "rows": list(zip(labels, rows, strict=True)),
+            "chart": chart,
+            "flagged": flagged,
+            "group_by": group_by,
+            "date_from": date_from,
+            "date_to": date_to,
+        },
+    )
