@@ -57,6 +57,11 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# Bought orders are the ones the customer committed to: neither drafts nor cancelled.
+BOUGHT = ~models.Q(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
+# Bought orders with money still due ("Money owed").
+OWING = BOUGHT & models.Q(total__gt=models.F("paid"))
+
 # The only moves an order's status may make; anything else is refused.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.DRAFT: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
@@ -115,6 +120,8 @@ class Order(BaseModel):
             models.Index(fields=["customer", "order_date"], name="order_customer_date"),
             models.Index(fields=["order_date", "id"], name="order_date_id"),
             models.Index(fields=["status", "due_date"], name="order_status_due"),
+            # "Money owed" reads the owing orders earliest due first.
+            models.Index(fields=["due_date", "id"], name="order_owing_due", condition=OWING),
         ]
         constraints = [
             models.CheckConstraint(

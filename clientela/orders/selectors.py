@@ -42,9 +42,17 @@ from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
 from clientela.customers.models import Customer
-from clientela.orders.models import Order, OrderChange, OrderLine, OrderStatus, Payment, Product
+from clientela.orders.models import (
+    BOUGHT,
+    OWING,
+    Order,
+    OrderChange,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Product,
+)
 
-BOUGHT = ~Q(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
 GROUPS = ("product", "customer", "month")
 
 
@@ -122,7 +130,7 @@ def order_list(
     if due_to:
         queryset = queryset.filter(due_date__lte=due_to)
     if owing:
-        queryset = queryset.filter(BOUGHT, total__gt=F("paid"))
+        queryset = queryset.filter(OWING)
     return (
         queryset.select_related("customer", "delivery_address")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
