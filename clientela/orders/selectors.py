@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce, Greatest, TruncMonth
 
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
+from clientela.customers.matching import search_terms
 from clientela.customers.models import Customer
 from clientela.orders.models import (
     BOUGHT,
@@ -118,10 +119,18 @@ def order_list(
     due_from: date | None = None,
     due_to: date | None = None,
     owing: bool = False,
+    search: str = "",
 ) -> QuerySet[Order]:
-    """Orders matching the filters, newest first, with customer, address and lines read."""
+    """Orders matching the filters, with customer, address and lines read.
+
+    ``status="open"`` is any status not delivered nor cancelled; ``search`` is an order
+    number or words the customer search finds. Newest first; money owed (``owing``)
+    earliest due first.
+    """
     queryset = order_scope(user=user)
-    if status:
+    if status == "open":
+        queryset = queryset.exclude(status__in=[OrderStatus.DELIVERED, OrderStatus.CANCELLED])
+    elif status:
         queryset = queryset.filter(status=status)
     if customer is not None:
         queryset = queryset.filter(customer=customer)
@@ -131,10 +140,31 @@ def order_list(
         queryset = queryset.filter(due_date__lte=due_to)
     if owing:
         queryset = queryset.filter(OWING)
+    text = search.strip().lstrip("#")
+    if text.isdigit() and len(text) < 10:
+        queryset = queryset.filter(pk=int(text))
+    else:
+        for term in search_terms(search):
+            queryset = queryset.filter(customer__search_document__contains=term)
     return (
         queryset.select_related("customer", "delivery_address")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
-        .order_by("-order_date", "-id")
+        .order_by(*(("due_date", "id") if owing else ("-order_date", "-id")))
+    )
+
+
+def orders_owing(*, user: User) -> QuerySet[Order]:
+    """Bought, not cancelled orders with a balance due, the oldest due date first."""
+    return order_list(user=user, owing=True)
+
+
+def product_categories() -> list[str]:
+    """The categories products use, A to Z."""
+    return list(
+        Product.objects.exclude(category="")
+        .order_by("category")
+        .values_list("category", flat=True)
+        .distinct()
     )
 
 
@@ -150,11 +180,6 @@ def order_get(*, user: User, pk: int) -> Order:
         )
         .get(pk=pk)
     )
-
-
-def orders_owing(*, user: User) -> QuerySet[Order]:
-    """Bought, not cancelled orders with a balance due, the oldest due date first."""
-    return order_list(user=user, owing=True).order_by("due_date", "id")
 
 
 # --- figures ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from clientela.core.access import Capability, user_can
 from clientela.core.errors import ConflictError
 from clientela.core.pagination import CappedPaginator
-from clientela.customers.matching import search_terms
 from clientela.customers.selectors import customer_lookup as customer_lookup_selector
 from clientela.customers.selectors import customer_scope
 from clientela.orders import selectors, services
@@ -60,41 +59,6 @@ STEP_ORDER = [
 # --- reads the selectors do not offer (yet) ------------------------------------------
 
 
-def _order_rows(
-    *, user, search: str = "", status: str = "", owing: bool = False, **filters
-) -> QuerySet[Order]:
-    """``selectors.order_list`` plus a search and the "open" status of the list page.
-
-    ``search`` is an order number or words of the customer's name (or anything else the
-    customer search finds); ``status="open"`` is any status not delivered or cancelled.
-    Money owed is listed with the earliest due date first.
-    """
-    queryset = selectors.order_list(
-        user=user, status="" if status == "open" else status, owing=owing, **filters
-    )
-    text = search.strip().lstrip("#")
-    if text.isdigit() and len(text) < 10:
-        queryset = queryset.filter(pk=int(text))
-    else:
-        for term in search_terms(search):
-            queryset = queryset.filter(customer__search_document__contains=term)
-    if status == "open":
-        queryset = queryset.exclude(status__in=services.CLOSED)
-    if owing:
-        queryset = queryset.order_by("due_date", "id")
-    return queryset
-
-
-def product_categories() -> list[str]:
-    """The categories products use, A to Z."""
-    return list(
-        Product.objects.exclude(category="")
-        .order_by("category")
-        .values_list("category", flat=True)
-        .distinct()
-    )
-
-
 # --- helpers ------------------------------------------------------------------------
 
 
@@ -121,7 +85,7 @@ def _product(pk: int) -> Product:
 @capability_required(Capability.ORDER_VIEW)
 def product_list(request):
     """The products: search by SKU or name, filter by category and whether still sold."""
-    filters = ProductFilterForm(request.GET, categories=product_categories())
+    filters = ProductFilterForm(request.GET, categories=selectors.product_categories())
     filters.is_valid()
     queryset = selectors.product_list(**filters.selector_arguments())
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -227,7 +191,7 @@ def order_list(request):
     filters = OrderFilterForm(request.GET)
     filters.is_valid()
     arguments = filters.selector_arguments()
-    queryset = _order_rows(user=request.user, **arguments)
+    queryset = selectors.order_list(user=request.user, **arguments)
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     customer = None
     if arguments["customer"]:
