@@ -19,7 +19,9 @@ Then it times, in process through Django's WSGI handler (as ``customer_list.py``
 the lead-time page for the default period (the last twelve months) grouped by product,
 customer and month; customers' pages (heavy customers, with the most orders, and light
 ones); the order list (page 1, by status, owing money, one customer's); and the API's
-order list and lead-time figures. Each case runs up to ``--requests`` requests and stops
+order list and lead-time figures; the late-orders list; and two writes that keep the
+lead-time figures (delivering an order, changing the tolerance of the most sold product),
+each rolled back. Each case runs up to ``--requests`` requests and stops
 early after ``--case-seconds`` (at least 3 requests), so slow pages do not take hours. It
 prints median and p95, the time in the database, the query count, and on PostgreSQL
 ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest query of the slowest request of each case.
@@ -315,6 +317,8 @@ class OrderMaker:
                     "confirmed_at": confirmed_at,
                     "production_finished_on": finished,
                     "delivered_on": delivered,
+                    "tolerance_days": min(p["lead_time_tolerance_days"] for p in products),
+                    "days_late": None if delivered is None else max((delivered - due).days, 0),
                     "cancel_reason": cancel_reason,
                     "notes": "",
                     "created_by_id": rng.choice(self.users),
@@ -357,6 +361,7 @@ def load_orders(customers: int, lines: int, seed: int) -> dict[str, float]:
 
     from clientela.core.models import User
     from clientela.orders.models import Order, OrderLine, Payment, Product
+    from clientela.orders.services import delivery_days_refresh
 
     write = customer_list._table_writer(connection)
     users = list(
@@ -398,6 +403,9 @@ def load_orders(customers: int, lines: int, seed: int) -> dict[str, float]:
                     flush=True,
                 )
     loading = time.perf_counter() - started
+    tick = time.perf_counter()
+    delivery_days_refresh()
+    rollup = time.perf_counter() - tick
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(
             no_style(), [Product, Order, OrderLine, Payment]
@@ -414,6 +422,7 @@ def load_orders(customers: int, lines: int, seed: int) -> dict[str, float]:
     return {
         "generate": generating,
         "write": loading - generating,
+        "delivery days": rollup,
         "analyze": time.perf_counter() - tick,
     }
 
@@ -423,7 +432,7 @@ def wipe_orders() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            f"TRUNCATE {', '.join(ORDER_TABLES)}, orders_product, orders_historicalorder, "
+            f"TRUNCATE {', '.join(ORDER_TABLES)}, orders_deliveryday, orders_product, orders_historicalorder, "
             "orders_historicalorderline, orders_historicalpayment, orders_historicalproduct "
             "RESTART IDENTITY"
         )
@@ -643,14 +652,16 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
+    from django.db.models import F
     from django.test import Client
     from django.utils import timezone
 
     from clientela.core.models import Role, User
     from clientela.core.services import api_token_create
     from clientela.customers.models import Customer
-    from clientela.orders.models import Order, OrderLine
+    from clientela.orders.models import Order, OrderLine, Product
+    from clientela.orders.services import order_transition, product_update
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     call_command("migrate", verbosity=0, interactive=False)
@@ -722,8 +733,6 @@ def main(argv: list[str] | None = None) -> None:
         return Order.objects.filter(status=term).count()
 
     def owing(_term: str) -> int:
-        from django.db.models import F
-
         return (
             Order.objects.exclude(status__in=["draft", "cancelled"])
             .filter(total__gt=F("paid"))
@@ -732,6 +741,44 @@ def main(argv: list[str] | None = None) -> None:
 
     def of_customer(term: str) -> int:
         return Order.objects.filter(customer_id=int(term)).count()
+
+    def late(_term: str) -> int:
+        return Order.objects.filter(
+            delivered_on__range=(date_from, today), days_late__gt=F("tolerance_days")
+        ).count()
+
+    def late_of_product(term: str) -> int:
+        product = Product.objects.get(pk=int(term))
+        return Order.objects.filter(
+            delivered_on__range=(date_from, today),
+            days_late__gt=product.lead_time_tolerance_days,
+            lines__product=product,
+        ).count()
+
+    # Writes that keep the lead-time figures, each rolled back so the data stays put.
+    ready = [str(pk) for pk in Order.objects.filter(status="ready").values_list("pk", flat=True)]
+    products = [str(pk) for pk in Product.objects.order_by("pk").values_list("pk", flat=True)]
+    popular = products[:1] * n
+
+    def deliver(term: str) -> None:
+        with transaction.atomic():
+            order = Order.objects.get(pk=int(term))
+            order_transition(actor=owner, order=order, version=order.version, to="delivered")
+            transaction.set_rollback(True)
+
+    def retolerate(term: str) -> None:
+        with transaction.atomic():
+            product = Product.objects.get(pk=int(term))
+            product_update(
+                actor=owner,
+                product=product,
+                version=product.version,
+                lead_time_tolerance_days=product.lead_time_tolerance_days + 1,
+            )
+            transaction.set_rollback(True)
+
+    def lines_of_product(term: str) -> int:
+        return OrderLine.objects.filter(product_id=int(term)).count()
 
     lead = "/orders/lead-times/"
     api_lead = "/api/v1/orders/lead-times"
@@ -817,9 +864,24 @@ def main(argv: list[str] | None = None) -> None:
             same,
             delivered,
         ),
+        ("lead times: late orders", http_get(browser, lambda t: (f"{lead}late/", {})), same, late),
+        (
+            "lead times: late orders of a product",
+            http_get(browser, lambda t: (f"{lead}late/", {"product": t})),
+            list(itertools.islice(itertools.cycle(products), n)),
+            late_of_product,
+        ),
+        (
+            "api: late orders",
+            http_get(api, lambda t: (f"{api_lead}/late", period)),
+            same,
+            late,
+        ),
+        ("write: deliver a ready order", deliver, ready[:n], lambda t: 1),
+        ("write: change the tolerance of the top product", retolerate, popular, lines_of_product),
     ]
     # The quick cases first, so their figures show in the progress lines early.
-    cases.sort(key=lambda case: "lead times" in case[0])
+    cases.sort(key=lambda case: ("lead times" in case[0], "tolerance" in case[0]))
     results = []
     plans = []
     for name, run, terms, count in cases:

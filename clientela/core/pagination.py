@@ -52,18 +52,18 @@ class RowsByIds(Sequence[RowModel]):
         return iter(self[:])
 
 
-def count_up_to(rows: QuerySet | RowsByIds, limit: int) -> int:
-    """How many rows there are, reading at most ``limit + 1`` of them."""
-    if isinstance(rows, RowsByIds):
-        return min(len(rows), limit + 1)
-    return rows.order_by()[: limit + 1].count()
+def count_up_to(rows: QuerySet | Sequence, limit: int) -> int:
+    """How many rows there are, reading at most ``limit + 1`` of a queryset's."""
+    if isinstance(rows, QuerySet):
+        return rows.order_by()[: limit + 1].count()
+    return min(len(rows), limit + 1)
 
 
 class CappedPaginator(Paginator):
     """A Paginator that counts at most ``limit`` rows; ``count_is_exact`` says if it stopped."""
 
     def __init__(
-        self, object_list: QuerySet | RowsByIds, per_page: int, *, limit: int | None = None
+        self, object_list: QuerySet | Sequence, per_page: int, *, limit: int | None = None
     ):
         super().__init__(object_list, per_page)
         self.limit = limit or settings.CLIENTELA_COUNT_LIMIT

@@ -187,13 +187,21 @@ class LeadTimeQuery(Schema):
     group_by: Literal["product", "customer", "month"] = "product"
 
 
-class FlaggedOut(Schema):
-    order_id: int
-    customer: str
+class LateOrderQuery(Schema):
+    date_from: date
+    date_to: date
+    product: int | None = Field(None, description="Late by this product's own tolerance.")
+    customer: int | None = None
+    month: date | None = Field(None, description="Any day of the month of delivery.")
+
+
+class LateOrderOut(Schema):
+    order_id: int = Field(..., alias="pk")
+    customer: str = Field(..., alias="customer.name")
     due_date: date
     delivered_on: date
     days_late: int
-    tolerance_days: int
+    tolerance_days: int = Field(..., alias="tolerance")
 
 
 class LeadTimeOut(Schema):
@@ -205,7 +213,7 @@ class LeadTimeOut(Schema):
     mean_days_late: float
     max_days_late: int
     mean_production_days: float | None
-    flagged: list[FlaggedOut]
+    outside_tolerance: int
 
     @staticmethod
     def resolve_key(obj) -> str:
@@ -346,10 +354,27 @@ def order_create(request: HttpRequest, response: HttpResponse, payload: OrderIn)
 
 
 @orders_router.get("/lead-times", response=list[LeadTimeOut])
-def lead_times(request: HttpRequest, query: Query[LeadTimeQuery]) -> list:
-    """Promised against actual delivery per product, customer or month, with late orders."""
+@paginate(
+    CappedPageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE
+)
+def lead_times(request: HttpRequest, query: Query[LeadTimeQuery], **params: Any):
+    """Promised against actual delivery per product, customer (those with deliveries
+    outside tolerance, the most first) or month; paged."""
     require(request.auth, Capability.ORDER_VIEW)
     return selectors.lead_time_report(user=request.auth, **query.dict())
+
+
+@orders_router.get("/lead-times/late", response=list[LateOrderOut])
+@paginate(
+    CappedPageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE
+)
+def late_orders(request: HttpRequest, query: Query[LateOrderQuery], **params: Any):
+    """Orders delivered in the period outside their tolerance, latest first; paged."""
+    require(request.auth, Capability.ORDER_VIEW)
+    arguments = query.dict()
+    if arguments["product"] is not None:
+        arguments["product"] = _product(arguments["product"])
+    return selectors.lead_time_late_orders(user=request.auth, **arguments)
 
 
 @orders_router.get("/{int:order_id}", response=OrderDetail)

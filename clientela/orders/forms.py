@@ -461,3 +461,18 @@ class LeadTimeFilterForm(forms.Form):
         date_to = data.get("date_to") or timezone.localdate()
         date_from = data.get("date_from") or date_to - timedelta(days=365)
         return date_from, date_to, data.get("group_by") or "product"
+
+
+class LateOrderFilterForm(LeadTimeFilterForm):
+    """The late-orders list: the lead-time period, narrowed to a product, customer or month."""
+
+    product = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    customer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    month = forms.DateField(
+        required=False, input_formats=["%Y-%m", "%Y-%m-%d"], widget=forms.HiddenInput
+    )
+
+    def narrowing(self) -> dict:
+        """``product`` (id), ``customer`` (id) and ``month`` as given, when valid."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {key: data.get(key) for key in ("product", "customer", "month")}

@@ -62,6 +62,9 @@ BOUGHT = ~models.Q(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
 # Bought orders with money still due ("Money owed").
 OWING = BOUGHT & models.Q(total__gt=models.F("paid"))
 
+# Delivered orders that arrived later than their tolerance allows.
+LATE = models.Q(days_late__gt=models.F("tolerance_days"))
+
 # The only moves an order's status may make; anything else is refused.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.DRAFT: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
@@ -99,6 +102,10 @@ class Order(BaseModel):
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     production_finished_on = models.DateField(_("production finished"), null=True, blank=True)
     delivered_on = models.DateField(_("delivered"), null=True, blank=True)
+    # Kept by the services for the lead-time figures: the smallest delivery tolerance of
+    # the order's products and, once delivered, the days after the due date (0 if on time).
+    tolerance_days = models.PositiveSmallIntegerField(_("delivery tolerance (days)"), default=0)
+    days_late = models.PositiveIntegerField(_("days late"), null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
@@ -122,6 +129,14 @@ class Order(BaseModel):
             models.Index(fields=["status", "due_date"], name="order_status_due"),
             # "Money owed" reads the owing orders earliest due first.
             models.Index(fields=["due_date", "id"], name="order_owing_due", condition=OWING),
+            # The lead-time figures of a day are recomputed from that day's deliveries.
+            models.Index(
+                fields=["delivered_on"],
+                name="order_delivered_on",
+                condition=models.Q(delivered_on__isnull=False),
+            ),
+            # Deliveries outside tolerance, by day, with their customer.
+            models.Index(fields=["delivered_on", "customer"], name="order_late", condition=LATE),
         ]
         constraints = [
             models.CheckConstraint(
@@ -130,6 +145,13 @@ class Order(BaseModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(total__gte=0, paid__gte=0), name="order_amounts_not_negative"
+            ),
+            # Only delivered orders have a delivery date (and days late): the lead-time
+            # figures read deliveries by date alone.
+            models.CheckConstraint(
+                condition=models.Q(delivered_on__isnull=True, days_late__isnull=True)
+                | models.Q(status="delivered", delivered_on__isnull=False, days_late__isnull=False),
+                name="order_delivery_only_when_delivered",
             ),
         ]
 
@@ -244,3 +266,39 @@ class Payment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.order.currency} ({self.get_method_display()})"
+
+
+class DeliveryDay(models.Model):
+    """The delivery figures of one day, for one product or (``product`` empty) whole orders.
+
+    Kept by the order services whenever a delivery is recorded or corrected, so the
+    lead-time report adds up a few rows per day instead of reading every order. The
+    figures follow the rules of ``orders.selectors``: ``on_time`` counts deliveries no
+    more days late than the tolerance (the product's, or the order's for whole orders);
+    ``produced`` counts those with a production date, ``production_days_sum`` their
+    production-to-delivery days.
+    """
+
+    day = models.DateField()
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, null=True, related_name="+")
+    delivered = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    days_late_sum = models.PositiveIntegerField(default=0)
+    days_late_max = models.PositiveIntegerField(default=0)
+    produced = models.PositiveIntegerField(default=0)
+    production_days_sum = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "product"],
+                name="deliveryday_product",
+                condition=models.Q(product__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["day"], name="deliveryday_orders", condition=models.Q(product__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_id or '*'}: {self.delivered}"

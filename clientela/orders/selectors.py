@@ -9,35 +9,33 @@ Rules the figures follow:
 - An order is *on time* when it is no more days late than its tolerance. Per product
   the tolerance is that product's ``lead_time_tolerance_days``; for a whole order (per
   customer, per month) it is the smallest tolerance among its products, so an order is
-  on time only if it is on time for every product in it.
+  on time only if it is on time for every product in it. The services keep each
+  order's ``tolerance_days`` and ``days_late``, and the figures of every delivery day
+  in ``DeliveryDay``.
 - The lead-time report covers the orders *delivered* between ``date_from`` and
-  ``date_to`` (inclusive); "month" is the month of delivery.
+  ``date_to`` (inclusive); "month" is the month of delivery. Per customer it lists the
+  customers with deliveries outside tolerance, the most such first.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import overload
 
 from django.db.models import (
-    Avg,
-    Case,
     Count,
     F,
     Func,
     IntegerField,
     Max,
-    Min,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
@@ -45,7 +43,9 @@ from clientela.customers.matching import search_terms
 from clientela.customers.models import Customer
 from clientela.orders.models import (
     BOUGHT,
+    LATE,
     OWING,
+    DeliveryDay,
     Order,
     OrderChange,
     OrderLine,
@@ -185,29 +185,27 @@ def order_get(*, user: User, pk: int) -> Order:
 # --- figures ------------------------------------------------------------------------
 
 
-def _order_tolerance() -> Coalesce:
-    """The smallest delivery tolerance among an order's products."""
-    smallest = (
-        OrderLine.objects.filter(order=OuterRef("pk"))
-        .values("order")
-        .annotate(days=Min("product__lead_time_tolerance_days"))
-        .values("days")
-    )
-    return Coalesce(Subquery(smallest, output_field=IntegerField()), Value(0))
+def delivery_figures(prefix: str = "", tolerance: str = "tolerance_days") -> dict:
+    """Aggregates over delivered orders, or lines with ``prefix="order__"``.
 
-
-def _delivery_figures(prefix: str = "") -> dict:
-    """Aggregates over delivered rows annotated with ``late`` and ``tolerance``."""
-    delivered = f"{prefix}delivered_on"
+    Each row is judged by the tolerance the field ``tolerance`` holds; the keys are the
+    figures ``DeliveryDay`` keeps.
+    """
+    days_late = f"{prefix}days_late"
+    production_days = DaysBetween(F(f"{prefix}delivered_on"), F(f"{prefix}production_finished_on"))
     return {
         "delivered": Count("pk"),
-        "on_time": Sum(Case(When(late__lte=F("tolerance"), then=1), default=0)),
-        "mean_days_late": Avg(Greatest(F("late"), Value(0))),
-        "max_days_late": Max(Greatest(F("late"), Value(0))),
-        "mean_production_days": Avg(
-            DaysBetween(F(delivered), F(f"{prefix}production_finished_on"))
-        ),
+        "on_time": Count("pk", filter=Q(**{f"{days_late}__lte": F(tolerance)})),
+        "days_late_sum": Coalesce(Sum(days_late), 0),
+        "days_late_max": Coalesce(Max(days_late), 0),
+        "produced": Count(f"{prefix}production_finished_on"),
+        "production_days_sum": Coalesce(Sum(production_days), 0),
     }
+
+
+FIGURES = tuple(delivery_figures())
+# The same figures added up over DeliveryDay rows (named apart from its columns).
+_DAY_SUMS = {f"all_{name}": (Max if name == "days_late_max" else Sum)(name) for name in FIGURES}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -215,19 +213,64 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 @dataclass(frozen=True)
+class LeadTimeRow:
+    """Delivery figures of one product, customer or month, or of a whole period."""
+
+    key: object
+    label: str
+    delivered: int
+    on_time: int
+    days_late_sum: int
+    max_days_late: int
+    produced: int
+    production_days_sum: int
+
+    @classmethod
+    def of(cls, figures: dict, key: object = None, label: str = "", prefix: str = ""):
+        """The row of ``figures`` (as ``delivery_figures`` names them, after ``prefix``)."""
+        value = {name: figures[prefix + name] or 0 for name in FIGURES}
+        return cls(
+            key=key,
+            label=label,
+            delivered=value["delivered"],
+            on_time=value["on_time"],
+            days_late_sum=value["days_late_sum"],
+            max_days_late=value["days_late_max"],
+            produced=value["produced"],
+            production_days_sum=value["production_days_sum"],
+        )
+
+    @property
+    def outside_tolerance(self) -> int:
+        """Deliveries later than their tolerance allows."""
+        return self.delivered - self.on_time
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _rate(self.on_time, self.delivered)
+
+    @property
+    def mean_days_late(self) -> float:
+        return self.days_late_sum / self.delivered if self.delivered else 0.0
+
+    @property
+    def mean_production_days(self) -> float | None:
+        """Mean days from production finished to delivery, over orders with both dates."""
+        return self.production_days_sum / self.produced if self.produced else None
+
+
+@dataclass(frozen=True)
 class OrderSummary:
     """A customer's orders at a glance.
 
     ``order_count`` and ``total_bought`` count bought orders (confirmed up to
-    delivered, not drafts nor cancelled); the lead-time figures count delivered ones.
+    delivered, not drafts nor cancelled); ``deliveries`` holds the lead-time figures.
     """
 
     order_count: int
     total_bought: Decimal
     last_order_date: date | None
-    delivered: int
-    mean_production_days: float | None
-    on_time_rate: float | None
+    deliveries: LeadTimeRow
 
 
 def customer_order_summary(*, customer: Customer) -> OrderSummary:
@@ -236,108 +279,146 @@ def customer_order_summary(*, customer: Customer) -> OrderSummary:
     bought = orders.filter(BOUGHT).aggregate(
         count=Count("pk"), total=Sum("total"), last=Max("order_date")
     )
-    figures = (
-        orders.filter(status=OrderStatus.DELIVERED)
-        .annotate(late=DaysBetween(F("delivered_on"), F("due_date")), tolerance=_order_tolerance())
-        .aggregate(**_delivery_figures())
-    )
+    figures = orders.filter(delivered_on__isnull=False).aggregate(**delivery_figures())
     return OrderSummary(
         order_count=bought["count"],
         total_bought=bought["total"] or Decimal(0),
         last_order_date=bought["last"],
-        delivered=figures["delivered"],
-        mean_production_days=figures["mean_production_days"],
-        on_time_rate=_rate(figures["on_time"] or 0, figures["delivered"]),
+        deliveries=LeadTimeRow.of(figures),
     )
 
 
-@dataclass(frozen=True)
-class FlaggedOrder:
-    """A delivered order later than its tolerance allows."""
-
-    order_id: int
-    customer: str
-    due_date: date
-    delivered_on: date
-    days_late: int
-    tolerance_days: int
+def _reads_delivery_days(user: User) -> bool:
+    """Whether the user's figures can come from DeliveryDay (kept for all orders only)."""
+    return not limited_to_own_customers(user)
 
 
-@dataclass(frozen=True)
-class LeadTimeRow:
-    """Delivery figures of one product, customer or month."""
+def _delivered(user: User, date_from: date, date_to: date) -> QuerySet[Order]:
+    return order_scope(user=user).filter(delivered_on__range=(date_from, date_to))
 
-    key: object
-    label: str
-    delivered: int
-    on_time: int
-    on_time_rate: float | None
-    mean_days_late: float
-    max_days_late: int
-    mean_production_days: float | None
-    flagged: list[FlaggedOrder] = field(default_factory=list)
+
+def lead_time_totals(*, user: User, date_from: date, date_to: date) -> LeadTimeRow:
+    """The figures of every order the user may see delivered in the period."""
+    if _reads_delivery_days(user):
+        figures = DeliveryDay.objects.filter(
+            product=None, day__range=(date_from, date_to)
+        ).aggregate(**_DAY_SUMS)
+        return LeadTimeRow.of(figures, prefix="all_")
+    return LeadTimeRow.of(_delivered(user, date_from, date_to).aggregate(**delivery_figures()))
+
+
+class CustomerLeadTimes(Sequence[LeadTimeRow]):
+    """Customers with deliveries outside tolerance in a period, the most such first.
+
+    Ranking needs only the late deliveries (a partial index holds them); a page then
+    reads its own customers' figures.
+    """
+
+    def __init__(self, delivered: QuerySet[Order]):
+        self.delivered = delivered
+        self.ranking = (
+            delivered.filter(LATE)
+            .values("customer")
+            .annotate(late=Count("pk"))
+            .order_by("-late", "customer")
+        )
+
+    def __len__(self) -> int:
+        return self.ranking.count()
+
+    def count(self) -> int:
+        """The number of customers (the paginators ask this)."""
+        return len(self)
+
+    @overload
+    def __getitem__(self, index: int) -> LeadTimeRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[LeadTimeRow]: ...
+    def __getitem__(self, index: int | slice) -> LeadTimeRow | list[LeadTimeRow]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        ids = [row["customer"] for row in self.ranking[index]]
+        figures = {
+            row["customer"]: row
+            for row in self.delivered.filter(customer__in=ids)
+            .values("customer", "customer__name")
+            .annotate(**delivery_figures())
+            .order_by()
+        }
+        return [
+            LeadTimeRow.of(figures[pk], key=pk, label=figures[pk]["customer__name"]) for pk in ids
+        ]
+
+    def __iter__(self) -> Iterator[LeadTimeRow]:
+        return iter(self[:])
 
 
 def lead_time_report(
     *, user: User, date_from: date, date_to: date, group_by: str = "product"
-) -> list[LeadTimeRow]:
-    """Promised against actual delivery, per product, customer or month (see the module).
+) -> Sequence[LeadTimeRow]:
+    """Promised against actual delivery per product, customer or month (see the module).
 
-    One grouped query gives the figures and one more lists the flagged orders.
+    Products (by name) and months come whole, from ``DeliveryDay`` unless the user sees
+    only their own customers; customers come as ``CustomerLeadTimes``, to be paged.
     """
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
-    orders = order_scope(user=user).filter(
-        status=OrderStatus.DELIVERED, delivered_on__range=(date_from, date_to)
-    )
-    if group_by == "product":
-        rows = OrderLine.objects.filter(order__in=orders).annotate(
-            late=DaysBetween(F("order__delivered_on"), F("order__due_date")),
-            tolerance=F("product__lead_time_tolerance_days"),
-            group=F("product"),
-            label=F("product__name"),
-            order_ref=F("order"),
-        )
-        prefix = "order__"
-    else:
-        rows = orders.annotate(
-            late=DaysBetween(F("delivered_on"), F("due_date")),
-            tolerance=_order_tolerance(),
-            order_ref=F("pk"),
-        )
-        if group_by == "customer":
-            rows = rows.annotate(group=F("customer"), label=F("customer__name"))
+    delivered = _delivered(user, date_from, date_to)
+    if group_by == "customer":
+        return CustomerLeadTimes(delivered)
+    prefix = ""
+    if _reads_delivery_days(user):
+        days = DeliveryDay.objects.filter(day__range=(date_from, date_to))
+        figures, prefix = _DAY_SUMS, "all_"
+        if group_by == "product":
+            rows = days.filter(product__isnull=False).values(
+                group=F("product"), label=F("product__name")
+            )
         else:
-            rows = rows.annotate(group=TruncMonth("delivered_on"), label=Value(""))
-        prefix = ""
-    figures = rows.values("group", "label").annotate(**_delivery_figures(prefix)).order_by("group")
-    flagged: dict[object, list[FlaggedOrder]] = defaultdict(list)
-    late_rows = (
-        rows.filter(late__gt=F("tolerance"))
-        .values_list(
-            "group",
-            "order_ref",
-            f"{prefix}customer__name",
-            f"{prefix}due_date",
-            f"{prefix}delivered_on",
-            "late",
-            "tolerance",
+            rows = days.filter(product=None).values(group=TruncMonth("day"))
+    elif group_by == "product":
+        rows = OrderLine.objects.filter(order__in=delivered).values(
+            group=F("product"), label=F("product__name")
         )
-        .order_by("group", f"{prefix}delivered_on", "order_ref")
-    )
-    for group, *details in late_rows:
-        flagged[group].append(FlaggedOrder(*details))
+        figures = delivery_figures("order__", "product__lead_time_tolerance_days")
+    else:
+        rows = delivered.values(group=TruncMonth("delivered_on"))
+        figures = delivery_figures()
+    rows = rows.annotate(**figures).filter(**{f"{prefix}delivered__gt": 0})
+    ordering = ("label", "group") if group_by == "product" else ("group",)
     return [
-        LeadTimeRow(
-            key=row["group"],
-            label=row["label"] or row["group"].strftime("%Y-%m"),
-            delivered=row["delivered"],
-            on_time=row["on_time"],
-            on_time_rate=_rate(row["on_time"], row["delivered"]),
-            mean_days_late=row["mean_days_late"],
-            max_days_late=row["max_days_late"],
-            mean_production_days=row["mean_production_days"],
-            flagged=flagged[row["group"]],
-        )
-        for row in figures
+        LeadTimeRow.of(row, key=row["group"], label=row.get("label", ""), prefix=prefix)
+        for row in rows.order_by(*ordering)
     ]
+
+
+def lead_time_late_orders(
+    *,
+    user: User,
+    date_from: date,
+    date_to: date,
+    product: Product | None = None,
+    customer: int | None = None,
+    month: date | None = None,
+) -> QuerySet[Order]:
+    """Orders delivered in the period later than their tolerance allows, latest first.
+
+    With ``product``, the orders late by that product's own tolerance; ``customer`` (an
+    id) and ``month`` (any day of it) narrow the list. Each order carries ``tolerance``,
+    the days it was allowed.
+    """
+    if month is not None:
+        start = month.replace(day=1)
+        following = (start + timedelta(days=32)).replace(day=1)
+        date_from, date_to = max(date_from, start), min(date_to, following - timedelta(days=1))
+    orders = _delivered(user, date_from, date_to).filter(LATE)
+    if customer is not None:
+        orders = orders.filter(customer_id=customer)
+    if product is not None:
+        tolerance = product.lead_time_tolerance_days
+        orders = orders.filter(days_late__gt=tolerance, lines__product=product).annotate(
+            tolerance=Value(tolerance)
+        )
+    else:
+        orders = orders.annotate(tolerance=F("tolerance_days"))
+    return orders.select_related("customer").order_by("-delivered_on", "-id")

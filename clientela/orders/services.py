@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from clientela.core.services import actor_check, full_clean_collecting, history_
 from clientela.customers.models import Address, Customer
 from clientela.orders.models import (
     ORDER_TRANSITIONS,
+    DeliveryDay,
     Order,
     OrderChange,
     OrderLine,
@@ -35,6 +37,7 @@ from clientela.orders.models import (
     Payment,
     Product,
 )
+from clientela.orders.selectors import FIGURES, delivery_figures
 from clientela.webhooks.models import WebhookEvent
 from clientela.webhooks.services import webhook_emit
 
@@ -128,14 +131,39 @@ def product_create(*, actor: User | None, reason: str = "", **fields) -> Product
 def product_update(
     *, actor: User | None, product: Product, version: int, reason: str = "", **fields
 ) -> Product:
-    """Change a product; a stale ``version`` raises ConflictError. Orders keep their prices."""
+    """Change a product; a stale ``version`` raises ConflictError. Orders keep their prices.
+
+    A new delivery tolerance applies to every order with the product, delivered ones
+    included: their tolerance and the lead-time figures are recomputed.
+    """
     actor_check(actor, Capability.PRODUCT_EDIT)
     _unknown_fields(fields, PRODUCT_FIELDS)
+    tolerance = product.lead_time_tolerance_days
     _clean_product(product, fields)
     version_claim(instance=product, version=version)
     history_as(product, actor, reason)
     product.save()
+    if product.lead_time_tolerance_days != tolerance:
+        _tolerance_refresh(product)
     return product
+
+
+def _tolerance_refresh(product: Product) -> None:
+    """Recompute the tolerance of the orders with ``product``, and their delivery days."""
+    orders = Order.objects.filter(pk__in=OrderLine.objects.filter(product=product).values("order"))
+    smallest = (
+        OrderLine.objects.filter(order=OuterRef("pk"))
+        .values("order")
+        .annotate(days=Min("product__lead_time_tolerance_days"))
+        .values("days")
+    )
+    orders.update(tolerance_days=Subquery(smallest))
+    delivery_days_refresh(
+        days=orders.filter(delivered_on__isnull=False)
+        .order_by()
+        .values_list("delivered_on", flat=True)
+        .distinct()
+    )
 
 
 def _product_set_active(actor: User | None, product: Product, active: bool, reason: str) -> None:
@@ -281,6 +309,7 @@ def _write_lines(order: Order, lines: list[_Line], actor: User | None, reason: s
         history_as(row, actor, reason)
         row.save()
     order.total = sum((line.line_total for line in lines), Decimal(0))
+    order.tolerance_days = min((line.product.lead_time_tolerance_days for line in lines), default=0)
 
 
 def _line_changes(order: Order, lines: list[_Line]) -> list[dict]:
@@ -412,7 +441,7 @@ def order_create(
     history_as(order, actor, reason)
     order.save()
     _write_lines(order, cleaned, actor, reason)
-    order.save(update_fields=["total"])
+    order.save(update_fields=["total", "tolerance_days"])
     webhook_emit(event=WebhookEvent.ORDER_CREATED, data=_webhook_data(order))
     return order
 
@@ -538,6 +567,7 @@ def order_transition(
         order.production_finished_on = on or timezone.localdate()
     elif to == OrderStatus.DELIVERED:
         order.delivered_on = on or timezone.localdate()
+        order.days_late = _days_late(order)
     _check_actual_dates(order, errors)
     if errors:
         raise ValidationError(errors)
@@ -546,6 +576,8 @@ def order_transition(
     order.status = to
     history_as(order, actor, reason)
     order.save()
+    if to == OrderStatus.DELIVERED:
+        delivery_days_refresh(days=[order.delivered_on])
     webhook_emit(
         event=WebhookEvent.ORDER_STATUS_CHANGED,
         data={**_webhook_data(order), "previous_status": previous},
@@ -567,6 +599,7 @@ def order_record_dates(
     _unknown_fields(dates, frozenset({"production_finished_on", "delivered_on"}))
     errors: Errors = {}
     log = []
+    delivered_before = order.delivered_on
     for field, value in dates.items():
         if getattr(order, field) is None:
             errors[field] = [_("This date is recorded when the order gets there; move it first.")]
@@ -583,10 +616,64 @@ def order_record_dates(
     if not log:
         return order
     _claim(order, version)
+    if order.delivered_on is not None:
+        order.days_late = _days_late(order)
     history_as(order, actor, reason)
     order.save()
+    if order.delivered_on is not None:
+        delivery_days_refresh(days=[delivered_before, order.delivered_on])
     OrderChange.objects.create(order=order, changed_by=actor, reason=reason, changes=log)
     return order
+
+
+def _days_late(order: Order) -> int:
+    return max((order.delivered_on - order.due_date).days, 0)
+
+
+@transaction.atomic
+def delivery_days_refresh(*, days: Iterable[date] | None = None) -> None:
+    """Recompute the ``DeliveryDay`` figures of ``days`` (of every day when None).
+
+    The services call it whenever a delivery is recorded or corrected and when a
+    product's tolerance changes; anything that writes orders around them (a bulk load)
+    calls it once afterwards. Concurrent refreshes of the same day wait for each other
+    on that day's whole-orders row, which is updated in place, never deleted.
+    """
+    delivered = Order.objects.filter(delivered_on__isnull=False)
+    rows = DeliveryDay.objects.all()
+    if days is None:
+        wanted = list(delivered.order_by().values_list("delivered_on", flat=True).distinct())
+    else:
+        wanted = sorted(set(days) - {None})
+        delivered = delivered.filter(delivered_on__in=wanted)
+        rows = rows.filter(day__in=wanted)
+    DeliveryDay.objects.bulk_create(
+        [DeliveryDay(day=day) for day in wanted], ignore_conflicts=True, batch_size=1000
+    )
+    locked = list(rows.filter(product=None).select_for_update().order_by("day"))
+    # Counted once the lock is held: earlier refreshes of these days have committed.
+    whole = {
+        row.pop("delivered_on"): row
+        for row in delivered.values("delivered_on").annotate(**delivery_figures()).order_by()
+    }
+    by_product = (
+        OrderLine.objects.filter(order__in=delivered)
+        .values("order__delivered_on", "product")
+        .annotate(**delivery_figures("order__", "product__lead_time_tolerance_days"))
+        .order_by()
+    )
+    for row in locked:
+        for name, value in whole.get(row.day, dict.fromkeys(FIGURES, 0)).items():
+            setattr(row, name, value)
+    DeliveryDay.objects.bulk_update(locked, FIGURES, batch_size=500)
+    rows.filter(product__isnull=False).delete()
+    DeliveryDay.objects.bulk_create(
+        (
+            DeliveryDay(day=row.pop("order__delivered_on"), product_id=row.pop("product"), **row)
+            for row in by_product.iterator(chunk_size=5000)
+        ),
+        batch_size=2000,
+    )
 
 
 # --- payments -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/dates/", views.order_dates, name="dates"),
     path("<int:pk>/payments/", views.payment_create, name="payment"),
     path("lead-times/", views.lead_times, name="lead_times"),
+    path("lead-times/late/", views.late_orders, name="late"),
     path("products/", views.product_list, name="products"),
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),

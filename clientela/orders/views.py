@@ -24,6 +24,7 @@ from clientela.customers.selectors import customer_scope
 from clientela.orders import selectors, services
 from clientela.orders.forms import (
     ActualDatesForm,
+    LateOrderFilterForm,
     LeadTimeFilterForm,
     LineFormSet,
     OrderFilterForm,
@@ -649,14 +650,21 @@ def payment_create(request, pk: int):
 # --- lead times -----------------------------------------------------------------------
 
 
+LATE_PREVIEW = 10  # late orders shown on the lead-time page; the rest on their own page
+
+
 @capability_required(Capability.ORDER_VIEW)
 def lead_times(request):
     """Promised against actual delivery per product, customer or month, with charts."""
     filters = LeadTimeFilterForm(request.GET)
     date_from, date_to, group_by = filters.period()
-    rows = selectors.lead_time_report(
-        user=request.user, date_from=date_from, date_to=date_to, group_by=group_by
-    )
+    period = {"user": request.user, "date_from": date_from, "date_to": date_to}
+    totals = selectors.lead_time_totals(**period)
+    rows = selectors.lead_time_report(**period, group_by=group_by)
+    page = None
+    if group_by == "customer":
+        page = CappedPaginator(rows, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page)
     labels = [
         formats.date_format(row.key, "YEAR_MONTH_FORMAT") if group_by == "month" else row.label
         for row in rows
@@ -689,19 +697,58 @@ def lead_times(request):
             }
         },
     }
-    flagged = sorted(
-        {flag.order_id: flag for row in rows for flag in row.flagged}.values(),
-        key=lambda flag: (-flag.days_late, flag.order_id),
-    )
+    late = []
+    if totals.outside_tolerance:
+        late = list(selectors.lead_time_late_orders(**period)[:LATE_PREVIEW])
     return render(
         request,
         "orders/lead_times.html",
         {
             "filters": filters,
+            "totals": totals,
             "rows": list(zip(labels, rows, strict=True)),
+            "page": page,
+            "page_numbers": page.paginator.get_elided_page_range(page.number) if page else [],
             "chart": chart,
-            "flagged": flagged,
+            "late": late,
             "group_by": group_by,
+            "date_from": date_from,
+            "date_to": date_to,
+        },
+    )
+
+
+@capability_required(Capability.ORDER_VIEW)
+def late_orders(request):
+    """Orders delivered outside their tolerance in a period, by product, customer or month."""
+    filters = LateOrderFilterForm(request.GET)
+    date_from, date_to, _group_by = filters.period()
+    narrowing = filters.narrowing()
+    product = customer = None
+    if narrowing["product"]:
+        product = _product(narrowing["product"])
+    if narrowing["customer"]:
+        customer = customer_scope(user=request.user).filter(pk=narrowing["customer"]).first()
+        if customer is None:
+            raise Http404
+    queryset = selectors.lead_time_late_orders(
+        user=request.user,
+        date_from=date_from,
+        date_to=date_to,
+        product=product,
+        customer=customer.pk if customer else None,
+        month=narrowing["month"],
+    )
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "orders/late_orders.html",
+        {
+            "page": page,
+            "page_numbers": page.paginator.get_elided_page_range(page.number),
+            "product": product,
+            "customer": customer,
+            "month": narrowing["month"],
             "date_from": date_from,
             "date_to": date_to,
         },

@@ -191,10 +191,28 @@ def test_lead_times_by_product(call, shop, concha, owner):
         delivered_on=date(2024, 3, 14),
     )
 
-    rows = call(
-        "readonly", "get", f"{ORDERS}/lead-times?date_from=2024-03-01&date_to=2024-03-31"
-    ).json()
+    period = "date_from=2024-03-01&date_to=2024-03-31"
+    rows = call("readonly", "get", f"{ORDERS}/lead-times?{period}").json()
 
-    (row,) = rows
+    (row,) = rows["items"]
+    assert rows["count"] == 1 and rows["count_is_exact"]
     assert row["label"] == "Concha" and row["delivered"] == 1 and row["on_time"] == 0
-    assert row["max_days_late"] == 4 and row["flagged"][0]["days_late"] == 4
+    assert row["max_days_late"] == 4 and row["outside_tolerance"] == 1
+    late = call("readonly", "get", f"{ORDERS}/lead-times/late?{period}&product={concha.pk}")
+    assert late.json()["items"] == [
+        {
+            "order_id": Order.objects.get().pk,
+            "customer": shop.name,
+            "due_date": "2024-03-10",
+            "delivered_on": "2024-03-14",
+            "days_late": 4,
+            "tolerance_days": concha.lead_time_tolerance_days,
+        }
+    ]
+    by_customer = call("readonly", "get", f"{ORDERS}/lead-times?{period}&group_by=customer")
+    assert [row["key"] for row in by_customer.json()["items"]] == [str(shop.pk)]
+    assert (
+        call("readonly", "get", f"{ORDERS}/lead-times/late?{period}&product=999999").status_code
+        == 404
+    )
+    assert call(None, "get", f"{ORDERS}/lead-times/late?{period}").status_code == 401

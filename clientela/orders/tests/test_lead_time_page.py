@@ -76,3 +76,64 @@ def test_an_empty_period_says_so(client, readonly):
     page = client.get(reverse("orders:lead_times")).content.decode()
 
     assert "No order was delivered in this period." in page
+
+
+def test_the_totals_and_a_link_to_every_late_order_of_a_product(client, readonly, deliveries):
+    client.force_login(readonly)
+    period = {"date_from": "2024-03-01", "date_to": "2024-04-30"}
+
+    page = client.get(reverse("orders:lead_times"), period).content.decode()
+
+    totals = page.split('id="lead-time-totals"')[1].split("</dl>")[0]
+    assert ">3<" in totals and "67%" in totals  # deliveries, on time
+    concha = deliveries[0].lines.get().product
+    link = f"{reverse('orders:late')}?date_from=2024-03-01&amp;date_to=2024-04-30&amp;product={concha.pk}"
+    assert link in page
+    late = client.get(reverse("orders:late"), {**period, "product": concha.pk}).content.decode()
+    assert "1 order" in late and f"Order {deliveries[2].pk}" in late
+    assert f"Order {deliveries[1].pk}" not in late
+    assert "late by more than its 1-day tolerance" in late
+
+
+def test_per_customer_pages_through_the_customers_with_late_deliveries(
+    client, readonly, deliveries, settings
+):
+    settings.CLIENTELA_PAGE_SIZE = 1
+    other = CustomerFactory(name="Panadería Norte")
+    concha = deliveries[0].lines.get().product
+    for delivered in (date(2024, 4, 20), date(2024, 4, 22)):
+        OrderFactory(
+            customer=other,
+            lines=[{"product": concha, "quantity": 1}],
+            order_date=date(2024, 4, 1),
+            due_date=date(2024, 4, 10),
+            status="delivered",
+            finished_on=delivered,
+            delivered_on=delivered,
+        )
+    client.force_login(readonly)
+    query = {"date_from": "2024-03-01", "date_to": "2024-04-30", "group_by": "customer"}
+
+    first = client.get(reverse("orders:lead_times"), query).content.decode()
+    second = client.get(reverse("orders:lead_times"), {**query, "page": 2}).content.decode()
+
+    table = first.split('id="lead-time-table"')[1].split("</table>")[0]
+    assert "Panadería Norte" in table and "Cafetería Aurora" not in table  # 2 late, then 1
+    assert "Cafetería Aurora" in second.split('id="lead-time-table"')[1].split("</table>")[0]
+    customer_link = f"customer={other.pk}"
+    assert customer_link in table
+    late = client.get(reverse("orders:late"), {**query, "customer": other.pk}).content.decode()
+    assert "Orders of Panadería Norte." in late and "2 orders" in late
+
+
+def test_the_late_list_by_month_and_unknown_filters(client, readonly, deliveries):
+    client.force_login(readonly)
+    period = {"date_from": "2024-03-01", "date_to": "2024-04-30"}
+
+    march = client.get(reverse("orders:late"), {**period, "month": "2024-03"}).content.decode()
+    april = client.get(reverse("orders:late"), {**period, "month": "2024-04"}).content.decode()
+
+    assert "every order arrived within its tolerance" in march
+    assert f"Order {deliveries[2].pk}" in april
+    assert client.get(reverse("orders:late"), {"product": 999999}).status_code == 404
+    assert client.get(reverse("orders:late"), {"customer": 999999}).status_code == 404

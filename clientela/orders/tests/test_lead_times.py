@@ -15,12 +15,19 @@ Outside the report: #6 (Y, delivered in April), #7 (X, confirmed), #8 (X, draft)
 
 from datetime import date
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
 
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.orders.models import OrderStatus
-from clientela.orders.selectors import customer_order_summary, lead_time_report
+from clientela.orders.selectors import (
+    customer_order_summary,
+    lead_time_late_orders,
+    lead_time_report,
+    lead_time_totals,
+)
+from clientela.orders.services import order_record_dates, order_transition, product_update
 from clientela.orders.tests.factories import OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,64 +73,86 @@ def book(db, sales):
 
 def _figures(rows):
     return {
-        row.label: (
+        row.label or row.key: (
             row.delivered,
             row.on_time,
             row.on_time_rate,
             row.mean_days_late,
             row.max_days_late,
             row.mean_production_days,
-            [(f.order_id, f.days_late, f.tolerance_days) for f in row.flagged],
+            row.outside_tolerance,
         )
         for row in rows
     }
 
 
+def _late(user, **narrowing):
+    return [
+        (order.pk, order.days_late, order.tolerance)
+        for order in lead_time_late_orders(user=user, date_from=JAN_1, date_to=MAR_31, **narrowing)
+    ]
+
+
 def test_per_product(owner, book):
-    _products, _customers, o = book
+    products, _customers, o = book
 
     rows = lead_time_report(user=owner, date_from=JAN_1, date_to=MAR_31, group_by="product")
 
     assert _figures(rows) == {
-        "A": (
-            3,
-            1,
-            pytest.approx(1 / 3),
-            2.0,
-            5,
-            pytest.approx(7 / 3),
-            [(o[3].pk, 1, 0), (o[5].pk, 5, 0)],
-        ),
-        "B": (
-            3,
-            2,
-            pytest.approx(2 / 3),
-            pytest.approx(7 / 3),
-            5,
-            pytest.approx(7 / 3),
-            [(o[5].pk, 5, 2)],
-        ),
-        "C": (2, 2, 1.0, 0.5, 1, 2.5, []),
+        "A": (3, 1, pytest.approx(1 / 3), 2.0, 5, pytest.approx(7 / 3), 2),
+        "B": (3, 2, pytest.approx(2 / 3), pytest.approx(7 / 3), 5, pytest.approx(7 / 3), 1),
+        "C": (2, 2, 1.0, 0.5, 1, 2.5, 0),
     }
+    assert _late(owner, product=products["A"]) == [(o[5].pk, 5, 0), (o[3].pk, 1, 0)]
+    assert _late(owner, product=products["B"]) == [(o[5].pk, 5, 2)]
+    assert _late(owner, product=products["C"]) == []
 
 
 def test_per_customer_an_order_takes_the_smallest_tolerance_of_its_products(owner, book):
-    _products, _customers, o = book
+    _products, customers, o = book
 
     rows = lead_time_report(user=owner, date_from=JAN_1, date_to=MAR_31, group_by="customer")
 
+    assert len(rows) == 2
     assert _figures(rows) == {
-        "X": (
-            3,
-            2,
-            pytest.approx(2 / 3),
-            pytest.approx(7 / 3),
-            5,
-            pytest.approx(7 / 3),
-            [(o[5].pk, 5, 0)],
-        ),
-        "Y": (2, 1, 0.5, 0.5, 1, 2.5, [(o[3].pk, 1, 0)]),
+        "X": (3, 2, pytest.approx(2 / 3), pytest.approx(7 / 3), 5, pytest.approx(7 / 3), 1),
+        "Y": (2, 1, 0.5, 0.5, 1, 2.5, 1),
     }
+    assert _late(owner, customer=customers["X"].pk) == [(o[5].pk, 5, 0)]
+    assert _late(owner, customer=customers["Y"].pk) == [(o[3].pk, 1, 0)]
+
+
+def test_per_customer_lists_only_customers_with_late_deliveries_most_first(owner, book):
+    _products, customers, _orders = book
+    ontime = CustomerFactory(name="Z")
+    for due in ("01-05", "01-06"):
+        OrderFactory(
+            customer=ontime,
+            order_date=d("01-02"),
+            due_date=d(due),
+            lines=[{"product": book[0]["B"], "quantity": 1}],
+            status=OrderStatus.DELIVERED,
+            finished_on=d(due),
+            delivered_on=d(due),
+        )
+    for due in ("03-05", "03-06"):  # two more late orders for Y
+        OrderFactory(
+            customer=customers["Y"],
+            order_date=d("03-01"),
+            due_date=d(due),
+            lines=[{"product": book[0]["A"], "quantity": 1}],
+            status=OrderStatus.DELIVERED,
+            finished_on=d("03-09"),
+            delivered_on=d("03-09"),
+        )
+
+    rows = lead_time_report(user=owner, date_from=JAN_1, date_to=MAR_31, group_by="customer")
+
+    assert [(row.label, row.outside_tolerance, row.delivered) for row in rows] == [
+        ("Y", 3, 4),
+        ("X", 1, 3),
+    ]
+    assert [row.label for row in rows[1:]] == ["X"]
 
 
 def test_per_month_of_delivery(owner, book):
@@ -133,22 +162,108 @@ def test_per_month_of_delivery(owner, book):
 
     assert [row.key for row in rows] == [date(2024, 1, 1), date(2024, 2, 1)]
     assert _figures(rows) == {
-        "2024-01": (3, 2, pytest.approx(2 / 3), 1.0, 2, 2.0, [(o[3].pk, 1, 0)]),
-        "2024-02": (2, 1, 0.5, 2.5, 5, 3.0, [(o[5].pk, 5, 0)]),
+        date(2024, 1, 1): (3, 2, pytest.approx(2 / 3), 1.0, 2, 2.0, 1),
+        date(2024, 2, 1): (2, 1, 0.5, 2.5, 5, 3.0, 1),
     }
+    assert _late(owner, month=date(2024, 1, 15)) == [(o[3].pk, 1, 0)]
+    assert _late(owner, month=date(2024, 2, 1)) == [(o[5].pk, 5, 0)]
 
 
-def test_the_report_runs_in_two_queries(owner, book, django_assert_num_queries):
-    with django_assert_num_queries(2):
-        lead_time_report(user=owner, date_from=JAN_1, date_to=MAR_31, group_by="customer")
+def test_totals_and_every_late_order_latest_first(owner, book):
+    _products, _customers, o = book
+
+    totals = lead_time_totals(user=owner, date_from=JAN_1, date_to=MAR_31)
+
+    assert (totals.delivered, totals.on_time, totals.outside_tolerance) == (5, 3, 2)
+    assert totals.mean_days_late == pytest.approx(8 / 5)
+    assert totals.max_days_late == 5
+    assert _late(owner) == [(o[5].pk, 5, 0), (o[3].pk, 1, 0)]
+
+
+def _live(user, group_by):
+    """The report counted from the orders themselves, as for a limited salesperson."""
+    with patch("clientela.orders.selectors._reads_delivery_days", return_value=False):
+        return (
+            _figures(
+                lead_time_report(user=user, date_from=JAN_1, date_to=MAR_31, group_by=group_by)
+            ),
+            lead_time_totals(user=user, date_from=JAN_1, date_to=MAR_31),
+        )
+
+
+def _kept(user, group_by):
+    return (
+        _figures(lead_time_report(user=user, date_from=JAN_1, date_to=MAR_31, group_by=group_by)),
+        lead_time_totals(user=user, date_from=JAN_1, date_to=MAR_31),
+    )
+
+
+@pytest.mark.parametrize("group_by", ["product", "month"])
+def test_the_figures_kept_per_day_follow_corrections_and_tolerance_changes(owner, book, group_by):
+    products, _customers, o = book
+    assert _kept(owner, group_by) == _live(owner, group_by)
+
+    # A delivery corrected into March, a production date corrected, a new delivery.
+    for order in o.values():
+        order.refresh_from_db()
+    order_record_dates(
+        actor=owner,
+        order=o[4],
+        version=o[4].version,
+        reason="Mal capturado",
+        delivered_on=d("03-02"),
+    )
+    order_record_dates(
+        actor=owner,
+        order=o[1],
+        version=o[1].version,
+        reason="Mal capturado",
+        production_finished_on=d("01-03"),
+    )
+    order_transition(actor=owner, order=o[7], version=o[7].version, to="in_production")
+    o[7].refresh_from_db()
+    order_transition(actor=owner, order=o[7], version=o[7].version, to="ready", on=d("03-12"))
+    o[7].refresh_from_db()
+    order_transition(actor=owner, order=o[7], version=o[7].version, to="delivered", on=d("03-14"))
+    assert _kept(owner, group_by) == _live(owner, group_by)
+
+    # A is now allowed 5 days: #3 (A+C) is judged by C's 1 day, #5 (A+B) by B's 2, and
+    # #7 (A, 4 days late) is on time.
+    products["A"].refresh_from_db()
+    product_update(
+        actor=owner,
+        product=products["A"],
+        version=products["A"].version,
+        lead_time_tolerance_days=5,
+    )
+    assert _kept(owner, group_by) == _live(owner, group_by)
+    o[3].refresh_from_db()
+    o[5].refresh_from_db()
+    assert (o[3].tolerance_days, o[5].tolerance_days) == (1, 2)
+    assert _late(owner) == [(o[4].pk, 26, 1), (o[5].pk, 5, 2)]
+
+
+def test_the_report_reads_one_query_per_grouping(owner, book, django_assert_num_queries):
+    for group_by in ("product", "month"):
+        with django_assert_num_queries(1):
+            lead_time_report(user=owner, date_from=JAN_1, date_to=MAR_31, group_by=group_by)
+    with django_assert_num_queries(1):
+        lead_time_totals(user=owner, date_from=JAN_1, date_to=MAR_31)
+    rows = lead_time_report(user=owner, date_from=JAN_1, date_to=MAR_31, group_by="customer")
+    with django_assert_num_queries(3):  # count, ranking, the page's figures
+        assert len(rows) == 2 and len(rows[0:25]) == 2
 
 
 def test_a_limited_salesperson_sees_only_own_customers(sales, book, settings):
     settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = True
+    _products, _customers, o = book
 
     rows = lead_time_report(user=sales, date_from=JAN_1, date_to=MAR_31, group_by="customer")
+    months = lead_time_report(user=sales, date_from=JAN_1, date_to=MAR_31, group_by="month")
 
     assert [row.label for row in rows] == ["X"]
+    assert [row.delivered for row in months] == [2, 1]  # X's #1 and #2, then #5
+    assert _late(sales) == [(o[5].pk, 5, 0)]
 
 
 def test_customer_summary_counts_bought_orders(book):
@@ -159,12 +274,16 @@ def test_customer_summary_counts_bought_orders(book):
     assert summary.order_count == 4  # #1, #2, #5 delivered and #7 confirmed
     assert summary.total_bought == Decimal("90.00")
     assert summary.last_order_date == date(2024, 3, 1)
-    assert summary.delivered == 3
-    assert summary.mean_production_days == pytest.approx(7 / 3)
-    assert summary.on_time_rate == pytest.approx(2 / 3)
+    assert summary.deliveries.delivered == 3
+    assert summary.deliveries.mean_production_days == pytest.approx(7 / 3)
+    assert summary.deliveries.on_time_rate == pytest.approx(2 / 3)
 
 
 def test_customer_summary_without_orders(db):
     summary = customer_order_summary(customer=CustomerFactory())
 
-    assert (summary.order_count, summary.total_bought, summary.on_time_rate) == (0, 0, None)
+    assert (summary.order_count, summary.total_bought, summary.deliveries.on_time_rate) == (
+        0,
+        0,
+        None,
+    )
