@@ -1,0 +1,178 @@
+import numpy as np
+import pandas as pd
+import pytest
+from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
+
+from clientela.analytics.stats.summary import calibration_holdout_summary, transaction_summary
+
+
+def _frame(transactions) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer": transactions.customer_ids,
+            "date": pd.to_datetime(transactions.dates),
+            "amount": transactions.amounts,
+        }
+    )
+
+
+def test_purchases_on_the_same_day_collapse_and_the_first_is_not_repeat_spend():
+    # given two customers, one buying twice on the first day and once a week later
+    customers = np.array(["b", "a", "a", "a"])
+    dates = np.array(["2024-01-03", "2024-01-01", "2024-01-01", "2024-01-08"], "datetime64[D]")
+    amounts = np.array([5.0, 10.0, 20.0, 7.0])
+
+    # when summarised in days up to 2024-01-10
+    summary = transaction_summary(
+        customers, dates, amounts, observation_end="2024-01-10", time_unit="day"
+    )
+
+    # then the same-day purchases are one period whose amount is their sum
+    assert summary.customer_ids.tolist() == ["a", "b"]
+    assert summary.frequency.tolist() == [1, 0]
+    assert summary.recency.tolist() == [7.0, 0.0]
+    assert summary.T.tolist() == [9.0, 7.0]
+    assert summary.monetary_value.tolist() == [7.0, 0.0]
+    assert summary.total_amount.tolist() == [37.0, 5.0]
+
+
+def test_weeks_run_monday_to_sunday_and_multiplier_divides_time():
+    # given purchases on Sunday 2024-01-07 and Monday 2024-01-08
+    dates = np.array(["2024-01-07", "2024-01-08", "2024-01-14"], "datetime64[D]")
+    customers = np.array([1, 1, 1])
+
+    # when summarised in weeks, and in days divided by 7
+    weeks = transaction_summary(customers, dates, time_unit="week")
+    days_in_weeks = transaction_summary(customers, dates, time_unit="day", unit_multiplier=7)
+
+    # then Sunday and Monday are different weeks, but the 8th and 14th are the same week
+    assert weeks.frequency.tolist() == [1]
+    assert weeks.recency.tolist() == [1.0]
+    assert weeks.monetary_value is None
+    assert days_in_weeks.frequency.tolist() == [2]
+    assert days_in_weeks.recency.tolist() == [1.0]
+
+
+def test_transactions_after_the_observation_end_are_ignored():
+    customers = np.array([1, 1, 2])
+    dates = np.array(["2024-01-01", "2024-03-01", "2024-03-01"], "datetime64[D]")
+
+    summary = transaction_summary(customers, dates, observation_end="2024-02-01")
+
+    assert summary.customer_ids.tolist() == [1]
+    assert summary.frequency.tolist() == [0]
+    assert summary.T.tolist() == [31.0]
+
+
+def test_results_are_read_only():
+    summary = transaction_summary(np.array([1]), np.array(["2024-01-01"], "datetime64[D]"))
+    with pytest.raises(ValueError):
+        summary.frequency[0] = 3
+
+
+@pytest.mark.parametrize(("time_unit", "freq"), [("day", "D"), ("week", "W")])
+@pytest.mark.parametrize("end", ["1997-09-30", "1997-06-15", "1998-06-30"])
+def test_summary_matches_lifetimes_on_cdnow(cdnow_transactions, time_unit, freq, end):
+    # given the CDNOW transactions
+    frame = _frame(cdnow_transactions)
+
+    # when summarised by us and by lifetimes
+    ours = transaction_summary(
+        cdnow_transactions.customer_ids,
+        cdnow_transactions.dates,
+        cdnow_transactions.amounts,
+        observation_end=end,
+        time_unit=time_unit,
+    )
+    theirs = summary_data_from_transaction_data(
+        frame, "customer", "date", "amount", observation_period_end=end, freq=freq
+    ).sort_index()
+
+    # then every column agrees
+    np.testing.assert_array_equal(ours.customer_ids, theirs.index.to_numpy())
+    np.testing.assert_array_equal(ours.frequency, theirs["frequency"])
+    np.testing.assert_array_equal(ours.recency, theirs["recency"])
+    np.testing.assert_array_equal(ours.T, theirs["T"])
+    np.testing.assert_allclose(ours.monetary_value, theirs["monetary_value"], rtol=1e-12)
+
+
+def test_summary_matches_lifetimes_with_a_multiplier_on_random_transactions():
+    # given random transactions with many same-day purchases
+    rng = np.random.default_rng(7)
+    n = 5000
+    customers = rng.integers(0, 600, n)
+    dates = np.datetime64("2023-01-01") + rng.integers(0, 400, n).astype("timedelta64[D]")
+    amounts = rng.gamma(2.0, 20.0, n).round(2)
+    frame = pd.DataFrame({"customer": customers, "date": pd.to_datetime(dates), "amount": amounts})
+
+    # when summarised in weeks measured in days (lifetimes' freq_multiplier)
+    ours = transaction_summary(customers, dates, amounts, time_unit="day", unit_multiplier=7)
+    theirs = summary_data_from_transaction_data(
+        frame, "customer", "date", "amount", freq="D", freq_multiplier=7
+    ).sort_index()
+
+    # then they agree
+    np.testing.assert_array_equal(ours.customer_ids, theirs.index.to_numpy())
+    np.testing.assert_array_equal(ours.frequency, theirs["frequency"])
+    np.testing.assert_allclose(ours.recency, theirs["recency"], rtol=1e-15)
+    np.testing.assert_allclose(ours.T, theirs["T"], rtol=1e-15)
+    np.testing.assert_allclose(ours.monetary_value, theirs["monetary_value"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("time_unit", "freq"), [("day", "D"), ("week", "W")])
+def test_calibration_and_holdout_match_lifetimes_on_cdnow(cdnow_transactions, time_unit, freq):
+    # given the CDNOW transactions split at the published 39-week calibration end
+    frame = _frame(cdnow_transactions)
+
+    # when split by us and by lifetimes
+    ours = calibration_holdout_summary(
+        cdnow_transactions.customer_ids,
+        cdnow_transactions.dates,
+        cdnow_transactions.amounts,
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        time_unit=time_unit,
+    )
+    theirs = calibration_and_holdout_data(
+        frame,
+        "customer",
+        "date",
+        calibration_period_end="1997-09-30",
+        observation_period_end="1998-06-30",
+        freq=freq,
+        monetary_value_col="amount",
+    ).sort_index()
+
+    # then calibration and holdout columns agree
+    calibration = ours.calibration
+    np.testing.assert_array_equal(calibration.customer_ids, theirs.index.to_numpy())
+    np.testing.assert_array_equal(calibration.frequency, theirs["frequency_cal"])
+    np.testing.assert_array_equal(calibration.recency, theirs["recency_cal"])
+    np.testing.assert_array_equal(calibration.T, theirs["T_cal"])
+    np.testing.assert_allclose(calibration.monetary_value, theirs["monetary_value_cal"], rtol=1e-12)
+    np.testing.assert_array_equal(ours.frequency_holdout, theirs["frequency_holdout"])
+    np.testing.assert_allclose(
+        ours.monetary_value_holdout, theirs["monetary_value_holdout"], rtol=1e-12
+    )
+    assert ours.duration_holdout == theirs["duration_holdout"].iloc[0]
+
+
+def test_cdnow_summary_in_days_over_seven_is_the_published_summary(
+    cdnow_transactions, cdnow_summary
+):
+    # when the CDNOW calibration period is summarised in days divided by 7
+    summary = transaction_summary(
+        cdnow_transactions.customer_ids,
+        cdnow_transactions.dates,
+        cdnow_transactions.amounts,
+        observation_end="1997-09-30",
+        time_unit="day",
+        unit_multiplier=7,
+    )
+
+    # then it is the published summary up to its rounding
+    assert summary.customer_ids.size == 2357
+    np.testing.assert_array_equal(summary.frequency, cdnow_summary.frequency)
+    np.testing.assert_allclose(summary.recency, cdnow_summary.recency, atol=0.005)
+    np.testing.assert_allclose(summary.T, cdnow_summary.T, atol=0.005)
+    np.testing.assert_allclose(summary.monetary_value, cdnow_summary.monetary_value, atol=0.005)
