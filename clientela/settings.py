@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "clientela.orders",
     "clientela.events",
     "clientela.webhooks",
+    "clientela.analytics",
     "clientela.web",
     "clientela.demo",
 ]
