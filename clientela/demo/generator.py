@@ -10,7 +10,9 @@ leaves the customers of a seed unchanged.
 To extend the demo, write ``def create_orders(business: DemoBusiness) -> None`` that
 reads ``business.customers`` and ``business.users``, creates records through its app's
 services, passes them to ``business.remember(...)`` so that ``demo --reset`` removes
-them, and append it to ``DEMO_STEPS``.
+them, and append it to ``DEMO_STEPS``. Services stamp records with the present
+moment; ``story_time`` dates them on the days of the story instead (see
+``demo/orders.py``).
 """
 
 import random

@@ -23,13 +23,19 @@ confirmed, in production, ready). Some confirmed orders are renegotiated (a quan
 the due date changes, with a reason). People pay cash or card, often half in advance;
 businesses pay by transfer or on account, some days after delivery, so recent
 deliveries and a few old ones still have a balance due.
+
+When: everything is dated on the days of the story, not on the day the demo ran
+(``story_time``). An order is placed during opening hours of its order date and
+confirmed a few hours later; advance payments come with the confirmation; a
+renegotiation happens on a day before the due date; production starts early on the day
+it finishes; deliveries and later payments happen on their days.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -39,7 +45,23 @@ from django.utils.translation import gettext as _
 from clientela.core.models import Role, User
 from clientela.core.money import money_round
 from clientela.customers.models import Address
-from clientela.orders.models import Order, OrderChange, OrderLine, OrderStatus, Payment
+from clientela.demo.story_time import (
+    StoryClock,
+    at_hour,
+    confirmed_at_from_history,
+    story_at,
+    story_time,
+    timestamps_from_history,
+    timestamps_set,
+)
+from clientela.orders.models import (
+    Order,
+    OrderChange,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Product,
+)
 from clientela.orders.models import PaymentMethod as Method
 from clientela.orders.services import (
     order_create,
@@ -542,8 +564,11 @@ def _payments(rng: random.Random, plan: OrderPlan, today: date) -> None:
 
 
 def create_products(business: DemoBusiness, actor: User | None) -> None:
+    """The catalog, dated a month before the first orders."""
     reason = _("Created by the demo")
-    for spec in PRODUCTS:
+    opened = timezone.localdate() - timedelta(days=max(business.history_days, 0) + 30)
+    for minute, spec in enumerate(PRODUCTS):
+        story_at(at_hour(opened, 10 + minute / 60))
         product = product_create(
             actor=actor,
             reason=reason,
@@ -555,11 +580,31 @@ def create_products(business: DemoBusiness, actor: User | None) -> None:
             lead_time_tolerance_days=spec.tolerance,
         )
         business.products[product.sku] = product
+    story_at(None)
     business.remember(*business.products.values())
+    timestamps_from_history(Product, [product.pk for product in business.products.values()])
+
+
+@dataclass
+class _Story:
+    """When the steps of the orders happened, to date their rows once they exist."""
+
+    clock: StoryClock
+    today: date
+    renegotiated: dict[int, datetime] = field(default_factory=dict)  # order id → moment
+
+    def at(self, moment: datetime) -> datetime:
+        story_at(moment)
+        return moment
 
 
 def create_orders(business: DemoBusiness) -> None:
     """The product catalog, then the orders of ``plan_orders``, oldest first."""
+    with story_time():
+        _create_orders(business)
+
+
+def _create_orders(business: DemoBusiness) -> None:
     owner = next(u for u in business.users.values() if u.role == Role.OWNER)
     create_products(business, owner)
     if business.history_days <= 0:
@@ -580,21 +625,28 @@ def create_orders(business: DemoBusiness) -> None:
             customer__in=business.customers, is_default=True
         ).order_by("id")
     }
+    story = _Story(StoryClock(business.random("order-times"), timezone.now()), timezone.localdate())
     orders: list[Order] = []
     payments: list[Payment] = []
     for plan in plans:
         customer = business.customers[plan.customer]
         actor = sellers.get(customer.owner_id, owner)
-        order, paid = _create_order(business, plan, customer, actor, addresses.get(customer.pk))
+        order, paid = _create_order(
+            business, plan, customer, actor, addresses.get(customer.pk), story
+        )
         orders.append(order)
         payments.extend(paid)
+    story_at(None)
     order_ids = [order.pk for order in orders]
     lines: list[OrderLine] = []
     changes: list[OrderChange] = []
     for start in range(0, len(order_ids), 500):
         batch = order_ids[start : start + 500]
         lines.extend(OrderLine.objects.filter(order_id__in=batch).only("pk").order_by("pk"))
-        changes.extend(OrderChange.objects.filter(order_id__in=batch).only("pk").order_by("pk"))
+        changes.extend(
+            OrderChange.objects.filter(order_id__in=batch).only("pk", "order_id").order_by("pk")
+        )
+    _date_the_story(story, order_ids, lines, changes, payments)
     # Remembered in this order so that `demo --reset` removes payments, changes and lines
     # before their orders, and orders before the products and customers they point to.
     business.remember(*orders)
@@ -604,9 +656,48 @@ def create_orders(business: DemoBusiness) -> None:
     business.order_count = len(orders)
 
 
-def _create_order(business, plan: OrderPlan, customer, actor, address) -> tuple[Order, list]:
+def _date_the_story(
+    story: _Story,
+    order_ids: list[int],
+    lines: list[OrderLine],
+    changes: list[OrderChange],
+    payments: list[Payment],
+) -> None:
+    """Date the rows the services stamped with the present by the moments of the story.
+
+    The history records already carry them: the rows take theirs from there.
+    """
+    confirmed_at_from_history(Order, order_ids)
+    timestamps_from_history(Order, order_ids)
+    timestamps_from_history(OrderLine, [line.pk for line in lines])
+    timestamps_from_history(Payment, [payment.pk for payment in payments])
+    timestamps_set(
+        OrderChange,
+        {
+            change.pk: {"created_at": moment, "updated_at": moment}
+            for change in changes
+            if (moment := story.renegotiated.get(change.order_id))
+        },
+    )
+
+
+def _renegotiation_day(rng: random.Random, plan: OrderPlan, latest: date) -> date:
+    """A day from the order date to the day before either due date, not after ``latest``."""
+    first_due = min(plan.first_due or plan.due_date, plan.due_date)
+    last = min(first_due - timedelta(days=1), latest)
+    if last <= plan.order_date:
+        return plan.order_date
+    return plan.order_date + timedelta(days=rng.randint(0, (last - plan.order_date).days))
+
+
+def _create_order(
+    business, plan: OrderPlan, customer, actor, address, story: _Story
+) -> tuple[Order, list]:
     products = business.products
     reason = _("Created by the demo")
+    clock = story.clock
+    clock.begin()
+    story.at(clock.on(plan.order_date))
     order = order_create(
         actor=actor,
         customer=customer,
@@ -624,6 +715,13 @@ def _create_order(business, plan: OrderPlan, customer, actor, address) -> tuple[
     def move(to: str, on: date | None = None, why: str = "") -> None:
         order_transition(actor=actor, order=order, version=order.version, to=to, on=on, reason=why)
 
+    def cancel() -> None:
+        """Cancelled on a day between the last step and the due date (not after today)."""
+        start = timezone.localdate(clock.last)
+        end = max(start, min(plan.due_date, story.today))
+        story.at(clock.on(start + timedelta(days=clock.rng.randint(0, (end - start).days))))
+        move(OrderStatus.CANCELLED, why=plan.cancel_reason)
+
     def pay(before_production: bool) -> None:
         for share, method, paid_on, early in plan.payments:
             if early != before_production:
@@ -631,6 +729,8 @@ def _create_order(business, plan: OrderPlan, customer, actor, address) -> tuple[
             amount = min(order.balance, money_round(order.balance * share, order.currency))
             if amount <= 0:
                 continue
+            # Paid with the confirmation, or during the day it was paid on.
+            story.at(clock.after((2, 30)) if before_production else clock.on(paid_on, (9, 19)))
             reference = (
                 f"SPEI {plan.customer:04d}{order.pk:06d}" if method == Method.TRANSFER else ""
             )
@@ -648,11 +748,19 @@ def _create_order(business, plan: OrderPlan, customer, actor, address) -> tuple[
     final = plan.cancelled_from or plan.status
     if final == OrderStatus.DRAFT:
         if plan.status == OrderStatus.CANCELLED:
-            move(OrderStatus.CANCELLED, why=plan.cancel_reason)
+            cancel()
         return order, payments
+    story.at(clock.after((30, 240)))  # confirmed a few hours later
     move(OrderStatus.CONFIRMED)
     pay(before_production=True)
+    # Bakers start early on the day production finishes (or the day before it is due).
+    started = plan.finished_on or max(
+        plan.order_date, min(plan.due_date - timedelta(days=1), story.today)
+    )
     if plan.renegotiation_reason:
+        latest = story.today if final == OrderStatus.CONFIRMED else started - timedelta(days=1)
+        day = _renegotiation_day(clock.rng, plan, min(latest, story.today))
+        story.renegotiated[order.pk] = story.at(clock.on(day))
         changes: dict = {}
         if plan.first_due is not None:
             changes["due_date"] = plan.due_date
@@ -675,16 +783,19 @@ def _create_order(business, plan: OrderPlan, customer, actor, address) -> tuple[
         )
     if final == OrderStatus.CONFIRMED:
         if plan.status == OrderStatus.CANCELLED:
-            move(OrderStatus.CANCELLED, why=plan.cancel_reason)
+            cancel()
         return order, payments
+    story.at(clock.on(started, (4, 8)))
     move(OrderStatus.IN_PRODUCTION)
     if final == OrderStatus.IN_PRODUCTION:
         if plan.status == OrderStatus.CANCELLED:
-            move(OrderStatus.CANCELLED, why=plan.cancel_reason)
+            cancel()
         return order, payments
+    story.at(clock.on(plan.finished_on, (6, 13)))
     move(OrderStatus.READY, on=plan.finished_on)
     if final == OrderStatus.READY:
         return order, payments
+    story.at(clock.on(plan.delivered_on, (8, 18)))
     move(OrderStatus.DELIVERED, on=plan.delivered_on)
     pay(before_production=False)
     return order, payments

@@ -2,12 +2,19 @@
 estimated-vs-actual comparison and the plan for an event from similar past ones.
 
 Mounted at ``/api/v1/events`` by the composition root.
+
+The daily sales have a version of their own, ``sales_version`` (the ETag of
+``GET /{id}/sales``), apart from the event's ``version`` (the ETag of ``GET /{id}``):
+recording sales needs the sales version read, as ``version`` in the body or an
+If-Match header; 428 without it, 409 if sales were saved since, and then nothing is
+written.
 """
 
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
@@ -52,6 +59,22 @@ class ItemIn(WriteSchema):
 
 class SaleIn(WriteSchema):
     quantity: Decimal
+    reason: str = ""
+    version: int | None = None  # the sales version read; or an If-Match header
+
+
+class SaleCellIn(WriteSchema):
+    product_id: int
+    sold_on: date
+    quantity: Decimal
+
+
+class SalesIn(WriteSchema):
+    """The grid's cells to save, all or none; ``version`` is the sales version read."""
+
+    sales: list[SaleCellIn]
+    reason: str = ""
+    version: int | None = None
 
 
 class ItemOut(Schema):
@@ -86,9 +109,19 @@ class EventOut(Schema):
     duration_days: int
     notes: str
     version: int
+    sales_version: int
 
 
 class EventDetail(EventOut):
+    items: list[ItemOut]
+
+
+class SalesOut(Schema):
+    """The daily-sales grid: the event's days, its products with what sold each day."""
+
+    event_id: int
+    version: int  # the sales version, also the ETag
+    days: list[date]
     items: list[ItemOut]
 
 
@@ -194,6 +227,17 @@ def _item(event: Event, product_id: int) -> EventProduct:
     return event.items.select_related("product").get(product_id=product_id)
 
 
+def _sales(request: HttpRequest, response: HttpResponse, event_id: int) -> dict:
+    event = _event(request, event_id)
+    response["ETag"] = etag(event.sales_version)
+    return {
+        "event_id": event.pk,
+        "version": event.sales_version,
+        "days": event.days(),
+        "items": list(event.items.all()),
+    }
+
+
 @router.get("", response=list[EventOut])
 @paginate(CappedPageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=100)
 def event_list(request: HttpRequest, filters: Query[EventFilters]) -> QuerySet[Event]:
@@ -254,16 +298,67 @@ def item_remove(request: HttpRequest, event_id: int, product_id: int) -> None:
     )
 
 
+@router.get("/{int:event_id}/sales", response=SalesOut)
+def sales_get(request: HttpRequest, response: HttpResponse, event_id: int) -> dict:
+    """The daily-sales grid; ETag = the sales version."""
+    return _sales(request, response, event_id)
+
+
+@router.put("/{int:event_id}/sales", response=SalesOut)
+def sales_save(
+    request: HttpRequest, response: HttpResponse, event_id: int, payload: SalesIn
+) -> dict:
+    """Save several days of several products at once: all of them, or none if one is
+    refused (422 naming ``sales``, its position and the field). Needs the sales version
+    read: 428 without it, 409 if sales were saved since."""
+    require(request.auth, Capability.EVENT_EDIT)
+    event = _event(request, event_id)
+    version = version_required(request, payload.version)
+    items = {item.product_id: item for item in event.items.all()}
+    unknown = {
+        f"sales.{position}.product_id": [services.not_at_the_event_message()]
+        for position, cell in enumerate(payload.sales)
+        if cell.product_id not in items
+    }
+    if unknown:
+        raise ValidationError(unknown)
+    services.event_sales_save(
+        actor=request.auth,
+        event=event,
+        version=version,
+        reason=payload.reason,
+        sales=[
+            {"item": items[cell.product_id], "sold_on": cell.sold_on, "quantity": cell.quantity}
+            for cell in payload.sales
+        ],
+    )
+    return _sales(request, response, event_id)
+
+
 @router.put("/{int:event_id}/items/{int:product_id}/sales/{sold_on}", response=ItemOut)
 def sale_record(
-    request: HttpRequest, event_id: int, product_id: int, sold_on: date, payload: SaleIn
+    request: HttpRequest,
+    response: HttpResponse,
+    event_id: int,
+    product_id: int,
+    sold_on: date,
+    payload: SaleIn,
 ) -> EventProduct:
-    """Set how much of the product sold on that day of the event."""
+    """Set how much of the product sold on that day of the event. Needs the sales
+    version read: 428 without it, 409 if sales were saved since; the ETag of the
+    answer is the new sales version."""
     event = _event(request, event_id)
     item = _item(event, product_id)
+    version = version_required(request, payload.version)
     services.event_sale_record(
-        actor=request.auth, item=item, sold_on=sold_on, quantity=payload.quantity
+        actor=request.auth,
+        item=item,
+        sold_on=sold_on,
+        quantity=payload.quantity,
+        version=version,
+        reason=payload.reason,
     )
+    response["ETag"] = etag(Event.objects.values_list("sales_version", flat=True).get(pk=event.pk))
     return _item(event, product_id)
 
 

@@ -208,13 +208,20 @@ class SalesGrid:
 
     A cell left out of the POST (a day not shown) is not touched; a cell posted empty
     where nothing is recorded is skipped, and one posted empty where a sale is recorded
-    is refused (type 0 to say nothing sold).
+    is refused (type 0 to say nothing sold). ``version`` is the event's sales version
+    the grid is shown at; a posted grid carries the one it was opened at (``None``
+    when it is missing or not a number).
     """
 
     _number = forms.DecimalField(required=False, **QUANTITY)
 
-    def __init__(self, items: list[EventProduct], days: list[date], data=None):
+    def __init__(self, items: list[EventProduct], days: list[date], *, version: int, data=None):
         self.days = days
+        self.version: int | None = version
+        self.conflict = False
+        if data is not None:
+            posted = (data.get("version") or "").strip()
+            self.version = int(posted) if posted.isdigit() else None
         self.rows = []
         for item in items:
             recorded = {sale.sold_on: sale.quantity for sale in item.sales.all()}

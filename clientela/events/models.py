@@ -31,7 +31,12 @@ class Event(BaseModel):
     )
     notes = models.TextField(_("notes"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # The version of the daily-sales grid, apart from the event's own: recording sales
+    # does not make an open edit form of the event stale, nor the other way round.
+    sales_version = models.PositiveIntegerField(
+        _("version of the daily sales"), default=1, editable=False
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at", "sales_version"])
 
     class Meta:
         verbose_name = _("event")

@@ -13,20 +13,27 @@ Rules kept here:
   that currency's decimals; a new line without a price takes the product's price, a
   changed line without one keeps its own;
 - no more may be expected to sell than is brought, and no more may sell over all days
-  than was brought.
+  than was brought;
+- the daily-sales grid has a version of its own, ``Event.sales_version``, apart from
+  the event's ``version``: every write to the event's sales (a day recorded, the grid
+  saved, a line removed with its zeros, the event's days changed) moves it on, and a
+  grid saved from an older one is refused with ``ConflictError``. Writes that change
+  the sales lock the event's row first, so they queue one behind the other.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability
+from clientela.core.errors import ConflictError
 from clientela.core.models import User
 from clientela.core.money import money_check
 from clientela.core.services import (
@@ -59,6 +66,23 @@ def _error(errors: Errors, field: str, message: str) -> None:
 
 def _one_line(value: str | None) -> str:
     return " ".join((value or "").split())
+
+
+def _sales_version_bump(event_id: int) -> None:
+    """Move the event's sales version on, whatever it was.
+
+    The UPDATE locks the event's row until the caller's transaction ends.
+    """
+    Event.objects.filter(pk=event_id).update(sales_version=F("sales_version") + 1)
+
+
+def _sales_version_check(event_id: int, version: int) -> None:
+    """Lock the event's row and raise ConflictError unless its sales are at ``version``."""
+    current = (
+        Event.objects.select_for_update().values_list("sales_version", flat=True).get(pk=event_id)
+    )
+    if current != version:
+        raise ConflictError(current)
 
 
 def _apply_event_fields(event: Event, fields: dict) -> None:
@@ -112,10 +136,12 @@ def event_update(
     """Change an event's fields; a stale ``version`` raises ConflictError.
 
     New dates that leave out a day with sales are refused; recorded zeros on the days
-    left out are deleted.
+    left out are deleted. New dates move the sales version on: a grid opened on the
+    old days is refused rather than partly ignored.
     """
     actor_check(actor, Capability.EVENT_EDIT)
     first_day = event.start_date
+    old_days = (event.start_date, event.duration_days)
     _apply_event_fields(event, fields)
     full_clean_collecting(event, {}, exclude=["version"])
     outside = EventSale.objects.filter(item__event=event).exclude(
@@ -134,6 +160,11 @@ def event_update(
         field = "duration_days" if event.start_date == first_day else "start_date"
         raise ValidationError({field: message})
     version_claim(instance=event, version=version)
+    # The claim locked the row: the sales version read now is current, and the save
+    # below does not put back an older one.
+    if (event.start_date, event.duration_days) != old_days:
+        _sales_version_bump(event.pk)
+    event.sales_version = Event.objects.values_list("sales_version", flat=True).get(pk=event.pk)
     for sale in outside:
         history_as(sale, actor, reason)
         sale.delete()
@@ -237,8 +268,12 @@ def event_item_set(
 
 @transaction.atomic
 def event_item_remove(*, actor: User | None, item: EventProduct, reason: str = "") -> None:
-    """Take a product off an event; refused once any of it has sold there."""
+    """Take a product off an event; refused once any of it has sold there.
+
+    The line's row leaves the sales grid: the event's sales version moves on.
+    """
     actor_check(actor, Capability.EVENT_EDIT)
+    _sales_version_bump(item.event_id)
     sales = list(EventSale.objects.filter(item=item))
     if any(sale.quantity > 0 for sale in sales):
         raise ValidationError(
@@ -263,35 +298,128 @@ def event_sale_record(
     item: EventProduct,
     sold_on: date,
     quantity: Decimal,
+    version: int | None = None,
     reason: str = "",
 ) -> EventSale:
     """Set how much of ``item`` sold on ``sold_on`` (creates or replaces; 0 allowed).
 
+    ``version`` is the event's sales version the caller read: a stale one raises
+    ConflictError and writes nothing. Without it (the system itself: the demo, an
+    import) nothing is checked. Either way the sales version moves on.
+    """
+    actor_check(actor, Capability.EVENT_EDIT)
+    if version is not None:
+        _sales_version_check(item.event_id, version)
+    _sales_version_bump(item.event_id)
+    errors: Errors = {}
+    sale = _sale_write(actor, item, sold_on, quantity, reason, errors)
+    if sale is None:
+        raise ValidationError(errors)
+    return sale
+
+
+@transaction.atomic
+def event_sales_save(
+    *,
+    actor: User | None,
+    event: Event,
+    version: int,
+    sales: Sequence[dict],
+    reason: str = "",
+) -> int:
+    """Save the daily-sales grid of ``event`` all at once; returns how many days changed.
+
+    Each entry of ``sales`` is ``{"item", "sold_on", "quantity"}``: ``item`` one of the
+    event's products, ``sold_on`` one of its days. ``version`` is the sales version the
+    grid was read at: a stale one raises ConflictError and writes nothing. Entries equal
+    to what is recorded are left alone; the others are written decreases first, so that
+    moving a sale from one day to another never trips the "no more than was brought"
+    check half-way. If one entry is refused nothing is written: the ValidationError
+    keys each message by the entry's position, ``sales.<n>.<field>``.
+    """
+    actor_check(actor, Capability.EVENT_EDIT)
+    _sales_version_check(event.pk, version)
+    errors: Errors = {}
+    recorded = {
+        (sale.item_id, sale.sold_on): sale.quantity
+        for sale in EventSale.objects.filter(item__event=event)
+    }
+    seen: set[tuple[int, date]] = set()
+    changes: list[tuple[int, dict, Decimal]] = []
+    for position, entry in enumerate(sales):
+        item, sold_on = entry["item"], entry["sold_on"]
+        if item.event_id != event.pk:
+            _error(errors, f"sales.{position}.item", not_at_the_event_message())
+            continue
+        if (item.pk, sold_on) in seen:
+            _error(errors, f"sales.{position}.sold_on", _("This day is given twice."))
+            continue
+        seen.add((item.pk, sold_on))
+        before = recorded.get((item.pk, sold_on))
+        if before is None or entry["quantity"] != before:
+            changes.append((position, entry, _quantity_change(entry["quantity"], before)))
+    if errors:
+        raise ValidationError(errors)
+    for position, entry, _change in sorted(changes, key=lambda change: change[2]):
+        found: Errors = {}
+        _sale_write(actor, entry["item"], entry["sold_on"], entry["quantity"], reason, found)
+        for field, messages in found.items():
+            errors.setdefault(f"sales.{position}.{field}", []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    if changes:
+        _sales_version_bump(event.pk)
+        event.sales_version = version + 1
+    return len(changes)
+
+
+def not_at_the_event_message() -> str:
+    """Why a sale of a product the event does not have is refused."""
+    return _("This product is not taken to this event; add it to the event first.")
+
+
+def _quantity_change(quantity, recorded: Decimal | None) -> Decimal:
+    """How much ``quantity`` adds to what is recorded (0 when it is not a number)."""
+    try:
+        return Decimal(quantity) - (recorded or 0)
+    except (ArithmeticError, TypeError, ValueError):
+        return Decimal(0)
+
+
+def _sale_write(
+    actor: User | None,
+    item: EventProduct,
+    sold_on: date,
+    quantity: Decimal,
+    reason: str,
+    errors: Errors,
+) -> EventSale | None:
+    """Record one day of ``item`` if it passes; else add to ``errors`` and write nothing.
+
     The line is locked while the total is checked, so two days recorded at once cannot
     together sell more than was brought.
     """
-    actor_check(actor, Capability.EVENT_EDIT)
     item = (
         EventProduct.objects.select_for_update().select_related("event", "product").get(pk=item.pk)
     )
     event = item.event
-    errors: Errors = {}
-    sold_on = _converted(errors, EventSale, "sold_on", sold_on)
-    quantity = _converted(errors, EventSale, "quantity", quantity)
+    found: Errors = {}
+    sold_on = _converted(found, EventSale, "sold_on", sold_on)
+    quantity = _converted(found, EventSale, "quantity", quantity)
     if sold_on is not None and not event.start_date <= sold_on <= event.end_date:
         _error(
-            errors,
+            found,
             "sold_on",
             _("Pick a day of %(event)s, from %(first)s to %(last)s.")
             % {"event": event.name, "first": _day(event.start_date), "last": _day(event.end_date)},
         )
-    _not_negative(errors, "quantity", quantity)
-    if not errors:
+    _not_negative(found, "quantity", quantity)
+    if not found:
         sold_other_days = _sold(item, exclude_day=sold_on)
         left = item.quantity_brought - sold_other_days
         if quantity > left:
             _error(
-                errors,
+                found,
                 "quantity",
                 _(
                     "Only %(left)s of %(product)s are left to sell: %(brought)s brought, "
@@ -308,7 +436,12 @@ def event_sale_record(
         item=item, sold_on=sold_on
     )
     sale.quantity = quantity
-    full_clean_collecting(sale, errors, exclude=["item"])
+    try:
+        full_clean_collecting(sale, found, exclude=["item"])
+    except ValidationError:
+        for field, messages in found.items():
+            errors.setdefault(field, []).extend(messages)
+        return None
     history_as(sale, actor, reason)
     sale.save()
     return sale

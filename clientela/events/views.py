@@ -181,7 +181,7 @@ def _detail(
     context = {
         "event": event,
         "items": items,
-        "grid": grid or SalesGrid(items, days),
+        "grid": grid or SalesGrid(items, days, version=event.sales_version),
         "day": day,
         "days": event.days(),
         "comparison": comparison,
@@ -241,27 +241,65 @@ def item_remove(request, pk: int, product_pk: int):
     return redirect(reverse("events:detail", args=[event.pk]) + "#products")
 
 
+def _cell_errors(changes: list, error: ValidationError) -> list[str]:
+    """Put each ``sales.<n>.<field>`` message on the n-th changed cell; return the others."""
+    others: list[str] = []
+    by_key = error.error_dict if hasattr(error, "error_dict") else {"": error.error_list}
+    for key, errors in by_key.items():
+        messages_of_key = ValidationError(errors).messages
+        head, _dot, rest = key.partition(".")
+        position = rest.partition(".")[0]
+        if head == "sales" and position.isdigit() and int(position) < len(changes):
+            changes[int(position)][0].errors.extend(messages_of_key)
+        else:
+            others.extend(messages_of_key)
+    return others
+
+
 @require_POST
 @capability_required(Capability.EVENT_EDIT)
 def sales_save(request, pk: int):
-    """Save the daily-sales grid in one go: every changed cell, or none if one is refused."""
+    """Save the daily-sales grid in one go: every changed cell, or none if one is refused.
+
+    The grid carries the sales version it was opened at: if someone saved sales since,
+    nothing is saved, the page says so and what was typed stays in the cells.
+    """
     event = _event(pk)
     day = _chosen_day(event, request.POST.get("day"))
     items = list(event.items.all())
-    grid = SalesGrid(items, [day] if day else event.days(), data=request.POST)
+    grid = SalesGrid(
+        items, [day] if day else event.days(), version=event.sales_version, data=request.POST
+    )
+    if grid.version is None:
+        messages.error(request, _("The form is missing the record's version; reload the page."))
+        return _detail(request, event, grid=grid, day=day)
     changes = grid.changes()
+    others: list[str] = []
     with transaction.atomic():
-        for cell, quantity in changes:
-            try:
-                services.event_sale_record(
-                    actor=request.user, item=cell.item, sold_on=cell.day, quantity=quantity
-                )
-            except ValidationError as error:
-                cell.errors.extend(error.messages)
+        try:
+            services.event_sales_save(
+                actor=request.user,
+                event=event,
+                version=grid.version,
+                sales=[
+                    {"item": cell.item, "sold_on": cell.day, "quantity": quantity}
+                    for cell, quantity in changes
+                ],
+            )
+        except ConflictError as error:
+            grid.conflict = True
+            messages.error(request, str(error))
+        except ValidationError as error:
+            others = _cell_errors(changes, error)
         if grid.has_errors:
             transaction.set_rollback(True)
-    if grid.has_errors:
-        messages.error(request, _("No sale was saved: correct the marked cells and save again."))
+    if grid.conflict:
+        return _detail(request, _event(pk), grid=grid, day=day)
+    if grid.has_errors or others:
+        messages.error(
+            request,
+            " ".join([_("No sale was saved: correct the marked cells and save again."), *others]),
+        )
         return _detail(request, event, grid=grid, day=day)
     if changes:
         messages.success(request, _("Sales saved."))

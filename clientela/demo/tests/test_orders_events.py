@@ -1,16 +1,20 @@
 """The demo's products, orders and events: a bakery's last years, through the services."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import groupby
 
 import pytest
 from django.db import transaction
 from django.db.models import F, Sum
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from clientela.demo.generator import build_demo
 from clientela.demo.orders import PRODUCTS, SPECS, in_season
+from clientela.demo.story_time import at_hour
 from clientela.events.models import Event, EventProduct, EventSale
 from clientela.orders.models import (
     Order,
@@ -150,3 +154,51 @@ def test_events_sell_within_their_days_and_never_more_than_brought(business):
             assert {sale.sold_on for sale in sales} == set(event.days())
             assert sum(sale.quantity for sale in sales) <= item.quantity_brought
     assert EventSale.objects.filter(quantity__gt=0).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_dates_its_orders_on_the_days_of_their_story(business, client):
+    today = timezone.localdate()
+    day_of = timezone.localdate  # the local day of a moment
+
+    # The renegotiations an order's page shows are dated between its order and due dates.
+    client.force_login(business.users["lucia"])
+    renegotiated = list(Order.objects.filter(changes__isnull=False).distinct().order_by("pk"))
+    assert renegotiated
+    for order in renegotiated[:5]:
+        page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+        timeline = re.search(r'<section [^>]*id="timeline".*?</section>', page, re.S).group(0)
+        shown = re.findall(r'<time datetime="([^"]+)"', timeline)
+        assert shown
+        for moment in shown:
+            assert order.order_date <= datetime.fromisoformat(moment).date() <= order.due_date
+    for change in OrderChange.objects.select_related("order"):
+        assert change.order.order_date <= day_of(change.created_at) <= change.order.due_date
+
+    # Orders are created on their order date and confirmed a few hours later, never
+    # after they are due; payments are recorded on the day they were paid.
+    orders = Order.objects.all()
+    assert all(day_of(order.created_at) == order.order_date for order in orders)
+    confirmed = orders.exclude(confirmed_at=None)
+    assert confirmed.count() > orders.count() / 2
+    for order in confirmed:
+        assert order.created_at <= order.confirmed_at <= order.created_at + timedelta(hours=4)
+        assert order.order_date <= day_of(order.confirmed_at) <= order.due_date
+    assert confirmed.filter(confirmed_at__lt=at_hour(today - timedelta(days=200), 0)).exists()
+    assert all(day_of(payment.created_at) == payment.paid_on for payment in Payment.objects.all())
+    first_order = min(order.created_at for order in orders)
+    assert all(product.created_at < first_order for product in Product.objects.all())
+
+    # The history is dated on the days of the story, in the order it was written.
+    for model in (Order, OrderLine, Payment):
+        history = model.history.all()
+        assert history.filter(history_date__lt=at_hour(today, 0)).count() > history.count() * 0.9
+        rows = history.order_by("id", "history_id").values_list("id", "history_date")
+        for _id, dates in groupby(rows, key=lambda row: row[0]):
+            moments = [moment for _id, moment in dates]
+            assert moments == sorted(moments), model
+    assert Order.history.dates("history_date", "day").count() > 50
+    assert not Order.history.filter(history_date__gt=timezone.now()).exists()
+    for order in confirmed[:50]:
+        stored = order.history.exclude(confirmed_at=None).values_list("confirmed_at", flat=True)
+        assert set(stored) == {order.confirmed_at}

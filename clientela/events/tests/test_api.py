@@ -55,9 +55,13 @@ def test_an_event_from_plan_to_comparison(call, rosca):
 
     item = call("sales", "put", item_url, {"quantity_brought": "40", "quantity_expected": "30"})
     assert item.status_code == 200, item.json()
+    version = event["sales_version"]
     for day, quantity in (("2025-01-04", "10"), ("2025-01-05", "12"), ("2025-01-06", "14")):
-        sold = call("sales", "put", f"{item_url}/sales/{day}", {"quantity": quantity})
+        body = {"quantity": quantity, "version": version}
+        sold = call("sales", "put", f"{item_url}/sales/{day}", body)
         assert sold.status_code == 200, sold.json()
+        version += 1
+        assert sold["ETag"] == f'"{version}"'
 
     detail = call("readonly", "get", f"{EVENTS}/{event['id']}").json()
     assert detail["end_date"] == "2025-01-06"
@@ -102,8 +106,8 @@ def test_a_sale_outside_the_event_or_beyond_what_was_brought_gets_422(call, owne
     item_url = f"{EVENTS}/{event['id']}/items/{rosca.pk}"
     call("owner", "put", item_url, {"quantity_brought": "5", "quantity_expected": "5"})
 
-    outside = call("sales", "put", f"{item_url}/sales/2025-01-09", {"quantity": "1"})
-    too_many = call("sales", "put", f"{item_url}/sales/2025-01-04", {"quantity": "6"})
+    outside = call("sales", "put", f"{item_url}/sales/2025-01-09", {"quantity": "1", "version": 1})
+    too_many = call("sales", "put", f"{item_url}/sales/2025-01-04", {"quantity": "6", "version": 1})
     negative = call("sales", "put", item_url, {"quantity_brought": "-1", "quantity_expected": "0"})
 
     assert outside.status_code == too_many.status_code == negative.status_code == 422
@@ -122,3 +126,114 @@ def test_a_stale_event_change_is_refused_with_409(call):
 
     assert stale.status_code == 409
     assert Event.objects.get().notes == "first"
+
+
+# --- the daily-sales grid and its version ---------------------------------------------
+
+
+@pytest.fixture
+def fair(call, rosca):
+    """The Feria del Pan (4–6 January 2025) with 40 roscas; returns its sales URL."""
+    event = call("owner", "post", EVENTS, EVENT).json()
+    item_url = f"{EVENTS}/{event['id']}/items/{rosca.pk}"
+    call("owner", "put", item_url, {"quantity_brought": "40", "quantity_expected": "30"})
+    return f"{EVENTS}/{event['id']}/sales"
+
+
+def _sold() -> list:
+    return list(EventSale.objects.order_by("sold_on").values_list("sold_on", "quantity"))
+
+
+def test_the_grid_is_read_with_its_version_and_saved_all_at_once(
+    client, api_headers, sales, fair, rosca
+):
+    headers = api_headers(sales)
+    grid = client.get(fair, headers=headers)
+    assert grid.status_code == 200
+    assert grid.json()["days"] == ["2025-01-04", "2025-01-05", "2025-01-06"]
+
+    saved = client.put(
+        fair,
+        data={
+            "sales": [
+                {"product_id": rosca.pk, "sold_on": "2025-01-04", "quantity": "10"},
+                {"product_id": rosca.pk, "sold_on": "2025-01-05", "quantity": "12"},
+            ]
+        },
+        content_type="application/json",
+        headers={**headers, "If-Match": grid["ETag"]},
+    )
+
+    assert saved.status_code == 200, saved.json()
+    version = grid.json()["version"] + 1
+    assert saved["ETag"] == f'"{version}"' and saved.json()["version"] == version
+    assert saved.json()["items"][0]["sales"] == {"2025-01-04": "10.000", "2025-01-05": "12.000"}
+    event = saved.json()["event_id"]
+    assert client.get(f"{EVENTS}/{event}", headers=headers).json()["sales_version"] == version
+
+
+def test_a_stale_grid_is_refused_with_409_and_writes_nothing(call, fair, rosca):
+    read = call("sales", "get", fair).json()["version"]
+    day_url = fair.replace("/sales", f"/items/{rosca.pk}/sales/2025-01-04")
+    first = call("owner", "put", day_url, {"quantity": "15", "version": read})
+    assert first.status_code == 200, first.json()
+
+    stale_grid = call(
+        "sales",
+        "put",
+        fair,
+        {
+            "version": read,
+            "sales": [
+                {"product_id": rosca.pk, "sold_on": "2025-01-04", "quantity": "10"},
+                {"product_id": rosca.pk, "sold_on": "2025-01-05", "quantity": "12"},
+            ],
+        },
+    )
+    stale_day = call("sales", "put", day_url, {"quantity": "9", "version": read})
+
+    assert stale_grid.status_code == stale_day.status_code == 409
+    assert stale_grid.json()["current_version"] == read + 1
+    assert "Someone else changed this record" in stale_grid.json()["detail"]
+    assert _sold() == [(date(2025, 1, 4), Decimal(15))]
+
+
+def test_saving_sales_without_the_version_read_gets_428(call, fair, rosca):
+    cell = {"product_id": rosca.pk, "sold_on": "2025-01-04", "quantity": "1"}
+    day_url = fair.replace("/sales", f"/items/{rosca.pk}/sales/2025-01-04")
+
+    grid = call("sales", "put", fair, {"sales": [cell]})
+    day = call("sales", "put", day_url, {"quantity": "1"})
+
+    assert grid.status_code == day.status_code == 428
+    assert not EventSale.objects.exists()
+
+
+def test_one_refused_cell_of_the_grid_gets_422_naming_it_and_writes_nothing(call, fair, rosca):
+    other = ProductFactory(name="Concha")
+    cells = [
+        {"product_id": rosca.pk, "sold_on": "2025-01-04", "quantity": "10"},
+        {"product_id": rosca.pk, "sold_on": "2025-01-05", "quantity": "31"},
+    ]
+
+    too_many = call("sales", "put", fair, {"version": 1, "sales": cells})
+    not_there = call(
+        "sales",
+        "put",
+        fair,
+        {"version": 1, "sales": [{**cells[0], "product_id": other.pk}]},
+    )
+
+    assert too_many.status_code == not_there.status_code == 422
+    assert [e["loc"] for e in too_many.json()["detail"]] == [["body", "sales", 1, "quantity"]]
+    assert [e["loc"] for e in not_there.json()["detail"]] == [["body", "sales", 0, "product_id"]]
+    assert not EventSale.objects.exists()
+    assert Event.objects.get().sales_version == 1
+
+
+@pytest.mark.parametrize(("role", "status"), [(None, 401), ("readonly", 403), ("support", 403)])
+def test_who_may_not_save_the_grid(call, fair, rosca, role, status):
+    cell = {"product_id": rosca.pk, "sold_on": "2025-01-04", "quantity": "1"}
+
+    assert call(role, "put", fair, {"version": 1, "sales": [cell]}).status_code == status
+    assert not EventSale.objects.exists()

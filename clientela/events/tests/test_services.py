@@ -15,6 +15,7 @@ from clientela.events.services import (
     event_item_remove,
     event_item_set,
     event_sale_record,
+    event_sales_save,
     event_update,
 )
 from clientela.events.tests.factories import EventFactory, ProductFactory
@@ -356,3 +357,159 @@ def test_update_with_bad_values_names_each_field_and_writes_nothing(owner, event
     assert set(messages(error)) == {"kind", "duration_days"}
     stored = Event.objects.get(pk=event.pk)
     assert (stored.kind, stored.duration_days, stored.version) == ("fair", 2, 1)
+
+
+# --- the daily-sales grid and its version ---------------------------------------------
+
+
+def sales_version(event: Event) -> int:
+    return Event.objects.values_list("sales_version", flat=True).get(pk=event.pk)
+
+
+def test_the_grid_saves_every_day_at_once_and_moves_the_sales_version_on(owner, event, item):
+    event_sale_record(actor=owner, item=item, sold_on=FIRST_DAY, quantity=100)
+    opened = sales_version(event)
+
+    changed = event_sales_save(
+        actor=owner,
+        event=event,
+        version=opened,
+        sales=[
+            {"item": item, "sold_on": SECOND_DAY, "quantity": Decimal(60)},  # needs the next
+            {"item": item, "sold_on": FIRST_DAY, "quantity": Decimal(40)},
+        ],
+    )
+
+    assert changed == 2
+    assert dict(EventSale.objects.values_list("sold_on", "quantity")) == {
+        FIRST_DAY: 40,
+        SECOND_DAY: 60,
+    }
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.sales_version, stored.version) == (opened + 1, 1)
+    assert event.sales_version == opened + 1
+
+
+def test_a_grid_saved_from_an_older_sales_version_is_refused_and_writes_nothing(
+    owner, sales, event, item
+):
+    opened = sales_version(event)
+    event_sale_record(actor=owner, item=item, sold_on=FIRST_DAY, quantity=30)  # meanwhile
+
+    with pytest.raises(ConflictError) as error:
+        event_sales_save(
+            actor=sales,
+            event=event,
+            version=opened,
+            sales=[
+                {"item": item, "sold_on": FIRST_DAY, "quantity": Decimal(10)},
+                {"item": item, "sold_on": SECOND_DAY, "quantity": Decimal(5)},
+            ],
+        )
+
+    assert error.value.current_version == opened + 1
+    assert list(EventSale.objects.values_list("sold_on", "quantity")) == [(FIRST_DAY, 30)]
+    assert sales_version(event) == opened + 1
+
+
+def test_a_day_recorded_with_an_older_sales_version_is_refused(owner, sales, event, item):
+    opened = sales_version(event)
+    event_sale_record(actor=owner, item=item, sold_on=FIRST_DAY, quantity=30, version=opened)
+
+    with pytest.raises(ConflictError):
+        event_sale_record(actor=sales, item=item, sold_on=FIRST_DAY, quantity=10, version=opened)
+
+    assert list(EventSale.objects.values_list("quantity", flat=True)) == [30]
+
+
+def test_one_refused_cell_leaves_the_whole_grid_and_its_version_as_they_were(owner, event, item):
+    opened = sales_version(event)
+
+    with pytest.raises(ValidationError) as error:
+        event_sales_save(
+            actor=owner,
+            event=event,
+            version=opened,
+            sales=[
+                {"item": item, "sold_on": FIRST_DAY, "quantity": Decimal(10)},
+                {"item": item, "sold_on": date(2024, 6, 12), "quantity": Decimal(5)},
+                {"item": item, "sold_on": SECOND_DAY, "quantity": Decimal(-1)},
+            ],
+        )
+
+    assert set(messages(error)) == {"sales.1.sold_on", "sales.2.quantity"}
+    assert not EventSale.objects.exists()
+    assert sales_version(event) == opened
+
+
+def test_a_grid_that_changes_nothing_keeps_the_sales_version(owner, event, item):
+    event_sale_record(actor=owner, item=item, sold_on=FIRST_DAY, quantity=5)
+    opened = sales_version(event)
+
+    changed = event_sales_save(
+        actor=owner,
+        event=event,
+        version=opened,
+        sales=[{"item": item, "sold_on": FIRST_DAY, "quantity": Decimal(5)}],
+    )
+
+    assert changed == 0
+    assert sales_version(event) == opened
+    assert EventSale.history.count() == 1
+
+
+def test_a_product_of_another_event_or_a_day_given_twice_is_refused(owner, event, item):
+    other = EventFactory(actor=owner, start_date=FIRST_DAY)
+    elsewhere = event_item_set(
+        actor=owner, event=other, product=item.product, quantity_brought=5, quantity_expected=5
+    )
+
+    with pytest.raises(ValidationError) as error:
+        event_sales_save(
+            actor=owner,
+            event=event,
+            version=sales_version(event),
+            sales=[
+                {"item": elsewhere, "sold_on": FIRST_DAY, "quantity": Decimal(1)},
+                {"item": item, "sold_on": FIRST_DAY, "quantity": Decimal(1)},
+                {"item": item, "sold_on": FIRST_DAY, "quantity": Decimal(2)},
+            ],
+        )
+
+    assert set(messages(error)) == {"sales.0.item", "sales.2.sold_on"}
+    assert not EventSale.objects.exists()
+
+
+def test_changing_the_event_keeps_the_sales_version_it_did_not_see(owner, sales, event, item):
+    opened = Event.objects.get(pk=event.pk)  # an edit form opened before the sales
+    event_sale_record(actor=sales, item=item, sold_on=FIRST_DAY, quantity=5)
+
+    event_update(actor=owner, event=opened, version=opened.version, notes="Buen lugar")
+
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.notes, stored.version, stored.sales_version) == ("Buen lugar", 2, 2)
+
+
+def test_new_days_or_a_line_removed_make_an_open_grid_stale(owner, event, item):
+    first = sales_version(event)
+    event_update(actor=owner, event=event, version=event.version, notes="Sin cambio de días")
+    assert sales_version(event) == first
+
+    event_update(actor=owner, event=event, version=event.version, duration_days=3)
+    assert sales_version(event) == event.sales_version == first + 1
+
+    event_item_remove(actor=owner, item=item)
+    assert sales_version(event) == first + 2
+
+
+@pytest.mark.parametrize("role_fixture", ["readonly", "support"])
+def test_roles_without_event_rights_cannot_save_the_grid(request, role_fixture, event, item):
+    with pytest.raises(AccessDenied):
+        event_sales_save(
+            actor=request.getfixturevalue(role_fixture),
+            event=event,
+            version=1,
+            sales=[{"item": item, "sold_on": FIRST_DAY, "quantity": Decimal(1)}],
+        )
+
+    assert not EventSale.objects.exists()

@@ -90,6 +90,20 @@ def _cell(item: EventProduct, day: date) -> str:
     return f"sale-{item.pk}-{day.isoformat()}"
 
 
+def _grid_version(page: str) -> str:
+    """The sales version the page's grid form carries, as the browser posts it back."""
+    match = re.search(
+        r'action="/events/\d+/sales/?"[^>]*>.*?name="version" value="(\d*)"', page, re.S
+    )
+    assert match, "the sales grid form carries no version"
+    return match.group(1)
+
+
+def _opened_grid(client, event: Event) -> str:
+    """The sales version of the grid a member of staff opens now."""
+    return _grid_version(_page(client.get(reverse("events:detail", args=[event.pk]))))
+
+
 def _state() -> dict:
     """Everything the event pages may write, to show that nothing was."""
     return {
@@ -137,7 +151,7 @@ def _writes(feria, products) -> dict:
         "sales": (
             "post",
             reverse("events:sales_save", args=[event.pk]),
-            {_cell(feria["concha"], DAY_1): "3"},
+            {_cell(feria["concha"], DAY_1): "3", "version": event.sales_version},
         ),
         "plan": ("post", reverse("events:plan_apply", args=[event.pk]), {}),
         "create page": ("get", reverse("events:create"), None),
@@ -625,6 +639,7 @@ def test_grid_saves_several_days_at_once(client, sales, feria):
     response = client.post(
         reverse("events:sales_save", args=[event.pk]),
         {
+            "version": _grid_version(page),
             _cell(bolillo, DAY_1): "22",
             _cell(bolillo, DAY_2): "25",
             _cell(concha, DAY_1): "0",
@@ -653,7 +668,11 @@ def test_grid_moves_sales_between_days(client, sales, feria):
     # when the salesperson corrects it to 5 on the first day and 15 on the second
     response = client.post(
         reverse("events:sales_save", args=[event.pk]),
-        {_cell(concha, DAY_2): "15", _cell(concha, DAY_1): "5"},
+        {
+            "version": _opened_grid(client, event),
+            _cell(concha, DAY_2): "15",
+            _cell(concha, DAY_1): "5",
+        },
     )
 
     # then both are saved (the decrease is applied first)
@@ -676,6 +695,7 @@ def test_grid_refuses_one_bad_cell_and_writes_nothing(client, sales, feria, bad,
     event, bolillo, concha = feria["event"], feria["bolillo"], feria["concha"]
     before = _state()
     cells = {
+        "version": _opened_grid(client, event),
         _cell(bolillo, DAY_1): "20",
         _cell(bolillo, DAY_2): "30",
         _cell(concha, DAY_1): "5",
@@ -691,6 +711,7 @@ def test_grid_refuses_one_bad_cell_and_writes_nothing(client, sales, feria, bad,
     assert response.status_code == 200
     assert message in _field_error(response, wrong)
     assert all(_field_error(response, name) == "" for name in cells if name != wrong)
+    assert _grid_version(_page(response)) == cells["version"]
     assert "No sale was saved" in _messages(response)
     # and what was typed is still in the cells
     assert re.search(rf'name="{_cell(concha, DAY_2)}"[^>]*value="6"', _page(response))
@@ -708,7 +729,12 @@ def test_grid_shows_one_day_at_a_time(client, sales, feria):
     page = _page(client.get(url, {"day": "2024-06-11"}))
     response = client.post(
         reverse("events:sales_save", args=[event.pk]),
-        {"day": "2024-06-11", _cell(bolillo, DAY_2): "10", _cell(concha, DAY_2): "3"},
+        {
+            "day": "2024-06-11",
+            "version": _grid_version(page),
+            _cell(bolillo, DAY_2): "10",
+            _cell(concha, DAY_2): "3",
+        },
     )
 
     # then only that day's cells were shown, and the other day is untouched
@@ -717,6 +743,103 @@ def test_grid_shows_one_day_at_a_time(client, sales, feria):
     assert f'href="{url}?day=2024-06-10#sales"' in page
     assert response["Location"] == f"{url}?day=2024-06-11#sales"
     assert dict(bolillo.sales.values_list("sold_on", "quantity")) == {DAY_1: D(20), DAY_2: D(10)}
+
+
+def test_grid_saved_from_an_outdated_page_is_refused_and_changes_nothing(
+    client, sales, owner, feria
+):
+    # given a salesperson who opened the grid (20 bolillos on the first day)
+    client.force_login(sales)
+    event, bolillo, concha = feria["event"], feria["bolillo"], feria["concha"]
+    opened = _opened_grid(client, event)
+    # and the owner corrected the bolillos to 30 meanwhile
+    event_sale_record(actor=owner, item=bolillo, sold_on=DAY_1, quantity=D(30))
+    before = _state()
+
+    # when the salesperson saves the grid they opened, with the conchas they typed
+    response = client.post(
+        reverse("events:sales_save", args=[event.pk]),
+        {
+            "version": opened,
+            _cell(bolillo, DAY_1): "20",
+            _cell(bolillo, DAY_2): "",
+            _cell(concha, DAY_1): "3",
+            _cell(concha, DAY_2): "4",
+        },
+    )
+
+    # then nothing is saved and the page says so, with what they typed still in the cells
+    assert response.status_code == 200
+    assert "Someone else changed this record since you opened it." in _messages(response)
+    sales_section = _section(response, "sales")
+    assert "Your changes were not saved and are still in the form below." in sales_section
+    assert "Open the current version in a new tab" in sales_section
+    assert re.search(rf'name="{_cell(concha, DAY_2)}"[^>]*value="4"', _page(response))
+    assert "Sales saved." not in _messages(response)
+    # and the owner's 30 bolillos were not overwritten with the 20 of the old page
+    assert _state() == before
+    assert bolillo.sales.get(sold_on=DAY_1).quantity == 30
+
+
+def test_grid_saves_move_the_version_on_so_a_second_tab_is_refused(client, sales, feria):
+    # given the same grid opened in two tabs
+    client.force_login(sales)
+    event, concha = feria["event"], feria["concha"]
+    first_tab = second_tab = _opened_grid(client, event)
+
+    # when the first tab saves, then the second
+    saved = client.post(
+        reverse("events:sales_save", args=[event.pk]),
+        {"version": first_tab, _cell(concha, DAY_1): "3"},
+    )
+    refused = client.post(
+        reverse("events:sales_save", args=[event.pk]),
+        {"version": second_tab, _cell(concha, DAY_1): "8"},
+    )
+
+    # then the first is saved and the second refused
+    assert saved.status_code == 302
+    assert refused.status_code == 200
+    assert "Someone else changed this record" in _messages(refused)
+    assert concha.sales.get().quantity == 3
+    # and a page opened now carries the new version
+    assert int(_opened_grid(client, event)) == int(first_tab) + 1
+
+
+def test_recording_sales_does_not_make_an_open_event_form_stale(client, sales, owner, feria):
+    # given the owner editing the event's details
+    event = feria["event"]
+    client.force_login(owner)
+    page = _page(client.get(reverse("events:edit", args=[event.pk])))
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    # while the salesperson records the day's sales
+    event_sale_record(actor=sales, item=feria["concha"], sold_on=DAY_1, quantity=D(5))
+
+    # when the owner saves the details
+    response = client.post(
+        reverse("events:edit", args=[event.pk]),
+        _event_form(event, notes="Llevar toldo", version=version),
+    )
+
+    # then they are saved: the sales have a version of their own
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.notes == "Llevar toldo"
+    assert feria["concha"].sales.get().quantity == 5
+
+
+def test_grid_posted_without_its_version_is_refused(client, sales, feria):
+    client.force_login(sales)
+    event, concha = feria["event"], feria["concha"]
+    before = _state()
+
+    response = client.post(
+        reverse("events:sales_save", args=[event.pk]), {_cell(concha, DAY_1): "3"}
+    )
+
+    assert response.status_code == 200
+    assert "The form is missing the record's version; reload the page." in _messages(response)
+    assert _state() == before
 
 
 # --- comparison ---------------------------------------------------------------------
