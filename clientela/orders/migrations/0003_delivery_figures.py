@@ -113,16 +113,4 @@ class Migration(migrations.Migration):
             field=models.PositiveSmallIntegerField(default=0, verbose_name='delivery tolerance (days)'),
         ),
         migrations.RunPython(fill_delivery_figures, migrations.RunPython.noop),
-        migrations.AddIndex(
-            model_name='order',
-            index=models.Index(condition=models.Q(('delivered_on__isnull', False)), fields=['delivered_on'], name='order_delivered_on'),
-        ),
-        migrations.AddIndex(
-            model_name='order',
-            index=models.Index(condition=models.Q(('days_late__gt', models.F('tolerance_days'))), fields=['delivered_on', 'customer'], name='order_late'),
-        ),
-        migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('days_late__isnull', True), ('delivered_on__isnull', True)), models.Q(('days_late__isnull', False), ('delivered_on__isnull', False), ('status', 'delivered')), _connector='OR'), name='order_delivery_only_when_delivered'),
-        ),
     ]
