@@ -134,7 +134,8 @@ def product_update(
     """Change a product; a stale ``version`` raises ConflictError. Orders keep their prices.
 
     A new delivery tolerance applies to every order with the product, delivered ones
-    included: their tolerance and the lead-time figures are recomputed.
+    included: ``product_tolerance_apply`` recomputes them in the background once the
+    change is committed.
     """
     actor_check(actor, Capability.PRODUCT_EDIT)
     _unknown_fields(fields, PRODUCT_FIELDS)
@@ -144,20 +145,29 @@ def product_update(
     history_as(product, actor, reason)
     product.save()
     if product.lead_time_tolerance_days != tolerance:
-        _tolerance_refresh(product)
+        from clientela.orders.tasks import product_tolerance_task
+
+        transaction.on_commit(lambda pk=product.pk: product_tolerance_task.enqueue(pk))
     return product
 
 
-def _tolerance_refresh(product: Product) -> None:
-    """Recompute the tolerance of the orders with ``product``, and their delivery days."""
+@transaction.atomic
+def product_tolerance_apply(*, product: Product) -> None:
+    """Re-judge the orders with ``product`` by its current tolerance.
+
+    Each order's tolerance (the smallest of its products') is rewritten where it
+    changes, and every day the product was delivered is recounted. A background task
+    runs it after a product's tolerance changes: with millions of orders it takes
+    minutes, too long for the request that saved the product.
+    """
     orders = Order.objects.filter(pk__in=OrderLine.objects.filter(product=product).values("order"))
-    smallest = (
+    smallest = Subquery(
         OrderLine.objects.filter(order=OuterRef("pk"))
         .values("order")
         .annotate(days=Min("product__lead_time_tolerance_days"))
         .values("days")
     )
-    orders.update(tolerance_days=Subquery(smallest))
+    orders.exclude(tolerance_days=smallest).update(tolerance_days=smallest)
     delivery_days_refresh(
         days=orders.filter(delivered_on__isnull=False)
         .order_by()
