@@ -21,8 +21,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import overload
 
+from django.conf import settings
 from django.db.models import (
     Count,
     F,
@@ -34,6 +36,7 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    Window,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
@@ -310,8 +313,10 @@ def lead_time_totals(*, user: User, date_from: date, date_to: date) -> LeadTimeR
 class CustomerLeadTimes(Sequence[LeadTimeRow]):
     """Customers with deliveries outside tolerance in a period, the most such first.
 
-    Ranking needs only the late deliveries (a partial index holds them); a page then
-    reads its own customers' figures.
+    Ranking needs only the late deliveries (a partial index holds them). One grouped
+    query ranks them and counts them (a window over the groups) and keeps the first
+    ``CLIENTELA_COUNT_LIMIT + 1`` ids, so counting and paging do not group twice; a
+    page then reads its own customers' figures.
     """
 
     def __init__(self, delivered: QuerySet[Order]):
@@ -319,12 +324,18 @@ class CustomerLeadTimes(Sequence[LeadTimeRow]):
         self.ranking = (
             delivered.filter(LATE)
             .values("customer")
-            .annotate(late=Count("pk"))
+            .annotate(late=Count("*"))
             .order_by("-late", "customer")
         )
 
+    @cached_property
+    def _top(self) -> tuple[int, list[int]]:
+        rows = self.ranking.annotate(customers=Window(Count("*")))
+        top = list(rows[: settings.CLIENTELA_COUNT_LIMIT + 1])
+        return (top[0]["customers"] if top else 0), [row["customer"] for row in top]
+
     def __len__(self) -> int:
-        return self.ranking.count()
+        return self._top[0]
 
     def count(self) -> int:
         """The number of customers (the paginators ask this)."""
@@ -337,7 +348,11 @@ class CustomerLeadTimes(Sequence[LeadTimeRow]):
     def __getitem__(self, index: int | slice) -> LeadTimeRow | list[LeadTimeRow]:
         if isinstance(index, int):
             return self[index : index + 1 or None][0]
-        ids = [row["customer"] for row in self.ranking[index]]
+        total, top = self._top
+        if len(top) == total or (index.stop is not None and 0 <= index.stop <= len(top)):
+            ids = top[index]
+        else:  # past the first ids kept: rank again for this slice
+            ids = [row["customer"] for row in self.ranking[index]]
         figures = {
             row["customer"]: row
             for row in self.delivered.filter(customer__in=ids)
