@@ -220,3 +220,60 @@ CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = _env_bool("CLIENTELA_SALES_OWN_CUSTOMERS_ON
 CLIENTELA_PAGE_SIZE = 25
 # Lists count matches up to this many; beyond it they say "more than" and page that far.
 CLIENTELA_COUNT_LIMIT = int(os.environ.get("CLIENTELA_COUNT_LIMIT", "1000"))
+
+# Customer analytics (`clientela analyze`, the scheduled task and the owner's button).
+# Purchase models to fit (bgnbd, paretonbd, gammagamma) and the one that scores customers.
+CLIENTELA_ANALYTICS_MODELS = _env_list("CLIENTELA_ANALYTICS_MODELS", "bgnbd,paretonbd,gammagamma")
+CLIENTELA_ANALYTICS_PURCHASE_MODEL = os.environ.get("CLIENTELA_ANALYTICS_PURCHASE_MODEL", "bgnbd")
+# Fewer customers with repeat purchases than this: the models are skipped, not fitted.
+CLIENTELA_ANALYTICS_MIN_REPEAT_BUYERS = int(
+    os.environ.get("CLIENTELA_ANALYTICS_MIN_REPEAT_BUYERS", "20")
+)
+# Expected purchases over the next this many days; lifetime value over this many months,
+# discounted at this monthly rate.
+CLIENTELA_ANALYTICS_HORIZON_DAYS = int(os.environ.get("CLIENTELA_ANALYTICS_HORIZON_DAYS", "90"))
+CLIENTELA_ANALYTICS_CLV_MONTHS = int(os.environ.get("CLIENTELA_ANALYTICS_CLV_MONTHS", "12"))
+CLIENTELA_ANALYTICS_MONTHLY_DISCOUNT_RATE = float(
+    os.environ.get("CLIENTELA_ANALYTICS_MONTHLY_DISCOUNT_RATE", "0.01")
+)
+# Pareto classes (A: 80% of revenue, B: up to 95%) over the revenue of the last months.
+CLIENTELA_ANALYTICS_PARETO_MONTHS = int(os.environ.get("CLIENTELA_ANALYTICS_PARETO_MONTHS", "12"))
+# At risk / lost by the model: probability alive below these.
+CLIENTELA_ANALYTICS_AT_RISK_ALIVE = float(
+    os.environ.get("CLIENTELA_ANALYTICS_AT_RISK_ALIVE", "0.5")
+)
+CLIENTELA_ANALYTICS_LOST_ALIVE = float(os.environ.get("CLIENTELA_ANALYTICS_LOST_ALIVE", "0.2"))
+# At risk / lost by rule: no purchase for this many times the customer's usual interval.
+CLIENTELA_ANALYTICS_AT_RISK_INTERVALS = float(
+    os.environ.get("CLIENTELA_ANALYTICS_AT_RISK_INTERVALS", "2")
+)
+CLIENTELA_ANALYTICS_LOST_INTERVALS = float(
+    os.environ.get("CLIENTELA_ANALYTICS_LOST_INTERVALS", "3")
+)
+# The customer ladder (clientela/analytics/stats/ladder.py explains each rule).
+CLIENTELA_ANALYTICS_LADDER_WINDOW_DAYS = int(
+    os.environ.get("CLIENTELA_ANALYTICS_LADDER_WINDOW_DAYS", "365")
+)
+CLIENTELA_ANALYTICS_REGULAR_MIN_PURCHASES = int(
+    os.environ.get("CLIENTELA_ANALYTICS_REGULAR_MIN_PURCHASES", "4")
+)
+CLIENTELA_ANALYTICS_REGULAR_MAX_VARIATION = float(
+    os.environ.get("CLIENTELA_ANALYTICS_REGULAR_MAX_VARIATION", "0.5")
+)
+CLIENTELA_ANALYTICS_REGULAR_MAX_SILENCE = float(
+    os.environ.get("CLIENTELA_ANALYTICS_REGULAR_MAX_SILENCE", "3")
+)
+CLIENTELA_ANALYTICS_EXCLUSIVE_MIN_SHARE = float(
+    os.environ.get("CLIENTELA_ANALYTICS_EXCLUSIVE_MIN_SHARE", "90")
+)
+CLIENTELA_ANALYTICS_ADVOCATE_MIN_REFERRALS = int(
+    os.environ.get("CLIENTELA_ANALYTICS_ADVOCATE_MIN_REFERRALS", "1")
+)
+# Customers without purchases from these sources (or referred by someone, or with a
+# quote) are potential customers; the others are possible ones.
+CLIENTELA_ANALYTICS_PROSPECT_SOURCES = _env_list(
+    "CLIENTELA_ANALYTICS_PROSPECT_SOURCES", "walk_in,event,referral,web,phone,social"
+)
+# `clientela serve` enqueues the analysis once a day at this local time ("HH:MM") unless
+# a run already finished that day; empty: no daily run.
+CLIENTELA_ANALYTICS_DAILY_AT = os.environ.get("CLIENTELA_ANALYTICS_DAILY_AT", "03:00")

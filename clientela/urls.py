@@ -11,6 +11,7 @@ api.add_router("/products", "clientela.orders.api.products_router")
 api.add_router("/orders", "clientela.orders.api.orders_router")
 api.add_router("/events", "clientela.events.api.router")
 api.add_router("/webhooks", "clientela.webhooks.api.router")
+api.add_router("/analytics", "clientela.analytics.api.router")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -19,5 +20,6 @@ urlpatterns = [
     path("customers/", include("clientela.customers.urls")),
     path("orders/", include("clientela.orders.urls")),
     path("events/", include("clientela.events.urls")),
+    path("analytics/", include("clientela.analytics.urls")),
     path("", include("clientela.web.urls")),
 ]

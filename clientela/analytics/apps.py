@@ -6,3 +6,23 @@ class AnalyticsConfig(AppConfig):
     name = "clientela.analytics"
     label = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        from clientela.analytics.panels import customer_analytics_panel
+        from clientela.core.access import Capability
+        from clientela.customers.panels import CustomerPanel, customer_panel_register
+        from clientela.web.navigation import NavItem, navigation_register
+
+        navigation_register(
+            NavItem(
+                _("Analytics"),
+                "analytics:dashboard",
+                capability=Capability.ANALYTICS_VIEW,
+                icon="graph-up",
+                order=40,
+            )
+        )
+        customer_panel_register(
+            "analytics",
+            CustomerPanel("analytics/_customer_panel.html", customer_analytics_panel, order=20),
+        )

@@ -20,6 +20,9 @@ class Capability(models.TextChoices):
     EVENT_VIEW = "event.view", _("see events")
     EVENT_EDIT = "event.edit", _("plan events and record their sales")
     WEBHOOK_MANAGE = "webhook.manage", _("manage webhooks")
+    ANALYTICS_VIEW = "analytics.view", _("see scores, segments and the customer ladder")
+    ANALYTICS_RUN = "analytics.run", _("recompute the customer analysis")
+    LADDER_OVERRIDE = "ladder.override", _("move customers on the ladder by hand")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -33,13 +36,25 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.PAYMENT_RECORD,
             Capability.EVENT_VIEW,
             Capability.EVENT_EDIT,
+            Capability.ANALYTICS_VIEW,
+            Capability.LADDER_OVERRIDE,
         }
     ),
     Role.SUPPORT: frozenset(
-        {Capability.CUSTOMER_VIEW, Capability.ORDER_VIEW, Capability.EVENT_VIEW}
+        {
+            Capability.CUSTOMER_VIEW,
+            Capability.ORDER_VIEW,
+            Capability.EVENT_VIEW,
+            Capability.ANALYTICS_VIEW,
+        }
     ),
     Role.READONLY: frozenset(
-        {Capability.CUSTOMER_VIEW, Capability.ORDER_VIEW, Capability.EVENT_VIEW}
+        {
+            Capability.CUSTOMER_VIEW,
+            Capability.ORDER_VIEW,
+            Capability.EVENT_VIEW,
+            Capability.ANALYTICS_VIEW,
+        }
     ),
 }
 

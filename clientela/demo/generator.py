@@ -26,6 +26,8 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 from simple_history.manager import HistoryManager
 
+from clientela.analytics.models import AnalysisRun
+from clientela.analytics.services import analysis_run
 from clientela.core.models import Role, User
 from clientela.core.services import user_create
 from clientela.customers import matching
@@ -575,6 +577,7 @@ class DemoBusiness:
     products: dict[str, Product] = field(default_factory=dict)  # by SKU
     order_count: int = 0
     event_count: int = 0
+    analysis: AnalysisRun | None = None  # the analysis run of the customers
     _records: list[models.Model] = field(default_factory=list, repr=False)
 
     def random(self, purpose: str) -> random.Random:
@@ -640,13 +643,23 @@ def scan_duplicates(business: DemoBusiness) -> None:
     business.open_duplicates = duplicates_scan()
 
 
-# The steps of the demo, in order. Later areas append theirs (orders, events…).
+def analyze_customers(business: DemoBusiness) -> None:
+    """Score every customer once, as the daily analysis would, so that the analytics
+    pages and the customer pages show their segments, classes and ladder stages."""
+    run = analysis_run(actor=None)
+    business.analysis = run
+    business.remember(run)
+
+
+# The steps of the demo, in order. Later areas append theirs (orders, events…); the
+# analysis comes last, to score everything the others made.
 DEMO_STEPS: list[Callable[[DemoBusiness], None]] = [
     create_staff,
     create_customers,
     scan_duplicates,
     demo_orders.create_orders,
     demo_events.create_events,
+    analyze_customers,
 ]
 
 

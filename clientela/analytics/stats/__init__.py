@@ -6,6 +6,7 @@ Modules:
   with an optional calibration/holdout split.
 - ``rfm``: recency, frequency and monetary scores and the named RFM segments.
 - ``pareto``: A/B/C classes over revenue and the Pareto curve.
+- ``ladder``: the customer ladder (possible → … → advocate) by configurable rules.
 - ``btyd``: "buy till you die" models fitted by maximum likelihood (BG/NBD, Pareto/NBD,
   Gamma-Gamma) and customer lifetime value.
 - ``simulate``: draw customers from those models with known parameters.

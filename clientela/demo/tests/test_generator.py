@@ -6,6 +6,7 @@ import phonenumbers
 import pytest
 from stdnum.mx import curp, rfc
 
+from clientela.analytics.models import AnalysisRun
 from clientela.core.models import Role, User
 from clientela.core.validators import normalize_email
 from clientela.customers.models import (
@@ -240,6 +241,7 @@ def test_removing_the_demo_keeps_everything_else(owner):
     demo_remove()
 
     assert not demo_exists()
+    assert not AnalysisRun.objects.exists()
     assert set(Customer.objects.values_list("name", flat=True)) == {
         "Mi Cliente Real",
         "Referido Real",

@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from clientela.analytics.models import AnalysisRun, CustomerScore, RunStatus
 from clientela.demo.generator import build_demo
 from clientela.demo.orders import PRODUCTS, SPECS, in_season
 from clientela.demo.story_time import at_hour
@@ -202,3 +203,17 @@ def test_the_demo_dates_its_orders_on_the_days_of_their_story(business, client):
     for order in confirmed[:50]:
         stored = order.history.exclude(confirmed_at=None).values_list("confirmed_at", flat=True)
         assert set(stored) == {order.confirmed_at}
+
+
+def test_the_demo_ends_with_an_analysis_that_scores_every_customer(business):
+    run = business.analysis
+
+    assert run is not None and run.status == RunStatus.DONE, run.error
+    assert AnalysisRun.objects.get() == run and run.as_of == timezone.localdate()
+    scored = set(CustomerScore.objects.filter(as_of=run.as_of).values_list("customer", flat=True))
+    assert scored == {customer.pk for customer in business.customers}
+    assert run.customers_scored == len(business.customers)
+    buyers = CustomerScore.objects.filter(as_of=run.as_of, purchases__gt=0)
+    assert buyers.count() > len(business.customers) / 2
+    assert buyers.exclude(pareto_class="").exists() and buyers.exclude(rfm_segment="").exists()
+    assert sum(run.figures["stages"].values()) == len(business.customers)

@@ -101,8 +101,9 @@ class Command(BaseCommand):
             "--no-tasks",
             action="store_true",
             help=_(
-                "Do not start the background task worker (webhooks…); run "
-                "`clientela db_worker` separately instead."
+                "Do not start the background task worker (webhooks, analyses…) nor the "
+                "daily analysis schedule; run `clientela db_worker` and `clientela "
+                "schedule` separately instead."
             ),
         )
 
@@ -125,16 +126,23 @@ class Command(BaseCommand):
             % {"host": shown_host, "port": port}
         )
         self.stdout.flush()
-        # The background tasks (webhook deliveries…) run in their own process beside gunicorn.
-        tasks = (
-            None if no_tasks else subprocess.Popen([sys.executable, "-m", "clientela", "db_worker"])
+        # The background tasks (webhook deliveries, analyses…) run in their own process
+        # beside gunicorn, and so does the clock that enqueues the daily analysis.
+        background = (
+            []
+            if no_tasks
+            else [
+                subprocess.Popen([sys.executable, "-m", "clientela", command])
+                for command in ("db_worker", "schedule")
+            ]
         )
         try:
             self._serve(host, port, workers)
         finally:
-            if tasks is not None:
-                tasks.terminate()
-                tasks.wait(timeout=10)
+            for process in background:
+                process.terminate()
+            for process in background:
+                process.wait(timeout=10)
 
     def _serve(self, host: str, port: int, workers: int) -> None:
         ClientelaServer(

@@ -1,0 +1,97 @@
+"""Forms of the analytics pages: the score lists' filters and the ladder by hand."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from clientela.analytics.models import LadderStage, ParetoClass, RFMSegment
+from clientela.web.forms import BootstrapFormMixin
+
+
+def churn_choices() -> list[tuple[str, str]]:
+    """The churn filters of ``selectors.score_list``, named for people."""
+    return [
+        ("flagged", _("At risk or lost")),
+        ("at_risk", pgettext_lazy("customers", "At risk")),
+        ("lost", pgettext_lazy("customers", "Lost")),
+    ]
+
+
+class ScoreFilterForm(forms.Form):
+    """The score list's filters, read from the query string; wrong values are ignored."""
+
+    segment = forms.ChoiceField(
+        label=_("RFM segment"),
+        required=False,
+        choices=[("", _("Any segment")), *RFMSegment.choices],
+    )
+    pareto_class = forms.ChoiceField(
+        label=_("Pareto class"),
+        required=False,
+        choices=[("", _("Any class")), *ParetoClass.choices],
+    )
+    stage = forms.ChoiceField(
+        label=_("Ladder stage"),
+        required=False,
+        choices=[("", _("Any stage")), *LadderStage.choices],
+    )
+    churn = forms.ChoiceField(
+        label=_("Churn"),
+        required=False,
+        choices=[("", _("Any customer")), *churn_choices()],
+    )
+    order = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("", _("Default")),
+            ("clv", _("Lifetime value")),
+            ("value_at_stake", _("Value at stake")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"
+
+    def selector_arguments(self) -> dict[str, str]:
+        """Keyword arguments for ``score_list``; a field with a wrong value counts as empty."""
+        data = getattr(self, "cleaned_data", {})
+        return {name: data.get(name) or "" for name in self.fields}
+
+    def is_filtered(self) -> bool:
+        arguments = self.selector_arguments()
+        return any(value for name, value in arguments.items() if name != "order")
+
+
+class LadderOverrideForm(BootstrapFormMixin, forms.Form):
+    """Put a customer on a stage by hand: the stage and why (required)."""
+
+    stage = forms.ChoiceField(label=_("Stage"), choices=LadderStage.choices)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Runs keep the customer on this stage until it is cleared."),
+    )
+
+
+class LadderClearForm(BootstrapFormMixin, forms.Form):
+    """Hand the customer back to the rules, with an optional note."""
+
+    reason = forms.CharField(label=_("Note"), max_length=2000, required=False)
+
+
+class CustomerWalletForm(BootstrapFormMixin, forms.Form):
+    """A salesperson's estimate of the customer's share of wallet."""
+
+    share_percent = forms.DecimalField(
+        label=_("Share of wallet %"), min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+    recorded_on = forms.DateField(
+        label=_("Estimated on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)

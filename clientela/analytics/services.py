@@ -1,0 +1,950 @@
+"""Writes for analytics: the analysis run that scores every customer, stages set by hand
+on the customer ladder, and shares of wallet.
+
+``analysis_run`` reads the order book as of a date and stores one ``CustomerScore`` per
+live customer for it. How each figure is made (times in days):
+
+- **Summary** (frequency, recency, T, mean repeat spend): computed by the database, see
+  ``selectors.customer_summary_sql``.
+- **Models**: BG/NBD and Pareto/NBD for the purchases, Gamma-Gamma for the spend, each
+  fitted by maximum likelihood on every customer with a purchase (Gamma-Gamma on those
+  with a repeat purchase of positive value). With fewer than
+  ``CLIENTELA_ANALYTICS_MIN_REPEAT_BUYERS`` repeat buyers a model is skipped, and one
+  that fails or does not converge is reported in the run and not used.
+  ``CLIENTELA_ANALYTICS_PURCHASE_MODEL`` picks the purchase model that scores the
+  customers (the other one if it cannot be used).
+- **Per customer**: probability alive, expected purchases over the next
+  ``CLIENTELA_ANALYTICS_HORIZON_DAYS``, expected spend per purchase, and the lifetime
+  value over ``CLIENTELA_ANALYTICS_CLV_MONTHS`` months of 30 days discounted at
+  ``CLIENTELA_ANALYTICS_MONTHLY_DISCOUNT_RATE`` a month (as
+  ``stats.btyd.customer_lifetime_value``); empty without usable models.
+- **RFM**: recency = days since the last purchase, frequency = purchase days, monetary
+  = revenue of all time; scores and segments of ``stats/rfm.py``.
+- **Pareto classes** over the revenue of the last ``CLIENTELA_ANALYTICS_PARETO_MONTHS``
+  months (to ``as_of`` inclusive); customers without purchases have no class.
+- **Ladder**: ``stats/ladder.py`` with the ``CLIENTELA_ANALYTICS_*`` thresholds; a
+  customer without purchases is *potential* when they came from one of
+  ``CLIENTELA_ANALYTICS_PROSPECT_SOURCES``, were referred by someone, or have an order
+  that was never bought (a quote); the share of wallet is the latest recorded up to
+  ``as_of``. A stage set by hand wins over the rules (both are stored).
+- **Lost and at risk by the model**: probability alive below
+  ``CLIENTELA_ANALYTICS_LOST_ALIVE`` is lost; below ``CLIENTELA_ANALYTICS_AT_RISK_ALIVE``
+  (and not lost) at risk.
+- **Lost and at risk by rule**: silent for more than ``CLIENTELA_ANALYTICS_LOST_INTERVALS``
+  times their usual interval (the mean gap between their purchase days) is lost, for
+  more than ``CLIENTELA_ANALYTICS_AT_RISK_INTERVALS`` times (and not lost) at risk.
+  Customers with a single purchase are measured against the median usual interval of
+  the customers who bought again.
+- **Value at stake**: the yearly value a customer brings while they keep buying: their
+  expected spend over the lifetime-value horizon if still alive (the lifetime value
+  without the probability of having left) when the models are usable, else their
+  revenue per year since the first purchase (counting at least a year).
+
+Ladder transitions: a run compares each customer's stage with the one before it (their
+stage in the previous run's scores, or the latest change by hand made since that run's
+date) and records every change, dated ``as_of``. A rerun for the same date replaces that date's scores and the
+transitions it inferred. A run for a date earlier than the latest finished run stores
+its scores but leaves the transitions alone (they follow the runs forward in time).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.analytics import selectors
+from clientela.analytics.models import (
+    AnalysisRun,
+    CustomerScore,
+    CustomerWallet,
+    LadderOverride,
+    LadderStage,
+    LadderTransition,
+    RunStatus,
+    RunStep,
+    TransitionSource,
+)
+from clientela.analytics.stats import ladder, pareto, rfm
+from clientela.analytics.stats.btyd import (
+    UNITS_PER_MONTH,
+    FitResult,
+    bgnbd,
+    gammagamma,
+    paretonbd,
+)
+from clientela.core.access import Capability
+from clientela.core.models import User
+from clientela.core.services import actor_check
+from clientela.customers.models import Customer
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, str], None]
+
+PURCHASE_MODELS = ("bgnbd", "paretonbd")
+MODELS = (*PURCHASE_MODELS, "gammagamma")
+# Rows written to the database at a time.
+BATCH_SIZE = 5000
+# SQLite's page cache while scores are written (KiB).
+SQLITE_CACHE_KIB = 256 * 1024
+# Money figures are stored with two decimals in 16 digits.
+_MONEY_LIMIT = 1e13
+_DAYS_PER_YEAR = 365.0
+
+
+# --- options -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """The settings a run uses (``CLIENTELA_ANALYTICS_*``, see ``clientela/settings.py``)."""
+
+    models: tuple[str, ...]
+    purchase_model: str
+    min_repeat_buyers: int
+    horizon_days: int
+    clv_months: int
+    monthly_discount_rate: float
+    pareto_months: int
+    at_risk_alive: float
+    lost_alive: float
+    at_risk_intervals: float
+    lost_intervals: float
+    prospect_sources: tuple[str, ...]
+    ladder: ladder.LadderRules
+
+    @classmethod
+    def from_settings(cls) -> AnalysisOptions:
+        options = cls(
+            models=tuple(settings.CLIENTELA_ANALYTICS_MODELS),
+            purchase_model=settings.CLIENTELA_ANALYTICS_PURCHASE_MODEL,
+            min_repeat_buyers=settings.CLIENTELA_ANALYTICS_MIN_REPEAT_BUYERS,
+            horizon_days=settings.CLIENTELA_ANALYTICS_HORIZON_DAYS,
+            clv_months=settings.CLIENTELA_ANALYTICS_CLV_MONTHS,
+            monthly_discount_rate=settings.CLIENTELA_ANALYTICS_MONTHLY_DISCOUNT_RATE,
+            pareto_months=settings.CLIENTELA_ANALYTICS_PARETO_MONTHS,
+            at_risk_alive=settings.CLIENTELA_ANALYTICS_AT_RISK_ALIVE,
+            lost_alive=settings.CLIENTELA_ANALYTICS_LOST_ALIVE,
+            at_risk_intervals=settings.CLIENTELA_ANALYTICS_AT_RISK_INTERVALS,
+            lost_intervals=settings.CLIENTELA_ANALYTICS_LOST_INTERVALS,
+            prospect_sources=tuple(settings.CLIENTELA_ANALYTICS_PROSPECT_SOURCES),
+            ladder=ladder.LadderRules(
+                window_days=settings.CLIENTELA_ANALYTICS_LADDER_WINDOW_DAYS,
+                regular_min_purchases=settings.CLIENTELA_ANALYTICS_REGULAR_MIN_PURCHASES,
+                regular_max_variation=settings.CLIENTELA_ANALYTICS_REGULAR_MAX_VARIATION,
+                regular_max_silence=settings.CLIENTELA_ANALYTICS_REGULAR_MAX_SILENCE or None,
+                exclusive_min_share=settings.CLIENTELA_ANALYTICS_EXCLUSIVE_MIN_SHARE / 100,
+                advocate_min_referrals=settings.CLIENTELA_ANALYTICS_ADVOCATE_MIN_REFERRALS,
+            ),
+        )
+        unknown = set(options.models) - set(MODELS)
+        if unknown:
+            raise ValueError(f"unknown analytics models: {', '.join(sorted(unknown))}")
+        if options.purchase_model not in PURCHASE_MODELS:
+            raise ValueError(f"the purchase model must be one of {', '.join(PURCHASE_MODELS)}")
+        if options.horizon_days < 1 or options.clv_months < 0 or options.pareto_months < 1:
+            raise ValueError("the analytics horizons must be positive")
+        if not 0 <= options.lost_alive <= options.at_risk_alive <= 1:
+            raise ValueError("need 0 <= CLIENTELA_ANALYTICS_LOST_ALIVE <= ..._AT_RISK_ALIVE <= 1")
+        if not 0 < options.at_risk_intervals <= options.lost_intervals:
+            raise ValueError("need 0 < ..._AT_RISK_INTERVALS <= ..._LOST_INTERVALS")
+        return options
+
+    def as_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _months_before(day: date, months: int) -> date:
+    """The same day ``months`` earlier (the month's last day when it is shorter)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    following = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    return date(year, month + 1, min(day.day, (following - timedelta(days=1)).day))
+
+
+# --- the run -------------------------------------------------------------------------
+
+
+class _Progress:
+    """Stores a run's progress (committed as it goes) and tells the caller."""
+
+    def __init__(self, run: AnalysisRun, callback: ProgressCallback | None):
+        self.run = run
+        self.callback = callback
+        self.started = time.monotonic()
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, percent: int, step: str) -> None:
+        now = time.monotonic()
+        previous = RunStep(self.run.step).value
+        self.seconds[previous] = round(self.seconds.get(previous, 0.0) + now - self.started, 3)
+        self.started = now
+        self.run.progress, self.run.step = percent, RunStep(step).value
+        AnalysisRun.objects.filter(pk=self.run.pk).update(progress=percent, step=step)
+        if self.callback is not None:
+            self.callback(percent, str(RunStep(step).label))
+
+
+def analysis_run(
+    *,
+    actor: User | None,
+    as_of: date | None = None,
+    progress: Callable[[int, str], None] | None = None,
+) -> AnalysisRun:
+    """Score every live customer as of ``as_of`` (default: today) and store the scores.
+
+    Unlike other services this is not one transaction: the run is recorded at once and
+    its ``progress`` (0–100) and ``step`` are committed as it goes, so another request
+    can show them; ``progress(percent, step label)`` is also called. The purchases are
+    read in one transaction and the scores of the date replaced in another at the end.
+    A failure does not raise: the run comes back ``failed`` with the error, and the
+    scores stored before stay as they were (only ``AccessDenied`` is raised, before
+    anything is recorded). Two runs for the same date at once: the second to save fails.
+    Only the owner (or the system, ``actor=None``) may run it.
+    """
+    actor_check(actor, Capability.ANALYTICS_RUN)
+    as_of = as_of or timezone.localdate()
+    run = AnalysisRun.objects.create(as_of=as_of, started_by=actor, status=RunStatus.RUNNING)
+    reporter = _Progress(run, progress)
+    try:
+        options = AnalysisOptions.from_settings()
+        run.options = options.as_json()
+        reporter(2, RunStep.READING)
+        with transaction.atomic():
+            book = _book_read(as_of, options)
+        reporter(20, RunStep.FITTING)
+        fits = _models_fit(book, options, reporter)
+        run.fitted_models = fits.records
+        reporter(60, RunStep.SCORING)
+        scores = _customers_score(book, fits, options)
+        reporter(75, RunStep.SAVING)
+        with _large_sqlite_cache(), transaction.atomic():
+            transitions = _scores_save(run, book, scores)
+            reporter(100, RunStep.FINISHED)
+            run.status = RunStatus.DONE
+            run.finished_at = timezone.now()
+            run.customers_scored = book.size
+            run.figures = _figures(book, fits, scores, transitions, reporter.seconds)
+            run.save()
+    except Exception as error:
+        logger.exception("analysis run %s as of %s failed", run.pk, as_of)
+        run.refresh_from_db(fields=["progress", "step"])
+        run.status = RunStatus.FAILED
+        run.finished_at = timezone.now()
+        run.error = f"{type(error).__name__}: {error}"
+        run.save(update_fields=["status", "finished_at", "error", "options", "fitted_models"])
+    return run
+
+
+def analysis_run_abandon_stale(*, started_before: datetime) -> int:
+    """Mark failed the runs still marked running that started before ``started_before``:
+    the process that ran them died (a run records its end even when it fails). Returns
+    how many there were."""
+    return AnalysisRun.objects.filter(
+        status=RunStatus.RUNNING, started_at__lt=started_before
+    ).update(
+        status=RunStatus.FAILED,
+        finished_at=timezone.now(),
+        error=_("The run stopped without finishing (its process ended); it was given up."),
+    )
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Book:
+    """What the run reads: live customers (sorted by id) and the buyers among them."""
+
+    as_of: date
+    period_start: date
+    customer_ids: np.ndarray
+    prospect: np.ndarray
+    buyer_index: np.ndarray  # positions of the buyers in customer_ids
+    summary: selectors.CustomerSummary  # the buyers' summary, in customer order
+    referred_buyers: np.ndarray
+    share_of_wallet: np.ndarray  # percent, NaN where unknown
+    overrides: np.ndarray  # stage codes set by hand, -1 where none
+
+    @property
+    def size(self) -> int:
+        return int(self.customer_ids.size)
+
+
+def _positions(customer_ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``wanted`` ids in the sorted ``customer_ids``, and which were found."""
+    if customer_ids.size == 0:
+        return np.zeros(wanted.size, dtype=np.int64), np.zeros(wanted.size, dtype=bool)
+    positions = np.searchsorted(customer_ids, wanted)
+    clipped = np.minimum(positions, customer_ids.size - 1)
+    found = (positions < customer_ids.size) & (customer_ids[clipped] == wanted)
+    return clipped, found
+
+
+def _book_read(as_of: date, options: AnalysisOptions) -> _Book:
+    period_start = _months_before(as_of, options.pareto_months) + timedelta(days=1)
+    window_start = as_of - timedelta(days=options.ladder.window_days - 1)
+    customer_ids, prospect = selectors.live_customer_rows(prospect_sources=options.prospect_sources)
+    quoted = selectors.quoted_customer_ids(as_of=as_of)
+    prospect = prospect | np.isin(customer_ids, quoted)
+
+    summary = selectors.customer_summary_sql(
+        as_of=as_of, period_start=period_start, window_start=window_start
+    )
+    positions, live = _positions(customer_ids, summary.customer_ids)
+    if not live.all():
+        summary = dataclasses.replace(
+            summary,
+            **{
+                field.name: getattr(summary, field.name)[live]
+                for field in dataclasses.fields(summary)
+                if field.name != "as_of"
+            },
+        )
+        positions = positions[live]
+
+    referred = np.zeros(customer_ids.size, dtype=np.int64)
+    referrers, counts = selectors.referred_buyer_counts(as_of=as_of)
+    where, found = _positions(customer_ids, referrers)
+    referred[where[found]] = counts[found]
+
+    share = np.full(customer_ids.size, np.nan)
+    wallet_ids, shares = selectors.wallet_shares(as_of=as_of)
+    where, found = _positions(customer_ids, wallet_ids)
+    share[where[found]] = shares[found]
+
+    overrides = np.full(customer_ids.size, -1, dtype=np.int8)
+    override_ids, override_stages = selectors.ladder_override_rows()
+    where, found = _positions(customer_ids, override_ids)
+    overrides[where[found]] = override_stages[found]
+    return _Book(
+        as_of=as_of,
+        period_start=period_start,
+        customer_ids=customer_ids,
+        prospect=prospect,
+        buyer_index=positions,
+        summary=summary,
+        referred_buyers=referred,
+        share_of_wallet=share,
+        overrides=overrides,
+    )
+
+
+# --- fitting -------------------------------------------------------------------------
+
+
+@dataclass
+class _Fits:
+    records: dict[str, dict]
+    purchase_name: str | None = None
+    purchase: FitResult | None = None
+    spend: FitResult | None = None
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _fit_record(fit: FitResult, seconds: float) -> dict:
+    return {
+        "status": "fitted" if fit.converged else "not_converged",
+        "reason": "" if fit.converged else _("The fit did not converge."),
+        "parameters": {
+            name: _finite(value) for name, value in dataclasses.asdict(fit.parameters).items()
+        },
+        "standard_errors": {
+            name: _finite(value) for name, value in dataclasses.asdict(fit.standard_errors).items()
+        },
+        "log_likelihood": _finite(fit.log_likelihood),
+        "customers": fit.n_customers,
+        "converged": fit.converged,
+        "iterations": fit.iterations,
+        "seconds": round(seconds, 3),
+    }
+
+
+def _fit(name: str, fitter: Callable[[], FitResult]) -> tuple[dict, FitResult | None]:
+    """Fit one model; a failure is recorded, never raised."""
+    started = time.monotonic()
+    try:
+        fit = fitter()
+    except Exception as error:
+        logger.warning("fitting %s failed: %s", name, error)
+        return {
+            "status": "failed",
+            "reason": _("The fit failed: %(error)s") % {"error": error},
+        }, None
+    record = _fit_record(fit, time.monotonic() - started)
+    if record["log_likelihood"] is None or None in record["parameters"].values():
+        record.update(status="failed", reason=_("The fit gave no finite likelihood."))
+    return record, fit if record["status"] == "fitted" else None
+
+
+def _skipped(reason: str) -> dict:
+    return {"status": "skipped", "reason": reason}
+
+
+def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _Fits:
+    summary = book.summary
+    x, t_x, age = summary.frequency, summary.recency, summary.T
+    spend = summary.monetary_value
+    repeat_buyers = int((x > 0).sum())
+    spenders = (x > 0) & (spend > 0)
+    fits = _Fits(records={})
+    purchase_fits: dict[str, FitResult] = {}
+    fitters = {"bgnbd": bgnbd.fit, "paretonbd": paretonbd.fit}
+    for step, name in enumerate(PURCHASE_MODELS):
+        if name not in options.models:
+            fits.records[name] = _skipped(_("Not among the models to fit."))
+        elif repeat_buyers < options.min_repeat_buyers:
+            fits.records[name] = _skipped(
+                _(
+                    "Only %(count)d customers bought more than once; the model needs"
+                    " at least %(minimum)d."
+                )
+                % {"count": repeat_buyers, "minimum": options.min_repeat_buyers}
+            )
+        else:
+            fitter = fitters[name]
+            fits.records[name], fit = _fit(name, lambda fitter=fitter: fitter(x, t_x, age))
+            if fit is not None:
+                purchase_fits[name] = fit
+        reporter(20 + 15 * (step + 1), RunStep.FITTING)
+
+    if "gammagamma" not in options.models:
+        fits.records["gammagamma"] = _skipped(_("Not among the models to fit."))
+    elif int(spenders.sum()) < options.min_repeat_buyers:
+        fits.records["gammagamma"] = _skipped(
+            _(
+                "Only %(count)d customers bought more than once; the model needs"
+                " at least %(minimum)d."
+            )
+            % {"count": int(spenders.sum()), "minimum": options.min_repeat_buyers}
+        )
+    else:
+        fits.records["gammagamma"], fit = _fit(
+            "gammagamma", lambda: gammagamma.fit(x[spenders], spend[spenders])
+        )
+        if fit is not None and fit.parameters.q <= 1:
+            fits.records["gammagamma"].update(
+                status="unusable",
+                reason=_("q ≤ 1: the expected spend is infinite, so it is not used."),
+            )
+            fit = None
+        fits.spend = fit
+
+    for name in (options.purchase_model, *PURCHASE_MODELS):
+        if name in purchase_fits:
+            fits.purchase_name, fits.purchase = name, purchase_fits[name]
+            break
+    return fits
+
+
+# --- scoring -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Scores:
+    """Per-buyer figures (in the order of ``book.summary``) and per-customer stages."""
+
+    probability_alive: np.ndarray | None
+    expected_purchases: np.ndarray | None
+    expected_spend: np.ndarray | None
+    clv: np.ndarray | None
+    value_at_stake: np.ndarray
+    usual_interval: np.ndarray
+    interval_variation: np.ndarray
+    rfm: rfm.RFMResult
+    pareto: pareto.ParetoResult
+    at_risk_by_model: np.ndarray
+    lost_by_model: np.ndarray
+    at_risk_by_rule: np.ndarray
+    lost_by_rule: np.ndarray
+    inferred_stage: np.ndarray  # per customer, codes
+    stage: np.ndarray  # per customer, codes
+
+
+def _value_if_alive(
+    fits: _Fits, options: AnalysisOptions, x: np.ndarray, age: np.ndarray, spend: np.ndarray
+) -> np.ndarray:
+    """Discounted expected spend over the lifetime-value horizon for a customer still
+    alive (``stats.btyd.customer_lifetime_value`` without the probability alive)."""
+    model = bgnbd if fits.purchase_name == "bgnbd" else paretonbd
+    month = UNITS_PER_MONTH["day"]
+    # The expectation depends on (x, T) only, both whole days: evaluate each pair once.
+    key = x.astype(np.int64) * (int(age.max(initial=0)) + 1) + age.astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    value = np.zeros(x.size)
+    previous = np.zeros(x.size)
+    for index in range(1, options.clv_months + 1):
+        cumulative = model.expected_purchases_if_alive(
+            fits.purchase.parameters, index * month, x[first], age[first]
+        )[inverse]
+        value += spend * (cumulative - previous) / (1 + options.monthly_discount_rate) ** index
+        previous = cumulative
+    return value
+
+
+def _customers_score(book: _Book, fits: _Fits, options: AnalysisOptions) -> _Scores:
+    summary = book.summary
+    x = summary.frequency
+    t_x, age = summary.recency, summary.T
+    silence = summary.days_since_last.astype(float)
+
+    alive = expected = expected_spend = clv = None
+    value_at_stake = summary.total_amount * _DAYS_PER_YEAR / np.maximum(age + 1, _DAYS_PER_YEAR)
+    if fits.purchase is not None:
+        parameters = fits.purchase.parameters
+        model = bgnbd if fits.purchase_name == "bgnbd" else paretonbd
+        alive = model.probability_alive(parameters, x, t_x, age)
+        expected = model.conditional_expected_purchases(
+            parameters, options.horizon_days, x, t_x, age
+        )
+        if fits.spend is not None:
+            spends = summary.monetary_value > 0
+            expected_spend = gammagamma.expected_average_spend(
+                fits.spend.parameters, np.where(spends, x, 0), summary.monetary_value
+            )
+            value_at_stake = _value_if_alive(fits, options, x.astype(float), age, expected_spend)
+            clv = alive * value_at_stake
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usual = np.where(x > 0, t_x / x, np.nan)
+    variation = ladder.interval_variation(
+        summary.gap_count, summary.gap_sum, summary.gap_square_sum
+    )
+    repeat = x > 0
+    typical = float(np.median(usual[repeat])) if repeat.any() else math.nan
+    interval = np.where(repeat, usual, typical)
+    with np.errstate(invalid="ignore"):
+        lost_by_rule = silence > options.lost_intervals * interval
+        at_risk_by_rule = ~lost_by_rule & (silence > options.at_risk_intervals * interval)
+    if alive is not None:
+        lost_by_model = alive < options.lost_alive
+        at_risk_by_model = ~lost_by_model & (alive < options.at_risk_alive)
+    else:
+        lost_by_model = at_risk_by_model = np.zeros(x.size, dtype=bool)
+
+    rfm_result = rfm.rfm(silence, summary.purchases, summary.total_amount)
+    pareto_result = pareto.pareto_classes(summary.period_revenue, tie_breaker=summary.customer_ids)
+
+    size = book.size
+    at = book.buyer_index
+
+    def spread(values, fill):
+        column = np.full(size, fill, dtype=np.asarray(values).dtype)
+        column[at] = values
+        return column
+
+    inferred = ladder.ladder_stages(
+        purchases=spread(summary.purchases, 0),
+        recent_purchases=spread(summary.recent_purchases, 0),
+        gap_count=spread(summary.gap_count, 0),
+        gap_sum=spread(summary.gap_sum, 0.0),
+        gap_square_sum=spread(summary.gap_square_sum, 0.0),
+        days_since_last=spread(silence, np.nan),
+        referred_buyers=book.referred_buyers,
+        share_of_wallet=book.share_of_wallet / 100,
+        prospect=book.prospect,
+        rules=options.ladder,
+    )
+    stage = np.where(book.overrides >= 0, book.overrides, inferred).astype(np.int8)
+    return _Scores(
+        probability_alive=alive,
+        expected_purchases=expected,
+        expected_spend=expected_spend,
+        clv=clv,
+        value_at_stake=value_at_stake,
+        usual_interval=usual,
+        interval_variation=variation,
+        rfm=rfm_result,
+        pareto=pareto_result,
+        at_risk_by_model=at_risk_by_model,
+        lost_by_model=lost_by_model,
+        at_risk_by_rule=at_risk_by_rule,
+        lost_by_rule=lost_by_rule,
+        inferred_stage=inferred,
+        stage=stage,
+    )
+
+
+# --- saving --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Nullable:
+    """A column with missing values: ``values`` where ``null`` is false."""
+
+    values: np.ndarray
+    null: np.ndarray
+
+
+def _column_batch(column, start: int, stop: int) -> list:
+    """Python values of rows ``start:stop`` of a column (an array, a _Nullable, or one
+    value for every row); dates are ISO strings, missing values None."""
+    if isinstance(column, _Nullable):
+        values = _column_batch(column.values, start, stop)
+        null = column.null[start:stop]
+        if null.any():
+            return [
+                None if missing else value
+                for value, missing in zip(values, null.tolist(), strict=True)
+            ]
+        return values
+    if not isinstance(column, np.ndarray):
+        return [column] * (stop - start)
+    part = column[start:stop]
+    if part.dtype.kind == "M":
+        return part.astype("datetime64[D]").astype(str).tolist()
+    return part.tolist()
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _column_text(column, start: int, stop: int) -> list[str]:
+    """Rows ``start:stop`` of a column in COPY's text format (``\\N`` for missing)."""
+    if isinstance(column, _Nullable):
+        values = _column_text(column.values, start, stop)
+        null = column.null[start:stop]
+        if null.any():
+            return [
+                r"\N" if missing else value
+                for value, missing in zip(values, null.tolist(), strict=True)
+            ]
+        return values
+    if not isinstance(column, np.ndarray):
+        if column is None:
+            return ["\\N"] * (stop - start)
+        return [str(column).translate(_COPY_ESCAPES)] * (stop - start)
+    part = column[start:stop]
+    if part.dtype.kind == "b":
+        return np.where(part, "t", "f").tolist()
+    if part.dtype.kind == "f":
+        return list(map(repr, part.tolist()))
+    if part.dtype.kind in "iu":
+        return list(map(str, part.tolist()))
+    if part.dtype.kind == "M":  # few distinct days: format each once
+        days, inverse = np.unique(part.astype("datetime64[D]"), return_inverse=True)
+        return days.astype(str)[inverse.ravel()].tolist()
+    values = part.astype(str).tolist()
+    text = "".join(values)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        values = [value.translate(_COPY_ESCAPES) for value in values]
+    return values
+
+
+def _rows_insert(model, columns: Mapping[str, object], size: int) -> None:
+    """Insert ``size`` rows given column by column, in batches: PostgreSQL's COPY (fed
+    text made column by column), or an ``executemany`` INSERT elsewhere. Every concrete
+    field but the primary key must be given (this bypasses the model layer, so
+    Python-side defaults do not apply)."""
+    meta = model._meta
+    expected = {field.attname for field in meta.concrete_fields if not field.primary_key}
+    if set(columns) != expected:
+        raise ValueError(f"columns differ from the fields: {sorted(set(columns) ^ expected)}")
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = ", ".join(quote(meta.get_field(name).column) for name in columns)
+    specs = list(columns.values())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for start in range(0, size, BATCH_SIZE):
+                    stop = min(start + BATCH_SIZE, size)
+                    lines = zip(*(_column_text(c, start, stop) for c in specs), strict=True)
+                    copy.write("\n".join(map("\t".join, lines)) + "\n")
+            return
+        placeholders = ", ".join(["%s"] * len(specs))
+        sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
+        for start in range(0, size, BATCH_SIZE):
+            stop = min(start + BATCH_SIZE, size)
+            cursor.executemany(
+                sql, list(zip(*(_column_batch(c, start, stop) for c in specs), strict=True))
+            )
+
+
+@contextmanager
+def _large_sqlite_cache():
+    """On SQLite, a bigger page cache while a date's scores are replaced: the rows land
+    all over the indexes, and re-reading their pages is most of the cost."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (cache_size,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+
+
+def _money(values: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(values, -_MONEY_LIMIT, _MONEY_LIMIT), 2)
+
+
+def _nullable_float(values: np.ndarray | None, size: int, at: np.ndarray, money=False):
+    column = np.zeros(size)
+    null = np.ones(size, dtype=bool)
+    if values is not None:
+        finite = np.isfinite(values)
+        column[at] = np.where(finite, _money(values) if money else values, 0.0)
+        null[at] = ~finite
+    return _Nullable(column, null)
+
+
+def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
+    """Replace the scores of the run's date and record the stage changes; returns the
+    number of transitions recorded."""
+    as_of = book.as_of
+    size = book.size
+    at = book.buyer_index
+    summary = book.summary
+    bought = np.zeros(size, dtype=bool)
+    bought[at] = True
+
+    def per_customer(values, fill=0):
+        column = np.full(size, fill, dtype=np.asarray(values).dtype)
+        column[at] = values
+        return column
+
+    def nullable_int(values):
+        return _Nullable(per_customer(np.asarray(values, dtype=np.int64)), ~bought)
+
+    def day_column(days):
+        return _Nullable(per_customer(days.astype("datetime64[D]"), np.datetime64(0, "D")), ~bought)
+
+    stage_keys = ladder.stage_keys(scores.stage)
+    share = book.share_of_wallet
+    columns = {
+        "customer_id": book.customer_ids,
+        "as_of": as_of.isoformat(),
+        "purchases": per_customer(summary.purchases),
+        "frequency": per_customer(summary.frequency),
+        "recency_days": per_customer(summary.last_day - summary.first_day),
+        "age_days": per_customer(selectors.day_number(as_of) - summary.first_day),
+        "first_purchase_on": day_column(summary.first_day),
+        "last_purchase_on": day_column(summary.last_day),
+        "days_since_last": nullable_int(summary.days_since_last),
+        "total_revenue": per_customer(_money(summary.total_amount), 0.0),
+        "period_revenue": per_customer(_money(summary.period_revenue), 0.0),
+        "monetary_value": per_customer(_money(summary.monetary_value), 0.0),
+        "usual_interval_days": _nullable_float(scores.usual_interval, size, at),
+        "interval_variation": _nullable_float(scores.interval_variation, size, at),
+        "pareto_class": per_customer(scores.pareto.classes.astype(str), ""),
+        "recency_score": nullable_int(scores.rfm.recency_score),
+        "frequency_score": nullable_int(scores.rfm.frequency_score),
+        "monetary_score": nullable_int(scores.rfm.monetary_score),
+        "rfm_segment": per_customer(scores.rfm.segment.astype("U24"), ""),
+        "probability_alive": _nullable_float(scores.probability_alive, size, at),
+        "expected_purchases": _nullable_float(scores.expected_purchases, size, at),
+        "expected_spend": _nullable_float(scores.expected_spend, size, at, money=True),
+        "clv": _nullable_float(scores.clv, size, at, money=True),
+        "value_at_stake": per_customer(_money(np.nan_to_num(scores.value_at_stake)), 0.0),
+        "ladder_stage": stage_keys,
+        "inferred_stage": ladder.stage_keys(scores.inferred_stage),
+        "share_of_wallet": _Nullable(np.nan_to_num(np.round(share, 2)), np.isnan(share)),
+        "referred_buyers": book.referred_buyers,
+        "at_risk_by_model": per_customer(scores.at_risk_by_model, False),
+        "lost_by_model": per_customer(scores.lost_by_model, False),
+        "at_risk_by_rule": per_customer(scores.at_risk_by_rule, False),
+        "lost_by_rule": per_customer(scores.lost_by_rule, False),
+    }
+    CustomerScore.objects.filter(as_of=as_of).delete()
+    _rows_insert(CustomerScore, columns, size)
+
+    done = AnalysisRun.objects.filter(status=RunStatus.DONE).exclude(pk=run.pk)
+    if done.filter(as_of__gt=as_of).exists():
+        return 0  # an earlier date than the latest run: the transitions stay as they are
+    LadderTransition.objects.filter(on=as_of, source=TransitionSource.INFERRED).delete()
+    previous = np.full(size, -1, dtype=np.int8)
+    previous_date = (
+        done.filter(as_of__lt=as_of).order_by("-as_of").values_list("as_of", flat=True).first()
+    )
+    if previous_date is not None:
+        ids, stages = selectors.score_stage_rows(as_of=previous_date)
+        where, found = _positions(book.customer_ids, ids)
+        previous[where[found]] = stages[found]
+    ids, stages = selectors.manual_transition_rows(since=previous_date)
+    where, found = _positions(book.customer_ids, ids)
+    previous[where[found]] = stages[found]
+
+    changed = np.flatnonzero((previous >= 0) & (previous != scores.stage))
+    _rows_insert(
+        LadderTransition,
+        {
+            "customer_id": book.customer_ids[changed],
+            "from_stage": ladder.stage_keys(previous[changed]),
+            "to_stage": stage_keys[changed],
+            "on": as_of.isoformat(),
+            "source": TransitionSource.INFERRED.value,
+            "run_id": run.pk,
+            "reason": "",
+            "changed_by_id": None,
+            "created_at": connection.ops.adapt_datetimefield_value(timezone.now()),
+        },
+        changed.size,
+    )
+    return int(changed.size)
+
+
+def _counts(keys: np.ndarray, names) -> dict[str, int]:
+    unique, counts = np.unique(np.asarray(keys, dtype=str), return_counts=True)
+    found = dict(zip(unique.tolist(), counts.tolist(), strict=True))
+    return {name: int(found.get(name, 0)) for name in names}
+
+
+def _figures(book: _Book, fits: _Fits, scores: _Scores, transitions: int, seconds: dict) -> dict:
+    """The run's totals, for the dashboard."""
+    summary = book.summary
+    curve = scores.pareto
+    points = np.linspace(0, 1, 101)
+    revenue_share = np.interp(points, curve.customer_share, curve.revenue_share)
+    flagged_at_risk = (scores.at_risk_by_model | scores.at_risk_by_rule) & ~(
+        scores.lost_by_model | scores.lost_by_rule
+    )
+    return {
+        "customers": book.size,
+        "buyers": int(summary.customer_ids.size),
+        "repeat_buyers": int((summary.frequency > 0).sum()),
+        "purchase_model": fits.purchase_name,
+        "time_unit": "day",
+        "period_start": book.period_start.isoformat(),
+        "period_revenue": _finite(summary.period_revenue.sum()),
+        "total_revenue": _finite(summary.total_amount.sum()),
+        "stages": _counts(ladder.stage_keys(scores.stage), ladder.STAGES),
+        "segments": _counts(scores.rfm.segment, [*rfm.SEGMENT_NAMES, rfm.UNSEGMENTED]),
+        "classes": {name: int(count) for name, count in curve.class_counts.items()},
+        "pareto": {
+            "top_customer_share": curve.top_customer_share,
+            "top_share": _finite(curve.top_share),
+            "class_revenue": {name: _finite(value) for name, value in curve.class_revenue.items()},
+            "curve": [[_finite(a), _finite(b)] for a, b in zip(points, revenue_share, strict=True)],
+        },
+        "at_risk": int(flagged_at_risk.sum()),
+        "lost": int((scores.lost_by_model | scores.lost_by_rule).sum()),
+        "at_risk_by_model": int(scores.at_risk_by_model.sum()),
+        "lost_by_model": int(scores.lost_by_model.sum()),
+        "at_risk_by_rule": int(scores.at_risk_by_rule.sum()),
+        "lost_by_rule": int(scores.lost_by_rule.sum()),
+        "mean_clv": None
+        if scores.clv is None or not scores.clv.size
+        else _finite(scores.clv.mean()),
+        "transitions": transitions,
+        "seconds": seconds,
+    }
+
+
+# --- the ladder by hand --------------------------------------------------------------
+
+
+def _live_check(customer: Customer, errors: dict) -> None:
+    if customer.merged_into_id is not None:
+        errors.setdefault("customer", []).append(_("This customer was merged into another one."))
+
+
+@transaction.atomic
+def ladder_override(
+    *, actor: User | None, customer: Customer, stage: str, reason: str
+) -> LadderOverride:
+    """Put a customer on a stage of the ladder by hand, for a reason; the runs keep them
+    there until the stage is cleared. A change of stage is recorded as a manual
+    transition dated today."""
+    actor_check(actor, Capability.LADDER_OVERRIDE, customer)
+    errors: dict[str, list] = {}
+    if stage not in LadderStage.values:
+        errors["stage"] = [_("Choose a stage of the ladder.")]
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Say why the customer is put on this stage by hand.")]
+    _live_check(customer, errors)
+    if errors:
+        raise ValidationError(errors)
+    previous = selectors.ladder_stage_current(customer=customer)
+    override = selectors.ladder_override_get(customer=customer) or LadderOverride(customer=customer)
+    override.stage, override.reason = stage, reason
+    override.set_by, override.set_at = actor, timezone.now()
+    override.full_clean(validate_unique=False)
+    override.save()
+    if previous != stage:
+        _manual_transition(actor, customer, previous, stage, reason)
+    return override
+
+
+@transaction.atomic
+def ladder_override_clear(*, actor: User | None, customer: Customer, reason: str = "") -> None:
+    """Hand a customer back to the rules: their stage becomes the one the rules gave in
+    the latest run (recorded as a manual transition), and the next run decides."""
+    actor_check(actor, Capability.LADDER_OVERRIDE, customer)
+    override = selectors.ladder_override_get(customer=customer)
+    if override is None:
+        return
+    LadderOverride.objects.filter(customer=customer).delete()
+    inferred = selectors.ladder_stage_current(customer=customer)
+    if inferred and inferred != override.stage:
+        _manual_transition(actor, customer, override.stage, inferred, reason.strip())
+
+
+def _manual_transition(actor, customer: Customer, from_stage: str, to_stage: str, reason: str):
+    transition = LadderTransition(
+        customer=customer,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        on=timezone.localdate(),
+        source=TransitionSource.MANUAL,
+        reason=reason,
+        changed_by=actor,
+    )
+    transition.full_clean()
+    transition.save()
+    return transition
+
+
+@transaction.atomic
+def customer_wallet_record(
+    *,
+    actor: User | None,
+    customer: Customer,
+    share_percent,
+    recorded_on: date | None = None,
+    note: str = "",
+) -> CustomerWallet:
+    """Record a salesperson's estimate of the customer's share of wallet (0–100%): how
+    much of what they buy of our kind of products they buy from us. The ladder's
+    *exclusive* rule reads the latest one."""
+    actor_check(actor, Capability.CUSTOMER_EDIT, customer)
+    errors: dict[str, list] = {}
+    _live_check(customer, errors)
+    wallet = CustomerWallet(
+        customer=customer,
+        share_percent=share_percent,
+        recorded_on=recorded_on or timezone.localdate(),
+        recorded_by=actor,
+        note=(note or "").strip(),
+    )
+    try:
+        wallet.full_clean()
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    wallet.save()
+    return wallet

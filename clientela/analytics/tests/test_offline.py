@@ -1,0 +1,469 @@
+"""`clientela analyze --transactions`: the statistics engine on a CSV file, no database.
+
+The CDNOW checks run the published data (Fader, Hardie & Lee 2005) through the command;
+the other files are built in each test. The exit codes are checked on the console
+command in a subprocess, with a data folder of its own.
+"""
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from clientela.analytics.offline import CUSTOMER_COLUMNS, _attempt, parse_amount, parse_date
+from clientela.analytics.stats.btyd import BGNBDParameters, FitResult
+
+CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "stats" / "tests" / "data" / "CDNOW_sample.txt"
+PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+PUBLISHED_PARETONBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+PUBLISHED_GAMMAGAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+
+
+def analyze(*args) -> str:
+    """Run `clientela analyze` in-process; what it printed."""
+    printed = StringIO()
+    call_command("analyze", *map(str, args), stdout=printed, stderr=StringIO())
+    return printed.getvalue()
+
+
+def file_arguments(
+    path: Path, folder: Path, *options, customer_col="customer", date_col="date", amount_col=None
+) -> list:
+    """The arguments of `clientela analyze` for a file: columns, options, --out."""
+    columns = ["--customer-col", customer_col, "--date-col", date_col]
+    if amount_col is not None:
+        columns += ["--amount-col", amount_col]
+    return ["--transactions", path, *columns, *options, "--out", folder]
+
+
+def read_customers(folder: Path) -> list[dict[str, str]]:
+    with (folder / "customers.csv").open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def read_model(folder: Path) -> dict:
+    return json.loads((folder / "model.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def cdnow_csv(tmp_path_factory) -> Path:
+    """CDNOW's 6,919 transactions as a CSV export: customer, ISO date, CDs, dollars."""
+    path = tmp_path_factory.mktemp("cdnow") / "cdnow.csv"
+    with CDNOW_SAMPLE.open() as source, path.open("w", newline="") as target:
+        writer = csv.writer(target)
+        writer.writerow(["customer", "date", "cds", "amount"])
+        for line in source:
+            _master_id, customer, day, cds, amount = line.split()
+            writer.writerow([customer, f"{day[:4]}-{day[4:6]}-{day[6:]}", cds, amount])
+    return path
+
+
+@pytest.fixture(scope="module")
+def cdnow_analysis(cdnow_csv, tmp_path_factory) -> tuple[str, Path]:
+    """CDNOW analysed in weeks with the published 39-week calibration period."""
+    folder = tmp_path_factory.mktemp("cdnow-analysis") / "results"
+    printed = analyze(
+        *file_arguments(
+            cdnow_csv,
+            folder,
+            "--time-unit",
+            "week",
+            "--calibration-end",
+            "1997-09-30",
+            amount_col="amount",
+        )
+    )
+    return printed, folder
+
+
+def _rounded(parameters: dict[str, float], published: dict[str, float]) -> dict[str, float]:
+    decimals = 3 if len(published) == 4 else 2
+    return {name: round(parameters[name], decimals) for name in published}
+
+
+def test_cdnow_calibration_models_reproduce_the_published_parameters(cdnow_analysis):
+    # given CDNOW through `clientela analyze` in weeks, calibrated to 1997-09-30
+    printed, folder = cdnow_analysis
+
+    # when model.json is read
+    model = read_model(folder)
+
+    # then the calibration fits are Fader, Hardie & Lee's
+    calibration = model["holdout"]["models"]
+    assert calibration["bgnbd"]["status"] == "fitted"
+    assert calibration["bgnbd"]["n_customers"] == 2357
+    assert _rounded(calibration["bgnbd"]["parameters"], PUBLISHED_BGNBD) == PUBLISHED_BGNBD
+    assert round(calibration["bgnbd"]["log_likelihood"], 1) == -9582.4
+    assert all(error > 0 for error in calibration["bgnbd"]["standard_errors"].values())
+    assert _rounded(calibration["paretonbd"]["parameters"], PUBLISHED_PARETONBD) == (
+        PUBLISHED_PARETONBD
+    )
+    assert calibration["gammagamma"]["n_customers"] == 946
+    assert _rounded(calibration["gammagamma"]["parameters"], PUBLISHED_GAMMAGAMMA) == (
+        PUBLISHED_GAMMAGAMMA
+    )
+    # and the holdout comparison is lifetimes' (calibration_and_holdout_data and
+    # conditional_expected_number_of_purchases_up_to_time give 1882 and 1653.4)
+    assert model["holdout"]["holdout_length"] == 39.0
+    comparison = calibration["bgnbd"]["holdout"]
+    assert comparison["actual_total"] == 1882
+    assert comparison["predicted_total"] == pytest.approx(1653.41, abs=0.01)
+    assert 0 < comparison["mean_absolute_error"] < 1
+    assert 0.5 < comparison["correlation"] < 1
+    assert sum(group["customers"] for group in comparison["by_calibration_frequency"]) == 2357
+    # and the whole-period fits score the customers, with the options recorded
+    assert model["customers"] == 2357
+    assert {entry["status"] for entry in model["models"].values()} == {"fitted"}
+    assert model["scores"]["purchase_model"] == "bgnbd"
+    assert model["scores"]["spend_model"] == "gammagamma"
+    assert model["options"]["time_unit"] == "week"
+    assert model["options"]["observation_end"] == "1998-06-30"
+    assert model["input"]["rows"] == 6919
+    assert model["input"]["columns"] == {"customer": "customer", "date": "date", "amount": "amount"}
+    # and the summary printed says so
+    assert "2357 customers, 6919 transactions from 1997-01-01 to 1998-06-30" in printed
+    assert "BG/NBD: r=0.2426, alpha=4.414, a=0.7929, b=2.426" in printed
+    assert "1653.4 predicted, 1882 made" in printed
+
+
+def test_cdnow_customers_csv_has_one_scored_row_per_customer(cdnow_analysis):
+    _, folder = cdnow_analysis
+
+    with (folder / "customers.csv").open(encoding="utf-8", newline="") as file:
+        header = next(csv.reader(file))
+    customers = read_customers(folder)
+
+    assert header == list(CUSTOMER_COLUMNS)
+    assert len(customers) == 2357
+    # customer 0001 bought on 1997-01-01, 01-18, 08-02 and 12-12 (29.33, 29.73, 14.96, 26.48)
+    first = customers[0]
+    assert first["customer_id"] == "0001"
+    assert (first["first_purchase"], first["last_purchase"]) == ("1997-01-01", "1997-12-12")
+    assert first["frequency"] == "3"
+    assert float(first["recency"]) == pytest.approx(345 / 7, abs=1e-6)
+    assert float(first["T"]) == pytest.approx(545 / 7, abs=1e-6)
+    assert float(first["monetary_value"]) == pytest.approx((29.73 + 14.96 + 26.48) / 3, abs=1e-6)
+    assert float(first["revenue"]) == pytest.approx(100.5)
+    # every customer has every score
+    for row in customers:
+        assert all(row[column] != "" for column in CUSTOMER_COLUMNS), row
+        assert 0 <= float(row["probability_alive"]) <= 1
+        assert float(row["clv"]) >= 0
+        assert {row["recency_score"], row["frequency_score"], row["monetary_score"]} <= set("12345")
+        assert row["pareto_class"] in {"A", "B", "C"}
+
+
+def test_without_amounts_there_is_no_spend_model_value_or_pareto_class(cdnow_csv, tmp_path):
+    # given CDNOW without its amount column, in days
+    folder = tmp_path / "results"
+
+    analyze(*file_arguments(cdnow_csv, folder))
+
+    # then the purchase models score the customers and the spend model is skipped
+    model = read_model(folder)
+    assert model["options"]["time_unit"] == "day"
+    assert model["holdout"] is None
+    assert model["models"]["bgnbd"]["status"] == "fitted"
+    assert model["models"]["gammagamma"] == {
+        "status": "skipped",
+        "reason": "No amount column was given.",
+    }
+    customers = read_customers(folder)
+    assert len(customers) == 2357
+    assert all(row["probability_alive"] and row["expected_purchases"] for row in customers)
+    assert all(row["rfm_segment"] for row in customers)
+    for column in ("monetary_value", "expected_average_spend", "clv", "monetary_score"):
+        assert {row[column] for row in customers} == {""}, column
+    assert {row["pareto_class"] for row in customers} == {""}
+
+
+def test_semicolons_decimal_commas_day_first_dates_and_a_bom(tmp_path):
+    # given a Spanish spreadsheet export: BOM, semicolons, CRLF, day-first dates,
+    # decimal commas with thousands points, a refund and a blank row
+    path = tmp_path / "ventas.csv"
+    path.write_bytes(
+        "\ufeffCliente;Fecha;Importe\r\n"
+        "Ana;03/01/2024;1.234,50\r\n"
+        "Ana;10/01/2024;100,25\r\n"
+        "Ana;10/01/2024;-0,25\r\n"
+        "\r\n"
+        "Beto;05.01.2024 10:30;99\r\n".encode()
+    )
+    folder = tmp_path / "results"
+
+    # when analysed (column names in another case)
+    printed = analyze(
+        *file_arguments(
+            path, folder, customer_col="cliente", date_col="FECHA", amount_col="importe"
+        )
+    )
+
+    # then the values are read and the refund nets against its day
+    customers = {row["customer_id"]: row for row in read_customers(folder)}
+    ana, beto = customers["Ana"], customers["Beto"]
+    assert (ana["first_purchase"], ana["last_purchase"]) == ("2024-01-03", "2024-01-10")
+    assert (ana["frequency"], ana["recency"], ana["T"]) == ("1", "7.0", "7.0")
+    assert float(ana["monetary_value"]) == pytest.approx(100.0)
+    assert float(ana["revenue"]) == pytest.approx(1334.5)
+    assert (beto["frequency"], beto["T"], beto["revenue"]) == ("0", "5.0", "99.0")
+    # and two customers are too few for the models, which say why
+    model = read_model(folder)
+    assert model["input"]["delimiter"] == "semicolon"
+    assert model["input"]["columns"] == {
+        "customer": "Cliente",
+        "date": "Fecha",
+        "amount": "Importe",
+    }
+    assert model["input"]["negative_amount_rows"] == 1
+    for entry in model["models"].values():
+        assert entry["status"] == "skipped"
+    assert model["models"]["bgnbd"]["reason"] == "Needs at least 10 customers; there are 2."
+    assert ana["probability_alive"] == ana["clv"] == ""
+    assert "BG/NBD: not fitted. Needs at least 10 customers; there are 2." in printed
+    assert "1 row has a negative amount (a refund)" in printed
+
+
+def test_models_the_data_cannot_support_are_skipped_with_the_reason(tmp_path):
+    # given twelve customers who each bought once
+    path = tmp_path / "once.csv"
+    path.write_text(
+        "customer,date,amount\n"
+        + "".join(f"c{n},2024-01-{n + 1:02d},{10 + n}\n" for n in range(12))
+    )
+    folder = tmp_path / "results"
+
+    printed = analyze(*file_arguments(path, folder, amount_col="amount"))
+
+    # then no model is fitted, each says why, and the other scores are still there
+    model = read_model(folder)
+    assert model["models"]["bgnbd"] == {
+        "status": "skipped",
+        "reason": "No customer bought more than once, so repeat buying cannot be modelled.",
+    }
+    assert model["models"]["gammagamma"]["status"] == "skipped"
+    assert model["scores"]["purchase_model"] is None
+    assert "Pareto/NBD: not fitted. No customer bought more than once" in printed
+    customers = read_customers(folder)
+    assert len(customers) == 12
+    assert {row["probability_alive"] for row in customers} == {""}
+    assert all(row["rfm_segment"] and row["pareto_class"] for row in customers)
+
+
+def test_a_parameter_run_off_to_a_limit_is_reported():
+    # given a converged fit whose r and alpha ran off (customers all alike)
+    def fitter():
+        return FitResult(
+            parameters=BGNBDParameters(r=3e6, alpha=2e8, a=0.5, b=2.0),
+            standard_errors=BGNBDParameters(1.0, 1.0, 0.1, 0.1),
+            log_likelihood=-100.0,
+            n_customers=50,
+            converged=True,
+            iterations=20,
+            covariance=np.eye(4),
+        )
+
+    # when its outcome is judged, then it is used but carries a warning
+    outcome = _attempt(fitter)
+    assert outcome.status == "fitted"
+    assert outcome.warning.startswith("r, alpha went to an extreme")
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "message"),
+    [
+        pytest.param(
+            "cliente,fecha\n1,2024-01-01\n",
+            [],
+            r"There is no column “customer” in .*data\.csv; its columns are: “cliente”, “fecha”\.",
+            id="missing column",
+        ),
+        pytest.param(
+            "customer,date,amount\n1,2024-01-01,10\n1,2024-02-30,10\n",
+            [],
+            r"Row 3 of .*data\.csv: the date “2024-02-30” in column “date” could not be read; "
+            r"write dates as YYYY-MM-DD or DD/MM/YYYY\.",
+            id="unparsable date",
+        ),
+        pytest.param(
+            "customer,date,amount\n1,2024-01-01,10\n\n2,2024-01-02,10 pesos\n",
+            [],
+            r"Row 4 of .*data\.csv: the amount “10 pesos” in column “amount” could not be read",
+            id="unparsable amount",
+        ),
+        pytest.param(
+            "customer,date,amount\n1,2024-01-01,10\n,2024-01-02,10\n",
+            [],
+            r"Row 3 of .*data\.csv: column “customer” is empty\.",
+            id="empty customer",
+        ),
+        pytest.param("", [], r".*data\.csv is empty\.", id="empty file"),
+        pytest.param("\n \n", [], r".*data\.csv is empty\.", id="blank file"),
+        pytest.param(
+            "customer,date,amount\n\n",
+            [],
+            r".*data\.csv has a header but no transactions below it\.",
+            id="header only",
+        ),
+        pytest.param(
+            "customer,date,amount\n1,2024-01-05,10\n",
+            ["--observation-end", "2024-01-04"],
+            r"The observation end 2024-01-04 is before the first transaction, on 2024-01-05\.",
+            id="observation end first",
+        ),
+        pytest.param(
+            "customer,date,amount\n1,2024-01-05,10\n1,2024-02-05,10\n",
+            ["--calibration-end", "2024-02-05"],
+            r"The calibration end 2024-02-05 must be before the observation end 2024-02-05",
+            id="calibration end last",
+        ),
+    ],
+)
+def test_bad_input_is_named_and_nothing_is_written(tmp_path, content, options, message):
+    # given a bad file and a results folder that holds earlier results
+    path = tmp_path / "data.csv"
+    path.write_text(content, encoding="utf-8")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "model.json").write_text("earlier")
+
+    # when it is analysed, then the error names what is wrong
+    with pytest.raises(CommandError, match=message):
+        analyze(*file_arguments(path, folder, *options, amount_col="amount"))
+
+    # and the folder is as it was
+    assert [entry.name for entry in folder.iterdir()] == ["model.json"]
+    assert (folder / "model.json").read_text() == "earlier"
+
+
+def test_a_file_that_is_not_utf8_is_named_and_no_folder_is_created(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("customer;date\nJosé;2024-01-01\n".encode("latin-1"))
+    folder = tmp_path / "results"
+
+    with pytest.raises(CommandError, match=r"Row 2 of .*latin1\.csv is not UTF-8 text"):
+        analyze(*file_arguments(path, folder))
+
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["--customer-col", "c", "--out", "x"],
+            "--customer-col, --out apply only to a file given with --transactions.",
+        ),
+        (["--transactions", "t.csv", "--customer-col", "c"], "also needs --date-col, --out."),
+        (
+            [
+                "--transactions",
+                "t.csv",
+                "--customer-col",
+                "c",
+                "--date-col",
+                "d",
+                "--out",
+                "x",
+                "--as-of",
+                "2024-01-01",
+            ],
+            "--as-of applies to the database",
+        ),
+        (["--observation-end", "30/02/2024"], "“30/02/2024” is not a date"),
+        (["--time-unit", "month"], "invalid choice: 'month'"),
+    ],
+)
+def test_options_of_one_mode_are_refused_in_the_other(arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        analyze(*arguments)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-31", date(2024, 1, 31)),
+        ("2024/1/5", date(2024, 1, 5)),
+        ("20240131", date(2024, 1, 31)),
+        ("31/01/2024", date(2024, 1, 31)),
+        ("5.1.2024", date(2024, 1, 5)),
+        ("31-01-2024", date(2024, 1, 31)),
+        (" 2024-01-31T23:59:00Z ", date(2024, 1, 31)),
+        ("31/01/2024 10:30", date(2024, 1, 31)),
+    ],
+)
+def test_dates_are_read_year_first_or_day_first(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "01/31/2024", "2024-02-30", "31/01/24", "yesterday"])
+def test_other_dates_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", 12.0),
+        ("-12.5", -12.5),
+        ("12,5", 12.5),
+        ("1,234", 1.234),
+        ("1,234.56", 1234.56),
+        ("1.234,56", 1234.56),
+        ("1.234.567", 1234567.0),
+        ("1 234,56", 1234.56),
+        ("1\u00a0234,56", 1234.56),
+    ],
+)
+def test_amounts_are_read_with_a_decimal_point_or_comma(text, expected):
+    assert parse_amount(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["", "12 pesos", "1,2,3.4,5", "nan", "inf", "$12"])
+def test_other_amounts_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_amount(text)
+
+
+def _console(tmp_path: Path, *args) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLIENTELA_", "DATABASE_"))}
+    env.update(
+        CLIENTELA_DATA_DIR=str(tmp_path / "data"),
+        CLIENTELA_LANGUAGE="en",
+        DJANGO_SETTINGS_MODULE="clientela.settings",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "clientela", "analyze", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_console_command_exits_zero_on_success_and_one_on_bad_input(tmp_path):
+    path = tmp_path / "sales.csv"
+    path.write_text("customer,date\na,2024-01-01\na,2024-01-09\nb,2024-01-03\n")
+    folder = tmp_path / "results"
+
+    success = _console(tmp_path, *file_arguments(path, folder))
+    failure = _console(tmp_path, *file_arguments(path, tmp_path / "other", customer_col="client"))
+
+    assert success.returncode == 0, success.stderr
+    assert "2 customers, 3 transactions from 2024-01-01 to 2024-01-09" in success.stdout
+    assert len(read_customers(folder)) == 2
+    assert failure.returncode == 1
+    assert "There is no column “client”" in failure.stderr
+    assert "its columns are: “customer”, “date”." in failure.stderr
+    assert not (tmp_path / "other").exists()
