@@ -25,11 +25,12 @@ from clientela.analytics.models import (
     ParetoClass,
     RFMSegment,
 )
-from clientela.core.access import Capability, limited_to_own_customers, require
+from clientela.core.access import Capability, require
 from clientela.core.api import WriteSchema
 from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers.models import Customer
+from clientela.customers.selectors import customer_visible
 
 router = Router(tags=["analytics"])
 
@@ -200,10 +201,7 @@ class RunQueuedOut(Schema):
 
 def _customer(user: User, customer_id: int) -> Customer:
     """A customer the user may see (merged ones too, for their history); 404 otherwise."""
-    queryset = Customer.objects.all()
-    if limited_to_own_customers(user):
-        queryset = queryset.filter(owner=user)
-    return queryset.get(pk=customer_id)
+    return customer_visible(user=user).get(pk=customer_id)
 
 
 def _ladder(customer: Customer) -> dict[str, Any]:

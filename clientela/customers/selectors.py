@@ -101,13 +101,19 @@ def _with_row_data(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     )
 
 
-def customer_get(*, user: User, pk: int) -> Customer:
-    """One customer the user may see, merged ones included; raises Customer.DoesNotExist."""
+def customer_visible(*, user: User) -> QuerySet[Customer]:
+    """Every customer ``user`` may see, merged ones included (for their history)."""
     queryset = Customer.objects.all()
     if limited_to_own_customers(user):
         queryset = queryset.filter(owner=user)
+    return queryset
+
+
+def customer_get(*, user: User, pk: int) -> Customer:
+    """One customer the user may see, merged ones included; raises Customer.DoesNotExist."""
     return (
-        queryset.select_related("owner", "referred_by", "merged_into")
+        customer_visible(user=user)
+        .select_related("owner", "referred_by", "merged_into")
         .prefetch_related("emails", "phones", "contacts", "addresses", "customer_tags__tag")
         .get(pk=pk)
     )
