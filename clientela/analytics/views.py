@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -238,10 +238,14 @@ def _fitted_models(run: AnalysisRun) -> list[dict]:
 
 
 def _progress_context() -> dict:
-    """What the progress indicator shows: the run going on, or one waiting to start."""
-    from clientela.analytics.tasks import analysis_queued, analysis_running
+    """What the progress indicator shows: the run going on, or one waiting to start.
 
-    running = analysis_running()
+    Only reads (it is polled every two seconds): a run older than ``RUN_TIMEOUT`` is
+    not shown as going on, and the next enqueue marks it failed.
+    """
+    from clientela.analytics.tasks import RUN_TIMEOUT, analysis_queued
+
+    running = selectors.analysis_run_running(since=timezone.now() - RUN_TIMEOUT)
     return {
         "running": running,
         "queued": running is None and analysis_queued(),
