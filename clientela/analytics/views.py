@@ -26,7 +26,7 @@ from clientela.analytics.panels import customer_analytics_panel
 from clientela.core.access import Capability, user_can
 from clientela.core.pagination import CappedPaginator
 from clientela.customers.models import Customer
-from clientela.customers.selectors import customer_scope
+from clientela.customers.selectors import customer_find
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 
@@ -388,7 +388,7 @@ def score_list(request):
 
 def _customer(request, pk: int) -> Customer:
     """A live customer the user may see, or 404."""
-    customer = customer_scope(user=request.user).filter(pk=pk).first()
+    customer = customer_find(user=request.user, pk=pk)
     if customer is None:
         raise Http404
     return customer

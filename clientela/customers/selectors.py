@@ -43,6 +43,11 @@ def customer_scope(*, user: User) -> QuerySet[Customer]:
     return queryset
 
 
+def customer_find(*, user: User, pk: int) -> Customer | None:
+    """The live customer ``pk`` if the user may see it, else None."""
+    return customer_scope(user=user).filter(pk=pk).first()
+
+
 def customer_list(
     *,
     user: User,

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 from clientela.core.access import Capability, user_can
 from clientela.core.errors import ConflictError
 from clientela.core.pagination import CappedPaginator
+from clientela.customers.selectors import customer_find
 from clientela.customers.selectors import customer_lookup as customer_lookup_selector
-from clientela.customers.selectors import customer_scope
 from clientela.orders import selectors, services
 from clientela.orders.forms import (
     ActualDatesForm,
@@ -196,7 +196,7 @@ def order_list(request):
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     customer = None
     if arguments["customer"]:
-        customer = customer_scope(user=request.user).filter(pk=arguments["customer"]).first()
+        customer = customer_find(user=request.user, pk=arguments["customer"])
     partial = _is_partial(request, RESULTS_TARGET)
     context = {
         "filters": filters,
@@ -228,7 +228,7 @@ def address_options(request):
     text = request.GET.get("customer", "").strip().lstrip("#")
     number = text.split()[0].rstrip("·,:") if text else ""
     if number.isdigit():
-        customer = customer_scope(user=request.user).filter(pk=int(number)).first()
+        customer = customer_find(user=request.user, pk=int(number))
     return render(
         request,
         "orders/_address_options.html",
@@ -324,7 +324,7 @@ def order_create(request):
     """A new draft order: the customer, dates, address and its lines."""
     customer = None
     if request.method != "POST" and (number := request.GET.get("customer", "")).isdigit():
-        customer = customer_scope(user=request.user).filter(pk=int(number)).first()
+        customer = customer_find(user=request.user, pk=int(number))
     initial = {"order_date": timezone.localdate()}
     if customer is not None:
         initial["customer"] = str(customer.pk)
@@ -728,7 +728,7 @@ def late_orders(request):
     if narrowing["product"]:
         product = _product(narrowing["product"])
     if narrowing["customer"]:
-        customer = customer_scope(user=request.user).filter(pk=narrowing["customer"]).first()
+        customer = customer_find(user=request.user, pk=narrowing["customer"])
         if customer is None:
             raise Http404
     queryset = selectors.lead_time_late_orders(
