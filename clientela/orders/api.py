@@ -330,6 +330,7 @@ def order_list(request: HttpRequest, filters: Query[OrderFilters]) -> QuerySet[O
         due_from=data["due_from"],
         due_to=data["due_to"],
         owing=data["owing"],
+        with_lines=True,
     )
 
 

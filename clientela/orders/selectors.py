@@ -123,8 +123,9 @@ def order_list(
     due_to: date | None = None,
     owing: bool = False,
     search: str = "",
+    with_lines: bool = False,
 ) -> QuerySet[Order]:
-    """Orders matching the filters, with customer, address and lines read.
+    """Orders matching the filters, with the customer's name read (and lines if asked).
 
     ``status="open"`` is any status not delivered nor cancelled; ``search`` is an order
     number or words the customer search finds. Newest first; money owed (``owing``)
@@ -149,11 +150,14 @@ def order_list(
     else:
         for term in search_terms(search):
             queryset = queryset.filter(customer__search_document__contains=term)
-    return (
-        queryset.select_related("customer", "delivery_address")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
-        .order_by(*(("due_date", "id") if owing else ("-order_date", "-id")))
+    queryset = queryset.select_related("customer").defer(
+        "customer__search_document", "customer__name_key", "customer__notes"
     )
+    if with_lines:
+        queryset = queryset.prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
+        )
+    return queryset.order_by(*(("due_date", "id") if owing else ("-order_date", "-id")))
 
 
 def orders_owing(*, user: User) -> QuerySet[Order]:
