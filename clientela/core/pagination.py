@@ -5,7 +5,7 @@ itself, so lists count at most ``CLIENTELA_COUNT_LIMIT`` matches: beyond it they
 "more than N" and page through the first N; a narrower search finds the rest.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, overload
 
 from django.conf import settings
@@ -50,6 +50,40 @@ class RowsByIds(Sequence[RowModel]):
 
     def __iter__(self) -> Iterator[RowModel]:
         return iter(self[:])
+
+
+class CountedRows(Sequence[RowModel]):
+    """A queryset's rows whose number kept figures tell (``count``, asked when needed).
+
+    Paging slices ``rows`` as usual but never counts them: ``len()`` is ``count()``.
+    """
+
+    def __init__(self, rows: QuerySet[RowModel], count: Callable[[], int]):
+        self.rows = rows
+        self._counter = count
+
+    @cached_property
+    def _count(self) -> int:
+        return self._counter()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def count(self) -> int:
+        """The number of rows, as ``QuerySet.count()`` (the paginators ask this)."""
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> RowModel: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RowModel]: ...
+    def __getitem__(self, index: int | slice) -> RowModel | list[RowModel]:
+        if isinstance(index, int):
+            return self.rows[index]
+        return list(self.rows[index])
+
+    def __iter__(self) -> Iterator[RowModel]:
+        return iter(self.rows)
 
 
 def count_up_to(rows: QuerySet | Sequence, limit: int) -> int:

@@ -20,8 +20,9 @@ from unittest.mock import patch
 import pytest
 from django_tasks_db.models import DBTaskResult
 
+from clientela.core.pagination import CappedPaginator
 from clientela.customers.tests.factories import CustomerFactory
-from clientela.orders.models import OrderStatus
+from clientela.orders.models import OrderStatus, Product
 from clientela.orders.selectors import (
     customer_order_summary,
     lead_time_late_orders,
@@ -182,21 +183,31 @@ def test_totals_and_every_late_order_latest_first(owner, book):
     assert _late(owner) == [(o[5].pk, 5, 0), (o[3].pk, 1, 0)]
 
 
+def _late_counts(user):
+    """How many late orders each list shows (all, of a product, of a month), as paged."""
+    return {
+        (product and product.name, month): CappedPaginator(
+            lead_time_late_orders(
+                user=user, date_from=JAN_1, date_to=MAR_31, product=product, month=month
+            ),
+            25,
+        ).count
+        for product in [None, *Product.objects.order_by("name")]
+        for month in [None, d("01-01"), d("02-01"), d("03-01")]
+    }
+
+
 def _live(user, group_by):
     """The report counted from the orders themselves, as for a limited salesperson."""
     with patch("clientela.orders.selectors._reads_delivery_days", return_value=False):
-        return (
-            _figures(
-                lead_time_report(user=user, date_from=JAN_1, date_to=MAR_31, group_by=group_by)
-            ),
-            lead_time_totals(user=user, date_from=JAN_1, date_to=MAR_31),
-        )
+        return _kept(user, group_by)
 
 
 def _kept(user, group_by):
     return (
         _figures(lead_time_report(user=user, date_from=JAN_1, date_to=MAR_31, group_by=group_by)),
         lead_time_totals(user=user, date_from=JAN_1, date_to=MAR_31),
+        _late_counts(user),
     )
 
 
@@ -258,8 +269,15 @@ def test_the_report_reads_one_query_per_grouping(owner, book, django_assert_num_
     with django_assert_num_queries(1):
         lead_time_totals(user=owner, date_from=JAN_1, date_to=MAR_31)
     rows = lead_time_report(user=owner, date_from=JAN_1, date_to=MAR_31, group_by="customer")
-    with django_assert_num_queries(2):  # ranking with its count, the page's figures
+    with django_assert_num_queries(3):  # ranking with its count, the page's figures, names
         assert len(rows) == 2 and len(rows[0:25]) == 2
+    product = book[0]["A"]
+    with django_assert_num_queries(2):  # the kept count, the page
+        page = CappedPaginator(
+            lead_time_late_orders(user=owner, date_from=JAN_1, date_to=MAR_31, product=product),
+            25,
+        ).page(1)
+        assert (page.paginator.count, len(page.object_list)) == (2, 2)
 
 
 def test_a_limited_salesperson_sees_only_own_customers(sales, book, settings):
