@@ -15,6 +15,7 @@ chunks, with no Python loop over orders.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -93,10 +94,25 @@ def _purchase_days(as_of: date) -> QuerySet:
     )
 
 
+@contextmanager
+def _planned_for_all_rows():
+    """On PostgreSQL, plan server-side cursors for reading every row: by default they
+    are planned for the first tenth, which can pick a plan 20 times slower for all."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0")
+        try:
+            yield
+        finally:
+            cursor.execute("RESET cursor_tuple_fraction")
+
+
 def _fetch(sql: str, params: list, columns: int) -> np.ndarray:
     """Rows of a query as one float array, fetched in chunks (no row objects kept)."""
     chunks = []
-    with connection.chunked_cursor() as cursor:
+    with _planned_for_all_rows(), connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH_SIZE):
             chunks.append(np.array(rows, dtype=float).reshape(len(rows), columns))

@@ -54,6 +54,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -219,6 +220,7 @@ def analysis_run(
     as_of = as_of or timezone.localdate()
     run = AnalysisRun.objects.create(as_of=as_of, started_by=actor, status=RunStatus.RUNNING)
     reporter = _Progress(run, progress)
+    fits = None
     try:
         options = AnalysisOptions.from_settings()
         run.options = options.as_json()
@@ -233,6 +235,7 @@ def analysis_run(
         reporter(75, RunStep.SAVING)
         with _large_sqlite_cache(), transaction.atomic():
             transitions = _scores_save(run, book, scores)
+            fits.settle()
             reporter(100, RunStep.FINISHED)
             run.status = RunStatus.DONE
             run.finished_at = timezone.now()
@@ -241,6 +244,8 @@ def analysis_run(
             run.save()
     except Exception as error:
         logger.exception("analysis run %s as of %s failed", run.pk, as_of)
+        if fits is not None:
+            fits.settle()
         run.refresh_from_db(fields=["progress", "step"])
         run.status = RunStatus.FAILED
         run.finished_at = timezone.now()
@@ -348,10 +353,25 @@ def _book_read(as_of: date, options: AnalysisOptions) -> _Book:
 
 @dataclass
 class _Fits:
+    """The models fitted for a run. A purchase model other than the one scoring uses is
+    only a comparison: it is fitted in a thread (``pending``) while the scores are
+    computed and saved, and ``settle()`` waits for it and records it."""
+
     records: dict[str, dict]
     purchase_name: str | None = None
     purchase: FitResult | None = None
     spend: FitResult | None = None
+    pending: dict[str, Future] = dataclasses.field(default_factory=dict)
+    executor: ThreadPoolExecutor | None = None
+
+    def settle(self) -> None:
+        """Wait for the comparison fits still running and record them."""
+        for name, future in self.pending.items():
+            self.records[name], _fit = _fit_outcome(name, *future.result())
+        self.pending.clear()
+        if self.executor is not None:
+            self.executor.shutdown()
+            self.executor = None
 
 
 def _finite(value: float) -> float | None:
@@ -377,18 +397,34 @@ def _fit_record(fit: FitResult, seconds: float) -> dict:
     }
 
 
-def _fit(name: str, fitter: Callable[[], FitResult]) -> tuple[dict, FitResult | None]:
-    """Fit one model; a failure is recorded, never raised."""
+def _fit_timed(
+    fitter: Callable[[], FitResult],
+) -> tuple[FitResult | None, Exception | None, float]:
+    """Run a fitter: its result or its error, and the seconds it took (no Django here,
+    so that it can run in a thread)."""
     started = time.monotonic()
     try:
-        fit = fitter()
-    except Exception as error:
+        return fitter(), None, time.monotonic() - started
+    except Exception as error:  # recorded by _fit_outcome
+        return None, error, time.monotonic() - started
+
+
+def _fit(name: str, fitter: Callable[[], FitResult]) -> tuple[dict, FitResult | None]:
+    """Fit one model; a failure is recorded, never raised."""
+    return _fit_outcome(name, *_fit_timed(fitter))
+
+
+def _fit_outcome(
+    name: str, fit: FitResult | None, error: Exception | None, seconds: float
+) -> tuple[dict, FitResult | None]:
+    """The record of a fit (fitted, not converged or failed) and the fit if usable."""
+    if error is not None:
         logger.warning("fitting %s failed: %s", name, error)
         return {
             "status": "failed",
             "reason": _("The fit failed: %(error)s") % {"error": error},
         }, None
-    record = _fit_record(fit, time.monotonic() - started)
+    record = _fit_record(fit, seconds)
     if record["log_likelihood"] is None or None in record["parameters"].values():
         record.update(status="failed", reason=_("The fit gave no finite likelihood."))
     return record, fit if record["status"] == "fitted" else None
@@ -404,10 +440,12 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
     spend = summary.monetary_value
     repeat_buyers = int((x > 0).sum())
     spenders = (x > 0) & (spend > 0)
-    fits = _Fits(records={})
+    fits = _Fits(records=dict.fromkeys(MODELS))  # each model's record in this order
     purchase_fits: dict[str, FitResult] = {}
     fitters = {"bgnbd": bgnbd.fit, "paretonbd": paretonbd.fit}
-    for step, name in enumerate(PURCHASE_MODELS):
+    # The model scoring uses first; the others, once it is fitted, only for comparison.
+    chosen_first = sorted(PURCHASE_MODELS, key=lambda name: name != options.purchase_model)
+    for step, name in enumerate(chosen_first):
         if name not in options.models:
             fits.records[name] = _skipped(_("Not among the models to fit."))
         elif repeat_buyers < options.min_repeat_buyers:
@@ -417,6 +455,12 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
                     " at least %(minimum)d."
                 )
                 % {"count": repeat_buyers, "minimum": options.min_repeat_buyers}
+            )
+        elif purchase_fits:
+            fits.executor = fits.executor or ThreadPoolExecutor(max_workers=1)
+            fitter = fitters[name]
+            fits.pending[name] = fits.executor.submit(
+                _fit_timed, lambda fitter=fitter: fitter(x, t_x, age)
             )
         else:
             fitter = fitters[name]
@@ -447,10 +491,8 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
             fit = None
         fits.spend = fit
 
-    for name in (options.purchase_model, *PURCHASE_MODELS):
-        if name in purchase_fits:
-            fits.purchase_name, fits.purchase = name, purchase_fits[name]
-            break
+    if purchase_fits:
+        fits.purchase_name, fits.purchase = next(iter(purchase_fits.items()))
     return fits
 
 

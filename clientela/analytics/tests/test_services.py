@@ -419,6 +419,26 @@ def test_a_model_that_fails_is_reported_and_not_used(simulated_book, owner, monk
     assert run.figures["purchase_model"] == "paretonbd"
 
 
+def test_a_comparison_model_that_fails_while_the_scores_are_saved_is_reported(
+    simulated_book, owner, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise FloatingPointError("overflow")
+
+    monkeypatch.setattr(services.paretonbd, "fit", broken)
+
+    run = analysis_run(actor=owner, as_of=AS_OF)
+
+    assert run.status == RunStatus.DONE
+    assert list(run.fitted_models) == ["bgnbd", "paretonbd", "gammagamma"]
+    assert run.fitted_models["paretonbd"]["status"] == "failed"
+    assert "overflow" in run.fitted_models["paretonbd"]["reason"]
+    run.refresh_from_db()
+    assert run.fitted_models["paretonbd"]["status"] == "failed"
+    assert run.figures["purchase_model"] == "bgnbd"
+    assert CustomerScore.objects.filter(as_of=AS_OF, clv__isnull=True).count() == 0
+
+
 def test_the_ladder_and_segment_choices_match_the_statistics():
     assert tuple(LadderStage.values) == ladder.STAGES
     assert set(RFMSegment.values) == {*rfm.SEGMENT_NAMES, rfm.UNSEGMENTED}
