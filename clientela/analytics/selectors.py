@@ -15,9 +15,10 @@ chunks, with no Python loop over orders.
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.db import connection
@@ -426,7 +427,7 @@ SCORE_ORDERS = ("clv", "value_at_stake")
 
 def score_list(
     *,
-    user: User,
+    user: User | None,
     as_of: date | None = None,
     segment: str = "",
     pareto_class: str = "",
@@ -434,8 +435,9 @@ def score_list(
     churn: str = "",
     order: str = "",
 ) -> QuerySet[CustomerScore]:
-    """The scores of one date (default: the latest) that ``user`` may see, with their
-    customers, filtered by RFM segment, Pareto class, ladder stage and churn.
+    """The scores of one date (default: the latest) that ``user`` may see (every one
+    for ``None``, the system), with their customers, filtered by RFM segment, Pareto
+    class, ladder stage and churn.
 
     ``churn``: ``"at_risk"`` or ``"lost"`` (by the model or by the rule) or
     ``"flagged"`` (either). ``order``: ``"clv"`` (highest first, the default) or
@@ -447,7 +449,7 @@ def score_list(
         if as_of is None:
             return CustomerScore.objects.none()
     queryset = CustomerScore.objects.filter(as_of=as_of)
-    if limited_to_own_customers(user):
+    if user is not None and limited_to_own_customers(user):
         queryset = queryset.filter(customer__owner=user)
     if segment:
         queryset = queryset.filter(rfm_segment=segment)
@@ -556,9 +558,9 @@ class ScoreOverview:
     alive_bins: list[int]
 
 
-def score_overview(*, user: User, as_of: date, new_since: date) -> ScoreOverview:
-    """The dashboard's counts over the scores of ``as_of`` that ``user`` may see, in one
-    scan: buyers, active ones (bought, neither at risk nor lost), new ones (first
+def score_overview(*, user: User | None, as_of: date, new_since: date) -> ScoreOverview:
+    """The dashboard's counts over the scores of ``as_of`` that ``user`` may see (every
+    one for ``None``), in one scan: buyers, active ones (bought, neither at risk nor lost), new ones (first
     purchase from ``new_since`` on), at risk, lost, revenue of the Pareto period, mean
     CLV, customers per segment, stage and Pareto class, the R×F grid and the
     histogram of probability alive."""
@@ -695,10 +697,10 @@ GROUP BY first_month, month - first_month
 
 
 def cohort_retention(
-    *, user: User, months: int = 12, as_of: date | None = None
+    *, user: User | None, months: int = 12, as_of: date | None = None
 ) -> list[CohortRetention]:
     """Cohort retention by first-purchase month: for the customers ``user`` may see
-    whose first bought order fell in one of the last ``months`` months up to ``as_of``
+    (every one for ``None``) whose first bought order fell in one of the last ``months`` months up to ``as_of``
     (default today), how many bought again in each following month. The database does
     the work: one ``GROUP BY`` per customer and month, each customer's first month by a
     window, then a ``GROUP BY`` per cohort and months since. Oldest cohort first."""
@@ -706,7 +708,7 @@ def cohort_retention(
     current = as_of.year * 12 + as_of.month - 1
     first = current - months + 1
     orders = Order.objects.filter(BOUGHT, order_date__lte=as_of)
-    if limited_to_own_customers(user):
+    if user is not None and limited_to_own_customers(user):
         orders = orders.filter(customer__owner=user)
     buying_months = (
         orders.values(cid=F("customer_id"), month=MonthNumber("order_date")).distinct().order_by()
@@ -732,3 +734,52 @@ def cohort_retention(
             )
         )
     return cohorts
+
+
+# --- the dashboard of a run -----------------------------------------------------------
+
+# Customers whose first purchase is this recent count as new on the dashboard.
+NEW_DAYS = 30
+# Months of ladder flows and of cohorts the dashboard shows.
+DASHBOARD_MONTHS = 12
+
+
+def dashboard_kept(*, as_of: date) -> dict:
+    """The dashboard's totals and cohorts over every customer as of ``as_of``, as JSON
+    for an analysis run to keep (they read every score and every order)."""
+    overview = score_overview(
+        user=None, as_of=as_of, new_since=as_of - timedelta(days=NEW_DAYS - 1)
+    )
+    cohorts = cohort_retention(user=None, months=DASHBOARD_MONTHS, as_of=as_of)
+    return {
+        "overview": dataclasses.asdict(overview),
+        "cohorts": [
+            {"month": cohort.month.isoformat(), "buyers": cohort.buyers} for cohort in cohorts
+        ],
+    }
+
+
+def dashboard_figures(
+    *, user: User, run: AnalysisRun
+) -> tuple[ScoreOverview, list[CohortRetention]]:
+    """The dashboard's totals and cohorts of ``run`` for ``user``: those the run kept
+    when the user sees every customer, else counted over the customers they may see."""
+    kept = (run.figures or {}).get("dashboard")
+    if kept and not limited_to_own_customers(user):
+        cohorts = [
+            CohortRetention(month=date.fromisoformat(row["month"]), buyers=row["buyers"])
+            for row in kept["cohorts"]
+        ]
+        overview = dict(kept["overview"])
+        # JSON objects come back from PostgreSQL's jsonb in another key order.
+        for name, keys in (
+            ("segments", RFMSegment.values),
+            ("stages", LadderStage.values),
+            ("classes", ParetoClass.values),
+        ):
+            overview[name] = {key: overview[name][key] for key in keys}
+        return ScoreOverview(**overview), cohorts
+    overview = score_overview(
+        user=user, as_of=run.as_of, new_since=run.as_of - timedelta(days=NEW_DAYS - 1)
+    )
+    return overview, cohort_retention(user=user, months=DASHBOARD_MONTHS, as_of=run.as_of)

@@ -235,12 +235,15 @@ def analysis_run(
         reporter(75, RunStep.SAVING)
         with _large_sqlite_cache(), transaction.atomic():
             transitions = _scores_save(run, book, scores)
+            _statistics_refresh(CustomerScore, LadderTransition)
+            dashboard = selectors.dashboard_kept(as_of=as_of)
             fits.settle()
             reporter(100, RunStep.FINISHED)
             run.status = RunStatus.DONE
             run.finished_at = timezone.now()
             run.customers_scored = book.size
             run.figures = _figures(book, fits, scores, transitions, reporter.seconds)
+            run.figures["dashboard"] = dashboard
             run.save()
     except Exception as error:
         logger.exception("analysis run %s as of %s failed", run.pk, as_of)
@@ -719,6 +722,16 @@ def _rows_insert(model, columns: Mapping[str, object], size: int) -> None:
             cursor.executemany(
                 sql, list(zip(*(_column_batch(c, start, stop) for c in specs), strict=True))
             )
+
+
+def _statistics_refresh(*models) -> None:
+    """On PostgreSQL, new planner statistics for tables a run has just filled: until
+    autovacuum passes, the planner would take a date's million scores for a few."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Staff pages of the analytics: the dashboard, the score lists, the recompute button and
 the ladder by hand. Parse the request, call a selector or a service, render."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,10 +30,6 @@ from clientela.customers.selectors import customer_find
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 
-# Customers whose first purchase is this recent count as new on the dashboard.
-NEW_DAYS = 30
-# Months of ladder flows and of cohorts the dashboard shows.
-DASHBOARD_MONTHS = 12
 # Flows between stages drawn one by one in the chart; the others are summed.
 FLOW_SERIES = 8
 PANEL_ANCHOR = "#customer-analytics"
@@ -265,22 +261,17 @@ def dashboard(request):
     }
     if run is None:
         return render(request, "analytics/dashboard.html", context)
-    overview = selectors.score_overview(
-        user=request.user, as_of=run.as_of, new_since=run.as_of - timedelta(days=NEW_DAYS - 1)
-    )
-    first_month = run.as_of.year * 12 + run.as_of.month - DASHBOARD_MONTHS
+    overview, cohorts = selectors.dashboard_figures(user=request.user, run=run)
+    first_month = run.as_of.year * 12 + run.as_of.month - selectors.DASHBOARD_MONTHS
     flows_since = date(first_month // 12, first_month % 12 + 1, 1)
     flow_chart, flow_totals = _flows(
         selectors.ladder_flow_list(user=request.user, since=flows_since)
     )
     pareto = (run.figures or {}).get("pareto") or {}
-    cohorts = selectors.cohort_retention(
-        user=request.user, months=DASHBOARD_MONTHS, as_of=run.as_of
-    )
     context.update(
         {
             "overview": overview,
-            "new_days": NEW_DAYS,
+            "new_days": selectors.NEW_DAYS,
             "pareto": pareto,
             "pareto_chart": _pareto_chart(pareto.get("curve") or []),
             "classes": [
@@ -303,8 +294,8 @@ def dashboard(request):
             "grid": _grid(overview.grid),
             "alive_chart": _alive_chart(overview.alive_bins),
             "alive_total": sum(overview.alive_bins),
-            "cohorts": _cohorts(cohorts, DASHBOARD_MONTHS),
-            "cohort_months": range(DASHBOARD_MONTHS),
+            "cohorts": _cohorts(cohorts, selectors.DASHBOARD_MONTHS),
+            "cohort_months": range(selectors.DASHBOARD_MONTHS),
             "fitted_models": _fitted_models(run),
         }
     )

@@ -18,7 +18,11 @@ from clientela.analytics.models import (
     RunStatus,
     TransitionSource,
 )
-from clientela.analytics.selectors import customer_summary_sql, ladder_stage_current
+from clientela.analytics.selectors import (
+    customer_summary_sql,
+    dashboard_figures,
+    ladder_stage_current,
+)
 from clientela.analytics.services import (
     analysis_run,
     customer_wallet_record,
@@ -28,6 +32,7 @@ from clientela.analytics.services import (
 from clientela.analytics.stats import btyd, ladder, rfm, simulate
 from clientela.analytics.tests.factories import customers_bulk_create, every, purchases_create
 from clientela.core.access import AccessDenied
+from clientela.customers.models import Customer
 from clientela.customers.services import customers_merge
 from clientela.customers.tests.factories import CustomerFactory
 
@@ -392,6 +397,26 @@ def test_a_run_with_enough_data_fits_every_model(simulated_book, owner, settings
     lost = stored.filter(lost_by_model=True)
     assert lost.exists() and all(score.probability_alive < 0.2 for score in lost)
     assert all(0.2 <= s.probability_alive < 0.5 for s in stored.filter(at_risk_by_model=True))
+
+
+def test_a_run_keeps_the_dashboard_figures_that_counting_gives(
+    simulated_book, owner, sales, settings, django_assert_num_queries
+):
+    settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = True
+    mine = simulated_book[:30]
+    Customer.objects.filter(pk__in=[c.pk for c in mine]).update(owner=sales)
+    run = analysis_run(actor=owner, as_of=AS_OF)
+    run.refresh_from_db()
+
+    with django_assert_num_queries(0):
+        kept = dashboard_figures(user=owner, run=run)
+    assert kept[0].customers == 180 and kept[1]
+    del run.figures["dashboard"]  # as a run from before they were kept
+    assert dashboard_figures(user=owner, run=run) == kept
+
+    overview, _cohorts = dashboard_figures(user=sales, run=run)  # counted, their own
+    assert overview.customers == 30
+    assert overview.buyers == sum(1 for c in mine if c.orders.exists())
 
 
 def test_a_model_that_is_not_wanted_is_skipped(simulated_book, owner, settings):
