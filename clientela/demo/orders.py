@@ -279,6 +279,12 @@ def _quantity(rng: random.Random, spec: ProductSpec, person: bool, scale: float 
     return quantity
 
 
+def _customer_size(rng: random.Random) -> float:
+    """How much more (or less) than usual a customer orders each time: spend differs
+    between customers, not only between one customer's orders."""
+    return rng.lognormvariate(0.0, 0.6)
+
+
 def _on(year: int, month_day: tuple[int, int]) -> date:
     return date(year, *month_day)
 
@@ -361,7 +367,7 @@ class _OrderPlanner:
             self._add(index, segment, ordered, due, lines)
             due += timedelta(weeks=1)
 
-    def _some_lines(self, segment: str, ordered: date, due: date, count: int) -> list:
+    def _some_lines(self, segment: str, ordered: date, due: date, count: int, size: float) -> list:
         rng, person = self.rng, segment == "person"
         preferences = PREFERENCES[segment]
         weights = [len(preferences) - n for n in range(len(preferences))]
@@ -373,11 +379,13 @@ class _OrderPlanner:
         extra = self._seasonal_extra(ordered, due)
         if extra and rng.random() < 0.5:
             skus[-1] = rng.choice(extra)
-        return [(sku, _quantity(rng, SPECS[sku], person)) for sku in skus]
+        return [(sku, _quantity(rng, SPECS[sku], person, size)) for sku in skus]
 
     def occasional(self, index: int, segment: str) -> None:
-        """An order every month or three, from some day on; about a third stopped."""
+        """An order every month or three, from some day on; about a third stopped. Some
+        customers habitually order more than others (``size``)."""
         rng, today = self.rng, self.today
+        size = _customer_size(rng)
         history = (today - self.start).days
         day = self.start + timedelta(days=rng.randint(0, history * 2 // 3))
         end = today - timedelta(days=rng.randint(60, 400)) if rng.random() < 0.3 else today
@@ -385,18 +393,23 @@ class _OrderPlanner:
         count = (1, 2) if segment == "person" else (2, 3)
         while day <= end:
             due = day + timedelta(days=rng.randint(1, 5))
-            self._add(
-                index, segment, day, due, self._some_lines(segment, day, due, rng.randint(*count))
-            )
+            lines = self._some_lines(segment, day, due, rng.randint(*count), size)
+            self._add(index, segment, day, due, lines)
             day += timedelta(days=max(7, round(rng.expovariate(1 / mean_gap))))
-        self.seasonal(index, segment, share=0.25, until=end)
+        self.seasonal(index, segment, share=0.25, until=end, size=size)
 
     def seasonal(
-        self, index: int, segment: str, share: float = 0.6, until: date | None = None
+        self,
+        index: int,
+        segment: str,
+        share: float = 0.6,
+        until: date | None = None,
+        size: float | None = None,
     ) -> None:
         """Orders for Día de Muertos, Christmas and Reyes; people also order a cake or two."""
         rng, today = self.rng, self.today
         until = until or today
+        size = _customer_size(rng) if size is None else size
         person = segment == "person"
         for year in range(self.start.year - 1, today.year + 1):
             for peak in PEAKS:
@@ -411,10 +424,10 @@ class _OrderPlanner:
                 due_last = _on(due_year, peak.due[1])
                 due = due_first + timedelta(days=rng.randint(0, (due_last - due_first).days))
                 skus = rng.sample(peak.skus, min(len(peak.skus), rng.randint(1, 2)))
-                lines = [(sku, _quantity(rng, SPECS[sku], person)) for sku in skus]
+                lines = [(sku, _quantity(rng, SPECS[sku], person, size)) for sku in skus]
                 if not person and rng.random() < 0.5:
                     other = rng.choice([s for s in PREFERENCES[segment][:5] if s not in skus])
-                    lines.append((other, _quantity(rng, SPECS[other], person)))
+                    lines.append((other, _quantity(rng, SPECS[other], person, size)))
                 self._add(index, segment, ordered, due, lines)
         if person and until > self.start:
             for _birthday in range(rng.randint(0, 3)):
@@ -480,10 +493,16 @@ OPEN_LADDER = (  # the latest orders, furthest due date first: (status, share)
 
 
 def _fates(rng: random.Random, plans: list[OrderPlan], today: date) -> None:
-    """Old orders are delivered (some late) or cancelled; the latest ones are still open."""
+    """Old orders are delivered (some late) or cancelled; the latest ones are still open
+    (those due from two days ago on, and at least one per open status however small the
+    business)."""
     recent = today - timedelta(days=2)
+    newest_first = sorted(plans, key=lambda p: (p.due_date, p.order_date, p.customer), reverse=True)
+    latest = [p for p in newest_first if p.due_date >= recent]
+    latest = newest_first[: max(len(latest), len(OPEN_LADDER))]
+    still_open = {id(plan) for plan in latest}
     for plan in plans:
-        if plan.due_date >= recent:
+        if id(plan) in still_open:
             continue
         if rng.random() < 0.03:
             plan.status = OrderStatus.CANCELLED
@@ -507,11 +526,6 @@ def _fates(rng: random.Random, plans: list[OrderPlan], today: date) -> None:
         plan.finished_on = (
             early if early >= plan.order_date and rng.random() < 0.6 else plan.delivered_on
         )
-    latest = sorted(
-        (p for p in plans if p.due_date >= recent),
-        key=lambda p: (p.due_date, p.order_date, p.customer),
-        reverse=True,
-    )
     counts = [max(1, round(len(latest) * share)) for _status, share in OPEN_LADDER]
     counts[1] += len(latest) - sum(counts)  # what rounding left over goes to "confirmed"
     statuses = [s for (s, _share), n in zip(OPEN_LADDER, counts, strict=True) for _ in range(n)]
