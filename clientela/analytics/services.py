@@ -52,9 +52,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -83,6 +84,7 @@ from clientela.analytics.stats.btyd import (
     UNITS_PER_MONTH,
     FitResult,
     bgnbd,
+    fit_timed,
     gammagamma,
     paretonbd,
 )
@@ -99,6 +101,8 @@ PURCHASE_MODELS = ("bgnbd", "paretonbd")
 MODELS = (*PURCHASE_MODELS, "gammagamma")
 # Rows written to the database at a time.
 BATCH_SIZE = 5000
+# From this many customer rows a comparison model is fitted in another process.
+PROCESS_FIT_ROWS = 100_000
 # SQLite's page cache while scores are written (KiB).
 SQLITE_CACHE_KIB = 256 * 1024
 # Money figures are stored with two decimals in 16 digits.
@@ -357,21 +361,26 @@ def _book_read(as_of: date, options: AnalysisOptions) -> _Book:
 @dataclass
 class _Fits:
     """The models fitted for a run. A purchase model other than the one scoring uses is
-    only a comparison: it is fitted in a thread (``pending``) while the scores are
-    computed and saved, and ``settle()`` waits for it and records it."""
+    only a comparison: it is fitted aside (``pending``, see ``_comparison_executor``)
+    while the scores are computed and saved, and ``settle()`` waits for it and records
+    it."""
 
     records: dict[str, dict]
     purchase_name: str | None = None
     purchase: FitResult | None = None
     spend: FitResult | None = None
     pending: dict[str, Future] = dataclasses.field(default_factory=dict)
-    executor: ThreadPoolExecutor | None = None
+    executor: Executor | None = None
+
+    def take(self, name: str) -> FitResult | None:
+        """Wait for a fit still running, record it, and return it if usable."""
+        self.records[name], fit = _fit_outcome(name, *self.pending.pop(name).result())
+        return fit
 
     def settle(self) -> None:
         """Wait for the comparison fits still running and record them."""
-        for name, future in self.pending.items():
-            self.records[name], _fit = _fit_outcome(name, *future.result())
-        self.pending.clear()
+        for name in list(self.pending):
+            self.take(name)
         if self.executor is not None:
             self.executor.shutdown()
             self.executor = None
@@ -400,21 +409,9 @@ def _fit_record(fit: FitResult, seconds: float) -> dict:
     }
 
 
-def _fit_timed(
-    fitter: Callable[[], FitResult],
-) -> tuple[FitResult | None, Exception | None, float]:
-    """Run a fitter: its result or its error, and the seconds it took (no Django here,
-    so that it can run in a thread)."""
-    started = time.monotonic()
-    try:
-        return fitter(), None, time.monotonic() - started
-    except Exception as error:  # recorded by _fit_outcome
-        return None, error, time.monotonic() - started
-
-
-def _fit(name: str, fitter: Callable[[], FitResult]) -> tuple[dict, FitResult | None]:
-    """Fit one model; a failure is recorded, never raised."""
-    return _fit_outcome(name, *_fit_timed(fitter))
+def _fit(name: str, fitter: Callable[..., FitResult], *args) -> tuple[dict, FitResult | None]:
+    """Fit one model (``fitter(*args)``); a failure is recorded, never raised."""
+    return _fit_outcome(name, *fit_timed(fitter, *args))
 
 
 def _fit_outcome(
@@ -437,6 +434,15 @@ def _skipped(reason: str) -> dict:
     return {"status": "skipped", "reason": reason}
 
 
+def _comparison_executor(rows: int) -> Executor:
+    """Where a comparison model is fitted while the scores are saved: a process of its
+    own for a large book (the fit and the saving would share one interpreter lock in a
+    thread), a thread for a small one (cheaper than starting Python)."""
+    if rows >= PROCESS_FIT_ROWS:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return ThreadPoolExecutor(max_workers=1)
+
+
 def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _Fits:
     summary = book.summary
     x, t_x, age = summary.frequency, summary.recency, summary.T
@@ -444,11 +450,11 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
     repeat_buyers = int((x > 0).sum())
     spenders = (x > 0) & (spend > 0)
     fits = _Fits(records=dict.fromkeys(MODELS))  # each model's record in this order
-    purchase_fits: dict[str, FitResult] = {}
     fitters = {"bgnbd": bgnbd.fit, "paretonbd": paretonbd.fit}
-    # The model scoring uses first; the others, once it is fitted, only for comparison.
+    # The model scoring uses first; the others compare with it, or score if it fails.
     chosen_first = sorted(PURCHASE_MODELS, key=lambda name: name != options.purchase_model)
-    for step, name in enumerate(chosen_first):
+    eligible = []
+    for name in chosen_first:
         if name not in options.models:
             fits.records[name] = _skipped(_("Not among the models to fit."))
         elif repeat_buyers < options.min_repeat_buyers:
@@ -459,18 +465,25 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
                 )
                 % {"count": repeat_buyers, "minimum": options.min_repeat_buyers}
             )
-        elif purchase_fits:
-            fits.executor = fits.executor or ThreadPoolExecutor(max_workers=1)
-            fitter = fitters[name]
-            fits.pending[name] = fits.executor.submit(
-                _fit_timed, lambda fitter=fitter: fitter(x, t_x, age)
-            )
         else:
-            fitter = fitters[name]
-            fits.records[name], fit = _fit(name, lambda fitter=fitter: fitter(x, t_x, age))
+            eligible.append(name)
+    if eligible:
+        chosen, *others = eligible
+        # The comparison models start first, aside; the chosen one is fitted meanwhile.
+        if others:
+            fits.executor = _comparison_executor(x.size)
+        for name in others:
+            fits.pending[name] = fits.executor.submit(fit_timed, fitters[name], x, t_x, age)
+        fits.records[chosen], fit = _fit(chosen, fitters[chosen], x, t_x, age)
+        if fit is not None:
+            fits.purchase_name, fits.purchase = chosen, fit
+        for name in others:
+            if fits.purchase is not None:
+                break
+            fit = fits.take(name)  # the chosen model failed: the next one scores
             if fit is not None:
-                purchase_fits[name] = fit
-        reporter(20 + 15 * (step + 1), RunStep.FITTING)
+                fits.purchase_name, fits.purchase = name, fit
+    reporter(50, RunStep.FITTING)
 
     if "gammagamma" not in options.models:
         fits.records["gammagamma"] = _skipped(_("Not among the models to fit."))
@@ -484,7 +497,7 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
         )
     else:
         fits.records["gammagamma"], fit = _fit(
-            "gammagamma", lambda: gammagamma.fit(x[spenders], spend[spenders])
+            "gammagamma", gammagamma.fit, x[spenders], spend[spenders]
         )
         if fit is not None and fit.parameters.q <= 1:
             fits.records["gammagamma"].update(
@@ -494,8 +507,6 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
             fit = None
         fits.spend = fit
 
-    if purchase_fits:
-        fits.purchase_name, fits.purchase = next(iter(purchase_fits.items()))
     return fits
 
 

@@ -1,6 +1,7 @@
 """The analysis run: scores on a hand-built book, reruns, ladder transitions, stages set
 by hand, models on enough data and on too little, failures."""
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -397,6 +398,21 @@ def test_a_run_with_enough_data_fits_every_model(simulated_book, owner, settings
     lost = stored.filter(lost_by_model=True)
     assert lost.exists() and all(score.probability_alive < 0.2 for score in lost)
     assert all(0.2 <= s.probability_alive < 0.5 for s in stored.filter(at_risk_by_model=True))
+
+
+def test_a_large_book_fits_the_comparison_model_in_another_process(
+    simulated_book, owner, monkeypatch
+):
+    monkeypatch.setattr(services, "PROCESS_FIT_ROWS", 1)  # as if the book were large
+
+    run = analysis_run(actor=owner, as_of=AS_OF)
+
+    assert run.status == RunStatus.DONE, run.error
+    summary = customer_summary_sql(as_of=AS_OF)
+    direct = btyd.paretonbd.fit(summary.frequency, summary.recency, summary.T)
+    record = run.fitted_models["paretonbd"]
+    assert record["status"] == "fitted"
+    assert record["parameters"] == pytest.approx(dataclasses.asdict(direct.parameters), rel=1e-12)
 
 
 def test_a_run_keeps_the_dashboard_figures_that_counting_gives(

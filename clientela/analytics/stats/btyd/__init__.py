@@ -18,7 +18,12 @@ from typing import Literal
 import numpy as np
 
 from clientela.analytics.stats.btyd import bgnbd, gammagamma, paretonbd
-from clientela.analytics.stats.btyd._fitting import FitResult, collapse_rows, customer_arrays
+from clientela.analytics.stats.btyd._fitting import (
+    FitResult,
+    collapse_rows,
+    customer_arrays,
+    fit_timed,
+)
 from clientela.analytics.stats.btyd.bgnbd import BGNBDParameters
 from clientela.analytics.stats.btyd.gammagamma import GammaGammaParameters
 from clientela.analytics.stats.btyd.paretonbd import ParetoNBDParameters
@@ -32,6 +37,7 @@ __all__ = [
     "bgnbd",
     "conditional_expected_purchases",
     "customer_lifetime_value",
+    "fit_timed",
     "gammagamma",
     "paretonbd",
     "probability_alive",

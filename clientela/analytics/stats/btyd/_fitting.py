@@ -9,6 +9,7 @@ busy machine.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -40,6 +41,18 @@ class FitResult(Generic[P]):
     converged: bool
     iterations: int
     covariance: FloatArray
+
+
+def fit_timed(
+    fitter: Callable[..., FitResult], *args
+) -> tuple[FitResult | None, Exception | None, float]:
+    """``fitter(*args)``: its result or the error it raised, and the seconds it took.
+    Plain arguments and no Django, so that it can run in another process."""
+    started = time.monotonic()
+    try:
+        return fitter(*args), None, time.monotonic() - started
+    except Exception as error:  # the caller records it
+        return None, error, time.monotonic() - started
 
 
 def readonly(array: np.ndarray) -> np.ndarray:
