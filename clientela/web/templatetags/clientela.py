@@ -4,7 +4,7 @@ import math
 from datetime import timedelta
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, format_scientific
 from django import template
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
@@ -57,6 +57,23 @@ def percent(value) -> str:
     if value is None or value == "":
         return ""
     return format_percent(float(value), locale=_locale())
+
+
+@register.filter
+def significant(value, digits: int = 4) -> str:
+    """A model's parameter to ``digits`` significant digits in the active locale, in
+    scientific notation when very large or small: 0.24264 → "0.2426", 42480142.3 →
+    "4.248E7" (or "4,248E7")."""
+    if value is None or value == "":
+        return ""
+    number = float(value)
+    if number == 0 or not math.isfinite(number):
+        return format_decimal(number, locale=_locale())
+    exponent = math.floor(math.log10(abs(number)))
+    if not -3 <= exponent < 6:
+        return format_scientific(number, "0." + "#" * (digits - 1) + "E0", locale=_locale())
+    rounded = round(number, digits - 1 - exponent)
+    return format_decimal(rounded, locale=_locale(), decimal_quantization=False)
 
 
 @register.filter
