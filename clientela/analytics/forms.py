@@ -12,7 +12,7 @@ def churn_choices() -> list[tuple[str, str]]:
     """The churn filters of ``selectors.score_list``, named for people."""
     return [
         ("flagged", _("At risk or lost")),
-        ("at_risk", pgettext_lazy("customers", "At risk")),
+        ("at_risk", pgettext_lazy("customers", "Drifting away")),
         ("lost", pgettext_lazy("customers", "Lost")),
     ]
 
