@@ -34,7 +34,7 @@ PAGES = [
     ("dashboard", "/analytics/", {}),
     ("score list: all", "/analytics/customers/", {}),
     ("score list: champions", "/analytics/customers/", {"segment": "champions"}),
-    ("score list: at risk", "/analytics/customers/", {"churn": "at_risk"}),
+    ("score list: drifting away", "/analytics/customers/", {"churn": "at_risk"}),
     ("score list: class A", "/analytics/customers/", {"pareto_class": "A"}),
     (
         "score list: regulars by value at stake",
