@@ -269,6 +269,10 @@ CLIENTELA_ANALYTICS_EXCLUSIVE_MIN_SHARE = float(
 CLIENTELA_ANALYTICS_ADVOCATE_MIN_REFERRALS = int(
     os.environ.get("CLIENTELA_ANALYTICS_ADVOCATE_MIN_REFERRALS", "1")
 )
+# Scores of every analysis are kept this many days; of older ones, each month's last.
+CLIENTELA_ANALYTICS_KEEP_DAILY_DAYS = int(
+    os.environ.get("CLIENTELA_ANALYTICS_KEEP_DAILY_DAYS", "35")
+)
 # Customers without purchases from these sources (or referred by someone, or with a
 # quote) are potential customers; the others are possible ones.
 CLIENTELA_ANALYTICS_PROSPECT_SOURCES = _env_list(

@@ -239,6 +239,7 @@ def analysis_run(
         reporter(75, RunStep.SAVING)
         with _large_sqlite_cache(), transaction.atomic():
             transitions = _scores_save(run, book, scores)
+            scores_thin(as_of=as_of)
             _statistics_refresh(CustomerScore, LadderTransition)
             dashboard = selectors.dashboard_kept(as_of=as_of)
             fits.settle()
@@ -259,6 +260,26 @@ def analysis_run(
         run.error = f"{type(error).__name__}: {error}"
         run.save(update_fields=["status", "finished_at", "error", "options", "fitted_models"])
     return run
+
+
+def scores_thin(*, as_of: date) -> list[date]:
+    """Delete the scores of old analyses: those of the last
+    ``CLIENTELA_ANALYTICS_KEEP_DAILY_DAYS`` days before ``as_of`` all stay, of older ones
+    only the last date of each month (a customer's history goes on month by month).
+    Ladder transitions and the runs themselves stay. Returns the dates deleted."""
+    cutoff = as_of - timedelta(days=settings.CLIENTELA_ANALYTICS_KEEP_DAILY_DAYS)
+    dates = sorted(
+        set(
+            AnalysisRun.objects.filter(status=RunStatus.DONE, as_of__lt=cutoff).values_list(
+                "as_of", flat=True
+            )
+        )
+    )
+    month_last = {(day.year, day.month): day for day in dates}  # sorted: the last wins
+    dropped = [day for day in dates if month_last[(day.year, day.month)] != day]
+    if dropped:
+        CustomerScore.objects.filter(as_of__in=dropped).delete()
+    return dropped
 
 
 def analysis_run_abandon_stale(*, started_before: datetime) -> int:

@@ -152,6 +152,25 @@ def test_a_run_with_too_little_data_skips_the_models_and_says_why(book, owner):
     assert run.figures["pareto"]["curve"][-1] == [1.0, 1.0]
 
 
+def test_old_daily_scores_are_thinned_to_one_date_a_month(book, owner, settings):
+    settings.CLIENTELA_ANALYTICS_KEEP_DAILY_DAYS = 10
+    days = ["2025-01-05", "2025-01-20", "2025-01-31", "2025-02-10", "2025-02-25"]
+    for day in [*days, "2025-03-20", "2025-03-25"]:
+        run = analysis_run(actor=owner, as_of=date.fromisoformat(day))
+        assert run.status == RunStatus.DONE, run.error
+
+    kept = sorted(set(CustomerScore.objects.values_list("as_of", flat=True)))
+    # within 10 days of the last run every date; before, each month's last
+    assert [day.isoformat() for day in kept] == [
+        "2025-01-31",
+        "2025-02-25",
+        "2025-03-20",
+        "2025-03-25",
+    ]
+    assert AnalysisRun.objects.count() == 7  # the runs themselves stay
+    assert CustomerScore.objects.filter(as_of=date(2025, 3, 25)).count() == len(book)
+
+
 def test_an_empty_book_runs_too(owner):
     run = analysis_run(actor=owner, as_of=AS_OF)
 
