@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 from scipy.special import hyp2f1 as scipy_hyp2f1
 
-from clientela.analytics.stats.btyd._hypergeometric import hyp2f1, hyp2f1_one
+from clientela.analytics.stats.btyd._hypergeometric import (
+    _continued_fraction,
+    hyp2f1,
+    hyp2f1_one,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,3 +39,28 @@ def test_general_hyp2f1_agrees_with_scipy_where_scipy_is_fine():
     z = rng.uniform(0, 0.9, 200)
 
     np.testing.assert_allclose(hyp2f1(a, b, c, z), scipy_hyp2f1(a, b, c, z), rtol=1e-13)
+
+
+def test_near_one_the_connection_formula_matches_a_closed_form():
+    # 2F1(1, 1; 3/2; z) = arcsin(√z) / √(z (1 - z)), here with c - 1 - b = -1/2
+    z = 1 - np.array([0.04, 1e-3, 1e-5, 1e-7, 1e-10])
+
+    expected = np.arcsin(np.sqrt(z)) / np.sqrt(z * (1 - z))
+    np.testing.assert_allclose(hyp2f1_one(1.0, 1.5, z), expected, rtol=1e-12)
+
+
+def test_near_one_agrees_with_scipy_and_the_continued_fraction():
+    # the Pareto/NBD terms of customers who hardly ever stop: b = s + 1, c = r + s + x + 1
+    rng = np.random.default_rng(1)
+    s, r = rng.uniform(1e-6, 2.0, (2, 400))
+    x = rng.integers(0, 1000, 400)
+    b, c = s + 1, r + s + x + 1
+    z = 1 - 10 ** rng.uniform(-7, np.log10(0.05), 400)
+
+    value = hyp2f1_one(b, c, z)
+    assert np.isfinite(value).all()
+    fine = z < 0.999
+    np.testing.assert_allclose(value[fine], scipy_hyp2f1(1.0, b, c, z)[fine], rtol=1e-11)
+    with np.errstate(all="ignore"):
+        continued = _continued_fraction(b, c, z)  # 2e-10 at worst, near z = 1
+    np.testing.assert_allclose(value, continued, rtol=1e-9)
