@@ -28,7 +28,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -56,33 +55,12 @@ from clientela.analytics.stats import ladder
 from clientela.analytics.stats.summary import TransactionSummary
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
+from clientela.core.sql import DayNumber, MonthNumber, day_number
 from clientela.customers.models import LIVE, Customer
 from clientela.orders.models import BOUGHT, Order
 
-_EPOCH = date(1970, 1, 1)
 # Rows fetched from the database at a time when reading a summary into numpy.
 FETCH_SIZE = 50_000
-
-
-def day_number(day: date) -> int:
-    """Days since 1970-01-01 (numpy's ``datetime64[D]`` as an integer)."""
-    return day.toordinal() - _EPOCH.toordinal()
-
-
-class DayNumber(Func):
-    """A date column as whole days since 1970-01-01, on SQLite and PostgreSQL."""
-
-    output_field = IntegerField()
-    template = "(%(expressions)s - DATE '1970-01-01')"
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # julianday('1970-01-01') is 2440587.5: the difference is a whole number.
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
-            **extra_context,
-        )
 
 
 def _purchase_days(as_of: date) -> QuerySet:
@@ -661,28 +639,6 @@ class CohortRetention:
         """``buyers[k] / customers`` for each month reached."""
         total = self.customers
         return [count / total if total else 0.0 for count in self.buyers]
-
-
-class MonthNumber(Func):
-    """A date column as a month count (year × 12 + month − 1), on SQLite and PostgreSQL."""
-
-    output_field = IntegerField()
-    template = (
-        "(CAST(EXTRACT(YEAR FROM %(expressions)s) AS INTEGER) * 12"
-        " + CAST(EXTRACT(MONTH FROM %(expressions)s) AS INTEGER) - 1)"
-    )
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # Dates are ISO text on SQLite; strftime's "%Y" would clash with the parameters.
-        return self.as_sql(
-            compiler,
-            connection,
-            template=(
-                "(CAST(substr(%(expressions)s, 1, 4) AS INTEGER) * 12"
-                " + CAST(substr(%(expressions)s, 6, 2) AS INTEGER) - 1)"
-            ),
-            **extra_context,
-        )
 
 
 _COHORT_SQL = """

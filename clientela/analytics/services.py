@@ -91,6 +91,7 @@ from clientela.analytics.stats.btyd import (
 from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.services import actor_check
+from clientela.core.sql import day_number
 from clientela.customers.models import Customer
 
 logger = logging.getLogger(__name__)
@@ -826,7 +827,7 @@ def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
         "purchases": per_customer(summary.purchases),
         "frequency": per_customer(summary.frequency),
         "recency_days": per_customer(summary.last_day - summary.first_day),
-        "age_days": per_customer(selectors.day_number(as_of) - summary.first_day),
+        "age_days": per_customer(day_number(as_of) - summary.first_day),
         "first_purchase_on": day_column(summary.first_day),
         "last_purchase_on": day_column(summary.last_day),
         "days_since_last": nullable_int(summary.days_since_last),

@@ -28,8 +28,6 @@ from django.conf import settings
 from django.db.models import (
     Count,
     F,
-    Func,
-    IntegerField,
     Max,
     Prefetch,
     Q,
@@ -43,6 +41,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
 from clientela.core.pagination import CountedRows
+from clientela.core.sql import DaysBetween
 from clientela.customers.matching import search_terms
 from clientela.customers.models import Customer
 from clientela.orders.models import (
@@ -59,26 +58,6 @@ from clientela.orders.models import (
 )
 
 GROUPS = ("product", "customer", "month")
-
-
-class DaysBetween(Func):
-    """Whole days from the date ``start`` to the date ``end`` (negative when before)."""
-
-    arg_joiner = " - "
-    template = "(%(expressions)s)"
-    output_field = IntegerField()
-
-    def __init__(self, end, start):
-        super().__init__(end, start)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(julianday(%(expressions)s) AS INTEGER)",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
 
 
 # --- products -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.db import migrations, models
 from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
-from clientela.orders.selectors import DaysBetween
+from clientela.core.sql import DaysBetween
 
 
 def fill_delivery_figures(apps, schema_editor):
