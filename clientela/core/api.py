@@ -70,17 +70,68 @@ class BrowserSessionAuth(SessionAuth):
         return user
 
 
+# Pydantic's messages by error type, in the user's language; ``%(name)s`` comes from the
+# error's context. Types not listed keep pydantic's (English) message.
+_PYDANTIC_MESSAGES = {
+    "missing": gettext_lazy("This field is required."),
+    "extra_forbidden": gettext_lazy("This field is not allowed."),
+    "int_parsing": gettext_lazy("Enter a whole number."),
+    "int_from_float": gettext_lazy("Enter a whole number."),
+    "int_type": gettext_lazy("Enter a whole number."),
+    "float_parsing": gettext_lazy("Enter a number."),
+    "float_type": gettext_lazy("Enter a number."),
+    "decimal_parsing": gettext_lazy("Enter a number."),
+    "decimal_type": gettext_lazy("Enter a number."),
+    "decimal_max_places": gettext_lazy("Use at most %(decimal_places)s decimal places."),
+    "bool_parsing": gettext_lazy("Enter true or false."),
+    "bool_type": gettext_lazy("Enter true or false."),
+    "date_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_type": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "datetime_parsing": gettext_lazy("Enter a date and time as YYYY-MM-DDTHH:MM."),
+    "datetime_type": gettext_lazy("Enter a date and time as YYYY-MM-DDTHH:MM."),
+    "string_type": gettext_lazy("Enter text."),
+    "string_too_short": gettext_lazy("Use at least %(min_length)s characters."),
+    "string_too_long": gettext_lazy("Use at most %(max_length)s characters."),
+    "enum": gettext_lazy("Choose one of: %(expected)s."),
+    "literal_error": gettext_lazy("Choose one of: %(expected)s."),
+    "greater_than": gettext_lazy("Enter a number greater than %(gt)s."),
+    "greater_than_equal": gettext_lazy("Enter a number of at least %(ge)s."),
+    "less_than": gettext_lazy("Enter a number less than %(lt)s."),
+    "less_than_equal": gettext_lazy("Enter a number of at most %(le)s."),
+    "list_type": gettext_lazy("Enter a list."),
+    "model_type": gettext_lazy("Enter an object."),
+    "dict_type": gettext_lazy("Enter an object."),
+}
+
+
+def _pydantic_message(item: dict) -> str:
+    """Pydantic's message for one error, in the user's language when its type is known."""
+    template = _PYDANTIC_MESSAGES.get(item.get("type", ""))
+    if template is None:
+        return item.get("msg", "")
+    context = {key: str(value) for key, value in (item.get("ctx") or {}).items()}
+    if "expected" in context:  # "'a', 'b' or 'c'": the "or" would stay in English
+        context["expected"] = context["expected"].replace("' or '", "', '")
+    try:
+        return str(template) % context
+    except (KeyError, TypeError, ValueError):
+        return item.get("msg", "")
+
+
 class ClientelaAPI(NinjaAPI):
-    """NinjaAPI whose own 422s locate body fields as ``["body", field]``, like ours."""
+    """NinjaAPI whose own 422s locate body fields as ``["body", field]``, like ours, and
+    say what is wrong in the user's language."""
 
     def validation_error_from_error_contexts(self, error_contexts: list) -> NinjaValidationError:
-        """Drop the handler's parameter name from body locations."""
+        """Drop the handler's parameter name from body locations; translate messages."""
         error = super().validation_error_from_error_contexts(error_contexts)
         single = {getattr(c.model, "__read_from_single_attr__", None) for c in error_contexts}
         for item in error.errors:
             loc = tuple(item["loc"])
             if len(loc) > 1 and loc[0] == "body" and loc[1] in single:
                 item["loc"] = ("body", *loc[2:])
+            item["msg"] = _pydantic_message(item)
         return error
 
 

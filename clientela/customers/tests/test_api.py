@@ -453,6 +453,32 @@ def test_error_messages_come_in_the_callers_language(as_user):
 
 
 @pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", ["Este campo no está permitido.", "Escriba una lista."]),
+        ("ru", ["Это поле не допускается.", "Введите список."]),
+    ],
+)
+def test_malformed_fields_are_explained_in_the_callers_language(
+    owner, api_headers, client, language, expected
+):
+    response = client.post(
+        API,
+        {"name": "Café Olé", "emial": "typo@cafe.mx", "emails": "no es una lista"},
+        content_type="application/json",
+        headers={**api_headers(owner), "Accept-Language": language},
+    )
+    page = client.get(f"{API}?page=primera", headers=api_headers(owner))
+
+    assert response.status_code == 422
+    errors = _errors_by_field(response)
+    assert [errors["emial"][0]["msg"], errors["emails"][0]["msg"]] == expected
+    assert page.status_code == 422
+    assert page.json()["detail"][0]["msg"] == "Enter a whole number."
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
     "raw", ["{'name': 'comillas simples'}", "name=Café", '{"name": "sin cerrar"', "\xff\xfe"]
 )
 def test_a_body_that_is_not_json_gets_a_clear_400(owner, api_headers, client, raw):
