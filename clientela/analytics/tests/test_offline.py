@@ -233,6 +233,34 @@ def test_semicolons_decimal_commas_day_first_dates_and_a_bom(tmp_path):
     assert "1 row has a negative amount (a refund)" in printed
 
 
+def test_duplicate_rows_and_rows_after_the_observation_end_are_reported(tmp_path):
+    # given an export with one row twice and one dated after the chosen end
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "customer,date,amount\n"
+        "ana,2024-01-03,10\n"
+        "ana,2024-01-03,10\n"
+        "ana,2024-02-01,20\n"
+        "beto,2024-01-05,5\n"
+        "beto,2024-03-15,7\n"
+    )
+    folder = tmp_path / "results"
+
+    printed = analyze(
+        *file_arguments(path, folder, "--observation-end", "2024-02-29", amount_col="amount")
+    )
+
+    # then both are counted and said; the duplicate adds to its day, the late row is out
+    model = read_model(folder)
+    assert model["input"]["duplicate_rows"] == 1
+    assert model["input"]["rows_after_observation_end"] == 1
+    assert "1 row repeats an earlier one exactly" in printed
+    assert "1 row after the observation end 2024-02-29 is left out." in printed
+    customers = {row["customer_id"]: row for row in read_customers(folder)}
+    assert float(customers["ana"]["revenue"]) == pytest.approx(40.0)
+    assert (customers["beto"]["frequency"], customers["beto"]["revenue"]) == ("0", "5.0")
+
+
 def test_models_the_data_cannot_support_are_skipped_with_the_reason(tmp_path):
     # given twelve customers who each bought once
     path = tmp_path / "once.csv"
