@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "clientela.events",
     "clientela.webhooks",
     "clientela.analytics",
+    "clientela.imports",
     "clientela.web",
     "clientela.demo",
 ]
@@ -269,6 +270,8 @@ CLIENTELA_ANALYTICS_EXCLUSIVE_MIN_SHARE = float(
 CLIENTELA_ANALYTICS_ADVOCATE_MIN_REFERRALS = int(
     os.environ.get("CLIENTELA_ANALYTICS_ADVOCATE_MIN_REFERRALS", "1")
 )
+# Spreadsheets larger than this (in MB) are refused before they are read.
+CLIENTELA_IMPORT_MAX_MB = int(os.environ.get("CLIENTELA_IMPORT_MAX_MB", "100"))
 # Scores of every analysis are kept this many days; of older ones, each month's last.
 CLIENTELA_ANALYTICS_KEEP_DAILY_DAYS = int(
     os.environ.get("CLIENTELA_ANALYTICS_KEEP_DAILY_DAYS", "35")

@@ -1,0 +1,281 @@
+"""Reading spreadsheets as people really have them: .xlsx (streamed) and .csv.
+
+- The kind comes from the content, not the name: an .xlsx is a ZIP holding
+  ``xl/workbook.xml``; an OLE2 file is a workbook with a password or an old .xls (both
+  refused, saying what to do); text is CSV; anything else is refused.
+- CSV text is UTF-8 (with or without a BOM) when it decodes as such; otherwise
+  Windows-1251 when most of its letters are bytes above 127 (Cyrillic), else
+  Windows-1252. The delimiter (comma, semicolon or tab) is the one that splits the first
+  lines into the same number of cells, the most of them.
+- The header row is the first of the first ``HEADER_SEARCH_ROWS`` rows with at least two
+  cells, most of them words (not numbers or dates), and at least half as many cells as
+  the widest of those rows: a title or blank rows above it are skipped.
+- Cells come as the file has them: text stripped of stray spaces (CSV, and text in an
+  .xlsx), numbers and dates as Python values from an .xlsx. Blank rows are skipped.
+- Limits: ``CLIENTELA_IMPORT_MAX_MB`` for the file, ``MAX_COLUMNS`` cells for a row.
+
+Every refusal is a ``SpreadsheetError`` whose message says what is wrong (and where).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+HEADER_SEARCH_ROWS = 30
+MAX_COLUMNS = 500
+_SNIFF_BYTES = 64 * 1024
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DELIMITERS = (",", ";", "\t")
+_NUMBER_OR_DATE = re.compile(r"^[\d\s.,:/+\-%$€₽]+$")
+
+Cell = str | int | float | date | datetime | None
+
+
+class SpreadsheetError(ValueError):
+    """A file that cannot be read as a spreadsheet, with the reason in the user's words."""
+
+
+@dataclass
+class Sheet:
+    """One table of a file: where its header is, its column names, and its rows.
+
+    ``rows`` yields ``(row number in the file, cells)`` after the header, lazily (an
+    .xlsx is streamed); each row has as many cells as there are headers.
+    """
+
+    name: str
+    header_row: int
+    headers: list[str]
+    rows: Iterator[tuple[int, list[Cell]]]
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """The sheets of an .xlsx, in order; a CSV has one, named after the file."""
+    path = Path(path)
+    if _kind(path) == "csv":
+        return [path.stem]
+    workbook = _workbook(path)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def open_sheet(path: str | Path, *, sheet: str | None = None) -> Sheet:
+    """The table of ``path`` (of its sheet ``sheet``, by default the first)."""
+    path = Path(path)
+    if _kind(path) == "csv":
+        name, rows = path.stem, _csv_rows(path)
+    else:
+        name, rows = _xlsx_rows(path, sheet)
+    return _with_header(name, rows)
+
+
+# --- what the file is ------------------------------------------------------------------
+
+
+def _kind(path: Path) -> str:
+    size = path.stat().st_size
+    limit = settings.CLIENTELA_IMPORT_MAX_MB
+    if size == 0:
+        raise SpreadsheetError(_("The file is empty."))
+    if size > limit * 1024 * 1024:
+        raise SpreadsheetError(
+            _("The file is %(size)s MB; files of up to %(limit)s MB can be imported.")
+            % {"size": number_format(size / 1024 / 1024, 1), "limit": limit}
+        )
+    with path.open("rb") as file:
+        start = file.read(_SNIFF_BYTES)
+    if start.startswith(_OLE2):
+        raise SpreadsheetError(
+            _(
+                "This workbook has a password or is an old .xls file. Open it in Excel and "
+                "save it as .xlsx without a password, or as .csv."
+            )
+        )
+    if start.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if b"\x00" in start:
+        raise SpreadsheetError(_("This file is not a spreadsheet: use .xlsx or .csv."))
+    return "csv"
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+
+def _encoding(path: Path) -> str:
+    """utf-8-sig when the whole file is UTF-8; else Windows-1251 or -1252 by its letters."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    with path.open("rb") as file:
+        try:
+            while chunk := file.read(1024 * 1024):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            file.seek(0)
+            sample = file.read(_SNIFF_BYTES)
+    high = sum(byte >= 0xC0 for byte in sample)
+    letters = high + sum(chr(byte).isalpha() for byte in sample if byte < 0x80)
+    return "cp1251" if letters and high / letters > 0.3 else "cp1252"
+
+
+def _delimiter(sample: str) -> str:
+    """The delimiter that splits the sample's lines into equal counts of cells, most."""
+    lines = [line for line in sample.splitlines()[:HEADER_SEARCH_ROWS] if line.strip()]
+    best, best_score = ",", (0, 0)
+    for delimiter in _DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        widths = [count for count in counts if count > 1]
+        if not widths:
+            continue
+        common = max(set(widths), key=widths.count)
+        score = (widths.count(common), common)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Cell]]]:
+    encoding = _encoding(path)
+    with path.open(encoding=encoding, newline="") as file:
+        sample = file.read(_SNIFF_BYTES)
+    delimiter = _delimiter(sample)
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        with path.open(encoding=encoding, newline="") as file:
+            for number, row in enumerate(csv.reader(file, delimiter=delimiter), start=1):
+                yield number, [_clean(cell) for cell in row]
+
+    return rows()
+
+
+# --- xlsx ------------------------------------------------------------------------------
+
+
+def _workbook(path: Path):
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise SpreadsheetError(
+            _("This file looks like an Excel workbook but cannot be read: it may be damaged.")
+        ) from error
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, list[Cell]]]]:
+    workbook = _workbook(path)
+    names = list(workbook.sheetnames)
+    if sheet is not None and sheet not in names:
+        workbook.close()
+        raise SpreadsheetError(
+            _("The workbook has no sheet “%(sheet)s”; its sheets are: %(names)s.")
+            % {"sheet": sheet, "names": ", ".join(names)}
+        )
+    worksheet = workbook[sheet or names[0]]
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        number = 0
+        try:
+            for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                yield number, [_clean(cell) for cell in row]
+        except (zipfile.BadZipFile, KeyError, ValueError) as error:
+            raise SpreadsheetError(
+                _("This workbook cannot be read past row %(row)s: it may be damaged.")
+                % {"row": number}
+            ) from error
+        finally:
+            workbook.close()
+
+    return worksheet.title, rows()
+
+
+# --- the table -------------------------------------------------------------------------
+
+
+def _clean(cell) -> Cell:
+    if isinstance(cell, str):
+        cell = " ".join(cell.split())
+        return cell or None
+    return cell
+
+
+def _trimmed(cells: list[Cell]) -> list[Cell]:
+    end = len(cells)
+    while end and cells[end - 1] in (None, ""):
+        end -= 1
+    return cells[:end]
+
+
+def _checked(number: int, cells: list[Cell]) -> list[Cell]:
+    cells = _trimmed(cells)
+    if len(cells) > MAX_COLUMNS:
+        raise SpreadsheetError(
+            _("Row %(row)s has %(count)s columns; a sheet may have at most %(limit)s.")
+            % {"row": number, "count": f"{len(cells):,}", "limit": MAX_COLUMNS}
+        )
+    return cells
+
+
+def _is_word(cell: Cell) -> bool:
+    return isinstance(cell, str) and not _NUMBER_OR_DATE.match(cell)
+
+
+def _with_header(name: str, rows: Iterator[tuple[int, list[Cell]]]) -> Sheet:
+    seen: list[tuple[int, list[Cell]]] = []
+    for number, cells in rows:
+        cells = _checked(number, cells)
+        if any(cell is not None for cell in cells):
+            seen.append((number, cells))
+        if len(seen) == HEADER_SEARCH_ROWS:
+            break
+    if not seen:
+        raise SpreadsheetError(_("The sheet has no rows."))
+    widest = max(sum(cell is not None for cell in cells) for _number, cells in seen)
+    for index, (number, cells) in enumerate(seen):
+        filled = [cell for cell in cells if cell is not None]
+        words = sum(_is_word(cell) for cell in filled)
+        if len(filled) >= 2 and len(filled) * 2 >= widest and words * 5 >= len(filled) * 3:
+            headers = [str(cell) if cell is not None else "" for cell in cells]
+            return Sheet(name, number, headers, _body(headers, seen[index + 1 :], rows))
+    raise SpreadsheetError(
+        _(
+            "No header row was found in the first %(count)s rows: put the column names "
+            "in one row above the data."
+        )
+        % {"count": HEADER_SEARCH_ROWS}
+    )
+
+
+def _body(
+    headers: list[str],
+    buffered: list[tuple[int, list[Cell]]],
+    rest: Iterator[tuple[int, list[Cell]]],
+) -> Iterator[tuple[int, list[Cell]]]:
+    width = len(headers)
+
+    def fitted(number: int, cells: list[Cell]) -> list[Cell]:
+        if len(cells) > width and any(cell is not None for cell in cells[width:]):
+            raise SpreadsheetError(
+                _("Row %(row)s has values beyond the last named column.") % {"row": number}
+            )
+        return (cells + [None] * width)[:width]
+
+    for number, cells in buffered:
+        yield number, fitted(number, cells)
+    for number, cells in rest:
+        cells = _checked(number, cells)
+        if any(cell is not None for cell in cells):
+            yield number, fitted(number, cells)

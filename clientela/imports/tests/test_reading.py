@@ -1,0 +1,163 @@
+"""Files as people really have them, each built here, read by ``imports.reading``."""
+
+import zipfile
+from datetime import datetime
+
+import pytest
+from openpyxl import Workbook
+
+from clientela.imports.reading import MAX_COLUMNS, SpreadsheetError, open_sheet, sheet_names
+
+ROWS = [
+    ["RFC", "Razón social", "Teléfono", "Alta"],
+    ["GODE561231GR8", "Panadería Gómez", "222 555 0101", "03/01/2024"],
+    ["MAR900101AB1", "Tortillería María", "2225550102", "2024-01-05"],
+]
+
+
+def _csv(path, rows, *, delimiter=",", encoding="utf-8", bom=False, newline="\n"):
+    text = newline.join(delimiter.join(row) for row in rows) + newline
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding))
+    return path
+
+
+def _table(path, **kwargs):
+    sheet = open_sheet(path, **kwargs)
+    return sheet.header_row, sheet.headers, list(sheet.rows)
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding", "bom", "newline"),
+    [
+        (",", "utf-8", False, "\n"),
+        (";", "utf-8", True, "\r\n"),
+        ("\t", "utf-8", False, "\n"),
+        (";", "cp1252", False, "\r\n"),
+    ],
+)
+def test_csv_in_any_usual_encoding_and_delimiter(tmp_path, delimiter, encoding, bom, newline):
+    path = _csv(
+        tmp_path / "clientes.csv",
+        ROWS,
+        delimiter=delimiter,
+        encoding=encoding,
+        bom=bom,
+        newline=newline,
+    )
+
+    header_row, headers, rows = _table(path)
+
+    assert (header_row, headers) == (1, ROWS[0])
+    assert rows == [(2, ROWS[1]), (3, ROWS[2])]
+
+
+def test_russian_csv_in_windows_1251(tmp_path):
+    rows = [["ИНН", "Наименование", "Телефон"], ["7707083893", "ООО Ромашка", "+7 495 123-45-67"]]
+    path = _csv(tmp_path / "клиенты.csv", rows, delimiter=";", encoding="cp1251")
+
+    _header_row, headers, body = _table(path)
+
+    assert headers == rows[0]
+    assert body == [(2, rows[1])]
+
+
+def test_the_header_is_found_below_a_title_and_blank_rows_and_stray_spaces_go(tmp_path):
+    path = _csv(
+        tmp_path / "lista.csv",
+        [
+            ["Lista de clientes 2024", "", "", ""],
+            ["", "", "", ""],
+            ["  RFC ", "Razón   social", "Teléfono", "Alta"],
+            ["", "", "", ""],
+            [" GODE561231GR8", "Panadería  Gómez ", "", ""],
+        ],
+    )
+
+    header_row, headers, rows = _table(path)
+
+    assert (header_row, headers) == (3, ["RFC", "Razón social", "Teléfono", "Alta"])
+    assert rows == [(5, ["GODE561231GR8", "Panadería Gómez", None, None])]
+
+
+def test_xlsx_streams_the_chosen_sheet_with_its_values(tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "Notas"
+    workbook.active.append(["Sólo notas"])
+    sheet = workbook.create_sheet("Clientes")
+    sheet.append(["Catálogo de clientes"])
+    sheet.append([])
+    sheet.append(["RFC", "Nombre", "Crédito", "Alta"])
+    sheet.append(["GODE561231GR8", "Panadería Gómez", 1500.5, datetime(2024, 1, 3)])
+    sheet.append(["MAR900101AB1", "  Tortillería  María ", "2.000,00", "05/01/2024"])
+    path = tmp_path / "catalogo.xlsx"
+    workbook.save(path)
+
+    assert sheet_names(path) == ["Notas", "Clientes"]
+    header_row, headers, rows = _table(path, sheet="Clientes")
+
+    assert (header_row, headers) == (3, ["RFC", "Nombre", "Crédito", "Alta"])
+    assert rows == [
+        (4, ["GODE561231GR8", "Panadería Gómez", 1500.5, datetime(2024, 1, 3)]),
+        (5, ["MAR900101AB1", "Tortillería María", "2.000,00", "05/01/2024"]),
+    ]
+
+
+def test_a_sheet_that_is_not_there_is_named_with_the_ones_that_are(tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "Clientes"
+    path = tmp_path / "catalogo.xlsx"
+    workbook.save(path)
+
+    with pytest.raises(SpreadsheetError, match="no sheet “Ventas”; its sheets are: Clientes"):
+        open_sheet(path, sheet="Ventas")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a spreadsheet"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "has a password or is an old .xls"),
+        (b"PK\x03\x04" + b"\x00" * 100, "cannot be read: it may be damaged"),
+        (b"\n\n\n", "The sheet has no rows."),
+        (b"12,13\n14,15\n", "No header row was found in the first 30 rows"),
+    ],
+)
+def test_what_cannot_be_read_says_why(tmp_path, content, message):
+    path = tmp_path / "clientes.xlsx"  # the name does not matter, the content does
+    path.write_bytes(content)
+
+    with pytest.raises(SpreadsheetError, match=message):
+        list(open_sheet(path).rows)
+
+
+def test_a_zip_that_is_not_a_workbook_is_refused(tmp_path):
+    path = tmp_path / "clientes.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+
+    with pytest.raises(SpreadsheetError, match="may be damaged"):
+        open_sheet(path)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, settings):
+    settings.CLIENTELA_IMPORT_MAX_MB = 1
+    path = tmp_path / "grande.csv"
+    path.write_bytes(b"a,b\n" + b"1,2\n" * 300_000)
+
+    with pytest.raises(SpreadsheetError, match=r"The file is 1\.1 MB; files of up to 1 MB"):
+        open_sheet(path)
+
+
+def test_a_row_with_too_many_columns_is_refused_naming_it(tmp_path):
+    path = _csv(tmp_path / "ancha.csv", [["RFC", "Nombre"], ["A", "B"], ["x"] * 10_000])
+
+    with pytest.raises(SpreadsheetError, match=f"Row 3 has 10,000 columns.*{MAX_COLUMNS}"):
+        list(open_sheet(path).rows)
+
+
+def test_values_beyond_the_last_named_column_are_refused(tmp_path):
+    path = _csv(tmp_path / "extra.csv", [["RFC", "Nombre", ""], ["A", "B", "C"]])
+
+    with pytest.raises(SpreadsheetError, match="Row 2 has values beyond the last named column"):
+        list(open_sheet(path).rows)
