@@ -32,7 +32,6 @@ import csv
 import json
 import math
 import os
-import re
 import uuid
 from array import array
 from collections.abc import Callable, Iterable
@@ -62,6 +61,7 @@ from clientela.analytics.stats.summary import (
     calibration_holdout_summary,
     transaction_summary,
 )
+from clientela.core.parsing import parse_amount, parse_date
 
 TimeUnit = Literal["day", "week"]
 
@@ -104,14 +104,6 @@ FORMAT_VERSION = 1
 
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_YEAR_FIRST = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
-_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
-_TIME_OF_DAY = re.compile(r"[T\s]")
-_PLAIN_AMOUNT = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
-_POINT_DECIMAL_AMOUNT = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_COMMA_DECIMAL_AMOUNT = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
-_THOUSANDS_SPACING = re.compile(r"[\s']")
 _DATE_CACHE_LIMIT = 100_000
 _SHOWN_VALUE_LENGTH = 60
 
@@ -164,51 +156,6 @@ class _Outcome:
 
 
 # --- reading ----------------------------------------------------------------------------
-
-
-def parse_date(text: str) -> date:
-    """A date written as YYYY-MM-DD (or YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD) or day first as
-    DD/MM/YYYY (or DD.MM.YYYY, DD-MM-YYYY), optionally followed by a time, which is
-    ignored. Raises ``ValueError`` for anything else, or a day that does not exist."""
-    value = _TIME_OF_DAY.split(text.strip(), maxsplit=1)[0]
-    if match := _YEAR_FIRST.fullmatch(value):
-        year, month, day = match.group(1, 3, 4)
-    elif match := _COMPACT.fullmatch(value):
-        year, month, day = match.group(1, 2, 3)
-    elif match := _DAY_FIRST.fullmatch(value):
-        day, month, year = match.group(1, 3, 4)
-    else:
-        raise ValueError(f"not a date: {text!r}")
-    return date(int(year), int(month), int(day))
-
-
-def parse_amount(text: str) -> float:
-    """An amount with a decimal point or comma, thousands optionally grouped by the other
-    mark, spaces or apostrophes; a single mark is the decimal one. Raises ``ValueError``
-    for anything else, including infinities and NaN."""
-    try:
-        # The common forms first: 1234.56, and 1234,56 (a lone decimal comma).
-        value = float(text if "," not in text else _lone_decimal_comma(text))
-    except ValueError:
-        compact = _THOUSANDS_SPACING.sub("", text)
-        if _PLAIN_AMOUNT.fullmatch(compact):
-            value = float(compact.replace(",", "."))
-        elif _POINT_DECIMAL_AMOUNT.fullmatch(compact):
-            value = float(compact.replace(",", ""))
-        elif _COMMA_DECIMAL_AMOUNT.fullmatch(compact):
-            value = float(compact.replace(".", "").replace(",", "."))
-        else:
-            raise ValueError(f"not an amount: {text!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"not a finite amount: {text!r}")
-    return value
-
-
-def _lone_decimal_comma(text: str) -> str:
-    """``text`` with its comma made a point if it is the only mark (else unchanged)."""
-    if "." in text or text.count(",") != 1:
-        return text
-    return text.replace(",", ".")
 
 
 def _day_number(value: date | str) -> int:

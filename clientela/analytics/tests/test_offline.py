@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
 from io import StringIO
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from clientela.analytics.offline import CUSTOMER_COLUMNS, _attempt, parse_amount, parse_date
+from clientela.analytics.offline import CUSTOMER_COLUMNS, _attempt
 from clientela.analytics.stats.btyd import BGNBDParameters, FitResult
 
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "stats" / "tests" / "data" / "CDNOW_sample.txt"
@@ -414,53 +413,6 @@ def test_a_file_that_is_not_utf8_is_named_and_no_folder_is_created(tmp_path):
 def test_options_of_one_mode_are_refused_in_the_other(arguments, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         analyze(*arguments)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2024-01-31", date(2024, 1, 31)),
-        ("2024/1/5", date(2024, 1, 5)),
-        ("20240131", date(2024, 1, 31)),
-        ("31/01/2024", date(2024, 1, 31)),
-        ("5.1.2024", date(2024, 1, 5)),
-        ("31-01-2024", date(2024, 1, 31)),
-        (" 2024-01-31T23:59:00Z ", date(2024, 1, 31)),
-        ("31/01/2024 10:30", date(2024, 1, 31)),
-    ],
-)
-def test_dates_are_read_year_first_or_day_first(text, expected):
-    assert parse_date(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "01/31/2024", "2024-02-30", "31/01/24", "yesterday"])
-def test_other_dates_are_refused(text):
-    with pytest.raises(ValueError):
-        parse_date(text)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("12", 12.0),
-        ("-12.5", -12.5),
-        ("12,5", 12.5),
-        ("1,234", 1.234),
-        ("1,234.56", 1234.56),
-        ("1.234,56", 1234.56),
-        ("1.234.567", 1234567.0),
-        ("1 234,56", 1234.56),
-        ("1\u00a0234,56", 1234.56),
-    ],
-)
-def test_amounts_are_read_with_a_decimal_point_or_comma(text, expected):
-    assert parse_amount(text) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize("text", ["", "12 pesos", "1,2,3.4,5", "nan", "inf", "$12"])
-def test_other_amounts_are_refused(text):
-    with pytest.raises(ValueError):
-        parse_amount(text)
 
 
 def _console(tmp_path: Path, *args) -> subprocess.CompletedProcess:

@@ -1,0 +1,74 @@
+"""Dates and amounts as people write them in spreadsheets and exports.
+
+Dates: year first (2024-01-31, 2024/01/31, 2024.01.31, 20240131) or day first
+(31/01/2024, 31.01.2024, 31-01-2024), optionally followed by a time, which is ignored;
+never month first. Amounts: a decimal point or comma; thousands grouped by the other
+mark, spaces or apostrophes; a single mark is the decimal one (1,234 is 1.234).
+"""
+
+import math
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+_YEAR_FIRST = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_TIME_OF_DAY = re.compile(r"[T\s]")
+_PLAIN_AMOUNT = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+_POINT_DECIMAL_AMOUNT = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_COMMA_DECIMAL_AMOUNT = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+_THOUSANDS_SPACING = re.compile(r"[\s']")
+
+
+def parse_date(text: str) -> date:
+    """A date year first or day first (see the module). Raises ``ValueError`` for
+    anything else, or a day that does not exist."""
+    value = _TIME_OF_DAY.split(text.strip(), maxsplit=1)[0]
+    if match := _YEAR_FIRST.fullmatch(value):
+        year, month, day = match.group(1, 3, 4)
+    elif match := _COMPACT.fullmatch(value):
+        year, month, day = match.group(1, 2, 3)
+    elif match := _DAY_FIRST.fullmatch(value):
+        day, month, year = match.group(1, 3, 4)
+    else:
+        raise ValueError(f"not a date: {text!r}")
+    return date(int(year), int(month), int(day))
+
+
+def _plain_number(text: str) -> str:
+    """``text`` as a number with a decimal point and no grouping, or ``ValueError``."""
+    text = text.strip()
+    if "," not in text and _PLAIN_AMOUNT.fullmatch(text):
+        return text
+    if "." not in text and text.count(",") == 1 and _PLAIN_AMOUNT.fullmatch(text):
+        return text.replace(",", ".")  # a lone decimal comma
+    compact = _THOUSANDS_SPACING.sub("", text)
+    if _PLAIN_AMOUNT.fullmatch(compact):
+        return compact.replace(",", ".")
+    if _POINT_DECIMAL_AMOUNT.fullmatch(compact):
+        return compact.replace(",", "")
+    if _COMMA_DECIMAL_AMOUNT.fullmatch(compact):
+        return compact.replace(".", "").replace(",", ".")
+    raise ValueError(f"not an amount: {text!r}")
+
+
+def parse_amount(text: str) -> float:
+    """An amount (see the module) as a float. Raises ``ValueError`` for anything else,
+    including infinities and NaN."""
+    try:
+        value = float(text)  # the common form first: 1234.56
+    except ValueError:
+        value = float(_plain_number(text))
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite amount: {text!r}")
+    return value
+
+
+def parse_decimal(text: str) -> Decimal:
+    """An amount (see the module) exactly, as a ``Decimal``. Raises ``ValueError`` for
+    anything else."""
+    try:
+        return Decimal(_plain_number(text))
+    except InvalidOperation as error:
+        raise ValueError(f"not an amount: {text!r}") from error
