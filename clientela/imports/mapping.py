@@ -1,0 +1,248 @@
+"""Which column of a sheet holds which field: matched from the headers, changed by hand.
+
+Headers are compared in a normal form (``header_key``): accents and case ignored,
+punctuation as spaces, so "Razón social", "RAZON SOCIAL" and "razón  social." are one.
+A column matches a field when its header is one of the field's names in Spanish, Russian
+or English, or starts with one ("Teléfono celular" is a phone); each field takes the
+first such column unless it may repeat (several phone columns). The person importing
+can then change any match or ignore a column; a mapping is saved by header text, so it
+applies again to a file with the same headers in another order.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+_PUNCTUATION = re.compile(r"[^\w]+")
+
+
+def header_key(text: str) -> str:
+    """A header in normal form: no accents (ñ → n, й → и), case folded, words apart."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_PUNCTUATION.sub(" ", plain).split())
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field a column can fill: its key, its label, the headers that name it."""
+
+    key: str
+    label: str | Promise
+    names: tuple[str, ...]
+    repeatable: bool = False
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(header_key(name) for name in self.names)
+
+
+# The fields of a customer row (emails, phones and tags may take several columns).
+CUSTOMER_FIELDS: tuple[Field, ...] = (
+    Field(
+        "tax_id",
+        gettext_lazy("Tax id"),
+        (
+            "RFC",
+            "NIT",
+            "RUC",
+            "CUIT",
+            "NIF",
+            "CIF",
+            "ИНН",
+            "Tax id",
+            "VAT",
+            "Identificación fiscal",
+        ),
+    ),
+    Field(
+        "name",
+        gettext_lazy("Name"),
+        (
+            "Nombre",
+            "Cliente",
+            "Nombre del cliente",
+            "Наименование",
+            "Название",
+            "Клиент",
+            "Имя",
+            "Name",
+            "Customer",
+            "Customer name",
+            "Company",
+        ),
+    ),
+    Field(
+        "legal_name",
+        gettext_lazy("Legal name"),
+        (
+            "Razón social",
+            "Denominación social",
+            "Полное наименование",
+            "Юридическое название",
+            "Legal name",
+            "Company legal name",
+        ),
+    ),
+    Field(
+        "phone",
+        gettext_lazy("Phone"),
+        (
+            "Teléfono",
+            "Tel",
+            "Celular",
+            "Móvil",
+            "WhatsApp",
+            "Телефон",
+            "Тел",
+            "Мобильный",
+            "Phone",
+            "Mobile",
+            "Cell",
+        ),
+        repeatable=True,
+    ),
+    Field(
+        "email",
+        gettext_lazy("E-mail"),
+        (
+            "Correo electrónico",
+            "Correo",
+            "Email",
+            "E-mail",
+            "Mail",
+            "Электронная почта",
+            "Эл почта",
+            "Почта",
+        ),
+        repeatable=True,
+    ),
+    Field(
+        "address_street",
+        gettext_lazy("Street and number"),
+        (
+            "Dirección",
+            "Dirección de entrega",
+            "Domicilio",
+            "Calle",
+            "Адрес",
+            "Адрес доставки",
+            "Улица",
+            "Address",
+            "Delivery address",
+            "Street",
+        ),
+    ),
+    Field(
+        "address_neighborhood",
+        gettext_lazy("Neighborhood"),
+        ("Colonia", "Barrio", "Район", "Neighborhood", "District"),
+    ),
+    Field("address_city", gettext_lazy("City"), ("Ciudad", "Municipio", "Город", "City", "Town")),
+    Field(
+        "address_region",
+        gettext_lazy("State or region"),
+        ("Estado", "Provincia", "Región", "Область", "Регион", "State", "Region"),
+    ),
+    Field(
+        "address_postal_code",
+        gettext_lazy("Postal code"),
+        ("CP", "C.P.", "Código postal", "Индекс", "Почтовый индекс", "Postal code", "ZIP"),
+    ),
+    Field("country", gettext_lazy("Country"), ("País", "Страна", "Country")),
+    Field(
+        "contact_name",
+        gettext_lazy("Contact"),
+        (
+            "Contacto",
+            "Persona de contacto",
+            "Nombre de contacto",
+            "Nombre del contacto",
+            "Контакт",
+            "Контактное лицо",
+            "Contact",
+            "Contact name",
+        ),
+    ),
+    Field("tags", gettext_lazy("Tags"), ("Etiquetas", "Теги", "Метки", "Tags"), repeatable=True),
+    Field(
+        "notes",
+        gettext_lazy("Notes"),
+        ("Notas", "Observaciones", "Comentarios", "Примечание", "Комментарий", "Notes"),
+    ),
+)
+
+
+class MappingError(ValueError):
+    """A mapping that cannot be used; ``problems`` lists each reason."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def match_columns(headers: Sequence[str], fields: Sequence[Field]) -> dict[int, str]:
+    """Column index → field key for the headers that name a field (see the module)."""
+    matched: dict[int, str] = {}
+    taken: set[str] = set()
+    keys = [header_key(header) for header in headers]
+    for exact in (True, False):
+        for index, key in enumerate(keys):
+            if index in matched or not key:
+                continue
+            for field in fields:
+                if field.key in taken and not field.repeatable:
+                    continue
+                names = field.keys()
+                if key in names if exact else any(key.startswith(name + " ") for name in names):
+                    matched[index] = field.key
+                    taken.add(field.key)
+                    break
+    return dict(sorted(matched.items()))
+
+
+def mapping_check(
+    columns: Mapping[int, str], headers: Sequence[str], fields: Sequence[Field]
+) -> None:
+    """Refuse a mapping that uses an unknown field or maps a field twice that cannot
+    repeat, naming the columns; raises ``MappingError``."""
+    by_key = {field.key: field for field in fields}
+    problems = []
+    seen: dict[str, int] = {}
+    for index, key in sorted(columns.items()):
+        field = by_key.get(key)
+        if field is None:
+            problems.append(
+                _("Column “%(column)s” is mapped to “%(field)s”, which is not a field here.")
+                % {"column": headers[index], "field": key}
+            )
+        elif key in seen and not field.repeatable:
+            problems.append(
+                _("Columns “%(first)s” and “%(second)s” are both mapped to %(field)s.")
+                % {"first": headers[seen[key]], "second": headers[index], "field": field.label}
+            )
+        else:
+            seen.setdefault(key, index)
+    if problems:
+        raise MappingError(problems)
+
+
+def mapping_to_json(columns: Mapping[int, str], headers: Sequence[str]) -> dict[str, str]:
+    """A mapping to save: header text → field key."""
+    return {headers[index]: key for index, key in sorted(columns.items())}
+
+
+def mapping_from_json(saved: Mapping[str, str], headers: Iterable[str]) -> dict[int, str]:
+    """A saved mapping applied to these headers (compared in normal form)."""
+    wanted = {header_key(header): key for header, key in saved.items()}
+    return {
+        index: wanted[key]
+        for index, key in enumerate(header_key(header) for header in headers)
+        if key in wanted
+    }
