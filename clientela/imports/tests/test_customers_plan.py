@@ -1,0 +1,129 @@
+"""The dry run of a customer import on a small catalog, each rule row by row."""
+
+import pytest
+
+from clientela.customers.models import Customer
+from clientela.customers.tests.factories import CustomerFactory
+from clientela.imports.customers import customers_plan
+from clientela.imports.mapping import CUSTOMER_FIELDS, match_columns
+from clientela.imports.reading import open_sheet
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = ["RFC", "Nombre", "Correo", "Teléfono", "Etiquetas", "Notas"]
+
+
+def _plan(tmp_path, rows):
+    path = tmp_path / "clientes.csv"
+    lines = [HEADERS, *rows]
+    path.write_text("\n".join(";".join(cells) for cells in lines) + "\n", encoding="utf-8")
+    sheet = open_sheet(path)
+    return customers_plan(sheet, match_columns(sheet.headers, CUSTOMER_FIELDS))
+
+
+@pytest.fixture
+def catalog(db):
+    return {
+        "gomez": CustomerFactory(
+            name="Panadería Gómez",
+            tax_id="GODE561231GR8",
+            emails=["pedidos@gomez.mx"],
+            phones=["222 555 0101"],
+            tags=["Mayoreo"],
+        ),
+        "maria": CustomerFactory(name="Tortillería María", emails=["maria@tortilla.mx"]),
+    }
+
+
+def test_each_row_says_what_it_would_do_and_nothing_is_written(tmp_path, catalog):
+    before = Customer.objects.count()
+
+    plan = _plan(
+        tmp_path,
+        [
+            # the same RFC, written in lower case with spaces: the same customer, unchanged
+            ["gode 561231 gr8", "Panadería Gómez", "", "", "mayoreo", ""],
+            # found by e-mail; brings a phone and a note
+            ["", "Tortillería María", "MARIA@tortilla.mx", "2225550199", "", "Paga los lunes"],
+            # nothing matches: a new customer
+            ["", "Café Olé", "hola@cafeole.mx", "", "Café, Mayoreo", ""],
+            # a phone nobody has and no name: refused
+            ["", "", "", "2225550123", "", ""],
+        ],
+    )
+
+    assert [(row.row, row.action) for row in plan.rows] == [
+        (2, "unchanged"),
+        (3, "update"),
+        (4, "create"),
+        (5, "refused"),
+    ]
+    assert plan.counts() == {"create": 1, "update": 1, "unchanged": 1, "refused": 1}
+    update = plan.rows[1]
+    assert update.customer_id == catalog["maria"].pk
+    assert update.changes == {"phones": ["+522225550199"], "notes": "Paga los lunes"}
+    assert plan.rows[2].changes == {
+        "name": "Café Olé",
+        "emails": ["hola@cafeole.mx"],
+        "phones": [],
+        "tags": ["Café", "Mayoreo"],
+    }
+    assert plan.rows[3].problems[0].message == "A new customer needs a name."
+    assert Customer.objects.count() == before
+
+
+def test_a_row_matching_two_customers_is_refused_and_explained(tmp_path, catalog):
+    plan = _plan(tmp_path, [["GODE561231GR8", "Gómez", "maria@tortilla.mx", "", "", ""]])
+
+    (row,) = plan.rows
+    assert row.action == "refused"
+    assert row.problems[0].message == (
+        f"This row matches more than one customer: #{catalog['gomez'].pk} (by tax id), "
+        f"#{catalog['maria'].pk} (by e-mail). Merge them first."
+    )
+
+
+def test_a_value_that_cannot_be_read_names_its_row_column_and_value(tmp_path, catalog):
+    plan = _plan(
+        tmp_path,
+        [
+            ["GODE561231GR9", "Panadería Gómez", "", "", "", ""],
+            ["", "Café Olé", "hola@", "12", "", ""],
+        ],
+    )
+
+    problems = [(p.row, p.column, p.value) for p in plan.problems()]
+    assert problems == [(2, "RFC", "GODE561231GR9"), (3, "Correo", "hola@"), (3, "Teléfono", "12")]
+    assert "check digit" in plan.problems()[0].message
+    assert plan.counts()["refused"] == 2
+
+
+def test_two_rows_of_the_file_with_the_same_key_are_not_both_taken(tmp_path, catalog):
+    plan = _plan(
+        tmp_path,
+        [
+            ["", "Café Olé", "hola@cafeole.mx", "", "", ""],
+            ["", "Café Olé (otra vez)", "HOLA@cafeole.mx", "", "", ""],
+        ],
+    )
+
+    assert [row.action for row in plan.rows] == ["create", "refused"]
+    assert plan.rows[1].problems[0].message == (
+        "Row 2 already has this e-mail; one customer takes one row."
+    )
+
+
+def test_the_catalog_is_read_a_chunk_at_a_time(tmp_path, catalog, django_assert_num_queries):
+    rows = [["", f"Cliente {n}", f"c{n}@example.mx", f"22255502{n:02}", "", ""] for n in range(30)]
+    rows.append(["", "Tortillería María", "maria@tortilla.mx", "", "", "Paga los lunes"])
+    path = tmp_path / "clientes.csv"
+    path.write_text("\n".join(";".join(r) for r in [HEADERS, *rows]) + "\n", encoding="utf-8")
+    sheet = open_sheet(path)
+    columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
+
+    # e-mails and phones of the chunk (no tax ids to look for), then the matched
+    # customers with their e-mails, phones and tags: however many rows
+    with django_assert_num_queries(2 + 4):
+        plan = customers_plan(sheet, columns)
+
+    assert plan.counts() == {"create": 30, "update": 1, "unchanged": 0, "refused": 0}
