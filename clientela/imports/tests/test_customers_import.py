@@ -1,0 +1,84 @@
+"""Applying a customer import: all or nothing, idempotent, recorded in the history."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from clientela.customers.models import Customer
+from clientela.customers.tests.factories import CustomerFactory
+from clientela.imports.mapping import CUSTOMER_FIELDS, match_columns
+from clientela.imports.reading import open_sheet
+from clientela.imports.services import customers_import
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = ["RFC", "Nombre", "Correo", "Teléfono", "Etiquetas", "Dirección", "Ciudad", "Contacto"]
+ROWS = [
+    ["GODE561231GR8", "Panadería Gómez", "", "222 555 0101", "Mayoreo", "", "", ""],
+    ["", "Café Olé", "hola@cafeole.mx", "", "Café", "Av. Juárez 10", "Puebla", "Lupita"],
+]
+
+
+def _import(tmp_path, rows, owner, **options):
+    path = tmp_path / "clientes.csv"
+    path.write_text(
+        "\n".join(";".join(cells) for cells in [HEADERS, *rows]) + "\n", encoding="utf-8"
+    )
+    sheet = open_sheet(path)
+    columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
+    return customers_import(actor=owner, sheet=sheet, columns=columns, source=path.name, **options)
+
+
+@pytest.fixture
+def gomez(owner):
+    return CustomerFactory(name="Panadería Gómez", tax_id="GODE561231GR8", tags=["Pan"])
+
+
+def test_an_import_creates_and_updates_and_a_second_one_changes_nothing(tmp_path, owner, gomez):
+    plan = _import(tmp_path, ROWS, owner)
+
+    assert plan.counts() == {"create": 1, "update": 1, "unchanged": 0, "refused": 0}
+    gomez.refresh_from_db()
+    assert list(gomez.phones.values_list("number", flat=True)) == ["+522225550101"]
+    assert set(gomez.customer_tags.values_list("tag__name", flat=True)) == {"Pan", "Mayoreo"}
+    cafe = Customer.objects.get(name="Café Olé")
+    assert list(cafe.emails.values_list("email", flat=True)) == ["hola@cafeole.mx"]
+    assert cafe.addresses.get().city == "Puebla"
+    assert cafe.contacts.get().name == "Lupita"
+    # the history says who imported which file
+    last = gomez.history.latest("history_date")
+    assert (last.history_user, last.history_change_reason) == (owner, "Imported from clientes.csv")
+
+    again = _import(tmp_path, ROWS, owner)
+
+    assert again.counts() == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
+    assert Customer.objects.count() == 2
+
+
+def test_a_refused_last_row_leaves_nothing_written(tmp_path, owner, gomez):
+    rows = [*ROWS, ["", "Sin correo válido", "hola@", "", "", "", "", ""]]
+
+    with pytest.raises(ValidationError, match="1 row was refused, so nothing was imported"):
+        _import(tmp_path, rows, owner)
+
+    assert list(Customer.objects.values_list("name", flat=True)) == ["Panadería Gómez"]
+    assert not gomez.phones.exists()
+
+
+def test_skip_invalid_applies_the_valid_rows_and_reports_the_others(tmp_path, owner, gomez):
+    rows = [*ROWS, ["", "Sin correo válido", "hola@", "", "", "", "", ""]]
+
+    plan = _import(tmp_path, rows, owner, skip_invalid=True)
+
+    assert plan.counts() == {"create": 1, "update": 1, "unchanged": 0, "refused": 1}
+    assert [(p.row, p.column, p.value) for p in plan.problems()] == [(4, "Correo", "hola@")]
+    assert Customer.objects.count() == 2
+
+
+def test_a_row_the_service_refuses_undoes_the_whole_import(tmp_path, owner, gomez):
+    rows = [*ROWS, ["", "x" * 201, "", "", "", "", "", ""]]  # a name too long for the catalog
+
+    with pytest.raises(ValidationError, match="Row 4: "):
+        _import(tmp_path, rows, owner)
+
+    assert Customer.objects.count() == 1
+    assert not gomez.phones.exists()
