@@ -1,0 +1,82 @@
+"""`clientela import customers FILE`: the summary, the refused rows, the exit code."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from clientela.customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+
+def _file(tmp_path, rows, name="clientes.csv"):
+    path = tmp_path / name
+    lines = [["Nombre", "Correo", "Ruta"], *rows]
+    path.write_text("\n".join(",".join(cells) for cells in lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(*args):
+    out = StringIO()
+    try:
+        call_command("import", *map(str, args), stdout=out)
+    except SystemExit as exit_:
+        return exit_.code, out.getvalue()
+    return 0, out.getvalue()
+
+
+def test_a_clean_file_is_imported_and_says_what_it_did(tmp_path, owner):
+    path = _file(tmp_path, [["Café Olé", "hola@cafeole.mx", "Norte"]])
+
+    code, printed = _run("customers", path, "--user", owner.username)
+
+    assert code == 0
+    assert "Columns: Nombre → name, Correo → email" in printed
+    assert "1 to create, 0 to update, 0 unchanged, 0 refused." in printed
+    assert Customer.objects.get().name == "Café Olé"
+    assert Customer.objects.get().history.get().history_user == owner
+
+
+def test_a_dry_run_writes_nothing_and_a_refused_row_exits_with_1(tmp_path):
+    path = _file(tmp_path, [["Café Olé", "hola@cafeole.mx", ""], ["Sin correo", "hola@", ""]])
+
+    code, printed = _run("customers", path, "--dry-run")
+    assert code == 1
+    assert "1 to create, 0 to update, 0 unchanged, 1 refused." in printed
+    assert "row 3, Correo “hola@”: Not a valid e-mail address" in printed
+    assert not Customer.objects.exists()
+
+    code, printed = _run("customers", path)
+    assert (code, "Nothing was imported." in printed) == (1, True)
+    assert not Customer.objects.exists()
+
+    code, printed = _run("customers", path, "--skip-invalid")
+    assert code == 1
+    assert list(Customer.objects.values_list("name", flat=True)) == ["Café Olé"]
+
+
+def test_a_saved_mapping_is_used(tmp_path):
+    path = _file(tmp_path, [["Café Olé", "hola@cafeole.mx", "Reparto norte"]])
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"Nombre": "name", "Ruta": "notes"}), encoding="utf-8")
+
+    code, _printed = _run("customers", path, "--mapping", mapping)
+
+    assert code == 0
+    customer = Customer.objects.get()
+    assert (customer.notes, customer.emails.exists()) == ("Reparto norte", False)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "The file is empty."), (b"\x00\x01\x02", "not a spreadsheet")],
+)
+def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "clientes.xlsx"
+    path.write_bytes(content)
+
+    with pytest.raises(CommandError, match=message):
+        call_command("import", "customers", str(path), stdout=StringIO())
