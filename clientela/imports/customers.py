@@ -5,7 +5,8 @@ else one of its phones (each read in the normal form the catalog stores). It the
 
 - **creates** a customer when nothing matches (a name is needed);
 - **updates** the one it matches, with the values it brings that differ (an empty cell
-  changes nothing; e-mails, phones and tags are added to those already there);
+  changes nothing; e-mails, phones and tags — several to a cell, apart by commas or
+  semicolons — are added to those already there);
 - leaves it **unchanged** when it brings nothing new;
 - is **refused**, saying why, when a value cannot be read, when it matches two customers
   (by different keys), or when an earlier row of the file has the same tax id, e-mail
@@ -17,6 +18,7 @@ and never writes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -122,20 +124,25 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
             if key == "tax_id":
                 row.values["tax_id"], _kind = normalize_tax_id(value, country)
             elif key == "email":
-                email = normalize_email(value)
-                if email not in row.emails:
-                    row.emails.append(email)
+                for email in map(normalize_email, _several(value)):
+                    if email not in row.emails:
+                        row.emails.append(email)
             elif key == "phone":
-                phone = normalize_phone(value, country)
-                if phone not in row.phones:
-                    row.phones.append(phone)
+                for phone in (normalize_phone(part, country) for part in _several(value)):
+                    if phone not in row.phones:
+                        row.phones.append(phone)
             elif key == "tags":
-                row.tags += [tag.strip() for tag in value.split(",") if tag.strip()]
+                row.tags += _several(value)
             else:
                 row.values[key] = value
         except ValidationError as error:
             _refuse(row, headers[index], value, _message(error))
     return row
+
+
+def _several(value: str) -> list[str]:
+    """The values of a cell that may hold several, apart by commas or semicolons."""
+    return [part.strip() for part in re.split(r"[,;]", value) if part.strip()]
 
 
 def _chunks(sheet: Sheet, size: int) -> Iterator[list[tuple[int, list[Cell]]]]:

@@ -40,7 +40,9 @@ class Field:
     repeatable: bool = False
 
     def keys(self) -> tuple[str, ...]:
-        return tuple(header_key(name) for name in self.names)
+        """Its names and its label in the active language, in normal form (so a file
+        exported in any language matches again)."""
+        return (*(header_key(name) for name in self.names), header_key(str(self.label)))
 
 
 # The fields of a customer row (emails, phones and tags may take several columns).

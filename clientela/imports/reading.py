@@ -11,7 +11,8 @@
   cells, most of them words (not numbers or dates), and at least half as many cells as
   the widest of those rows: a title or blank rows above it are skipped.
 - Cells come as the file has them: text stripped of stray spaces (CSV, and text in an
-  .xlsx), numbers and dates as Python values from an .xlsx. Blank rows are skipped.
+  .xlsx), numbers and dates as Python values from an .xlsx. Blank rows are skipped. The
+  apostrophe an export puts before text that would start a formula is taken off.
 - Limits: ``CLIENTELA_IMPORT_MAX_MB`` for the file, ``MAX_COLUMNS`` cells for a row.
 
 Every refusal is a ``SpreadsheetError`` whose message says what is wrong (and where).
@@ -37,6 +38,8 @@ MAX_COLUMNS = 500
 _SNIFF_BYTES = 64 * 1024
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DELIMITERS = (",", ";", "\t")
+# Text that a spreadsheet would run as a formula starts with one of these.
+FORMULA_STARTS = ("=", "+", "-", "@")
 _NUMBER_OR_DATE = re.compile(r"^[\d\s.,:/+\-%$€₽]+$")
 
 Cell = str | int | float | date | datetime | None
@@ -208,6 +211,8 @@ def _xlsx_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, 
 def _clean(cell) -> Cell:
     if isinstance(cell, str):
         cell = " ".join(cell.split())
+        if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS:
+            cell = cell[1:]  # the apostrophe an export puts before a would-be formula
         return cell or None
     return cell
 

@@ -1,0 +1,95 @@
+"""Customers out to a spreadsheet, streamed, in a form the import reads back unchanged.
+
+Headers are the fields' labels in the active language (the import matches them in any
+language); several e-mails, phones or tags share a cell, apart by commas. A .csv is
+UTF-8 with a BOM (so Excel opens it as such); an .xlsx is written in openpyxl's
+write-only mode. Both go a chunk of customers at a time, so memory stays flat however
+many there are. A cell that starts with ``=``, ``+``, ``-`` or ``@`` is written with a
+leading apostrophe, so a spreadsheet never runs it as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db.models import QuerySet
+
+from clientela.customers.models import Customer
+from clientela.imports.mapping import CUSTOMER_FIELDS
+from clientela.imports.reading import FORMULA_STARTS
+
+CHUNK = 2000
+# The fields an export writes, in this order.
+EXPORTED = (
+    "tax_id",
+    "name",
+    "legal_name",
+    "email",
+    "phone",
+    "tags",
+    "address_street",
+    "address_neighborhood",
+    "address_city",
+    "address_region",
+    "address_postal_code",
+    "country",
+    "notes",
+)
+
+
+def neutralised(value: str) -> str:
+    """``value`` safe from formula injection: a leading apostrophe when it starts like one."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
+    """The header row, then one row per customer (by id), read a chunk at a time."""
+    labels = {field.key: str(field.label) for field in CUSTOMER_FIELDS}
+    yield [labels[key] for key in EXPORTED]
+    last = 0
+    while True:
+        chunk = list(
+            customers.filter(pk__gt=last)
+            .order_by("pk")
+            .prefetch_related("emails", "phones", "customer_tags__tag", "addresses")[:CHUNK]
+        )
+        if not chunk:
+            return
+        for customer in chunk:
+            address = next(iter(customer.addresses.all()), None)
+            values = {
+                "tax_id": customer.tax_id,
+                "name": customer.name,
+                "legal_name": customer.legal_name,
+                "email": ", ".join(e.email for e in customer.emails.all()),
+                "phone": ", ".join(p.number for p in customer.phones.all()),
+                "tags": ", ".join(t.tag.name for t in customer.customer_tags.all()),
+                "country": customer.country,
+                "notes": customer.notes,
+            }
+            for key in ("street", "neighborhood", "city", "region", "postal_code"):
+                values[f"address_{key}"] = getattr(address, key, "") if address else ""
+            yield [neutralised(values[key] or "") for key in EXPORTED]
+        last = chunk[-1].pk
+
+
+def export_write(rows: Iterator[list[str]], path: str | Path) -> int:
+    """Write ``rows`` to ``path`` (.csv or .xlsx by its suffix); the data rows written."""
+    path = Path(path)
+    count = -1
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet()
+        for count, row in enumerate(rows):  # noqa: B007 (the count is the result)
+            sheet.append(row)
+        workbook.save(path)
+    else:
+        with path.open("w", encoding="utf-8-sig", newline="") as file:
+            writer = csv.writer(file)
+            for count, row in enumerate(rows):  # noqa: B007
+                writer.writerow(row)
+    return max(count, 0)

@@ -1,0 +1,69 @@
+"""Exports stream the catalog out in a form the import reads back unchanged."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+from openpyxl import load_workbook
+
+from clientela.customers.models import Customer
+from clientela.customers.tests.factories import CustomerFactory
+from clientela.imports.exporting import neutralised
+from clientela.imports.mapping import CUSTOMER_FIELDS, match_columns
+from clientela.imports.reading import open_sheet
+from clientela.imports.services import customers_import
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(db):
+    return [
+        CustomerFactory(
+            name="Panadería Gómez",
+            tax_id="GODE561231GR8",
+            emails=["pedidos@gomez.mx", "facturas@gomez.mx"],
+            phones=["222 555 0101", "222 555 0102"],
+            tags=["Mayoreo", "Pan"],
+            addresses=[{"street": "Av. Reforma 222", "city": "Puebla", "postal_code": "72000"}],
+            notes="Entregar antes de las 7",
+        ),
+        CustomerFactory(name='=HYPERLINK("http://evil.example","clic")', emails=["x@y.mx"]),
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("language", ["en", "es", "ru"])
+def test_an_export_imports_back_unchanged(tmp_path, catalog, owner, suffix, language):
+    path = tmp_path / f"clientes{suffix}"
+
+    with translation.override(language):
+        call_command("export", "customers", str(path), stdout=StringIO())
+        sheet = open_sheet(path)
+        columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
+        plan = customers_import(actor=owner, sheet=sheet, columns=columns, source=path.name)
+
+    assert len(columns) == len(sheet.headers)  # every exported column is matched back
+    assert plan.counts() == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
+    assert Customer.objects.count() == 2
+
+
+def test_cells_that_would_run_as_formulas_are_neutralised(tmp_path, catalog):
+    path = tmp_path / "clientes.xlsx"
+    call_command("export", "customers", str(path), stdout=StringIO())
+
+    cells = [cell for row in load_workbook(path).active.iter_rows(values_only=True) for cell in row]
+    assert '\'=HYPERLINK("http://evil.example","clic")' in cells
+    assert not any(isinstance(c, str) and c.startswith(("=", "+", "-", "@")) for c in cells)
+    assert [neutralised(v) for v in ("@x", "+52", "-1", "ok")] == ["'@x", "'+52", "'-1", "ok"]
+
+
+def test_the_export_command_counts_and_filters_by_tag(tmp_path, catalog):
+    out = StringIO()
+    call_command("export", "customers", str(tmp_path / "m.csv"), "--tag", "mayoreo", stdout=out)
+
+    assert "1 customer written to" in out.getvalue()
+    text = (tmp_path / "m.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("Tax id,Name,Legal name,E-mail,Phone,Tags")
+    assert "Panadería Gómez" in text and "evil" not in text
