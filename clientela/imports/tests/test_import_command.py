@@ -35,7 +35,7 @@ def test_a_clean_file_is_imported_and_says_what_it_did(tmp_path, owner):
 
     assert code == 0
     assert "Columns: Nombre → name, Correo → email" in printed
-    assert "1 to create, 0 to update, 0 unchanged, 0 refused." in printed
+    assert "1 created, 0 updated, 0 unchanged, 0 refused." in printed
     assert Customer.objects.get().name == "Café Olé"
     assert Customer.objects.get().history.get().history_user == owner
 
@@ -55,6 +55,7 @@ def test_a_dry_run_writes_nothing_and_a_refused_row_exits_with_1(tmp_path):
 
     code, printed = _run("customers", path, "--skip-invalid")
     assert code == 1
+    assert "1 created, 0 updated, 0 unchanged, 1 refused." in printed
     assert list(Customer.objects.values_list("name", flat=True)) == ["Café Olé"]
 
 

@@ -91,23 +91,27 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        self._report(sheet.headers, columns, plan)
+        applied = not options["dry_run"] and (not refused or options["skip_invalid"])
+        self._report(sheet.headers, columns, plan, applied=applied)
         if refused and not options["dry_run"] and not options["skip_invalid"]:
             self.stdout.write(_("Nothing was imported."))
         if plan.counts()["refused"]:
             raise SystemExit(1)
 
-    def _report(self, headers, columns, plan: CustomerPlan) -> None:
+    def _report(self, headers, columns, plan: CustomerPlan, *, applied: bool) -> None:
         mapped = ", ".join(f"{headers[index]} → {key}" for index, key in columns.items())
         self.stdout.write(_("Columns: %(mapped)s") % {"mapped": mapped or "—"})
-        counts = plan.counts()
-        self.stdout.write(
-            _(
+        if applied:
+            summary = _(
+                "%(create)d created, %(update)d updated, %(unchanged)d unchanged, "
+                "%(refused)d refused."
+            )
+        else:
+            summary = _(
                 "%(create)d to create, %(update)d to update, %(unchanged)d unchanged, "
                 "%(refused)d refused."
             )
-            % counts
-        )
+        self.stdout.write(summary % plan.counts())
         for problem in plan.problems():
             where = _("row %(row)s") % {"row": problem.row}
             if problem.column:
