@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from clientela.customers.models import Customer
+from clientela.imports.customers import CustomerPlan
 from clientela.imports.mapping import CUSTOMER_FIELDS
-from clientela.imports.reading import FORMULA_STARTS
+from clientela.imports.reading import FORMULA_STARTS, Sheet
+from clientela.imports.values import cell_text
 
 CHUNK = 2000
 # The fields an export writes, in this order.
@@ -73,6 +76,19 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
                 values[f"address_{key}"] = getattr(address, key, "") if address else ""
             yield [neutralised(values[key] or "") for key in EXPORTED]
         last = chunk[-1].pk
+
+
+def refused_rows(sheet: Sheet, plan: CustomerPlan) -> Iterator[list[str]]:
+    """The refused rows of a dry run as they were in the file, with their problems in a
+    last column: corrected, the file imports again (that column matches no field)."""
+    problems: dict[int, list[str]] = {}
+    for problem in plan.problems():
+        where = f"{problem.column}: " if problem.column else ""
+        problems.setdefault(problem.row, []).append(where + problem.message)
+    yield [*sheet.headers, _("Problems")]
+    for number, cells in sheet.rows:
+        if number in problems:
+            yield [neutralised(cell_text(cell)) for cell in cells] + ["; ".join(problems[number])]
 
 
 def export_write(rows: Iterator[list[str]], path: str | Path) -> int:

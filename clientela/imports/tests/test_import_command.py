@@ -81,3 +81,28 @@ def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path, content, message)
 
     with pytest.raises(CommandError, match=message):
         call_command("import", "customers", str(path), stdout=StringIO())
+
+
+def test_the_refused_rows_come_out_to_be_corrected_and_imported_again(tmp_path):
+    path = _file(
+        tmp_path,
+        [["Café Olé", "hola@cafeole.mx", "Norte"], ["=Malo", "hola@", "Sur"]],
+    )
+    refused = tmp_path / "rechazadas.csv"
+
+    code, printed = _run("customers", path, "--dry-run", "--refused", refused)
+
+    assert code == 1
+    assert f"The refused rows are in {refused} (1)." in printed
+    lines = refused.read_text(encoding="utf-8-sig").splitlines()
+    assert lines == [
+        "Nombre,Correo,Ruta,Problems",
+        "'=Malo,hola@,Sur,Correo: Not a valid e-mail address: hola@.",
+    ]
+    # corrected, it imports (the problems column matches no field)
+    refused.write_text(
+        "Nombre,Correo,Ruta,Problems\n'=Malo,malo@cafeole.mx,Sur,\n", encoding="utf-8"
+    )
+    code, _printed = _run("customers", refused)
+    assert code == 0
+    assert Customer.objects.get().name == "=Malo"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from clientela.core.models import User
 from clientela.imports.customers import CustomerPlan, customers_plan
+from clientela.imports.exporting import export_write, refused_rows
 from clientela.imports.mapping import (
     CUSTOMER_FIELDS,
     MappingError,
@@ -49,6 +50,14 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--user", help=_("The user the history records as importing (default: the system).")
+        )
+        parser.add_argument(
+            "--refused",
+            metavar=_("FILE"),
+            help=_(
+                "Write the refused rows, as they were, with the reason in a last column, to "
+                "this .xlsx or .csv file: corrected, it imports again."
+            ),
         )
 
     def handle(self, *args, **options) -> None:
@@ -91,6 +100,14 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
+        if refused and options["refused"]:
+            written = export_write(
+                refused_rows(open_sheet(path, sheet=options["sheet"]), plan), options["refused"]
+            )
+            self.stdout.write(
+                _("The refused rows are in %(file)s (%(count)d).")
+                % {"file": options["refused"], "count": written}
+            )
         applied = not options["dry_run"] and (not refused or options["skip_invalid"])
         self._report(sheet.headers, columns, plan, applied=applied)
         if refused and not options["dry_run"] and not options["skip_invalid"]:
