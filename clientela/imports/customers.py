@@ -3,7 +3,9 @@
 A row is matched to an existing live customer by its tax id, else one of its e-mails,
 else one of its phones (each read in the normal form the catalog stores). It then:
 
-- **creates** a customer when nothing matches (a name is needed);
+- **creates** a customer when nothing matches (a name is needed), noting the existing
+  customers it looks like (a similar name at a similar street of the same postal code or
+  city, as the duplicates list judges) for review;
 - **updates** the one it matches, with the values it brings that differ (an empty cell
   changes nothing; e-mails, phones and tags — several to a cell, apart by commas or
   semicolons — are added to those already there);
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from clientela.core.validators import (
@@ -32,8 +35,17 @@ from clientela.core.validators import (
     normalize_phone,
     normalize_tax_id,
 )
+from clientela.customers.matching import (
+    NAME_SIMILARITY,
+    fold,
+    name_key,
+    names_similar,
+    street_key,
+    streets_similar,
+)
 from clientela.customers.models import (
     LIVE,
+    Address,
     Customer,
     CustomerEmail,
     CustomerPhone,
@@ -66,6 +78,9 @@ class RowPlan:
     customer_id: int | None = None
     changes: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # A new customer with a similar name at a similar address: (id, name) of each, for
+    # review (the import creates it; the duplicates list then shows the pair).
+    similar: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -191,6 +206,7 @@ def customers_plan(sheet: Sheet, columns: Mapping[int, str]) -> CustomerPlan:
             if row.plan.customer_id is not None:
                 matched_rows[row.plan.customer_id] = row
         _compare(matched_rows)
+        _similar([row for row in rows if row.plan.action == "create"])
         plans += [row.plan for row in rows]
     return CustomerPlan(plans)
 
@@ -237,6 +253,38 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
             "phones": row.phones,
             "tags": row.tags,
         }
+
+
+def _similar(rows: list[_Row]) -> None:
+    """Flag new customers that look like existing ones: a similar name at a similar
+    street in the same postal code (or city without one), as the duplicates list judges."""
+    blocks = {}
+    near = Q(pk__in=[])
+    for row in rows:
+        street = row.values.get("address_street")
+        code = row.values.get("address_postal_code", "")
+        city = row.values.get("address_city", "")
+        if street and (code or city):
+            blocks[row.plan.row] = (code, "" if code else fold(city))
+            near |= Q(postal_code=code) if code else Q(postal_code="", city__iexact=city)
+    if not blocks:
+        return
+    candidates: dict[tuple[str, str], list[tuple[int, str, str, str]]] = {}
+    for pk, name, name_key_, street, code, city in Address.objects.filter(
+        near, customer__merged_into__isnull=True
+    ).values_list(
+        "customer_id", "customer__name", "customer__name_key", "street", "postal_code", "city"
+    ):
+        block = (code, "" if code else fold(city))
+        candidates.setdefault(block, []).append((pk, name, name_key_, street_key(street)))
+    for row in rows:
+        if row.plan.row not in blocks:
+            continue
+        key, street = name_key(row.values["name"]), street_key(row.values["address_street"])
+        for pk, name, other_key, other_street in candidates.get(blocks[row.plan.row], []):
+            alike = names_similar(key, other_key) >= NAME_SIMILARITY
+            if alike and streets_similar(street, other_street) and pk not in dict(row.plan.similar):
+                row.plan.similar.append((pk, name))
 
 
 def _key_label(kind: str) -> str:

@@ -11,8 +11,6 @@ applies again to a file with the same headers in another order.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,14 +18,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-_PUNCTUATION = re.compile(r"[^\w]+")
+from clientela.customers.matching import fold
 
 
 def header_key(text: str) -> str:
-    """A header in normal form: no accents (ñ → n, й → и), case folded, words apart."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(_PUNCTUATION.sub(" ", plain).split())
+    """A header in normal form: no accents (ñ → n, й → и), case folded, words apart (as
+    the customer search folds text)."""
+    return fold(text)
 
 
 @dataclass(frozen=True)

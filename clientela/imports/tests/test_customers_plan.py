@@ -127,3 +127,24 @@ def test_the_catalog_is_read_a_chunk_at_a_time(tmp_path, catalog, django_assert_
         plan = customers_plan(sheet, columns)
 
     assert plan.counts() == {"create": 30, "update": 1, "unchanged": 0, "refused": 0}
+
+
+def test_a_new_customer_that_looks_like_an_existing_one_is_flagged(tmp_path, catalog):
+    gomez = CustomerFactory(
+        name="Pastelería La Espiga",
+        addresses=[{"street": "Av. Reforma 222", "city": "Puebla", "postal_code": "72000"}],
+    )
+    path = tmp_path / "clientes.csv"
+    path.write_text(
+        "Nombre;Correo;Dirección;CP;Ciudad\n"
+        "Pasteleria la Espiga S.A. de C.V.;espiga@example.mx;Avenida Reforma 222;72000;Puebla\n"
+        "Pastelería La Espiga;otra@example.mx;Calle 5 de Mayo 10;72000;Puebla\n",
+        encoding="utf-8",
+    )
+    sheet = open_sheet(path)
+
+    plan = customers_plan(sheet, match_columns(sheet.headers, CUSTOMER_FIELDS))
+
+    assert [row.action for row in plan.rows] == ["create", "create"]
+    assert plan.rows[0].similar == [(gomez.pk, "Pastelería La Espiga")]
+    assert plan.rows[1].similar == []  # the same name at another street is another shop

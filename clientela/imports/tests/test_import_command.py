@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from clientela.customers.models import Customer
+from clientela.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,14 @@ def test_the_refused_rows_come_out_to_be_corrected_and_imported_again(tmp_path):
     code, _printed = _run("customers", refused)
     assert code == 0
     assert Customer.objects.get().name == "=Malo"
+
+
+def test_the_dry_run_points_at_customers_a_new_row_looks_like(tmp_path):
+    shop = CustomerFactory(name="Café Olé", addresses=[{"street": "Juárez 10", "city": "Puebla"}])
+    path = tmp_path / "c.csv"
+    path.write_text("Nombre,Dirección,Ciudad\nCafe Ole,Juarez 10,Puebla\n", encoding="utf-8")
+
+    code, printed = _run("customers", path, "--dry-run")
+
+    assert code == 0
+    assert f"row 2 looks like customer #{shop.pk}, Café Olé: see the duplicates." in printed

@@ -129,6 +129,13 @@ class Command(BaseCommand):
                 "%(refused)d refused."
             )
         self.stdout.write(summary % plan.counts())
+        for row in plan.rows:
+            for pk, name in row.similar:
+                self.stdout.write(
+                    "  "
+                    + _("row %(row)s looks like customer #%(id)s, %(name)s: see the duplicates.")
+                    % {"row": row.row, "id": pk, "name": name}
+                )
         for problem in plan.problems():
             where = _("row %(row)s") % {"row": problem.row}
             if problem.column:
