@@ -700,13 +700,20 @@ NEW_DAYS = 30
 DASHBOARD_MONTHS = 12
 
 
+def _dashboard_counted(
+    *, user: User | None, as_of: date
+) -> tuple[ScoreOverview, list[CohortRetention]]:
+    """The dashboard's totals and cohorts counted over the customers ``user`` may see."""
+    overview = score_overview(
+        user=user, as_of=as_of, new_since=as_of - timedelta(days=NEW_DAYS - 1)
+    )
+    return overview, cohort_retention(user=user, months=DASHBOARD_MONTHS, as_of=as_of)
+
+
 def dashboard_kept(*, as_of: date) -> dict:
     """The dashboard's totals and cohorts over every customer as of ``as_of``, as JSON
     for an analysis run to keep (they read every score and every order)."""
-    overview = score_overview(
-        user=None, as_of=as_of, new_since=as_of - timedelta(days=NEW_DAYS - 1)
-    )
-    cohorts = cohort_retention(user=None, months=DASHBOARD_MONTHS, as_of=as_of)
+    overview, cohorts = _dashboard_counted(user=None, as_of=as_of)
     return {
         "overview": dataclasses.asdict(overview),
         "cohorts": [
@@ -735,7 +742,4 @@ def dashboard_figures(
         ):
             overview[name] = {key: overview[name][key] for key in keys}
         return ScoreOverview(**overview), cohorts
-    overview = score_overview(
-        user=user, as_of=run.as_of, new_since=run.as_of - timedelta(days=NEW_DAYS - 1)
-    )
-    return overview, cohort_retention(user=user, months=DASHBOARD_MONTHS, as_of=run.as_of)
+    return _dashboard_counted(user=user, as_of=run.as_of)
