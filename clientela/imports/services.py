@@ -68,6 +68,14 @@ def _update(row: RowPlan, actor: User | None, reason: str) -> None:
     )
 
 
+class ImportRefused(ValidationError):
+    """Rows were refused, so nothing was imported; ``plan`` says which and why."""
+
+    def __init__(self, message: str, plan: CustomerPlan):
+        super().__init__(message)
+        self.plan = plan
+
+
 @transaction.atomic
 def customers_import(
     *,
@@ -78,13 +86,13 @@ def customers_import(
     skip_invalid: bool = False,
 ) -> CustomerPlan:
     """Import the customers of ``sheet`` (its ``columns`` mapped to fields) from the file
-    named ``source``; the plan that was applied. Raises ``ValidationError`` (and writes
-    nothing) when rows are refused and ``skip_invalid`` is not set, or when a service
-    refuses a row."""
+    named ``source``; the plan that was applied. Raises ``ImportRefused`` (and writes
+    nothing) when rows are refused and ``skip_invalid`` is not set, ``ValidationError``
+    when a service refuses a row."""
     plan = customers_plan(sheet, columns)
     refused = plan.counts()["refused"]
     if refused and not skip_invalid:
-        raise ValidationError(
+        raise ImportRefused(
             ngettext(
                 "%(count)d row was refused, so nothing was imported: correct it, or import "
                 "the valid rows only.",
@@ -92,7 +100,8 @@ def customers_import(
                 "import the valid rows only.",
                 refused,
             )
-            % {"count": refused}
+            % {"count": refused},
+            plan,
         )
     reason = _("Imported from %(file)s") % {"file": source}
     for row in plan.rows:

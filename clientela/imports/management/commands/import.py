@@ -18,7 +18,7 @@ from clientela.imports.mapping import (
     match_columns,
 )
 from clientela.imports.reading import SpreadsheetError, open_sheet
-from clientela.imports.services import customers_import
+from clientela.imports.services import ImportRefused, customers_import
 
 
 class Command(BaseCommand):
@@ -86,20 +86,23 @@ class Command(BaseCommand):
             else:
                 columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
             mapping_check(columns, sheet.headers, CUSTOMER_FIELDS)
-            plan = customers_plan(sheet, columns)
-            refused = plan.counts()["refused"]
-            if not options["dry_run"] and (not refused or options["skip_invalid"]):
+            if options["dry_run"]:
+                plan = customers_plan(sheet, columns)
+            else:
                 plan = customers_import(
                     actor=actor,
-                    sheet=open_sheet(path, sheet=options["sheet"]),
+                    sheet=sheet,
                     columns=columns,
                     source=path.name,
                     skip_invalid=options["skip_invalid"],
                 )
+        except ImportRefused as refusal:
+            plan = refusal.plan
         except (SpreadsheetError, MappingError) as error:
             raise CommandError(str(error)) from error
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
+        refused = plan.counts()["refused"]
         if refused and options["refused"]:
             written = export_write(
                 refused_rows(open_sheet(path, sheet=options["sheet"]), plan), options["refused"]
@@ -110,9 +113,9 @@ class Command(BaseCommand):
             )
         applied = not options["dry_run"] and (not refused or options["skip_invalid"])
         self._report(sheet.headers, columns, plan, applied=applied)
-        if refused and not options["dry_run"] and not options["skip_invalid"]:
+        if not applied and not options["dry_run"]:
             self.stdout.write(_("Nothing was imported."))
-        if plan.counts()["refused"]:
+        if refused:
             raise SystemExit(1)
 
     def _report(self, headers, columns, plan: CustomerPlan, *, applied: bool) -> None:
