@@ -72,3 +72,9 @@ def parse_decimal(text: str) -> Decimal:
         return Decimal(_plain_number(text))
     except InvalidOperation as error:
         raise ValueError(f"not an amount: {text!r}") from error
+
+
+def split_list(value: str, separators: str = ",;\n") -> list[str]:
+    """Split text typed as a list ("a, b" or one per line) into its stripped, non-empty items."""
+    pattern = "|".join(re.escape(s) for s in separators)
+    return [item.strip() for item in re.split(pattern, value or "") if item.strip()]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
+from clientela.core.parsing import split_list
 from clientela.core.validators import country_choices
 from clientela.customers.models import Channel, Customer, CustomerKind, CustomerSource
 from clientela.customers.selectors import (
@@ -20,7 +21,7 @@ from clientela.customers.selectors import (
     tag_list,
 )
 from clientela.customers.services import ADDRESS_FIELDS, CONTACT_FIELDS
-from clientela.web.forms import BootstrapFormMixin, QuickSelect, split_list
+from clientela.web.forms import BootstrapFormMixin, QuickSelect
 
 LIST_HELP = _("Separate them with commas or put one per line.")
 MISSING_VERSION = _("The form is missing the record's version; reload the page.")

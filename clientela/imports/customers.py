@@ -20,7 +20,6 @@ and never writes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from clientela.core.parsing import split_list
 from clientela.core.validators import (
     normalize_country,
     normalize_email,
@@ -139,25 +139,20 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
             if key == "tax_id":
                 row.values["tax_id"], _kind = normalize_tax_id(value, country)
             elif key == "email":
-                for email in map(normalize_email, _several(value)):
+                for email in map(normalize_email, split_list(value, ",;")):
                     if email not in row.emails:
                         row.emails.append(email)
             elif key == "phone":
-                for phone in (normalize_phone(part, country) for part in _several(value)):
+                for phone in (normalize_phone(part, country) for part in split_list(value, ",;")):
                     if phone not in row.phones:
                         row.phones.append(phone)
             elif key == "tags":
-                row.tags += _several(value)
+                row.tags += split_list(value, ",;")
             else:
                 row.values[key] = value
         except ValidationError as error:
             _refuse(row, headers[index], value, _message(error))
     return row
-
-
-def _several(value: str) -> list[str]:
-    """The values of a cell that may hold several, apart by commas or semicolons."""
-    return [part.strip() for part in re.split(r"[,;]", value) if part.strip()]
 
 
 def _chunks(sheet: Sheet, size: int) -> Iterator[list[tuple[int, list[Cell]]]]:

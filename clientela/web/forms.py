@@ -1,7 +1,5 @@
 """Form helpers shared by every app's web forms."""
 
-import re
-
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -26,12 +24,6 @@ def form_add_service_error(form: forms.Form, error: ValidationError | ConflictEr
     for field, errors in error.error_dict.items():
         target = field if field in form.fields and field != NON_FIELD_ERRORS else None
         form.add_error(target, errors)
-
-
-def split_list(value: str, separators: str = ",;\n") -> list[str]:
-    """Split text typed as a list ("a, b" or one per line) into its stripped, non-empty items."""
-    pattern = "|".join(re.escape(s) for s in separators)
-    return [item.strip() for item in re.split(pattern, value or "") if item.strip()]
 
 
 class QuickSelect(forms.Select):
