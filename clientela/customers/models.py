@@ -65,6 +65,9 @@ class Customer(BaseModel):
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
     tax_id = models.CharField(_("tax id"), max_length=32, blank=True, db_index=True)
     tax_id_type = models.CharField(_("tax id type"), max_length=16, blank=True)
+    # The customer's code in another system (a spreadsheet's "Código", an old CRM's id),
+    # which an import may match on.
+    external_id = models.CharField(_("external id"), max_length=64, blank=True, db_index=True)
     country = models.CharField(
         _("country"), max_length=2, default=settings.CLIENTELA_DEFAULT_COUNTRY
     )

@@ -50,6 +50,7 @@ CUSTOMER_FIELDS = frozenset(
         "name",
         "legal_name",
         "tax_id",
+        "external_id",
         "country",
         "owner",
         "source",

@@ -1,7 +1,9 @@
 """The dry run of a customer import: what each row would do, before anything is written.
 
 A row is matched to an existing live customer by its tax id, else one of its e-mails,
-else one of its phones (each read in the normal form the catalog stores). It then:
+else one of its phones (each read in the normal form the catalog stores), else its
+external id (a column the person importing maps to "External id": a code the customer
+has in another system). It then:
 
 - **creates** a customer when nothing matches (a name is needed), noting the existing
   customers it looks like (a similar name at a similar street of the same postal code or
@@ -11,11 +13,12 @@ else one of its phones (each read in the normal form the catalog stores). It the
   semicolons — are added to those already there);
 - leaves it **unchanged** when it brings nothing new;
 - is **refused**, saying why, when a value cannot be read, when it matches two customers
-  (by different keys), or when an earlier row of the file has the same tax id, e-mail
-  or phone.
+  (by different keys), or when an earlier row of the file has the same tax id, e-mail,
+  phone or external id.
 
 The plan reads the catalog a chunk of rows at a time (one query per key kind and chunk)
-and never writes.
+and never writes; ``customers_apply`` writes a chunk's planned rows through the
+catalog's services.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from clientela.core.models import User
 from clientela.core.parsing import split_list
 from clientela.core.validators import (
     normalize_country,
@@ -46,59 +51,197 @@ from clientela.customers.matching import (
 from clientela.customers.models import (
     LIVE,
     Address,
+    Contact,
     Customer,
     CustomerEmail,
     CustomerPhone,
     CustomerTag,
 )
+from clientela.customers.services import (
+    address_create,
+    address_update,
+    contact_create,
+    customer_create,
+    customer_update,
+)
+from clientela.imports.mapping import Field
+from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import cell_text
 
-CHUNK_ROWS = 1000
-ACTIONS = ("create", "update", "unchanged", "refused")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a row is refused: its row number, the column and value (if one), a message."""
-
-    row: int
-    column: str
-    value: str
-    message: str
-
-
-@dataclass
-class RowPlan:
-    """What one row would do; ``changes`` holds the fields it sets (all of them for a
-    new customer) and the e-mails, phones and tags it adds."""
-
-    row: int
-    action: str = "create"
-    customer_id: int | None = None
-    changes: dict = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    # A new customer with a similar name at a similar address: (id, name) of each, for
-    # review (the import creates it; the duplicates list then shows the pair).
-    similar: list[tuple[int, str]] = field(default_factory=list)
-
-
-@dataclass
-class CustomerPlan:
-    """The dry run of a whole sheet."""
-
-    rows: list[RowPlan]
-
-    def counts(self) -> dict[str, int]:
-        """Rows per action, every action listed."""
-        counts = dict.fromkeys(ACTIONS, 0)
-        for row in self.rows:
-            counts[row.action] += 1
-        return counts
-
-    def problems(self) -> list[Problem]:
-        """Every reason a row is refused, in row order."""
-        return [problem for row in self.rows for problem in row.problems]
+# The fields of a customer row (e-mails, phones and tags may take several columns).
+CUSTOMER_FIELDS: tuple[Field, ...] = (
+    Field(
+        "tax_id",
+        gettext_lazy("Tax id"),
+        (
+            "RFC",
+            "NIT",
+            "RUC",
+            "CUIT",
+            "NIF",
+            "CIF",
+            "ИНН",
+            "Tax id",
+            "VAT",
+            "Identificación fiscal",
+        ),
+        example="GODE561231GR8",
+    ),
+    Field(
+        "external_id",
+        gettext_lazy("External id"),
+        (
+            "Código",
+            "Código de cliente",
+            "Clave",
+            "Número de cliente",
+            "Код",
+            "Код клиента",
+            "Номер клиента",
+            "External id",
+            "Customer code",
+            "Customer number",
+        ),
+        example="C-0042",
+    ),
+    Field(
+        "name",
+        gettext_lazy("Name"),
+        (
+            "Nombre",
+            "Cliente",
+            "Nombre del cliente",
+            "Наименование",
+            "Название",
+            "Клиент",
+            "Имя",
+            "Name",
+            "Customer",
+            "Customer name",
+            "Company",
+        ),
+        example="Panadería Gómez",
+    ),
+    Field(
+        "legal_name",
+        gettext_lazy("Legal name"),
+        (
+            "Razón social",
+            "Denominación social",
+            "Полное наименование",
+            "Юридическое название",
+            "Legal name",
+            "Company legal name",
+        ),
+        example="Panadería Gómez S.A. de C.V.",
+    ),
+    Field(
+        "phone",
+        gettext_lazy("Phone"),
+        (
+            "Teléfono",
+            "Tel",
+            "Celular",
+            "Móvil",
+            "WhatsApp",
+            "Телефон",
+            "Тел",
+            "Мобильный",
+            "Phone",
+            "Mobile",
+            "Cell",
+        ),
+        repeatable=True,
+        example="222 555 0101",
+    ),
+    Field(
+        "email",
+        gettext_lazy("E-mail"),
+        (
+            "Correo electrónico",
+            "Correo",
+            "Email",
+            "E-mail",
+            "Mail",
+            "Электронная почта",
+            "Эл почта",
+            "Почта",
+        ),
+        repeatable=True,
+        example="pedidos@gomez.mx",
+    ),
+    Field(
+        "address_street",
+        gettext_lazy("Street and number"),
+        (
+            "Dirección",
+            "Dirección de entrega",
+            "Domicilio",
+            "Calle",
+            "Адрес",
+            "Адрес доставки",
+            "Улица",
+            "Address",
+            "Delivery address",
+            "Street",
+        ),
+        example="Av. Reforma 120",
+    ),
+    Field(
+        "address_neighborhood",
+        gettext_lazy("Neighborhood"),
+        ("Colonia", "Barrio", "Район", "Neighborhood", "District"),
+        example="Centro",
+    ),
+    Field(
+        "address_city",
+        gettext_lazy("City"),
+        ("Ciudad", "Municipio", "Город", "City", "Town"),
+        example="Puebla",
+    ),
+    Field(
+        "address_region",
+        gettext_lazy("State or region"),
+        ("Estado", "Provincia", "Región", "Область", "Регион", "State", "Region"),
+        example="Puebla",
+    ),
+    Field(
+        "address_postal_code",
+        gettext_lazy("Postal code"),
+        ("CP", "C.P.", "Código postal", "Индекс", "Почтовый индекс", "Postal code", "ZIP"),
+        example="72000",
+    ),
+    Field("country", gettext_lazy("Country"), ("País", "Страна", "Country"), example="MX"),
+    Field(
+        "contact_name",
+        gettext_lazy("Contact"),
+        (
+            "Contacto",
+            "Persona de contacto",
+            "Nombre de contacto",
+            "Nombre del contacto",
+            "Контакт",
+            "Контактное лицо",
+            "Contact",
+            "Contact name",
+        ),
+        example="Rosa Gómez",
+    ),
+    Field(
+        "tags",
+        gettext_lazy("Tags"),
+        ("Etiquetas", "Теги", "Метки", "Tags"),
+        repeatable=True,
+        example="Mayoreo, Cafetería",
+    ),
+    Field(
+        "notes",
+        gettext_lazy("Notes"),
+        ("Notas", "Observaciones", "Comentarios", "Примечание", "Комментарий", "Notes"),
+        example="Entrega antes de las 8",
+    ),
+)
 
 
 @dataclass
@@ -110,18 +253,13 @@ class _Row:
     tags: list[str] = field(default_factory=list)
 
 
-def _refuse(row: _Row, column: str, value: str, message: str) -> None:
-    row.plan.action = "refused"
-    row.plan.problems.append(Problem(row.plan.row, column, value, message))
-
-
 def _message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
 def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[int, str]) -> _Row:
     """A row's values in the catalog's normal forms, or its problems."""
-    row = _Row(RowPlan(number))
+    row = _Row(RowPlan(number, row_text(cells)))
     text = {index: cell_text(cells[index]).strip() for index in columns}
     country = settings.CLIENTELA_DEFAULT_COUNTRY
     for index, key in columns.items():
@@ -130,7 +268,7 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
                 country = normalize_country(text[index])
                 row.values["country"] = country
             except ValidationError as error:
-                _refuse(row, headers[index], text[index], _message(error))
+                row.plan.refuse(headers[index], text[index], _message(error))
     for index, key in columns.items():
         value = text[index]
         if not value or key == "country":
@@ -151,19 +289,8 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
             else:
                 row.values[key] = value
         except ValidationError as error:
-            _refuse(row, headers[index], value, _message(error))
+            row.plan.refuse(headers[index], value, _message(error))
     return row
-
-
-def _chunks(sheet: Sheet, size: int) -> Iterator[list[tuple[int, list[Cell]]]]:
-    chunk = []
-    for item in sheet.rows:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _matches(rows: list[_Row]) -> dict[str, dict[str, set[int]]]:
@@ -171,9 +298,18 @@ def _matches(rows: list[_Row]) -> dict[str, dict[str, set[int]]]:
     tax_ids = {row.values["tax_id"] for row in rows if "tax_id" in row.values}
     emails = {email for row in rows for email in row.emails}
     phones = {phone for row in rows for phone in row.phones}
-    found: dict[str, dict[str, set[int]]] = {"tax_id": {}, "email": {}, "phone": {}}
-    for value, pk in Customer.objects.filter(LIVE, tax_id__in=tax_ids).values_list("tax_id", "pk"):
-        found["tax_id"].setdefault(value, set()).add(pk)
+    external_ids = {row.values["external_id"] for row in rows if "external_id" in row.values}
+    found: dict[str, dict[str, set[int]]] = {
+        "tax_id": {},
+        "email": {},
+        "phone": {},
+        "external_id": {},
+    }
+    for kind, wanted in (("tax_id", tax_ids), ("external_id", external_ids)):
+        if wanted:
+            pairs = Customer.objects.filter(LIVE, **{f"{kind}__in": wanted})
+            for value, pk in pairs.values_list(kind, "pk"):
+                found[kind].setdefault(value, set()).add(pk)
     for kind, model, column in (
         ("email", CustomerEmail, "email"),
         ("phone", CustomerPhone, "number"),
@@ -187,33 +323,33 @@ def _matches(rows: list[_Row]) -> dict[str, dict[str, set[int]]]:
     return found
 
 
-def customers_plan(sheet: Sheet, columns: Mapping[int, str]) -> CustomerPlan:
-    """The dry run of importing ``sheet`` with ``columns`` (index → field key)."""
+def customer_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowPlan]]:
+    """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
+    rows at a time."""
     headers = sheet.headers
     seen: dict[tuple[str, str], int] = {}  # (key kind, value) → first row with it
-    plans: list[RowPlan] = []
-    for chunk in _chunks(sheet, CHUNK_ROWS):
+    for chunk in sheet_chunks(sheet):
         rows = [_read(number, cells, headers, columns) for number, cells in chunk]
         found = _matches(rows)
         matched_rows = {}
         for row in rows:
             _match(row, found, seen)
-            if row.plan.customer_id is not None:
-                matched_rows[row.plan.customer_id] = row
+            if row.plan.target is not None:
+                matched_rows[row.plan.target] = row
         _compare(matched_rows)
         _similar([row for row in rows if row.plan.action == "create"])
-        plans += [row.plan for row in rows]
-    return CustomerPlan(plans)
+        yield [row.plan for row in rows]
 
 
 def _match(row: _Row, found: dict, seen: dict) -> None:
     keys = [("tax_id", row.values["tax_id"])] if "tax_id" in row.values else []
     keys += [("email", email) for email in row.emails] + [("phone", p) for p in row.phones]
+    if "external_id" in row.values:
+        keys.append(("external_id", row.values["external_id"]))
     for kind, value in keys:
         earlier = seen.setdefault((kind, value), row.plan.row)
         if earlier != row.plan.row:
-            _refuse(
-                row,
+            row.plan.refuse(
                 "",
                 value,
                 _("Row %(row)s already has this %(key)s; one customer takes one row.")
@@ -230,17 +366,16 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
             _("#%(id)s (by %(key)s)") % {"id": pk, "key": _key_label(kind)}
             for pk, kind in customers.items()
         )
-        _refuse(
-            row,
+        row.plan.refuse(
             "",
             "",
             _("This row matches more than one customer: %(customers)s. Merge them first.")
             % {"customers": described},
         )
     elif customers:
-        row.plan.action, row.plan.customer_id = "update", next(iter(customers))
+        row.plan.action, row.plan.target = "update", next(iter(customers))
     elif not row.values.get("name"):
-        _refuse(row, "", "", _("A new customer needs a name."))
+        row.plan.refuse("", "", _("A new customer needs a name."))
     else:
         row.plan.changes = {
             **row.values,
@@ -283,30 +418,53 @@ def _similar(rows: list[_Row]) -> None:
 
 
 def _key_label(kind: str) -> str:
-    return {"tax_id": _("tax id"), "email": _("e-mail"), "phone": _("phone")}[kind]
+    return {
+        "tax_id": _("tax id"),
+        "email": _("e-mail"),
+        "phone": _("phone"),
+        "external_id": _("external id"),
+    }[kind]
 
 
-_CUSTOMER_COLUMNS = ("name", "legal_name", "tax_id", "country", "notes")
+_CUSTOMER_COLUMNS = ("name", "legal_name", "tax_id", "external_id", "country", "notes")
+
+
+_ADDRESS_FIELDS = {
+    "address_street": "street",
+    "address_neighborhood": "neighborhood",
+    "address_city": "city",
+    "address_region": "region",
+    "address_postal_code": "postal_code",
+}
+
+
+def _address(values: dict) -> dict:
+    """The address fields a row brings, by the address's own field names."""
+    address = {name: values[key] for key, name in _ADDRESS_FIELDS.items() if key in values}
+    if "postal_code" in address:
+        address["postal_code"] = address["postal_code"].upper()
+    return address
 
 
 def _compare(rows: dict[int, _Row]) -> None:
-    """What each matched row would change on its customer."""
+    """What each matched row would change on its customer: its fields, the e-mails,
+    phones and tags it adds, its default address (added, or its fields changed) and a
+    contact it adds."""
     customers = Customer.objects.filter(pk__in=rows).only(*_CUSTOMER_COLUMNS)
-    emails: dict[int, set[str]] = {}
-    phones: dict[int, set[str]] = {}
-    tags: dict[int, set[str]] = {}
-    for pk, email in CustomerEmail.objects.filter(customer__in=rows).values_list(
-        "customer_id", "email"
+    lists: dict[str, dict[int, set[str]]] = {"emails": {}, "phones": {}, "tags": {}, "contacts": {}}
+    for key, model, column in (
+        ("emails", CustomerEmail, "email"),
+        ("phones", CustomerPhone, "number"),
+        ("tags", CustomerTag, "tag__name"),
+        ("contacts", Contact, "name"),
     ):
-        emails.setdefault(pk, set()).add(email)
-    for pk, number in CustomerPhone.objects.filter(customer__in=rows).values_list(
-        "customer_id", "number"
-    ):
-        phones.setdefault(pk, set()).add(number)
-    for pk, name in CustomerTag.objects.filter(customer__in=rows).values_list(
-        "customer_id", "tag__name"
-    ):
-        tags.setdefault(pk, set()).add(name.casefold())
+        pairs = model.objects.filter(customer__in=rows).values_list("customer_id", column)
+        for pk, value in pairs:
+            lists[key].setdefault(pk, set()).add(value.casefold())
+    addresses = {
+        address.customer_id: address
+        for address in Address.objects.filter(customer__in=rows).order_by("-is_default", "-id")
+    }
     for customer in customers:
         row = rows[customer.pk]
         changes = {
@@ -314,16 +472,90 @@ def _compare(rows: dict[int, _Row]) -> None:
             for key, value in row.values.items()
             if key in _CUSTOMER_COLUMNS and getattr(customer, key) != value
         }
-        for key, new, old in (
-            ("emails", row.emails, emails.get(customer.pk, set())),
-            ("phones", row.phones, phones.get(customer.pk, set())),
-        ):
-            added = [value for value in new if value not in old]
+        for key, new in (("emails", row.emails), ("phones", row.phones), ("tags", row.tags)):
+            old = lists[key].get(customer.pk, set())
+            added = [value for value in new if value.casefold() not in old]
             if added:
                 changes[key] = added
-        added_tags = [tag for tag in row.tags if tag.casefold() not in tags.get(customer.pk, set())]
-        if added_tags:
-            changes["tags"] = added_tags
+        brought = _address(row.values)
+        address = addresses.get(customer.pk)
+        if brought and address is None:
+            changes["address"] = brought
+        elif brought:
+            changed = {k: v for k, v in brought.items() if getattr(address, k) != v}
+            if changed:
+                changes["address"] = changed
+        contact = row.values.get("contact_name")
+        if contact and contact.casefold() not in lists["contacts"].get(customer.pk, set()):
+            changes["contact_name"] = contact
         row.plan.changes = changes
         if not changes:
             row.plan.action = "unchanged"
+
+
+def _create(row: RowPlan, actor: User | None, reason: str) -> None:
+    changes = dict(row.changes)
+    address = _address(changes)
+    for key in _ADDRESS_FIELDS:
+        changes.pop(key, None)
+    contact = changes.pop("contact_name", None)
+    customer_create(
+        actor=actor,
+        reason=reason,
+        addresses=[address] if address else [],
+        contacts=[{"name": contact}] if contact else [],
+        **changes,
+    )
+
+
+def _update(row: RowPlan, customer: Customer, lists: dict, actor: User | None, reason: str):
+    changes = dict(row.changes)
+    address = changes.pop("address", None)
+    contact = changes.pop("contact_name", None)
+    for key in ("emails", "phones", "tags"):
+        if key in changes:
+            changes[key] = [*lists[key].get(customer.pk, []), *changes[key]]
+    customer = customer_update(
+        actor=actor, customer=customer, version=customer.version, reason=reason, **changes
+    )
+    if address is not None:
+        current = customer.addresses.order_by("-is_default", "-id").first()
+        if current is None:
+            address_create(actor=actor, customer=customer, reason=reason, **address)
+        else:
+            address_update(
+                actor=actor, address=current, version=current.version, reason=reason, **address
+            )
+    if contact is not None:
+        contact_create(actor=actor, customer=customer, reason=reason, name=contact)
+
+
+def customers_apply(rows: list[RowPlan], actor: User | None, reason: str) -> None:
+    """Write a chunk's planned rows: create the new customers, update the matched ones
+    (adding e-mails, phones and tags to those they have)."""
+    updates = {row.target: row for row in rows if row.action == "update"}
+    lists: dict[str, dict[int, list[str]]] = {"emails": {}, "phones": {}, "tags": {}}
+    for key, model, column in (
+        ("emails", CustomerEmail, "email"),
+        ("phones", CustomerPhone, "number"),
+        ("tags", CustomerTag, "tag__name"),
+    ):
+        pairs = model.objects.filter(customer__in=updates).order_by("pk")
+        for pk, value in pairs.values_list("customer_id", column):
+            lists[key].setdefault(pk, []).append(value)
+    customers = Customer.objects.in_bulk(list(updates))
+    for row in rows:
+        with row_writing(row):
+            if row.action == "create":
+                _create(row, actor, reason)
+            elif row.action == "update":
+                _update(row, customers[row.target], lists, actor, reason)
+
+
+CUSTOMERS = Kind(
+    key="customers",
+    label=gettext_lazy("Customers"),
+    fields=CUSTOMER_FIELDS,
+    plan_chunks=customer_chunks,
+    apply=customers_apply,
+)

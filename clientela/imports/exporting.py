@@ -18,8 +18,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from clientela.customers.models import Customer
-from clientela.imports.customers import CustomerPlan
-from clientela.imports.mapping import CUSTOMER_FIELDS
+from clientela.imports.customers import CUSTOMER_FIELDS
+from clientela.imports.plan import Plan
 from clientela.imports.reading import FORMULA_STARTS, Sheet
 from clientela.imports.values import cell_text
 
@@ -27,6 +27,7 @@ CHUNK = 2000
 # The fields an export writes, in this order.
 EXPORTED = (
     "tax_id",
+    "external_id",
     "name",
     "legal_name",
     "email",
@@ -64,6 +65,7 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
             address = next(iter(customer.addresses.all()), None)
             values = {
                 "tax_id": customer.tax_id,
+                "external_id": customer.external_id,
                 "name": customer.name,
                 "legal_name": customer.legal_name,
                 "email": ", ".join(e.email for e in customer.emails.all()),
@@ -78,11 +80,11 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
         last = chunk[-1].pk
 
 
-def refused_rows(sheet: Sheet, plan: CustomerPlan) -> Iterator[list[str]]:
+def refused_rows(sheet: Sheet, plan: Plan) -> Iterator[list[str]]:
     """The refused rows of a dry run as they were in the file, with their problems in a
     last column: corrected, the file imports again (that column matches no field)."""
     problems: dict[int, list[str]] = {}
-    for problem in plan.problems():
+    for problem in plan.problems:
         where = f"{problem.column}: " if problem.column else ""
         problems.setdefault(problem.row, []).append(where + problem.message)
     yield [*sheet.headers, _("Problems")]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from clientela.customers.matching import fold
 
@@ -29,153 +28,19 @@ def header_key(text: str) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """A field a column can fill: its key, its label, the headers that name it."""
+    """A field a column can fill: its key, its label, the headers that name it, whether
+    several columns may fill it, and a value a template shows as an example."""
 
     key: str
     label: str | Promise
     names: tuple[str, ...]
     repeatable: bool = False
+    example: str = ""
 
     def keys(self) -> tuple[str, ...]:
         """Its names and its label in the active language, in normal form (so a file
         exported in any language matches again)."""
         return (*(header_key(name) for name in self.names), header_key(str(self.label)))
-
-
-# The fields of a customer row (emails, phones and tags may take several columns).
-CUSTOMER_FIELDS: tuple[Field, ...] = (
-    Field(
-        "tax_id",
-        gettext_lazy("Tax id"),
-        (
-            "RFC",
-            "NIT",
-            "RUC",
-            "CUIT",
-            "NIF",
-            "CIF",
-            "ИНН",
-            "Tax id",
-            "VAT",
-            "Identificación fiscal",
-        ),
-    ),
-    Field(
-        "name",
-        gettext_lazy("Name"),
-        (
-            "Nombre",
-            "Cliente",
-            "Nombre del cliente",
-            "Наименование",
-            "Название",
-            "Клиент",
-            "Имя",
-            "Name",
-            "Customer",
-            "Customer name",
-            "Company",
-        ),
-    ),
-    Field(
-        "legal_name",
-        gettext_lazy("Legal name"),
-        (
-            "Razón social",
-            "Denominación social",
-            "Полное наименование",
-            "Юридическое название",
-            "Legal name",
-            "Company legal name",
-        ),
-    ),
-    Field(
-        "phone",
-        gettext_lazy("Phone"),
-        (
-            "Teléfono",
-            "Tel",
-            "Celular",
-            "Móvil",
-            "WhatsApp",
-            "Телефон",
-            "Тел",
-            "Мобильный",
-            "Phone",
-            "Mobile",
-            "Cell",
-        ),
-        repeatable=True,
-    ),
-    Field(
-        "email",
-        gettext_lazy("E-mail"),
-        (
-            "Correo electrónico",
-            "Correo",
-            "Email",
-            "E-mail",
-            "Mail",
-            "Электронная почта",
-            "Эл почта",
-            "Почта",
-        ),
-        repeatable=True,
-    ),
-    Field(
-        "address_street",
-        gettext_lazy("Street and number"),
-        (
-            "Dirección",
-            "Dirección de entrega",
-            "Domicilio",
-            "Calle",
-            "Адрес",
-            "Адрес доставки",
-            "Улица",
-            "Address",
-            "Delivery address",
-            "Street",
-        ),
-    ),
-    Field(
-        "address_neighborhood",
-        gettext_lazy("Neighborhood"),
-        ("Colonia", "Barrio", "Район", "Neighborhood", "District"),
-    ),
-    Field("address_city", gettext_lazy("City"), ("Ciudad", "Municipio", "Город", "City", "Town")),
-    Field(
-        "address_region",
-        gettext_lazy("State or region"),
-        ("Estado", "Provincia", "Región", "Область", "Регион", "State", "Region"),
-    ),
-    Field(
-        "address_postal_code",
-        gettext_lazy("Postal code"),
-        ("CP", "C.P.", "Código postal", "Индекс", "Почтовый индекс", "Postal code", "ZIP"),
-    ),
-    Field("country", gettext_lazy("Country"), ("País", "Страна", "Country")),
-    Field(
-        "contact_name",
-        gettext_lazy("Contact"),
-        (
-            "Contacto",
-            "Persona de contacto",
-            "Nombre de contacto",
-            "Nombre del contacto",
-            "Контакт",
-            "Контактное лицо",
-            "Contact",
-            "Contact name",
-        ),
-    ),
-    Field("tags", gettext_lazy("Tags"), ("Etiquetas", "Теги", "Метки", "Tags"), repeatable=True),
-    Field(
-        "notes",
-        gettext_lazy("Notes"),
-        ("Notas", "Observaciones", "Comentarios", "Примечание", "Комментарий", "Notes"),
-    ),
-)
 
 
 class MappingError(ValueError):

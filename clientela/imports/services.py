@@ -1,15 +1,17 @@
-"""Imports that write: the dry run's plan applied through the catalog's own services.
+"""Imports that write: a kind's plan applied through the domain's own services.
 
-All or nothing: the plan is made again inside the transaction (so it is the catalog as
-it is now that is compared), and any refused row, or any row a service refuses, undoes
-everything — unless ``skip_invalid``, which leaves the refused rows out and applies the
-others. Every change is recorded in the history as made by the importing user, with the
-file's name as the reason.
+One pass over the file, in one transaction: each chunk of rows is planned against the
+records as they are now (so earlier chunks' writes count) and, while no row has been
+refused, written. A refused row stops the writing but not the planning, so the report
+still names every refused row; at the end the transaction is undone and nothing stays —
+unless ``skip_invalid``, which leaves the refused rows out and writes the others. A row
+a service refuses undoes everything. Every change is recorded in the history as made by
+the importing user, with the file's name as the reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,102 +19,63 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clientela.core.models import User
-from clientela.customers.models import Customer
-from clientela.customers.services import customer_create, customer_update
-from clientela.imports.customers import CustomerPlan, RowPlan, customers_plan
+from clientela.imports.plan import Kind, Plan
 from clientela.imports.reading import Sheet
-
-_ADDRESS_FIELDS = {
-    "address_street": "street",
-    "address_neighborhood": "neighborhood",
-    "address_city": "city",
-    "address_region": "region",
-    "address_postal_code": "postal_code",
-}
-
-
-def _create(row: RowPlan, actor: User | None, reason: str) -> None:
-    changes = dict(row.changes)
-    address = {name: changes.pop(key) for key, name in _ADDRESS_FIELDS.items() if key in changes}
-    contact = changes.pop("contact_name", None)
-    customer_create(
-        actor=actor,
-        reason=reason,
-        addresses=[address] if address else [],
-        contacts=[{"name": contact}] if contact else [],
-        **changes,
-    )
-
-
-def _update(row: RowPlan, actor: User | None, reason: str) -> None:
-    customer = Customer.objects.get(pk=row.customer_id)
-    changes = dict(row.changes)
-    lists = {}
-    if "emails" in changes:
-        lists["emails"] = [
-            *customer.emails.values_list("email", flat=True),
-            *changes.pop("emails"),
-        ]
-    if "phones" in changes:
-        lists["phones"] = [
-            *customer.phones.values_list("number", flat=True),
-            *changes.pop("phones"),
-        ]
-    if "tags" in changes:
-        lists["tags"] = [
-            *customer.customer_tags.values_list("tag__name", flat=True),
-            *changes.pop("tags"),
-        ]
-    customer_update(
-        actor=actor, customer=customer, version=customer.version, reason=reason, **changes, **lists
-    )
 
 
 class ImportRefused(ValidationError):
     """Rows were refused, so nothing was imported; ``plan`` says which and why."""
 
-    def __init__(self, message: str, plan: CustomerPlan):
+    def __init__(self, message: str, plan: Plan):
         super().__init__(message)
         self.plan = plan
 
 
+def sheet_plan(kind: Kind, sheet: Sheet, columns: Mapping[int, str]) -> Plan:
+    """The dry run of importing ``sheet`` as ``kind`` with ``columns`` (index → field
+    key): what each row would do. Writes nothing."""
+    plan = Plan(kind.key, sheet.headers)
+    for rows in kind.plan_chunks(sheet, columns):
+        plan.add(rows)
+    return plan
+
+
 @transaction.atomic
-def customers_import(
+def sheet_import(
     *,
+    kind: Kind,
     actor: User | None,
     sheet: Sheet,
     columns: Mapping[int, str],
     source: str,
     skip_invalid: bool = False,
-) -> CustomerPlan:
-    """Import the customers of ``sheet`` (its ``columns`` mapped to fields) from the file
-    named ``source``; the plan that was applied. Raises ``ImportRefused`` (and writes
-    nothing) when rows are refused and ``skip_invalid`` is not set, ``ValidationError``
-    when a service refuses a row."""
-    plan = customers_plan(sheet, columns)
-    refused = plan.counts()["refused"]
-    if refused and not skip_invalid:
+    progress: Callable[[int], None] | None = None,
+) -> Plan:
+    """Import ``sheet`` as ``kind`` (its ``columns`` mapped to fields) from the file
+    named ``source``; the plan that was applied. ``progress`` is told the rows read so
+    far after each chunk. Raises ``ImportRefused`` (and writes nothing) when rows are
+    refused and ``skip_invalid`` is not set, ``ValidationError`` (naming the row) when a
+    service refuses a row."""
+    plan = Plan(kind.key, sheet.headers)
+    reason = _("Imported from %(file)s") % {"file": source}
+    done = 0
+    for rows in kind.plan_chunks(sheet, columns):
+        plan.add(rows)
+        done += len(rows)
+        if skip_invalid or not plan.refused:
+            kind.apply(rows, actor, reason)
+        if progress is not None:
+            progress(done)
+    if plan.refused and not skip_invalid:
         raise ImportRefused(
             ngettext(
                 "%(count)d row was refused, so nothing was imported: correct it, or import "
                 "the valid rows only.",
                 "%(count)d rows were refused, so nothing was imported: correct them, or "
                 "import the valid rows only.",
-                refused,
+                plan.refused,
             )
-            % {"count": refused},
+            % {"count": plan.refused},
             plan,
         )
-    reason = _("Imported from %(file)s") % {"file": source}
-    for row in plan.rows:
-        try:
-            if row.action == "create":
-                _create(row, actor, reason)
-            elif row.action == "update":
-                _update(row, actor, reason)
-        except ValidationError as error:
-            raise ValidationError(
-                _("Row %(row)s: %(problem)s")
-                % {"row": row.row, "problem": " ".join(error.messages)}
-            ) from error
     return plan

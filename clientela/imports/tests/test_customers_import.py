@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 
 from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
-from clientela.imports.mapping import CUSTOMER_FIELDS, match_columns
+from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
+from clientela.imports.mapping import match_columns
 from clientela.imports.reading import open_sheet
-from clientela.imports.services import customers_import
+from clientela.imports.services import sheet_import
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,9 @@ def _import(tmp_path, rows, owner, **options):
     )
     sheet = open_sheet(path)
     columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
-    return customers_import(actor=owner, sheet=sheet, columns=columns, source=path.name, **options)
+    return sheet_import(
+        kind=CUSTOMERS, actor=owner, sheet=sheet, columns=columns, source=path.name, **options
+    )
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def gomez(owner):
 def test_an_import_creates_and_updates_and_a_second_one_changes_nothing(tmp_path, owner, gomez):
     plan = _import(tmp_path, ROWS, owner)
 
-    assert plan.counts() == {"create": 1, "update": 1, "unchanged": 0, "refused": 0}
+    assert plan.counts == {"create": 1, "update": 1, "unchanged": 0, "refused": 0}
     gomez.refresh_from_db()
     assert list(gomez.phones.values_list("number", flat=True)) == ["+522225550101"]
     assert set(gomez.customer_tags.values_list("tag__name", flat=True)) == {"Pan", "Mayoreo"}
@@ -50,7 +53,7 @@ def test_an_import_creates_and_updates_and_a_second_one_changes_nothing(tmp_path
 
     again = _import(tmp_path, ROWS, owner)
 
-    assert again.counts() == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
+    assert again.counts == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
     assert Customer.objects.count() == 2
 
 
@@ -69,8 +72,8 @@ def test_skip_invalid_applies_the_valid_rows_and_reports_the_others(tmp_path, ow
 
     plan = _import(tmp_path, rows, owner, skip_invalid=True)
 
-    assert plan.counts() == {"create": 1, "update": 1, "unchanged": 0, "refused": 1}
-    assert [(p.row, p.column, p.value) for p in plan.problems()] == [(4, "Correo", "hola@")]
+    assert plan.counts == {"create": 1, "update": 1, "unchanged": 0, "refused": 1}
+    assert [(p.row, p.column, p.value) for p in plan.problems] == [(4, "Correo", "hola@")]
     assert Customer.objects.count() == 2
 
 
@@ -82,3 +85,67 @@ def test_a_row_the_service_refuses_undoes_the_whole_import(tmp_path, owner, gome
 
     assert Customer.objects.count() == 1
     assert not gomez.phones.exists()
+
+
+def test_an_interrupted_import_leaves_nothing_written(tmp_path, owner, gomez, monkeypatch):
+    # 25 rows in chunks of 10: two chunks are written before the third is interrupted
+    monkeypatch.setattr("clientela.imports.plan.CHUNK_ROWS", 10)
+    rows = [["", f"Cliente {n}", f"c{n}@example.mx", "", "", "", "", ""] for n in range(25)]
+    written = []
+
+    def crash(done):
+        written.append(Customer.objects.count())
+        if done > 20:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "clientes.csv"
+    path.write_text("\n".join(";".join(r) for r in [HEADERS, *rows]) + "\n", encoding="utf-8")
+    sheet = open_sheet(path)
+    columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
+    with pytest.raises(KeyboardInterrupt):
+        sheet_import(
+            kind=CUSTOMERS,
+            actor=owner,
+            sheet=sheet,
+            columns=columns,
+            source="c.csv",
+            progress=crash,
+        )
+
+    assert written == [11, 21, 26]  # the writes had happened…
+    assert Customer.objects.count() == 1  # …and none of them stays
+
+
+def test_a_row_matches_by_external_id_and_updates_address_and_contact(tmp_path, owner):
+    shop = CustomerFactory(
+        name="Café Olé",
+        external_id="C-0042",
+        addresses=[{"street": "Av. Juárez 10", "city": "Puebla"}],
+    )
+    path = tmp_path / "clientes.csv"
+    path.write_text(
+        "Código;Nombre;Dirección;Ciudad;CP;Contacto\n"
+        "C-0042;Café Olé;Av. Juárez 12;Puebla;72000;Lupita\n",
+        encoding="utf-8",
+    )
+    sheet = open_sheet(path)
+    columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
+
+    plan = sheet_import(kind=CUSTOMERS, actor=owner, sheet=sheet, columns=columns, source=path.name)
+
+    assert plan.counts["update"] == 1
+    (sample,) = plan.samples["update"]
+    assert sample.changes == {
+        "address": {"street": "Av. Juárez 12", "postal_code": "72000"},
+        "contact_name": "Lupita",
+    }
+    address = shop.addresses.get()
+    assert (address.street, address.postal_code) == ("Av. Juárez 12", "72000")
+    assert shop.contacts.get().name == "Lupita"
+    assert shop.addresses.get().history.latest("history_date").history_user == owner
+
+    again = sheet_import(
+        kind=CUSTOMERS, actor=owner, sheet=open_sheet(path), columns=columns, source=path.name
+    )
+
+    assert again.counts["unchanged"] == 1

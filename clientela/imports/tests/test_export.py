@@ -9,10 +9,11 @@ from openpyxl import load_workbook
 
 from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
+from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.exporting import neutralised
-from clientela.imports.mapping import CUSTOMER_FIELDS, match_columns
+from clientela.imports.mapping import match_columns
 from clientela.imports.reading import open_sheet
-from clientela.imports.services import customers_import
+from clientela.imports.services import sheet_import
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +43,12 @@ def test_an_export_imports_back_unchanged(tmp_path, catalog, owner, suffix, lang
         call_command("export", "customers", str(path), stdout=StringIO())
         sheet = open_sheet(path)
         columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
-        plan = customers_import(actor=owner, sheet=sheet, columns=columns, source=path.name)
+        plan = sheet_import(
+            kind=CUSTOMERS, actor=owner, sheet=sheet, columns=columns, source=path.name
+        )
 
     assert len(columns) == len(sheet.headers)  # every exported column is matched back
-    assert plan.counts() == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
+    assert plan.counts == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
     assert Customer.objects.count() == 2
 
 
@@ -65,5 +68,5 @@ def test_the_export_command_counts_and_filters_by_tag(tmp_path, catalog):
 
     assert "1 customer written to" in out.getvalue()
     text = (tmp_path / "m.csv").read_text(encoding="utf-8-sig")
-    assert text.splitlines()[0].startswith("Tax id,Name,Legal name,E-mail,Phone,Tags")
+    assert text.splitlines()[0].startswith("Tax id,External id,Name,Legal name,E-mail,Phone,Tags")
     assert "Panadería Gómez" in text and "evil" not in text

@@ -117,4 +117,4 @@ def test_the_dry_run_points_at_customers_a_new_row_looks_like(tmp_path):
     code, printed = _run("customers", path, "--dry-run")
 
     assert code == 0
-    assert f"row 2 looks like customer #{shop.pk}, Café Olé: see the duplicates." in printed
+    assert f"row 2 looks like #{shop.pk}, Café Olé: see the duplicates." in printed

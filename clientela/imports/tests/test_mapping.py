@@ -1,7 +1,7 @@
 import pytest
 
+from clientela.imports.customers import CUSTOMER_FIELDS
 from clientela.imports.mapping import (
-    CUSTOMER_FIELDS,
     MappingError,
     header_key,
     mapping_check,

@@ -8,17 +8,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from clientela.core.models import User
-from clientela.imports.customers import CustomerPlan, customers_plan
 from clientela.imports.exporting import export_write, refused_rows
+from clientela.imports.kinds import KINDS
 from clientela.imports.mapping import (
-    CUSTOMER_FIELDS,
     MappingError,
     mapping_check,
     mapping_from_json,
     match_columns,
 )
+from clientela.imports.plan import Plan
 from clientela.imports.reading import SpreadsheetError, open_sheet
-from clientela.imports.services import ImportRefused, customers_import
+from clientela.imports.services import ImportRefused, sheet_import, sheet_plan
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=["customers"], help=_("What the file holds."))
+        parser.add_argument("kind", choices=list(KINDS), help=_("What the file holds."))
         parser.add_argument("file", metavar=_("FILE"), help=_("The .xlsx or .csv file."))
         parser.add_argument("--sheet", help=_("The sheet of a workbook (default: the first)."))
         parser.add_argument(
@@ -79,17 +79,19 @@ class Command(BaseCommand):
                 raise CommandError(
                     _("The mapping file cannot be read: %(error)s") % {"error": error}
                 ) from error
+        kind = KINDS[options["kind"]]
         try:
             sheet = open_sheet(path, sheet=options["sheet"])
             if saved is not None:
                 columns = mapping_from_json(saved, sheet.headers)
             else:
-                columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
-            mapping_check(columns, sheet.headers, CUSTOMER_FIELDS)
+                columns = match_columns(sheet.headers, kind.fields)
+            mapping_check(columns, sheet.headers, kind.fields)
             if options["dry_run"]:
-                plan = customers_plan(sheet, columns)
+                plan = sheet_plan(kind, sheet, columns)
             else:
-                plan = customers_import(
+                plan = sheet_import(
+                    kind=kind,
                     actor=actor,
                     sheet=sheet,
                     columns=columns,
@@ -102,7 +104,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        refused = plan.counts()["refused"]
+        refused = plan.refused
         if refused and options["refused"]:
             written = export_write(
                 refused_rows(open_sheet(path, sheet=options["sheet"]), plan), options["refused"]
@@ -118,7 +120,7 @@ class Command(BaseCommand):
         if refused:
             raise SystemExit(1)
 
-    def _report(self, headers, columns, plan: CustomerPlan, *, applied: bool) -> None:
+    def _report(self, headers, columns, plan: Plan, *, applied: bool) -> None:
         mapped = ", ".join(f"{headers[index]} → {key}" for index, key in columns.items())
         self.stdout.write(_("Columns: %(mapped)s") % {"mapped": mapped or "—"})
         if applied:
@@ -131,15 +133,14 @@ class Command(BaseCommand):
                 "%(create)d to create, %(update)d to update, %(unchanged)d unchanged, "
                 "%(refused)d refused."
             )
-        self.stdout.write(summary % plan.counts())
-        for row in plan.rows:
-            for pk, name in row.similar:
-                self.stdout.write(
-                    "  "
-                    + _("row %(row)s looks like customer #%(id)s, %(name)s: see the duplicates.")
-                    % {"row": row.row, "id": pk, "name": name}
-                )
-        for problem in plan.problems():
+        self.stdout.write(summary % plan.counts)
+        for similar in plan.similar:
+            self.stdout.write(
+                "  "
+                + _("row %(row)s looks like #%(id)s, %(name)s: see the duplicates.")
+                % {"row": similar.row, "id": similar.target, "name": similar.name}
+            )
+        for problem in plan.problems:
             where = _("row %(row)s") % {"row": problem.row}
             if problem.column:
                 where += f", {problem.column}"
