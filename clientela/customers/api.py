@@ -133,6 +133,7 @@ class CustomerPatch(WriteSchema):
     kind: str | None = None
     legal_name: str | None = None
     tax_id: str | None = None
+    external_id: str | None = None
     country: str | None = None
     owner_id: int | None = None
     source: str | None = None
@@ -156,6 +157,7 @@ class CustomerCreate(WriteSchema):
     kind: str = "business"
     legal_name: str = ""
     tax_id: str = ""
+    external_id: str = ""
     country: str | None = None
     owner_id: int | None = None
     source: str = ""
@@ -181,6 +183,7 @@ class CustomerOut(Schema):
     legal_name: str
     tax_id: str
     tax_id_type: str
+    external_id: str
     country: str
     emails: list[str]
     phones: list[str]

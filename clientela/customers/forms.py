@@ -40,6 +40,12 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("RFC, NIF, ИНН… It is checked for the customer's country."),
     )
+    external_id = forms.CharField(
+        label=_("External id"),
+        max_length=64,
+        required=False,
+        help_text=_("Their code in another system or spreadsheet; an import can match on it."),
+    )
     emails = forms.CharField(
         label=_("E-mails"),
         required=False,
@@ -121,6 +127,7 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
             "legal_name": customer.legal_name,
             "country": customer.country,
             "tax_id": customer.tax_id,
+            "external_id": customer.external_id,
             "emails": "\n".join(e.email for e in customer.emails.all()),
             "phones": "\n".join(p.number for p in customer.phones.all()),
             "tags": ", ".join(link.tag.name for link in customer.customer_tags.all()),

@@ -1,7 +1,8 @@
 """Which column of a sheet holds which field: matched from the headers, changed by hand.
 
 Headers are compared in a normal form (``header_key``): accents and case ignored,
-punctuation as spaces, so "Razón social", "RAZON SOCIAL" and "razón  social." are one.
+punctuation as spaces and dots dropped, so "Razón social", "RAZON SOCIAL" and
+"razón  social." are one, and so are "RFC" and "R.F.C.".
 A column matches a field when its header is one of the field's names in Spanish, Russian
 or English, or starts with one ("Teléfono celular" is a phone); each field takes the
 first such column unless it may repeat (several phone columns). The person importing
@@ -22,8 +23,8 @@ from clientela.customers.matching import fold
 
 def header_key(text: str) -> str:
     """A header in normal form: no accents (ñ → n, й → и), case folded, words apart (as
-    the customer search folds text)."""
-    return fold(text)
+    the customer search folds text), abbreviations' dots dropped ("R.F.C." is "RFC")."""
+    return fold(text.replace(".", ""))
 
 
 @dataclass(frozen=True)

@@ -262,6 +262,7 @@ def test_a_list_item_carries_every_catalog_field(as_user, shop):
         "legal_name": "",
         "tax_id": "",
         "tax_id_type": "",
+        "external_id": "",
         "country": "MX",
         "emails": ["ventas@espiga.mx"],
         "phones": ["+525512345678"],
@@ -363,6 +364,7 @@ def test_create_returns_the_customer_normalised_with_its_location(as_user):
         {
             "name": "Panadería La Espiga, S.A. de C.V.",
             "tax_id": "ple-990101-ab7",
+            "external_id": "C-0042",
             "country": "mx",
             "emails": ["Ventas@Espiga.MX"],
             "phones": ["55 1234 5678"],
@@ -384,6 +386,7 @@ def test_create_returns_the_customer_normalised_with_its_location(as_user):
     )
     assert body["emails"] == ["ventas@espiga.mx"]
     assert body["phones"] == ["+525512345678"]
+    assert body["external_id"] == "C-0042"
     assert body["consent_email"] is True
     assert body["contacts"][0]["phone"] == "+525587654321"
     assert body["addresses"][0]["is_default"] is True

@@ -750,6 +750,7 @@ def test_create_stores_a_customer_and_shows_it(client, sales):
             owner=sales.pk,
             name="Café Olé",
             tax_id="gode-561231-gr8",
+            external_id="C-0042",
             emails="Ventas@CafeOle.MX",
             phones="(55) 1234-5678\n33 3333 4444",
             tags="VIP, Mayoreo",
@@ -776,6 +777,8 @@ def test_create_stores_a_customer_and_shows_it(client, sales):
     assert "Customer “Café Olé” added." in _messages(page)
     assert "RFC GODE 561231 GR8" in _page(page)
     assert "+52 55 1234 5678" in _page(page)
+    assert customer.external_id == "C-0042"
+    assert "C-0042" in _page(page)
 
 
 def test_create_warns_about_a_possible_duplicate(client, sales, owner):

@@ -31,7 +31,7 @@ def run_demo(**options) -> str:
 
 
 @pytest.mark.django_db
-def test_demo_creates_the_business_and_prints_the_logins():
+def test_demo_creates_the_business_and_prints_the_logins(data_folder):
     output = run_demo(customers=30)
 
     assert Customer.objects.count() == 30
@@ -41,6 +41,9 @@ def test_demo_creates_the_business_and_prints_the_logins():
         assert login.username in output and login.password in output
     assert "Owner" in output and "Read-only" in output
     assert f"{Order.objects.count()} orders and {Event.objects.count()} events" in output
+    sample = data_folder / "clientes-de-la-libreta.xlsx"
+    assert sample.is_file()
+    assert f"`clientela import customers {sample} --dry-run`" in output
 
 
 @pytest.mark.django_db

@@ -17,6 +17,7 @@ from clientela.imports.mapping import (
         ("Razón social", "razon social"),
         ("  RAZON   SOCIAL. ", "razon social"),
         ("Tel.", "tel"),
+        ("R.F.C.", "rfc"),
         ("Correo-electrónico", "correo electronico"),
         ("Наименование", "наименование"),
         ("ИНН", "инн"),

@@ -19,6 +19,7 @@ from clientela.demo.generator import (
     demo_exists,
     demo_remove,
 )
+from clientela.demo.spreadsheet import sample_spreadsheet_write
 
 MAX_CUSTOMERS = 20_000
 DEMO_URL = "http://127.0.0.1:8000"
@@ -112,6 +113,14 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Its history: %(orders)d orders and %(events)d events at fairs and markets.")
             % {"orders": business.order_count, "events": business.event_count}
+        )
+        sample = sample_spreadsheet_write(seed=seed)
+        self.stdout.write(
+            _(
+                "A customer spreadsheet to try the import on is in %(path)s: "
+                "`clientela import customers %(path)s --dry-run`."
+            )
+            % {"path": sample}
         )
         self._print_logins()
 
