@@ -12,6 +12,7 @@ api.add_router("/orders", "clientela.orders.api.orders_router")
 api.add_router("/events", "clientela.events.api.router")
 api.add_router("/webhooks", "clientela.webhooks.api.router")
 api.add_router("/analytics", "clientela.analytics.api.router")
+api.add_router("/imports", "clientela.imports.api.router")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,5 +22,6 @@ urlpatterns = [
     path("orders/", include("clientela.orders.urls")),
     path("events/", include("clientela.events.urls")),
     path("analytics/", include("clientela.analytics.urls")),
+    path("imports/", include("clientela.imports.urls")),
     path("", include("clientela.web.urls")),
 ]

@@ -9,6 +9,7 @@ app_name = "analytics"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("customers/", views.score_list, name="scores"),
+    path("customers/export/", views.score_export, name="score_export"),
     path("recompute/", views.run_start, name="run"),
     path("progress/", views.run_progress, name="progress"),
     path("customers/<int:pk>/stage/", views.stage_set, name="stage_set"),

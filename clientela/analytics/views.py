@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from clientela.analytics import selectors, services
@@ -27,6 +28,7 @@ from clientela.core.access import Capability, user_can
 from clientela.core.pagination import CappedPaginator
 from clientela.customers.models import Customer
 from clientela.customers.selectors import customer_find
+from clientela.imports.downloads import Column, column_rows, records, table_download
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 
@@ -348,15 +350,22 @@ def _filter_labels(arguments: dict[str, str]) -> list[str]:
     return labels
 
 
-@capability_required(Capability.ANALYTICS_VIEW)
-def score_list(request):
-    """The customers of the latest scores, filtered by segment, class, stage and churn,
-    the most valuable (or the most at stake) first: the segments campaigns target."""
+def _scores(request):
+    """The score list's filters, their values, its date and its scores, for the page and
+    its export."""
     filters = ScoreFilterForm(request.GET)
     filters.is_valid()
     arguments = filters.selector_arguments()
     as_of = selectors.score_latest_date()
     queryset = selectors.score_list(user=request.user, as_of=as_of, **arguments)
+    return filters, arguments, as_of, queryset
+
+
+@capability_required(Capability.ANALYTICS_VIEW)
+def score_list(request):
+    """The customers of the latest scores, filtered by segment, class, stage and churn,
+    the most valuable (or the most at stake) first: the segments campaigns target."""
+    filters, arguments, as_of, queryset = _scores(request)
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -371,6 +380,39 @@ def score_list(request):
             "by_stake": (arguments["order"] or ("value_at_stake" if arguments["churn"] else ""))
             == "value_at_stake",
         },
+    )
+
+
+def _churn(score) -> str:
+    if score.lost:
+        return pgettext("customers", "Lost")
+    if score.at_risk:
+        return pgettext("customers", "Drifting away")
+    return ""
+
+
+# The columns of the score list.
+SCORE_COLUMNS = (
+    Column(gettext_lazy("Customer"), lambda score: score.customer.name),
+    Column(gettext_lazy("RFM segment"), lambda score: score.get_rfm_segment_display()),
+    Column(gettext_lazy("Class"), lambda score: score.pareto_class),
+    Column(gettext_lazy("Ladder stage"), lambda score: score.get_ladder_stage_display()),
+    Column(gettext_lazy("Last purchase"), lambda score: score.last_purchase_on),
+    Column(gettext_lazy("Probability alive"), lambda score: score.probability_alive),
+    Column(gettext_lazy("Lifetime value"), lambda score: score.clv),
+    Column(gettext_lazy("Value at stake"), lambda score: score.value_at_stake),
+    Column(gettext_lazy("Churn"), _churn),
+)
+
+
+@capability_required(Capability.ANALYTICS_VIEW)
+def score_export(request):
+    """The score list as filtered, every page of it, as ``?format=`` csv or xlsx."""
+    _filters, _arguments, _as_of, scores = _scores(request)
+    return table_download(
+        column_rows(SCORE_COLUMNS, records(scores)),
+        name=_("customer scores"),
+        file_format=request.GET.get("format"),
     )
 
 

@@ -23,6 +23,7 @@ class Capability(models.TextChoices):
     ANALYTICS_VIEW = "analytics.view", _("see scores, segments and the customer ladder")
     ANALYTICS_RUN = "analytics.run", _("recompute the customer analysis")
     LADDER_OVERRIDE = "ladder.override", _("move customers on the ladder by hand")
+    IMPORT_RUN = "import.run", _("import spreadsheets")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -38,6 +39,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.EVENT_EDIT,
             Capability.ANALYTICS_VIEW,
             Capability.LADDER_OVERRIDE,
+            Capability.IMPORT_RUN,
         }
     ),
     Role.SUPPORT: frozenset(

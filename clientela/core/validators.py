@@ -5,9 +5,11 @@ translated message; the caller attaches it to the field it came from.
 """
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from types import ModuleType
+from typing import TypeVar
 
 import phonenumbers
 from babel import Locale
@@ -17,6 +19,33 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
+T = TypeVar("T")
+
+
+# Normal forms recently given, by value and region: an import checks each value when it
+# plans a chunk of rows and again when it writes them (then in its normal form).
+_REMEMBERED = 8192
+_UNKNOWN = object()
+
+
+def _remembering(normalize: Callable[..., T]) -> Callable[..., T]:
+    """``normalize(value, *context)`` keeping its latest answers, for the value given and
+    for the normal form it gave (which normalises to itself); refusals are not kept."""
+    answers: dict[tuple, T] = {}
+
+    @wraps(normalize)
+    def remembered(value: str, *context: str) -> T:
+        answer = answers.get((value, *context), _UNKNOWN)
+        if answer is _UNKNOWN:
+            answer = normalize(value, *context)
+            if len(answers) >= _REMEMBERED:
+                answers.clear()
+            normal = answer[0] if isinstance(answer, tuple) else answer
+            answers[(value, *context)] = answers[(normal, *context)] = answer
+        return answer  # type: ignore[return-value]
+
+    return remembered
 
 
 @dataclass(frozen=True)
@@ -73,6 +102,7 @@ def tax_id_label(country: str, code: str) -> str:
     return next((t.label for t in _tax_id_types(country) if t.code == code), code)
 
 
+@_remembering
 def normalize_tax_id(value: str, country: str) -> tuple[str, str]:
     """Validate a tax id for the country; return (compact form, type code).
 
@@ -127,23 +157,29 @@ def format_tax_id(value: str, code: str) -> str:
 
 def normalize_phone(value: str, region: str | None = None) -> str:
     """A phone number in E.164 (+525512345678); national numbers use the default region."""
+    return _normal_phone(value, region or settings.CLIENTELA_PHONE_REGION)
+
+
+@_remembering
+def _normal_phone(value: str, region: str) -> str:
     try:
-        number = phonenumbers.parse(value, region or settings.CLIENTELA_PHONE_REGION)
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as error:
         raise ValidationError(
             _("Not a valid phone number: %(value)s."), code="invalid_phone", params={"value": value}
         ) from error
     national = str(number.national_number)
-    if number.country_code == 52 and not phonenumbers.is_valid_number(number):
+    valid = phonenumbers.is_valid_number(number)
+    if number.country_code == 52 and not valid:
         # Mexican mobiles were dialled as +52 1 …, 044 … or 045 … until 2020; people
         # still write them so.
         for prefix in ("1", "44", "45"):
             if national.startswith(prefix) and len(national) == 10 + len(prefix):
                 legacy = phonenumbers.PhoneNumber(52, int(national[len(prefix) :]))
                 if phonenumbers.is_valid_number(legacy):
-                    number = legacy
+                    number, valid = legacy, True
                     break
-    if not phonenumbers.is_valid_number(number):
+    if not valid:
         raise ValidationError(
             _("Not a valid phone number: %(value)s."), code="invalid_phone", params={"value": value}
         )
@@ -160,6 +196,7 @@ def format_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+@_remembering
 def normalize_email(value: str) -> str:
     """A syntactically valid e-mail address, domain lower-cased; no DNS look-up."""
     try:

@@ -57,6 +57,7 @@ def customer_list(
     source: str = "",
     city: str = "",
     ordering: str = "name",
+    all_matches: bool = False,
 ) -> QuerySet[Customer] | RowsByIds[Customer]:
     """Customers matching the search and filters, with what a list row shows prefetched.
 
@@ -65,6 +66,7 @@ def customer_list(
     ``CLIENTELA_COUNT_LIMIT + 1`` customers the search index finds, sorted, and reads
     their rows a page at a time: a word that matches much of a big catalog costs no
     more than a rare one, and the list says there are more, to narrow the search.
+    With ``all_matches`` (an export) a search gives every match, as a queryset.
     """
     order = ORDERINGS.get(ordering, ORDERINGS["name"])
     terms = matching.search_terms(search)
@@ -89,7 +91,7 @@ def customer_list(
         queryset = queryset.filter(
             Exists(Address.objects.filter(customer=OuterRef("pk"), city__iexact=city))
         )
-    if not terms:
+    if not terms or all_matches:
         return _with_row_data(queryset).order_by(*order)
     first_found = queryset.order_by().values("pk")[: settings.CLIENTELA_COUNT_LIMIT + 1]
     ids = Customer.objects.filter(pk__in=first_found).order_by(*order).values_list("pk", flat=True)

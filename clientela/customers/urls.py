@@ -8,6 +8,7 @@ app_name = "customers"
 
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("export/", views.customer_export, name="export"),
     path("new/", views.customer_create, name="create"),
     path("lookup/", views.customer_lookup, name="lookup"),
     path("duplicates/", views.duplicate_list, name="duplicates"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("duplicates/<int:pk>/dismiss/", views.duplicate_dismiss, name="duplicate_dismiss"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/vcard/", views.customer_vcard, name="vcard"),
     path("<int:pk>/personal-data/", views.customer_personal_data, name="personal_data"),
     path("<int:pk>/anonymise/", views.customer_anonymise, name="anonymise"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),

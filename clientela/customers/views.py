@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,6 +29,9 @@ from clientela.customers.forms import (
 from clientela.customers.models import Customer
 from clientela.customers.panels import customer_panels
 from clientela.customers.timeline import customer_timeline
+from clientela.imports.downloads import table_download, vcard_download
+from clientela.imports.exporting import customer_rows
+from clientela.imports.vcard import customer_vcards
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 from clientela.web.templatetags.clientela import country_name, format_phone, tax_id
@@ -109,6 +113,24 @@ def customer_list(request):
 
 
 @capability_required(Capability.CUSTOMER_VIEW)
+def customer_export(request):
+    """The list as searched and filtered, every page of it, as ``?format=`` csv or xlsx
+    (the columns the import reads back, by customer number) or vcf (the contacts, in the
+    list's order)."""
+    filters = CustomerFilterForm(request.GET, user=request.user)
+    filters.is_valid()
+    customers = selectors.customer_list(
+        user=request.user, all_matches=True, **filters.selector_arguments()
+    )
+    name = _("customers")
+    if request.GET.get("format") == "vcf":
+        return vcard_download(customer_vcards(customers), name=name)
+    return table_download(
+        customer_rows(customers), name=name, file_format=request.GET.get("format")
+    )
+
+
+@capability_required(Capability.CUSTOMER_VIEW)
 def customer_lookup(request):
     """Suggestions (``<option>`` elements) for a pick-a-customer input."""
     search = request.GET.get("q") or request.GET.get("referred_by") or ""
@@ -144,6 +166,15 @@ def customer_detail(request, pk: int):
         ],
     }
     return render(request, "customers/detail.html", context)
+
+
+@capability_required(Capability.CUSTOMER_VIEW)
+def customer_vcard(request, pk: int):
+    """The customer's contacts as vCards (a .vcf file) for a phone or a mail program."""
+    customer = _customer(request, pk)
+    customers = selectors.customer_visible(user=request.user).filter(pk=customer.pk)
+    name = slugify(customer.name, allow_unicode=True) or str(customer.pk)
+    return vcard_download(customer_vcards(customers), name=name)
 
 
 @capability_required(Capability.CUSTOMER_EDIT)

@@ -21,7 +21,7 @@ Rules kept here:
   the sales lock the event's row first, so they queue one behind the other.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -198,6 +198,62 @@ def _not_negative(errors: Errors, field: str, value: Decimal | None) -> None:
         _error(errors, field, _("The quantity cannot be negative."))
 
 
+def item_problems(
+    *,
+    product: Product,
+    new: bool,
+    brought: Decimal | None,
+    expected: Decimal | None,
+    unit_price: Decimal | None,
+    sold: Decimal,
+) -> Errors:
+    """Why ``event_item_set`` would refuse a line of ``product`` (``new`` to the event)
+    with these numbers (None: not read, its error given already) when ``sold`` of it have
+    sold there: messages by field, empty when it passes. An import plans with it."""
+    errors: Errors = {}
+    currency = settings.CLIENTELA_CURRENCY
+    if product.currency != currency:
+        _error(
+            errors,
+            "product",
+            _("%(product)s is priced in %(theirs)s; events sell in %(ours)s.")
+            % {"product": product.name, "theirs": product.currency, "ours": currency},
+        )
+    if new and not product.is_active:
+        _error(
+            errors,
+            "product",
+            _("%(product)s is no longer sold; it cannot be added to an event.")
+            % {"product": product.name},
+        )
+    _not_negative(errors, "quantity_brought", brought)
+    _not_negative(errors, "quantity_expected", expected)
+    if unit_price is not None and unit_price < 0:
+        _error(errors, "unit_price", _("The price cannot be negative."))
+    elif unit_price is not None:
+        try:
+            money_check(unit_price, currency)
+        except ValidationError as error:
+            errors.setdefault("unit_price", []).extend(error.messages)
+    read = brought is not None and expected is not None
+    if read and not errors.keys() & {"quantity_brought", "quantity_expected"}:
+        if expected > brought:
+            _error(
+                errors,
+                "quantity_expected",
+                _("No more can sell than is brought (%(brought)s).")
+                % {"brought": quantity_text(brought)},
+            )
+        if brought < sold:
+            _error(
+                errors,
+                "quantity_brought",
+                _("%(sold)s have already sold; no less than that can have been brought.")
+                % {"sold": quantity_text(sold)},
+            )
+    return errors
+
+
 @transaction.atomic
 def event_item_set(
     *,
@@ -211,55 +267,26 @@ def event_item_set(
 ) -> EventProduct:
     """Create or change the line of ``product`` at ``event``: brought, expected, price."""
     actor_check(actor, Capability.EVENT_EDIT)
-    currency = settings.CLIENTELA_CURRENCY
     item = EventProduct.objects.select_for_update().filter(event=event, product=product).first()
-    errors: Errors = {}
-    if product.currency != currency:
-        _error(
-            errors,
-            "product",
-            _("%(product)s is priced in %(theirs)s; events sell in %(ours)s.")
-            % {"product": product.name, "theirs": product.currency, "ours": currency},
-        )
-    if item is None and not product.is_active:
-        _error(
-            errors,
-            "product",
-            _("%(product)s is no longer sold; it cannot be added to an event.")
-            % {"product": product.name},
-        )
+    new = item is None
     if item is None:
         item = EventProduct(event=event, product=product, unit_price=product.unit_price)
+    errors: Errors = {}
     if unit_price is not None:
         item.unit_price = _converted(errors, EventProduct, "unit_price", unit_price)
     brought = _converted(errors, EventProduct, "quantity_brought", quantity_brought)
     expected = _converted(errors, EventProduct, "quantity_expected", quantity_expected)
     item.quantity_brought, item.quantity_expected = brought, expected
-    _not_negative(errors, "quantity_brought", brought)
-    _not_negative(errors, "quantity_expected", expected)
-    if "unit_price" not in errors and item.unit_price < 0:
-        _error(errors, "unit_price", _("The price cannot be negative."))
-    elif "unit_price" not in errors:
-        try:
-            money_check(item.unit_price, currency)
-        except ValidationError as error:
-            errors.setdefault("unit_price", []).extend(error.messages)
-    if not errors.keys() & {"quantity_brought", "quantity_expected"}:
-        if expected > brought:
-            _error(
-                errors,
-                "quantity_expected",
-                _("No more can sell than is brought (%(brought)s).")
-                % {"brought": quantity_text(brought)},
-            )
-        sold = _sold(item) if item.pk else Decimal(0)
-        if brought < sold:
-            _error(
-                errors,
-                "quantity_brought",
-                _("%(sold)s have already sold; no less than that can have been brought.")
-                % {"sold": quantity_text(sold)},
-            )
+    problems = item_problems(
+        product=product,
+        new=new,
+        brought=brought,
+        expected=expected,
+        unit_price=None if "unit_price" in errors else item.unit_price,
+        sold=_sold(item) if item.pk else Decimal(0),
+    )
+    for field, messages in problems.items():
+        errors.setdefault(field, []).extend(messages)
     full_clean_collecting(item, errors, exclude=["event", "product"])
     history_as(item, actor, reason)
     item.save()
@@ -386,6 +413,49 @@ def _quantity_change(quantity, recorded: Decimal | None) -> Decimal:
         return Decimal(0)
 
 
+def sale_problems(
+    *,
+    event: Event,
+    product: Product,
+    brought: Decimal,
+    sold_on: date | None,
+    quantity: Decimal | None,
+    sold_other_days: Callable[[], Decimal],
+) -> Errors:
+    """Why recording ``quantity`` of ``product`` (``brought`` to ``event``) sold on
+    ``sold_on`` would be refused (None: not read, its error given already): messages by
+    field, empty when it passes. ``sold_other_days`` is asked, only when the day and the
+    quantity pass, how much sold on the event's other days. An import plans with it."""
+    errors: Errors = {}
+    if sold_on is not None and not event.start_date <= sold_on <= event.end_date:
+        _error(
+            errors,
+            "sold_on",
+            _("Pick a day of %(event)s, from %(first)s to %(last)s.")
+            % {"event": event.name, "first": _day(event.start_date), "last": _day(event.end_date)},
+        )
+    _not_negative(errors, "quantity", quantity)
+    if not errors and sold_on is not None and quantity is not None:
+        sold = sold_other_days()
+        left = brought - sold
+        if quantity > left:
+            _error(
+                errors,
+                "quantity",
+                _(
+                    "Only %(left)s of %(product)s are left to sell: %(brought)s brought, "
+                    "%(sold)s sold on the other days."
+                )
+                % {
+                    "left": quantity_text(left),
+                    "product": product.name,
+                    "brought": quantity_text(brought),
+                    "sold": quantity_text(sold),
+                },
+            )
+    return errors
+
+
 def _sale_write(
     actor: User | None,
     item: EventProduct,
@@ -406,32 +476,16 @@ def _sale_write(
     found: Errors = {}
     sold_on = _converted(found, EventSale, "sold_on", sold_on)
     quantity = _converted(found, EventSale, "quantity", quantity)
-    if sold_on is not None and not event.start_date <= sold_on <= event.end_date:
-        _error(
-            found,
-            "sold_on",
-            _("Pick a day of %(event)s, from %(first)s to %(last)s.")
-            % {"event": event.name, "first": _day(event.start_date), "last": _day(event.end_date)},
-        )
-    _not_negative(found, "quantity", quantity)
-    if not found:
-        sold_other_days = _sold(item, exclude_day=sold_on)
-        left = item.quantity_brought - sold_other_days
-        if quantity > left:
-            _error(
-                found,
-                "quantity",
-                _(
-                    "Only %(left)s of %(product)s are left to sell: %(brought)s brought, "
-                    "%(sold)s sold on the other days."
-                )
-                % {
-                    "left": quantity_text(left),
-                    "product": item.product.name,
-                    "brought": quantity_text(item.quantity_brought),
-                    "sold": quantity_text(sold_other_days),
-                },
-            )
+    problems = sale_problems(
+        event=event,
+        product=item.product,
+        brought=item.quantity_brought,
+        sold_on=sold_on,
+        quantity=quantity,
+        sold_other_days=lambda: _sold(item, exclude_day=sold_on),
+    )
+    for field, messages in problems.items():
+        found.setdefault(field, []).extend(messages)
     sale = EventSale.objects.filter(item=item, sold_on=sold_on).first() or EventSale(
         item=item, sold_on=sold_on
     )

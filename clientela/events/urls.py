@@ -8,6 +8,7 @@ app_name = "events"
 
 urlpatterns = [
     path("", views.event_list, name="list"),
+    path("export/", views.event_export, name="export"),
     path("new/", views.event_create, name="create"),
     path("plan/", views.plan_new, name="plan_new"),
     path("<int:pk>/", views.event_detail, name="detail"),

@@ -29,6 +29,8 @@ from clientela.events.forms import (
 )
 from clientela.events.models import Event
 from clientela.events.selectors import Comparison, EventPlan
+from clientela.imports.downloads import table_download
+from clientela.imports.events import event_rows
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 
@@ -50,12 +52,17 @@ def _has_conflict(form) -> bool:
 # --- list ---------------------------------------------------------------------------
 
 
+def _events(request):
+    """The event list's filters and its events, for the page and its export."""
+    filters = EventFilterForm(request.GET, years=selectors.event_years())
+    filters.is_valid()
+    return filters, selectors.event_list(**filters.selector_arguments())
+
+
 @capability_required(Capability.EVENT_VIEW)
 def event_list(request):
     """Events, newest first, by kind, location and year; htmx swaps only the results."""
-    filters = EventFilterForm(request.GET, years=selectors.event_years())
-    filters.is_valid()
-    queryset = selectors.event_list(**filters.selector_arguments())
+    filters, queryset = _events(request)
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     brought = selectors.event_quantities_brought(event_ids=[event.pk for event in page])
     rows = [
@@ -83,6 +90,16 @@ def event_list(request):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+@capability_required(Capability.EVENT_VIEW)
+def event_export(request):
+    """The event list as filtered, every page of it, as ``?format=`` csv or xlsx: a row
+    per product and day sold, the columns the event import reads back."""
+    _filters, events = _events(request)
+    return table_download(
+        event_rows(events), name=_("events"), file_format=request.GET.get("format")
+    )
 
 
 # --- create and edit ----------------------------------------------------------------

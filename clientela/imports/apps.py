@@ -6,3 +6,17 @@ class ImportsConfig(AppConfig):
     name = "clientela.imports"
     label = "imports"
     verbose_name = _("Imports and exports")
+
+    def ready(self) -> None:
+        from clientela.core.access import Capability
+        from clientela.web.navigation import NavItem, navigation_register
+
+        navigation_register(
+            NavItem(
+                _("Import"),
+                "imports:start",
+                capability=Capability.IMPORT_RUN,
+                icon="upload",
+                order=50,
+            )
+        )

@@ -23,8 +23,13 @@ catalog's services.
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +37,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.parsing import split_list
 from clientela.core.validators import (
@@ -58,16 +64,20 @@ from clientela.customers.models import (
     CustomerTag,
 )
 from clientela.customers.services import (
+    CustomerRowInvalid,
     address_create,
     address_update,
     contact_create,
-    customer_create,
     customer_update,
+    customers_bulk_create,
 )
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import cell_text
+
+# Clientela's own number of a customer, as an export writes it in the external id column.
+_NUMBER = re.compile(r"#\d+")
 
 # The fields of a customer row (e-mails, phones and tags may take several columns).
 CUSTOMER_FIELDS: tuple[Field, ...] = (
@@ -251,6 +261,9 @@ class _Row:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    # Clientela's own number of the customer ("#42" in the external id column, as an
+    # export writes it for a customer without an external id), and where it was read.
+    number: tuple[int, str, str] | None = None
 
 
 def _message(error: ValidationError) -> str:
@@ -276,6 +289,8 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
         try:
             if key == "tax_id":
                 row.values["tax_id"], _kind = normalize_tax_id(value, country)
+            elif key == "external_id" and _NUMBER.fullmatch(value):
+                row.number = (int(value[1:]), headers[index], value)
             elif key == "email":
                 for email in map(normalize_email, split_list(value, ",;")):
                     if email not in row.emails:
@@ -299,7 +314,14 @@ def _matches(rows: list[_Row]) -> dict[str, dict[str, set[int]]]:
     emails = {email for row in rows for email in row.emails}
     phones = {phone for row in rows for phone in row.phones}
     external_ids = {row.values["external_id"] for row in rows if "external_id" in row.values}
+    numbers = {row.number[0] for row in rows if row.number}
     found: dict[str, dict[str, set[int]]] = {
+        "number": {
+            str(pk): {pk}
+            for pk in Customer.objects.filter(LIVE, pk__in=numbers).values_list("pk", flat=True)
+        }
+        if numbers
+        else {},
         "tax_id": {},
         "email": {},
         "phone": {},
@@ -327,25 +349,78 @@ def customer_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[R
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
     rows at a time."""
     headers = sheet.headers
-    seen: dict[tuple[str, str], int] = {}  # (key kind, value) → first row with it
-    for chunk in sheet_chunks(sheet):
-        rows = [_read(number, cells, headers, columns) for number, cells in chunk]
-        found = _matches(rows)
-        matched_rows = {}
-        for row in rows:
-            _match(row, found, seen)
-            if row.plan.target is not None:
-                matched_rows[row.plan.target] = row
-        _compare(matched_rows)
-        _similar([row for row in rows if row.plan.action == "create"])
-        yield [row.plan for row in rows]
+    with closing(_KeysSeen()) as seen:
+        for chunk in sheet_chunks(sheet):
+            rows = [_read(number, cells, headers, columns) for number, cells in chunk]
+            found = _matches(rows)
+            # (key kind, value) → the first row with it: earlier chunks', then this one's
+            first_rows = seen.first_rows({key for row in rows for key in _keys(row)})
+            matched_rows = {}
+            for row in rows:
+                _match(row, found, first_rows)
+                if row.plan.target is not None:
+                    matched_rows[row.plan.target] = row
+            seen.add(first_rows)
+            _compare(matched_rows)
+            _similar([row for row in rows if row.plan.action == "create"])
+            yield [row.plan for row in rows]
 
 
-def _match(row: _Row, found: dict, seen: dict) -> None:
-    keys = [("tax_id", row.values["tax_id"])] if "tax_id" in row.values else []
+class _KeysSeen:
+    """The first row of the file holding each key (kind, value) the rows so far held, in
+    a private temporary SQLite database: a million rows' keys would take hundreds of
+    megabytes as a dictionary, and the plan's memory is to stay flat."""
+
+    _BATCH = 500  # keys per look-up, well under SQLite's limit of parameters
+
+    def __init__(self) -> None:
+        # A temporary file, deleted when closed; the plan may move between threads.
+        self._db = sqlite3.connect("", check_same_thread=False)
+        self._db.execute(
+            "CREATE TABLE seen (kind TEXT, value TEXT, row INTEGER, PRIMARY KEY (kind, value))"
+            " WITHOUT ROWID"
+        )
+
+    def first_rows(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The first row of each of ``keys`` that an earlier row held."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in keys:
+            by_kind.setdefault(kind, []).append(value)
+        found = {}
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), self._BATCH):
+                part = values[start : start + self._BATCH]
+                marks = ", ".join("?" * len(part))
+                for value, row in self._db.execute(
+                    f"SELECT value, row FROM seen WHERE kind = ? AND value IN ({marks})",
+                    [kind, *part],
+                ):
+                    found[(kind, value)] = row
+        return found
+
+    def add(self, first_rows: dict[tuple[str, str], int]) -> None:
+        """Remember these keys' first rows (keys already known keep theirs)."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO seen VALUES (?, ?, ?)",
+            ((kind, value, row) for (kind, value), row in first_rows.items()),
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _keys(row: _Row) -> list[tuple[str, str]]:
+    """The row's keys a customer is matched by: (kind, value)."""
+    keys = [("number", str(row.number[0]))] if row.number else []
+    keys += [("tax_id", row.values["tax_id"])] if "tax_id" in row.values else []
     keys += [("email", email) for email in row.emails] + [("phone", p) for p in row.phones]
     if "external_id" in row.values:
         keys.append(("external_id", row.values["external_id"]))
+    return keys
+
+
+def _match(row: _Row, found: dict, seen: dict) -> None:
+    keys = _keys(row)
     for kind, value in keys:
         earlier = seen.setdefault((kind, value), row.plan.row)
         if earlier != row.plan.row:
@@ -355,6 +430,11 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
                 _("Row %(row)s already has this %(key)s; one customer takes one row.")
                 % {"row": earlier, "key": _key_label(kind)},
             )
+    if row.number and str(row.number[0]) not in found["number"]:
+        _number, column, value = row.number
+        row.plan.refuse(
+            column, value, _("Clientela has no customer %(number)s.") % {"number": value}
+        )
     if row.plan.action == "refused":
         return
     customers: dict[int, str] = {}
@@ -376,6 +456,8 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
         row.plan.action, row.plan.target = "update", next(iter(customers))
     elif not row.values.get("name"):
         row.plan.refuse("", "", _("A new customer needs a name."))
+    elif _address(row.values) and not _address_whole(row):
+        return
     else:
         row.plan.changes = {
             **row.values,
@@ -385,28 +467,38 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
         }
 
 
+_NEAR_TERMS = 200
+
+
 def _similar(rows: list[_Row]) -> None:
     """Flag new customers that look like existing ones: a similar name at a similar
     street in the same postal code (or city without one), as the duplicates list judges."""
     blocks = {}
-    near = Q(pk__in=[])
+    codes, cities = set(), set()
     for row in rows:
         street = row.values.get("address_street")
         code = row.values.get("address_postal_code", "")
         city = row.values.get("address_city", "")
         if street and (code or city):
             blocks[row.plan.row] = (code, "" if code else fold(city))
-            near |= Q(postal_code=code) if code else Q(postal_code="", city__iexact=city)
+            if code:
+                codes.add(code)
+            else:
+                cities.add(city)
     if not blocks:
         return
+    near = [Q(postal_code__in=codes)] if codes else []
+    near += [Q(postal_code="", city__iexact=city) for city in sorted(cities)]
     candidates: dict[tuple[str, str], list[tuple[int, str, str, str]]] = {}
-    for pk, name, name_key_, street, code, city in Address.objects.filter(
-        near, customer__merged_into__isnull=True
-    ).values_list(
-        "customer_id", "customer__name", "customer__name_key", "street", "postal_code", "city"
-    ):
-        block = (code, "" if code else fold(city))
-        candidates.setdefault(block, []).append((pk, name, name_key_, street_key(street)))
+    # A few hundred conditions a query: SQLite refuses expressions 1,000 deep.
+    for start in range(0, len(near), _NEAR_TERMS):
+        for pk, name, name_key_, street, code, city in Address.objects.filter(
+            reduce(or_, near[start : start + _NEAR_TERMS]), customer__merged_into__isnull=True
+        ).values_list(
+            "customer_id", "customer__name", "customer__name_key", "street", "postal_code", "city"
+        ):
+            block = (code, "" if code else fold(city))
+            candidates.setdefault(block, []).append((pk, name, name_key_, street_key(street)))
     for row in rows:
         if row.plan.row not in blocks:
             continue
@@ -423,6 +515,7 @@ def _key_label(kind: str) -> str:
         "email": _("e-mail"),
         "phone": _("phone"),
         "external_id": _("external id"),
+        "number": _("number"),
     }[kind]
 
 
@@ -444,6 +537,20 @@ def _address(values: dict) -> dict:
     if "postal_code" in address:
         address["postal_code"] = address["postal_code"].upper()
     return address
+
+
+def _address_whole(row: _Row) -> bool:
+    """Whether the new address a row brings has its street and city; refuses it if not."""
+    labels = {field.key: field.label for field in CUSTOMER_FIELDS}
+    missing = [key for key in ("address_street", "address_city") if not row.values.get(key)]
+    for key in missing:
+        row.plan.refuse(
+            str(labels[key]),
+            "",
+            _("A new address needs its street and city; this one has no %(field)s.")
+            % {"field": str(labels[key]).lower()},
+        )
+    return not missing
 
 
 def _compare(rows: dict[int, _Row]) -> None:
@@ -480,6 +587,8 @@ def _compare(rows: dict[int, _Row]) -> None:
         brought = _address(row.values)
         address = addresses.get(customer.pk)
         if brought and address is None:
+            if not _address_whole(row):
+                continue
             changes["address"] = brought
         elif brought:
             changed = {k: v for k, v in brought.items() if getattr(address, k) != v}
@@ -493,19 +602,18 @@ def _compare(rows: dict[int, _Row]) -> None:
             row.plan.action = "unchanged"
 
 
-def _create(row: RowPlan, actor: User | None, reason: str) -> None:
+def _new_customer(row: RowPlan) -> dict:
+    """``customers_bulk_create``'s row for a planned new customer."""
     changes = dict(row.changes)
     address = _address(changes)
     for key in _ADDRESS_FIELDS:
         changes.pop(key, None)
     contact = changes.pop("contact_name", None)
-    customer_create(
-        actor=actor,
-        reason=reason,
-        addresses=[address] if address else [],
-        contacts=[{"name": contact}] if contact else [],
+    return {
         **changes,
-    )
+        "addresses": [address] if address else [],
+        "contacts": [{"name": contact}] if contact else [],
+    }
 
 
 def _update(row: RowPlan, customer: Customer, lists: dict, actor: User | None, reason: str):
@@ -531,8 +639,16 @@ def _update(row: RowPlan, customer: Customer, lists: dict, actor: User | None, r
 
 
 def customers_apply(rows: list[RowPlan], actor: User | None, reason: str) -> None:
-    """Write a chunk's planned rows: create the new customers, update the matched ones
-    (adding e-mails, phones and tags to those they have)."""
+    """Write a chunk's planned rows: create the new customers all at once, then update
+    the matched ones (adding e-mails, phones and tags to those they have)."""
+    creates = [row for row in rows if row.action == "create"]
+    try:
+        customers_bulk_create(
+            actor=actor, reason=reason, rows=[_new_customer(row) for row in creates]
+        )
+    except CustomerRowInvalid as refusal:
+        with row_writing(creates[refusal.index]):
+            raise
     updates = {row.target: row for row in rows if row.action == "update"}
     lists: dict[str, dict[int, list[str]]] = {"emails": {}, "phones": {}, "tags": {}}
     for key, model, column in (
@@ -545,16 +661,15 @@ def customers_apply(rows: list[RowPlan], actor: User | None, reason: str) -> Non
             lists[key].setdefault(pk, []).append(value)
     customers = Customer.objects.in_bulk(list(updates))
     for row in rows:
-        with row_writing(row):
-            if row.action == "create":
-                _create(row, actor, reason)
-            elif row.action == "update":
+        if row.action == "update":
+            with row_writing(row):
                 _update(row, customers[row.target], lists, actor, reason)
 
 
 CUSTOMERS = Kind(
     key="customers",
     label=gettext_lazy("Customers"),
+    capability=Capability.CUSTOMER_EDIT,
     fields=CUSTOMER_FIELDS,
     plan_chunks=customer_chunks,
     apply=customers_apply,

@@ -17,7 +17,13 @@ from pathlib import Path
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from clientela.customers.models import Customer
+from clientela.customers.models import (
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTag,
+)
 from clientela.imports.customers import CUSTOMER_FIELDS
 from clientela.imports.plan import Plan
 from clientela.imports.reading import FORMULA_STARTS, Sheet
@@ -48,8 +54,12 @@ def neutralised(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+_ADDRESS_COLUMNS = ("street", "neighborhood", "city", "region", "postal_code")
+
+
 def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
-    """The header row, then one row per customer (by id), read a chunk at a time."""
+    """The header row, then one row per customer (by id), read a chunk at a time as plain
+    values (no model instances: a million customers export in a few minutes)."""
     labels = {field.key: str(field.label) for field in CUSTOMER_FIELDS}
     yield [labels[key] for key in EXPORTED]
     last = 0
@@ -57,27 +67,50 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
         chunk = list(
             customers.filter(pk__gt=last)
             .order_by("pk")
-            .prefetch_related("emails", "phones", "customer_tags__tag", "addresses")[:CHUNK]
+            .values_list("pk", "tax_id", "external_id", "name", "legal_name", "country", "notes")[
+                :CHUNK
+            ]
         )
         if not chunk:
             return
-        for customer in chunk:
-            address = next(iter(customer.addresses.all()), None)
+        ids = [row[0] for row in chunk]
+        lists: dict[str, dict[int, list[str]]] = {"email": {}, "phone": {}, "tags": {}}
+        for key, children, column in (
+            ("email", CustomerEmail.objects.order_by("customer_id", "position", "id"), "email"),
+            ("phone", CustomerPhone.objects.order_by("customer_id", "position", "id"), "number"),
+            ("tags", CustomerTag.objects.order_by("customer_id", "id"), "tag__name"),
+        ):
+            for pk, value in children.filter(customer_id__in=ids).values_list(
+                "customer_id", column
+            ):
+                lists[key].setdefault(pk, []).append(value)
+        addresses: dict[int, tuple] = {}
+        for pk, *address in (
+            Address.objects.filter(customer_id__in=ids)
+            .order_by("customer_id", "-is_default", "id")  # its default address first
+            .values_list("customer_id", *_ADDRESS_COLUMNS)
+        ):
+            addresses.setdefault(pk, tuple(address))
+        for pk, tax_id, external_id, name, legal_name, country, notes in chunk:
             values = {
-                "tax_id": customer.tax_id,
-                "external_id": customer.external_id,
-                "name": customer.name,
-                "legal_name": customer.legal_name,
-                "email": ", ".join(e.email for e in customer.emails.all()),
-                "phone": ", ".join(p.number for p in customer.phones.all()),
-                "tags": ", ".join(t.tag.name for t in customer.customer_tags.all()),
-                "country": customer.country,
-                "notes": customer.notes,
+                "tax_id": tax_id,
+                # without one, Clientela's own number, by which the import finds it again
+                "external_id": external_id or f"#{pk}",
+                "name": name,
+                "legal_name": legal_name,
+                "country": country,
+                "notes": notes,
+                **{key: ", ".join(found.get(pk, ())) for key, found in lists.items()},
+                **dict(
+                    zip(
+                        (f"address_{column}" for column in _ADDRESS_COLUMNS),
+                        addresses.get(pk, ("",) * len(_ADDRESS_COLUMNS)),
+                        strict=True,
+                    )
+                ),
             }
-            for key in ("street", "neighborhood", "city", "region", "postal_code"):
-                values[f"address_{key}"] = getattr(address, key, "") if address else ""
             yield [neutralised(values[key] or "") for key in EXPORTED]
-        last = chunk[-1].pk
+        last = ids[-1]
 
 
 def refused_rows(sheet: Sheet, plan: Plan) -> Iterator[list[str]]:

@@ -38,7 +38,7 @@ class Field:
     repeatable: bool = False
     example: str = ""
 
-    def keys(self) -> tuple[str, ...]:
+    def header_keys(self) -> tuple[str, ...]:
         """Its names and its label in the active language, in normal form (so a file
         exported in any language matches again)."""
         return (*(header_key(name) for name in self.names), header_key(str(self.label)))
@@ -61,14 +61,21 @@ def match_columns(headers: Sequence[str], fields: Sequence[Field]) -> dict[int, 
         for index, key in enumerate(keys):
             if index in matched or not key:
                 continue
+            best, longest = None, 0
             for field in fields:
                 if field.key in taken and not field.repeatable:
                     continue
-                names = field.keys()
-                if key in names if exact else any(key.startswith(name + " ") for name in names):
-                    matched[index] = field.key
-                    taken.add(field.key)
+                # the longest name a header starts with: "Fecha de entrega prometida" is
+                # the due date, not any "Fecha"
+                for name in field.header_keys():
+                    named = key == name if exact else key.startswith(name + " ")
+                    if named and len(name) > longest:
+                        best, longest = field, len(name)
+                if exact and best is not None:
                     break
+            if best is not None:
+                matched[index] = best.key
+                taken.add(best.key)
     return dict(sorted(matched.items()))
 
 

@@ -113,8 +113,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class Kind:
-    """What a file can hold (customers, products…): its fields, how a chunk of its rows is
-    planned, how a chunk of planned rows is written.
+    """What a file can hold (customers, products…): the capability importing it needs, its
+    fields, how a chunk of its rows is planned, how a chunk of planned rows is written.
 
     ``plan_chunks(sheet, columns)`` yields lists of ``RowPlan`` and never writes;
     ``apply(rows, actor, reason)`` writes the rows to create or update (through the
@@ -124,6 +124,8 @@ class Kind:
 
     key: str
     label: str | Promise
+    # What writing its rows needs beyond importing at all (the services check it again).
+    capability: str
     fields: tuple[Field, ...]
     plan_chunks: Callable[[Sheet, Mapping[int, str]], Iterator[list[RowPlan]]]
     apply: Callable[[list[RowPlan], User | None, str], None]

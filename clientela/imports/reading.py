@@ -2,7 +2,8 @@
 
 - The kind comes from the content, not the name: an .xlsx is a ZIP holding
   ``xl/workbook.xml``; an OLE2 file is a workbook with a password or an old .xls (both
-  refused, saying what to do); text is CSV; anything else is refused.
+  refused, saying what to do); text that starts with ``BEGIN:VCARD`` is contacts, read
+  by ``vcard.py`` as a customer sheet; other text is CSV; anything else is refused.
 - CSV text is UTF-8 (with or without a BOM) when it decodes as such; otherwise
   Windows-1251 when most of its letters are bytes above 127 (Cyrillic), else
   Windows-1252. The delimiter (comma, semicolon or tab) is the one that splits the first
@@ -64,9 +65,9 @@ class Sheet:
 
 
 def sheet_names(path: str | Path) -> list[str]:
-    """The sheets of an .xlsx, in order; a CSV has one, named after the file."""
+    """The sheets of an .xlsx, in order; a CSV or vCard file has one, named after it."""
     path = Path(path)
-    if _kind(path) == "csv":
+    if _kind(path) in ("csv", "vcard"):
         return [path.stem]
     workbook = _workbook(path)
     try:
@@ -78,7 +79,12 @@ def sheet_names(path: str | Path) -> list[str]:
 def open_sheet(path: str | Path, *, sheet: str | None = None) -> Sheet:
     """The table of ``path`` (of its sheet ``sheet``, by default the first)."""
     path = Path(path)
-    if _kind(path) == "csv":
+    kind = _kind(path)
+    if kind == "vcard":
+        from clientela.imports.vcard import vcard_sheet
+
+        return vcard_sheet(path, encoding=_encoding(path))
+    if kind == "csv":
         name, rows = path.stem, _csv_rows(path)
     else:
         name, rows = _xlsx_rows(path, sheet)
@@ -111,6 +117,8 @@ def _kind(path: Path) -> str:
         return "xlsx"
     if b"\x00" in start:
         raise SpreadsheetError(_("This file is not a spreadsheet: use .xlsx or .csv."))
+    if start.removeprefix(codecs.BOM_UTF8).lstrip().upper().startswith(b"BEGIN:VCARD"):
+        return "vcard"
     return "csv"
 
 

@@ -97,3 +97,8 @@ def cell_decimal(cell: Cell) -> Decimal:
             _("“%(value)s” is not a number: write it like 1234.50 or 1.234,50.")
             % {"value": _shown(cell)}
         ) from None
+
+
+def decimal_text(value: Decimal) -> str:
+    """A stored amount or quantity as plain text an import reads back: ``12.5``, ``3``."""
+    return format(value.normalize(), "f")

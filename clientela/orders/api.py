@@ -150,6 +150,7 @@ class ChangeOut(Schema):
 
 class OrderOut(Schema):
     id: int
+    reference: str
     customer_id: int
     customer: str = Field(alias="customer.name")
     delivery_address_id: int | None

@@ -90,6 +90,9 @@ class Order(BaseModel):
         related_name="orders",
         verbose_name=_("delivery address"),
     )
+    # The order's number in the business's own system (a spreadsheet's "Folio"), stored
+    # trimmed and in capitals; an import matches orders by it.
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
     order_date = models.DateField(_("order date"), default=timezone.localdate)
     due_date = models.DateField(_("due delivery date"))
     status = models.CharField(
@@ -155,6 +158,11 @@ class Order(BaseModel):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["reference"],
+                name="order_reference_unique",
+                condition=~models.Q(reference=""),
+            ),
             models.CheckConstraint(
                 condition=models.Q(due_date__gte=models.F("order_date")),
                 name="order_due_not_before_ordered",

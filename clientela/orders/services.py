@@ -421,13 +421,15 @@ def order_create(
     order_date: date | None = None,
     notes: str = "",
     reason: str = "",
+    reference: str = "",
 ) -> Order:
     """Create a draft order for a customer in the business currency.
 
     Each line is ``{"product", "quantity", "unit_price" (default: the product's
     price), "discount_percent" (default 0)}``; its total is quantity × price × (1 −
     discount/100) rounded to the currency. The address defaults to the customer's
-    default address.
+    default address. ``reference`` (the order's number in the business's own system)
+    is stored trimmed and in capitals and must be unique.
     """
     actor_check(actor, Capability.ORDER_EDIT, customer)
     errors: Errors = {}
@@ -444,10 +446,21 @@ def order_create(
         currency=settings.CLIENTELA_CURRENCY,
         notes=notes or "",
         created_by=actor,
+        reference=(reference or "").strip().upper(),
     )
+    try:
+        Order._meta.get_field("reference").clean(order.reference, order)
+    except ValidationError as error:
+        errors["reference"] = error.messages
+    given = "reference" not in errors and order.reference
+    if given and Order.objects.filter(reference=order.reference).exists():
+        errors["reference"] = [
+            _("Another order already has the reference %(reference)s.")
+            % {"reference": order.reference}
+        ]
     _check_due_date(order, errors)
     cleaned = _clean_lines(lines, order.currency, errors)
-    full_clean_collecting(order, errors, exclude=["version", "total", "paid"])
+    full_clean_collecting(order, errors, exclude=["version", "total", "paid", "reference"])
     history_as(order, actor, reason)
     order.save()
     _write_lines(order, cleaned, actor, reason)
@@ -505,7 +518,7 @@ def order_update(
     renegotiated = order.status in RENEGOTIABLE and bool(log)
     if renegotiated and not reason.strip():
         errors["reason"] = [_("Say why the confirmed order changes.")]
-    full_clean_collecting(order, errors, exclude=["version", "total", "paid"])
+    full_clean_collecting(order, errors, exclude=["version", "total", "paid", "reference"])
     _claim(order, version)
     if cleaned is not None:
         _write_lines(order, cleaned, actor, reason)
@@ -699,12 +712,14 @@ def payment_record(
     paid_on: date | None = None,
     reference: str = "",
     leaves_credit: bool = False,
+    reason: str = "",
 ) -> Payment:
     """Record money received for a confirmed (not cancelled) order and add it to ``paid``.
 
     More than the balance is refused unless ``leaves_credit``: then the excess is a
     credit (a negative balance). Payments are not deleted; the order's ``paid`` and
-    ``version`` in ``order`` are refreshed.
+    ``version`` in ``order`` are refreshed. ``reason`` goes to the history (an import
+    names its file).
     """
     actor_check(actor, Capability.PAYMENT_RECORD, order.customer)
     locked = Order.objects.select_for_update().get(pk=order.pk)
@@ -741,10 +756,10 @@ def payment_record(
     elif payment.paid_on > timezone.localdate():
         errors["paid_on"] = [_("A payment cannot be in the future.")]
     full_clean_collecting(payment, errors, exclude=["order"])
-    history_as(payment, actor)
+    history_as(payment, actor, reason)
     payment.save()
     locked.paid += payment.amount
-    history_as(locked, actor)
+    history_as(locked, actor, reason)
     locked.save(update_fields=["paid", "updated_at"])
     order.paid, order.version = locked.paid, locked.version
     return payment

@@ -8,6 +8,7 @@ app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("export/", views.order_export, name="export"),
     path("new/", views.order_create, name="create"),
     path("customer-lookup/", views.customer_lookup, name="customer_lookup"),
     path("address-options/", views.address_options, name="address_options"),
@@ -18,7 +19,9 @@ urlpatterns = [
     path("<int:pk>/payments/", views.payment_create, name="payment"),
     path("lead-times/", views.lead_times, name="lead_times"),
     path("lead-times/late/", views.late_orders, name="late"),
+    path("lead-times/late/export/", views.late_order_export, name="late_export"),
     path("products/", views.product_list, name="products"),
+    path("products/export/", views.product_export, name="product_export"),
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),
     path("products/<int:pk>/deactivate/", views.product_deactivate, name="product_deactivate"),

@@ -5,7 +5,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,13 +14,17 @@ from django.utils import formats, timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from clientela.core.access import Capability, user_can
 from clientela.core.errors import ConflictError
-from clientela.core.pagination import CappedPaginator
+from clientela.core.pagination import CappedPaginator, CountedRows
 from clientela.customers.selectors import customer_find
 from clientela.customers.selectors import customer_lookup as customer_lookup_selector
+from clientela.imports.downloads import Column, column_rows, records, table_download
+from clientela.imports.orders import order_rows
+from clientela.imports.products import product_rows
 from clientela.orders import selectors, services
 from clientela.orders.forms import (
     ActualDatesForm,
@@ -83,12 +87,17 @@ def _product(pk: int) -> Product:
         raise Http404 from error
 
 
+def _products(request):
+    """The product list's filters and its products, for the page and its export."""
+    filters = ProductFilterForm(request.GET, categories=selectors.product_categories())
+    filters.is_valid()
+    return filters, selectors.product_list(**filters.selector_arguments())
+
+
 @capability_required(Capability.ORDER_VIEW)
 def product_list(request):
     """The products: search by SKU or name, filter by category and whether still sold."""
-    filters = ProductFilterForm(request.GET, categories=selectors.product_categories())
-    filters.is_valid()
-    queryset = selectors.product_list(**filters.selector_arguments())
+    filters, queryset = _products(request)
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     partial = _is_partial(request, PRODUCT_RESULTS_TARGET)
     context = {
@@ -102,6 +111,16 @@ def product_list(request):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+@capability_required(Capability.ORDER_VIEW)
+def product_export(request):
+    """The product list as filtered, every page of it, as ``?format=`` csv or xlsx (the
+    columns the product import reads back)."""
+    _filters, products = _products(request)
+    return table_download(
+        product_rows(products), name=_("products"), file_format=request.GET.get("format")
+    )
 
 
 @capability_required(Capability.PRODUCT_EDIT)
@@ -186,13 +205,18 @@ def product_reactivate(request, pk: int):
 # --- the order list -----------------------------------------------------------------
 
 
-@capability_required(Capability.ORDER_VIEW)
-def order_list(request):
-    """The orders: filters by status, customer, money owed and due dates; htmx swaps the rows."""
+def _orders(request):
+    """The order list's filters, their values and its orders, for the page and its export."""
     filters = OrderFilterForm(request.GET)
     filters.is_valid()
     arguments = filters.selector_arguments()
-    queryset = selectors.order_list(user=request.user, **arguments)
+    return filters, arguments, selectors.order_list(user=request.user, **arguments)
+
+
+@capability_required(Capability.ORDER_VIEW)
+def order_list(request):
+    """The orders: filters by status, customer, money owed and due dates; htmx swaps the rows."""
+    filters, arguments, queryset = _orders(request)
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     customer = None
     if arguments["customer"]:
@@ -211,6 +235,16 @@ def order_list(request):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+@capability_required(Capability.ORDER_VIEW)
+def order_export(request):
+    """The order list as filtered, every page of it, as ``?format=`` csv or xlsx: one row
+    per line, the columns the order import reads back."""
+    _filters, _arguments, orders = _orders(request)
+    return table_download(
+        order_rows(orders), name=_("orders"), file_format=request.GET.get("format")
+    )
 
 
 @capability_required(Capability.ORDER_VIEW)
@@ -718,9 +752,9 @@ def lead_times(request):
     )
 
 
-@capability_required(Capability.ORDER_VIEW)
-def late_orders(request):
-    """Orders delivered outside their tolerance in a period, by product, customer or month."""
+def _late_orders(request) -> tuple[dict, QuerySet[Order] | CountedRows[Order]]:
+    """What the late orders are narrowed to (period, product, customer, month) and the
+    orders, for the page and its export; 404 for a product or customer not found."""
     filters = LateOrderFilterForm(request.GET)
     date_from, date_to, _group_by = filters.period()
     narrowing = filters.narrowing()
@@ -739,6 +773,20 @@ def late_orders(request):
         customer=customer.pk if customer else None,
         month=narrowing["month"],
     )
+    narrowed = {
+        "product": product,
+        "customer": customer,
+        "month": narrowing["month"],
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+    return narrowed, queryset
+
+
+@capability_required(Capability.ORDER_VIEW)
+def late_orders(request):
+    """Orders delivered outside their tolerance in a period, by product, customer or month."""
+    narrowed, queryset = _late_orders(request)
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -746,10 +794,30 @@ def late_orders(request):
         {
             "page": page,
             "page_numbers": page.paginator.get_elided_page_range(page.number),
-            "product": product,
-            "customer": customer,
-            "month": narrowing["month"],
-            "date_from": date_from,
-            "date_to": date_to,
+            **narrowed,
         },
+    )
+
+
+# The columns of the late orders' list.
+LATE_ORDER_COLUMNS = (
+    Column(gettext_lazy("Number"), lambda order: order.pk),
+    Column(gettext_lazy("Customer"), lambda order: order.customer.name),
+    Column(gettext_lazy("Due"), lambda order: order.due_date),
+    Column(gettext_lazy("Delivered"), lambda order: order.delivered_on),
+    Column(gettext_lazy("Days late"), lambda order: order.days_late),
+    Column(gettext_lazy("Tolerance (days)"), lambda order: order.tolerance),
+)
+
+
+@capability_required(Capability.ORDER_VIEW)
+def late_order_export(request):
+    """The late orders as narrowed, every page of them, as ``?format=`` csv or xlsx."""
+    _narrowed, orders = _late_orders(request)
+    if isinstance(orders, CountedRows):
+        orders = orders.rows
+    return table_download(
+        column_rows(LATE_ORDER_COLUMNS, records(orders)),
+        name=_("late orders"),
+        file_format=request.GET.get("format"),
     )

@@ -159,3 +159,26 @@ def test_a_new_customer_that_looks_like_an_existing_one_is_flagged(tmp_path, cat
     assert [row.action for row in plan.rows] == ["create", "create"]
     assert plan.rows[0].similar == [(gomez.pk, "Pastelería La Espiga")]
     assert plan.rows[1].similar == []  # the same name at another street is another shop
+
+
+def test_a_new_address_without_its_street_is_refused_in_the_dry_run(tmp_path, catalog):
+    path = tmp_path / "clientes.csv"
+    path.write_text(
+        "Nombre;Correo;Ciudad;CP\n"
+        "Café Olé;hola@cafeole.mx;Puebla;72000\n"  # a new customer
+        "Tortillería María;maria@tortilla.mx;Puebla;72000\n",  # one without an address yet
+        encoding="utf-8",
+    )
+    sheet = open_sheet(path)
+
+    plan = customers_plan(sheet, match_columns(sheet.headers, CUSTOMER_FIELDS))
+
+    assert [row.action for row in plan.rows] == ["refused", "refused"]
+    assert [(p.row, p.column, p.message) for p in plan.problems] == [
+        (
+            row,
+            "Street and number",
+            "A new address needs its street and city; this one has no street and number.",
+        )
+        for row in (2, 3)
+    ]

@@ -13,7 +13,7 @@ from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.exporting import neutralised
 from clientela.imports.mapping import match_columns
 from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_import
+from clientela.imports.services import sheet_import, sheet_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,8 @@ def catalog(db):
             notes="Entregar antes de las 7",
         ),
         CustomerFactory(name='=HYPERLINK("http://evil.example","clic")', emails=["x@y.mx"]),
+        # nothing but a name: it comes back by Clientela's number
+        CustomerFactory(name="Don Beto"),
     ]
 
 
@@ -48,8 +50,8 @@ def test_an_export_imports_back_unchanged(tmp_path, catalog, owner, suffix, lang
         )
 
     assert len(columns) == len(sheet.headers)  # every exported column is matched back
-    assert plan.counts == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
-    assert Customer.objects.count() == 2
+    assert plan.counts == {"create": 0, "update": 0, "unchanged": 3, "refused": 0}
+    assert Customer.objects.count() == 3
 
 
 def test_cells_that_would_run_as_formulas_are_neutralised(tmp_path, catalog):
@@ -70,3 +72,22 @@ def test_the_export_command_counts_and_filters_by_tag(tmp_path, catalog):
     text = (tmp_path / "m.csv").read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("Tax id,External id,Name,Legal name,E-mail,Phone,Tags")
     assert "Panadería Gómez" in text and "evil" not in text
+
+
+def test_a_number_clientela_does_not_have_is_refused(tmp_path, catalog):
+    beto = catalog[2]
+    path = tmp_path / "clientes.csv"
+    path.write_text(
+        f"External id;Name;Notes\n#{beto.pk};Don Beto;Paga en efectivo\n#999999;Nadie;\n",
+        encoding="utf-8",
+    )
+    sheet = open_sheet(path)
+
+    plan = sheet_plan(CUSTOMERS, sheet, match_columns(sheet.headers, CUSTOMER_FIELDS))
+
+    assert plan.counts == {"create": 0, "update": 1, "unchanged": 0, "refused": 1}
+    assert plan.samples["update"][0].target == beto.pk
+    assert plan.samples["update"][0].changes == {"notes": "Paga en efectivo"}
+    assert [(p.row, p.column, p.value, p.message) for p in plan.problems] == [
+        (3, "External id", "#999999", "Clientela has no customer #999999.")
+    ]

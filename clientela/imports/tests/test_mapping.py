@@ -104,3 +104,13 @@ def test_a_saved_mapping_applies_to_the_same_headers_in_another_order():
 
     assert saved == {"Cliente": "name", "Tel. casa": "phone"}
     assert mapping_from_json(saved, ["TEL CASA", "Otra", "cliente"]) == {0: "phone", 2: "name"}
+
+
+def test_a_header_goes_to_the_field_with_the_longest_name_it_starts_with():
+    from clientela.imports.orders import ORDER_FIELDS
+
+    headers = ["Folio", "Fecha de entrega prometida", "Fecha del pedido (dd/mm)"]
+
+    matched = match_columns(headers, ORDER_FIELDS)
+
+    assert [matched.get(index) for index in range(3)] == ["reference", "due_date", "order_date"]
