@@ -14,6 +14,7 @@ from clientela.imports.plan import Kind
 
 RECENT_RUNS = 20
 
+
 def import_kinds(*, user: User) -> list[Kind]:
     """The kinds ``user`` may import, in the registry's order."""
     if not user_can(user, Capability.IMPORT_RUN):
