@@ -108,7 +108,7 @@ def order_list(
     """Orders matching the filters, with the customer's name read (and lines if asked).
 
     ``status="open"`` is any status not delivered nor cancelled; ``search`` is an order
-    number or words the customer search finds. Newest first; money owed (``owing``)
+    number, an order's own reference (any case) or words the customer search finds. Newest first; money owed (``owing``)
     earliest due first.
     """
     queryset = order_scope(user=user)
@@ -125,8 +125,11 @@ def order_list(
     if owing:
         queryset = queryset.filter(OWING)
     text = search.strip().lstrip("#")
+    reference = search.strip().upper()
     if text.isdigit() and len(text) < 10:
-        queryset = queryset.filter(pk=int(text))
+        queryset = queryset.filter(Q(pk=int(text)) | Q(reference=reference))
+    elif reference and Order.objects.filter(reference=reference).exists():
+        queryset = queryset.filter(reference=reference)
     else:
         for term in search_terms(search):
             queryset = queryset.filter(customer__search_document__contains=term)

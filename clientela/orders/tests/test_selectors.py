@@ -43,6 +43,20 @@ def test_order_list_filters(owner):
     assert list(order_list(user=owner, due_to=date(2024, 3, 10))) == [early]
 
 
+def test_order_list_finds_an_order_by_its_number_or_its_own_reference(owner):
+    customer = CustomerFactory(name="Café Olé")
+    imported = OrderFactory(customer=customer)
+    Order.objects.filter(pk=imported.pk).update(reference="F-1024")
+    numbered = OrderFactory(customer=customer)
+    Order.objects.filter(pk=numbered.pk).update(reference="20240315")
+    other = OrderFactory(customer=CustomerFactory(name="Panadería Gómez"))
+
+    assert list(order_list(user=owner, search=" f-1024 ")) == [imported]
+    assert list(order_list(user=owner, search="20240315")) == [numbered]
+    assert list(order_list(user=owner, search=f"#{other.pk}")) == [other]
+    assert set(order_list(user=owner, search="café")) == {imported, numbered}
+
+
 def test_orders_owing_are_bought_unpaid_and_oldest_due_first(owner):
     price = {"product": ProductFactory(unit_price=Decimal("100.00")), "quantity": 1}
     later = OrderFactory(lines=[price], due_date=date(2024, 3, 20), status="confirmed")
