@@ -93,7 +93,9 @@ class DryRunOut(Schema):
 class RunOut(Schema):
     """An import applied by the background worker: ``state`` is running (``rows_done``
     of ``rows_total``), then done, refused (nothing was imported) or failed (``error``;
-    nothing was imported). ``report`` is the dry run while it waits, then what was done."""
+    nothing was imported). ``report`` is the dry run while it waits, then what was done.
+    A run started in the web wizard may also be uploaded, planning (its dry run being
+    made, ``rows_done`` read so far) or planned."""
 
     id: int
     kind: str

@@ -1,13 +1,15 @@
 """The web import's runs and the mappings people save for next time.
 
 An ``ImportRun`` follows one file through the wizard: uploaded (stored in
-``DATA_DIR/imports``), planned (the dry run's report kept), running in the background
-worker, then done, refused (rows were refused: nothing was imported) or failed (an error
-undid everything). Its files are named after its ``token``:
+``DATA_DIR/imports``), planning (its mapping kept, the dry run made by the background
+worker; a dry run that fails takes it back to uploaded, with the ``error``), planned (the
+dry run's report kept), running in the background worker, then done, refused (rows were
+refused: nothing was imported) or failed (an error undid everything). Its files are
+named after its ``token``:
 
 - ``<token>.xlsx|.csv``: the upload, deleted as soon as the run ends;
-- ``<token>.progress``: the rows written so far, while it runs (the import's single
-  transaction hides its own writes from the page that follows it);
+- ``<token>.progress``: the rows read so far, while it is planned or runs (the import's
+  single transaction hides its own writes from the page that follows it);
 - ``<token>-refused.xlsx``: the refused rows of an ended run, to correct and import again.
 
 Files of runs never applied and refused rows are deleted ``FILES_KEPT`` after the upload
@@ -48,6 +50,7 @@ def headers_signature(headers: list[str]) -> str:
 
 class ImportState(models.TextChoices):
     UPLOADED = "uploaded", _("Uploaded")
+    PLANNING = "planning", _("Checking")
     PLANNED = "planned", _("Checked")
     RUNNING = "running", _("Importing")
     DONE = "done", _("Imported")
@@ -90,6 +93,8 @@ class ImportRun(BaseModel):
     plan = models.JSONField(_("dry run"), null=True, blank=True)
     report = models.JSONField(_("report"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # When the background worker began the dry run (None while it waits for it).
+    plan_started_at = models.DateTimeField(null=True, blank=True)
     planned_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

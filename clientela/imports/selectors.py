@@ -1,5 +1,5 @@
 """Reads of the import wizard: which kinds a user may import, their runs, a saved
-mapping for a file's headers, and how far a running import has got."""
+mapping for a file's headers, and how far a dry run or an import has got."""
 
 from __future__ import annotations
 
@@ -59,8 +59,9 @@ def columns_proposed(
 
 
 def import_run_rows_done(run: ImportRun) -> int:
-    """The rows read so far: while the run goes, as its progress file says."""
-    if run.state != ImportState.RUNNING:
+    """The rows read so far: while the run is planned or applied, as its progress file
+    says."""
+    if run.state not in (ImportState.PLANNING, ImportState.RUNNING):
         return run.rows_done
     try:
         return int(run.progress_path.read_text() or 0)

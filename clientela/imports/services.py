@@ -60,12 +60,23 @@ class ImportRefused(ValidationError):
         self.plan = plan
 
 
-def sheet_plan(kind: Kind, sheet: Sheet, columns: Mapping[int, str]) -> Plan:
+def sheet_plan(
+    kind: Kind,
+    sheet: Sheet,
+    columns: Mapping[int, str],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Plan:
     """The dry run of importing ``sheet`` as ``kind`` with ``columns`` (index → field
-    key): what each row would do. Writes nothing."""
+    key): what each row would do. ``progress`` is told the rows read so far after each
+    chunk. Writes nothing."""
     plan = Plan(kind.key, sheet.headers)
+    done = 0
     for rows in kind.plan_chunks(sheet, columns):
         plan.add(rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done)
     return plan
 
 
@@ -112,8 +123,9 @@ def sheet_import(
 
 # --- the web wizard's runs (see ``models``) ---------------------------------------------
 
-# A run marked running whose progress has not moved for this long is taken as dead (its
-# worker stopped): it is marked failed, and its transaction was undone with it.
+# A run being planned or applied whose progress has not moved for this long is taken as
+# dead (its worker stopped): a dry run goes back to its mapping; an import is marked
+# failed, and its transaction was undone with it.
 RUN_STALE = timedelta(minutes=30)
 
 
@@ -217,7 +229,7 @@ def _mapping_checked(kind: Kind, columns: Mapping[int, str], headers: list[str])
         raise ValidationError({"mapping": error.problems}) from error
 
 
-def import_run_plan(
+def import_run_map(
     *,
     actor: User | None,
     run: ImportRun,
@@ -226,10 +238,12 @@ def import_run_plan(
     sheet: str = "",
     save_mapping: bool = False,
 ) -> ImportRun:
-    """The dry run of ``run``'s file, of its ``sheet``, with ``columns`` (index → field
+    """Keep the mapping of ``run``'s file, of its ``sheet``: ``columns`` (index → field
     key), else ``mapping`` (header → field key), else the mapping proposed for its
-    headers: kept on the run, which is then ready to apply. With ``save_mapping`` the
-    mapping is offered again for files with the same headers. Writes nothing else."""
+    headers; the run then waits for its dry run (``import_run_plan_execute``). With
+    ``save_mapping`` the mapping is offered again for files with the same headers. A
+    mapping that cannot be used is refused (on ``mapping``, ``sheet`` or ``file``) and
+    nothing changes. Reads only the headers."""
     kind = import_kind(run.kind)
     import_kind_check(actor, kind)
     if run.state not in (ImportState.UPLOADED, ImportState.PLANNED):
@@ -242,26 +256,118 @@ def import_run_plan(
         )
     try:
         with sheet_opened(run.upload_path, sheet or None) as table:
-            if columns is None and mapping is not None:
-                columns = mapping_from_json(mapping, table.headers)
-            elif columns is None:
-                columns, _saved = columns_proposed(kind=kind, headers=table.headers)
-            columns = dict(sorted(columns.items()))
-            _mapping_checked(kind, columns, table.headers)
-            plan = sheet_plan(kind, table, columns)
+            headers = table.headers
     except SpreadsheetError as error:
         raise ValidationError({"file": str(error)}) from error
-    run.sheet = sheet
-    run.headers = plan.headers
-    run.mapping = {str(index): key for index, key in columns.items()}
-    run.plan = plan.to_json()
-    run.counts = plan.counts
-    run.rows_total = sum(plan.counts.values())
-    run.state = ImportState.PLANNED
-    run.planned_at = timezone.now()
-    run.save()
+    if columns is None and mapping is not None:
+        columns = mapping_from_json(mapping, headers)
+    elif columns is None:
+        columns, _saved = columns_proposed(kind=kind, headers=headers)
+    columns = dict(sorted(columns.items()))
+    _mapping_checked(kind, columns, headers)
+    queued = ImportRun.objects.filter(
+        pk=run.pk, state__in=(ImportState.UPLOADED, ImportState.PLANNED)
+    ).update(
+        state=ImportState.PLANNING,
+        sheet=sheet,
+        headers=headers,
+        mapping={str(index): key for index, key in columns.items()},
+        plan=None,
+        counts={},
+        rows_total=0,
+        rows_done=0,
+        error="",
+        plan_started_at=None,
+        planned_at=None,
+        updated_at=timezone.now(),
+    )
+    if not queued:
+        raise ValidationError(_("This import has already been started."))
     if save_mapping:
-        saved_mapping_save(actor=actor, kind=kind, headers=plan.headers, columns=columns)
+        saved_mapping_save(actor=actor, kind=kind, headers=headers, columns=columns)
+    run.refresh_from_db()
+    return run
+
+
+def import_run_plan_execute(*, run_id: int) -> ImportRun | None:
+    """Make the dry run of a run waiting for it (what the background worker does), the
+    rows read so far in its progress file: its report kept, the run is then ready to
+    apply; or, when the file cannot be read to its end, back to its mapping with the
+    ``error``. Writes nothing else. None when there is no such run waiting."""
+    claimed = ImportRun.objects.filter(
+        pk=run_id, state=ImportState.PLANNING, plan_started_at__isnull=True
+    ).update(plan_started_at=timezone.now())
+    if not claimed:
+        return None
+    run = ImportRun.objects.select_related("created_by").get(pk=run_id)
+    try:
+        actor = run.created_by
+        if actor is None or not actor.is_active:
+            raise ValidationError(_("The user who uploaded this file can no longer import."))
+        kind = import_kind(run.kind)
+        import_kind_check(actor, kind)
+        with sheet_opened(run.upload_path, run.sheet or None) as table:
+            plan = sheet_plan(
+                kind,
+                table,
+                run.columns,
+                progress=lambda done: _progress_write(run.progress_path, done),
+            )
+    except (SpreadsheetError, ValidationError, AccessDenied) as error:
+        return _plan_end(run, None, _run_error(error))
+    except Exception:
+        _plan_end(run, None, _("The check stopped on an unexpected error; nothing was written."))
+        raise
+    return _plan_end(run, plan, "")
+
+
+def _plan_end(run: ImportRun, plan: Plan | None, error: str) -> ImportRun:
+    """Record how ``run``'s dry run ended: planned with ``plan``, else back to its mapping
+    with ``error``; unless the run was given up meanwhile (``import_files_sweep``) or
+    mapped again."""
+    run.progress_path.unlink(missing_ok=True)
+    now = timezone.now()
+    if plan is not None:
+        outcome = {
+            "state": ImportState.PLANNED,
+            "headers": plan.headers,
+            "plan": plan.to_json(),
+            "counts": plan.counts,
+            "rows_total": sum(plan.counts.values()),
+            "planned_at": now,
+        }
+    else:
+        outcome = {"state": ImportState.UPLOADED, "error": error, "plan_started_at": None}
+    ImportRun.objects.filter(
+        pk=run.pk, state=ImportState.PLANNING, plan_started_at=run.plan_started_at
+    ).update(**outcome, updated_at=now)
+    run.refresh_from_db()
+    return run
+
+
+def import_run_plan(
+    *,
+    actor: User | None,
+    run: ImportRun,
+    columns: Mapping[int, str] | None = None,
+    mapping: Mapping[str, str] | None = None,
+    sheet: str = "",
+    save_mapping: bool = False,
+) -> ImportRun:
+    """``import_run_map`` and the dry run made at once, in this process (the API's
+    import); a file that cannot be read to its end is refused on ``file``."""
+    import_run_map(
+        actor=actor,
+        run=run,
+        columns=columns,
+        mapping=mapping,
+        sheet=sheet,
+        save_mapping=save_mapping,
+    )
+    import_run_plan_execute(run_id=run.pk)
+    run.refresh_from_db()
+    if run.state != ImportState.PLANNED:
+        raise ValidationError({"file": run.error})
     return run
 
 
@@ -401,7 +507,8 @@ def _run_end(run: ImportRun, plan: Plan | None) -> None:
 
 def import_files_sweep(*, now: datetime | None = None) -> int:
     """Delete the files kept longer than ``FILES_KEPT`` (uploads never applied, refused
-    rows) and mark failed the runs whose worker stopped; how many runs were swept."""
+    rows); send back to their mapping the dry runs whose worker stopped and mark failed
+    the imports whose worker stopped; how many runs were swept."""
     now = now or timezone.now()
     swept = 0
     old = ImportRun.objects.filter(created_at__lt=now - FILES_KEPT).filter(
@@ -413,15 +520,28 @@ def import_files_sweep(*, now: datetime | None = None) -> int:
         run.refused_path.unlink(missing_ok=True)
         ImportRun.objects.filter(pk=run.pk).update(has_upload=False, has_refused_file=False)
         swept += 1
+    planning = ImportRun.objects.filter(
+        state=ImportState.PLANNING, plan_started_at__lt=now - RUN_STALE
+    ).only("pk", "token", "suffix", "plan_started_at")
+    for run in planning:
+        if _moved(run, run.plan_started_at) < now - RUN_STALE:
+            run.progress_path.unlink(missing_ok=True)
+            ImportRun.objects.filter(
+                pk=run.pk, state=ImportState.PLANNING, plan_started_at=run.plan_started_at
+            ).update(
+                state=ImportState.UPLOADED,
+                plan_started_at=None,
+                error=_(
+                    "The check stopped before it finished (was the background worker "
+                    "stopped?). Nothing was written: check the file again."
+                ),
+            )
+            swept += 1
     going = ImportRun.objects.filter(
         state=ImportState.RUNNING, started_at__lt=now - RUN_STALE
     ).only("pk", "token", "suffix", "started_at")
     for run in going:
-        try:
-            moved = datetime.fromtimestamp(run.progress_path.stat().st_mtime, tz=UTC)
-        except OSError:
-            moved = run.started_at
-        if moved < now - RUN_STALE:
+        if _moved(run, run.started_at) < now - RUN_STALE:
             run.upload_path.unlink(missing_ok=True)
             run.progress_path.unlink(missing_ok=True)
             ImportRun.objects.filter(pk=run.pk, state=ImportState.RUNNING).update(
@@ -435,6 +555,14 @@ def import_files_sweep(*, now: datetime | None = None) -> int:
             )
             swept += 1
     return swept
+
+
+def _moved(run: ImportRun, started: datetime) -> datetime:
+    """When ``run``'s progress last moved: its progress file written, else ``started``."""
+    try:
+        return datetime.fromtimestamp(run.progress_path.stat().st_mtime, tz=UTC)
+    except OSError:
+        return started
 
 
 def upload_dry_run(

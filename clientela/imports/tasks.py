@@ -1,8 +1,10 @@
-"""The import applied as background work, for every file alike: the wizard's Apply and
-the API mark a planned run and enqueue ``import_task``, which the worker that
-``clientela serve`` starts (``clientela db_worker``) runs."""
+"""The wizard's dry run and the import applied as background work, for every file alike,
+run by the worker that ``clientela serve`` starts (``clientela db_worker``): the
+wizard's mapping marks a run to be planned and enqueues ``plan_task``; the wizard's
+Apply and the API mark a planned run and enqueue ``import_task``."""
 
 import logging
+from collections.abc import Mapping
 
 from django.db import transaction
 from django_tasks import TaskResult, task
@@ -12,6 +14,34 @@ from clientela.imports import services
 from clientela.imports.models import ImportRun
 
 logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def import_run_check(
+    *,
+    actor: User | None,
+    run: ImportRun,
+    columns: Mapping[int, str],
+    sheet: str = "",
+    save_mapping: bool = False,
+) -> TaskResult:
+    """Keep ``run``'s mapping and have the background worker make its dry run (see
+    ``services.import_run_map`` for what is refused: then nothing is enqueued)."""
+    services.import_run_map(
+        actor=actor, run=run, columns=columns, sheet=sheet, save_mapping=save_mapping
+    )
+    return plan_task.enqueue(run_id=run.pk)
+
+
+@task()
+def plan_task(run_id: int) -> None:
+    """Make the dry run of the run ``run_id`` (``services.import_run_plan_execute``)."""
+    services.import_files_sweep()
+    run = services.import_run_plan_execute(run_id=run_id)
+    if run is None:
+        logger.warning("dry run %s not made: it is not waiting for one", run_id)
+    else:
+        logger.info("dry run %s of %s: %s", run.pk, run.file_name, run.state)
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
-"""The import wizard, under /imports/: upload → mapping → dry-run preview → apply in the
-background with a progress bar → report; the templates to fill in; the refused rows to
-correct. Parse the request, call a selector or a service, render."""
+"""The import wizard, under /imports/: upload → mapping → dry run in the background with
+a progress bar → preview → apply in the background with a progress bar → report; the
+templates to fill in; the refused rows to correct. Parse the request, call a selector or
+a service, render."""
 
 import tempfile
 from itertools import islice
@@ -28,6 +29,8 @@ from clientela.web.forms import form_add_service_error
 # The refused rows a page lists; all of them are in the download.
 PROBLEMS_SHOWN = 500
 XLSX = TEMPLATE_FORMATS["xlsx"]
+# The states whose page follows the background worker with a progress bar.
+FOLLOWED = (ImportState.PLANNING, ImportState.RUNNING)
 
 
 def _run(request, pk: int) -> ImportRun:
@@ -99,7 +102,8 @@ def template_download(request, kind: str, file_format: str):
 @capability_required(Capability.IMPORT_RUN)
 def run_mapping(request, pk: int):
     """Step 2: which column holds which field (proposed from the headers or a saved
-    mapping), the sheet of a workbook; sent, the dry run is made."""
+    mapping, or the one last sent), the sheet of a workbook; sent, the background worker
+    makes the dry run."""
     run = _run(request, pk)
     kind = _kind(run)
     if run.state not in (ImportState.UPLOADED, ImportState.PLANNED):
@@ -124,7 +128,7 @@ def run_mapping(request, pk: int):
         form = MappingForm(request.POST, kind=kind, headers=headers)
         if form.is_valid():
             try:
-                services.import_run_plan(
+                tasks.import_run_check(
                     actor=request.user,
                     run=run,
                     columns=form.columns(),
@@ -140,7 +144,7 @@ def run_mapping(request, pk: int):
                     )
                 return redirect("imports:run", pk=run.pk)
     else:
-        if run.state == ImportState.PLANNED and sheet == run.sheet:
+        if run.mapping and sheet == run.sheet:
             columns = run.columns
         else:
             columns, saved = selectors.columns_proposed(kind=kind, headers=headers)
@@ -187,9 +191,10 @@ def _report(data: dict | None) -> dict | None:
 
 @capability_required(Capability.IMPORT_RUN)
 def run_detail(request, pk: int):
-    """A run as far as it has got: its dry run and Apply, its progress, or its report."""
+    """A run as far as it has got: the progress of its dry run, why its dry run stopped,
+    its dry run and Apply, the progress of its import, or its report."""
     run = _run(request, pk)
-    if run.state == ImportState.UPLOADED:
+    if run.state == ImportState.UPLOADED and not run.error:
         return redirect("imports:mapping", pk=run.pk)
     kind = _kind(run)
     labels = {field.key: field.label for field in kind.fields}
@@ -204,25 +209,34 @@ def run_detail(request, pk: int):
     if run.state == ImportState.PLANNED:
         context["report"] = _report(run.plan)
         context["apply_form"] = ApplyForm()
-    elif run.state == ImportState.RUNNING:
+    elif run.state in FOLLOWED:
         context["progress"] = _progress(run)
-    else:
+    elif run.ended:
         context["report"] = _report(run.report)
     return render(request, "imports/run.html", context)
 
 
 def _progress(run: ImportRun) -> dict:
+    """Whether the worker has begun, the rows read and, for an import (whose dry run
+    counted them), of how many."""
     done = selectors.import_run_rows_done(run)
+    if run.state == ImportState.PLANNING:
+        return {"started": run.plan_started_at is not None, "done": done}
     total = max(run.rows_total, 1)
-    return {"done": done, "total": run.rows_total, "percent": min(100, done * 100 // total)}
+    return {
+        "started": run.started_at is not None,
+        "done": done,
+        "total": run.rows_total,
+        "percent": min(100, done * 100 // total),
+    }
 
 
 @capability_required(Capability.IMPORT_RUN)
 def run_progress(request, pk: int):
-    """The progress bar (polled by htmx); once the run has ended the page reloads to show
-    its report."""
+    """The progress bar of a dry run or an import (polled by htmx); once it has ended the
+    page reloads to show the dry run or the report."""
     run = _run(request, pk)
-    if request.htmx and run.state != ImportState.RUNNING:
+    if request.htmx and run.state not in FOLLOWED:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response

@@ -1,4 +1,5 @@
-"""A salesperson imports her Excel list: upload, columns, dry run, import, report."""
+"""A salesperson imports her Excel list: upload, columns, dry run (in the background),
+import (in the background), report."""
 
 import pytest
 from django.core.management import call_command
@@ -44,6 +45,19 @@ def test_upload_map_check_import_and_read_the_report(page, settings, tmp_path):
     # When she checks what the import would do
     page.get_by_role("button", name="Check what the import would do").click()
 
+    # Then the page follows the check, waiting for the background worker
+    expect(page.get_by_role("heading", name="Checking the file")).to_be_visible()
+    expect(page.locator("#import-progress")).to_contain_text("check is waiting")
+
+    # When the worker has made it (away from the polling page: the test database, an
+    # in-memory SQLite shared between threads, locks whole tables) and she comes back
+    run_page = page.url
+    page.goto("about:blank")
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    run = ImportRun.objects.get()
+    assert run.state == ImportState.PLANNED, run.error
+    page.goto(run_page)
+
     # Then she sees the counts, the refused row and why, and Import waits for her choice
     expect(page.get_by_role("heading", name="What the import would do")).to_be_visible()
     expect(page.locator("[data-count=create]")).to_have_text("2")
@@ -63,12 +77,10 @@ def test_upload_map_check_import_and_read_the_report(page, settings, tmp_path):
     # Then the page follows the import, waiting for the background worker
     expect(page.locator("#import-progress")).to_contain_text("waiting for the background worker")
 
-    # When the worker has run it (away from the polling page: the test database, an
-    # in-memory SQLite shared between threads, locks whole tables) and she comes back
-    run_page = page.url
+    # When the worker has run it (again away from the polling page) and she comes back
     page.goto("about:blank")
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-    run = ImportRun.objects.get()
+    run.refresh_from_db()
     assert run.state == ImportState.DONE, run.error
     page.goto(run_page)
 

@@ -1,5 +1,6 @@
-"""The import wizard as staff use it: upload, map the columns, read the dry run, apply in
-the background with a progress bar, read the report; and what each refusal looks like."""
+"""The import wizard as staff use it: upload, map the columns, follow the dry run made in
+the background, read it, apply in the background with a progress bar, read the report;
+and what each refusal looks like."""
 
 import dataclasses
 import html
@@ -20,9 +21,10 @@ from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.imports.kinds import KINDS
 from clientela.imports.models import ImportRun, ImportState, SavedMapping
+from clientela.imports.plan import CHUNK_ROWS
 from clientela.imports.selectors import import_kinds
 from clientela.imports.services import import_files_sweep
-from clientela.imports.tasks import import_task
+from clientela.imports.tasks import import_task, plan_task
 from clientela.imports.tests.uploads import (
     HEADERS,
     ROWS,
@@ -37,6 +39,7 @@ pytestmark = pytest.mark.django_db
 
 START = reverse("imports:start")
 TASK_PATH = "clientela.imports.tasks.import_task"
+PLAN_TASK_PATH = "clientela.imports.tasks.plan_task"
 
 
 @pytest.fixture(autouse=True)
@@ -91,26 +94,34 @@ def _mapping_post(client, run, columns: dict[int, str], **extra):
     return client.post(reverse("imports:mapping", args=[run.pk]), {**data, **extra})
 
 
-def _planned(client, upload) -> ImportRun:
-    """Upload ``upload`` and send the mapping the page proposes."""
-    run = _uploaded(client, upload)
+def _proposed(client, run) -> dict[int, str]:
+    """The mapping the page proposes for ``run``."""
     page = _page(client.get(reverse("imports:mapping", args=[run.pk])))
-    proposed = {
+    return {
         int(index): key
         for index, key in re.findall(
             r'name="column_(\d+)"[^>]*>.*?<option value="([^"]*)" selected', page, re.S
         )
     }
-    response = _mapping_post(client, run, proposed)
+
+
+def _planned(client, upload) -> ImportRun:
+    """Upload ``upload``, send the mapping the page proposes and let the worker make the
+    dry run."""
+    run = _uploaded(client, upload)
+    response = _mapping_post(client, run, _proposed(client, run))
     assert response.status_code == 302, _page(response)
+    _work()
     run.refresh_from_db()
     return run
 
 
 def _work() -> None:
-    """Run the enqueued imports, as the background worker does."""
-    for result in DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY"):
-        import_task.call(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
+    """Run the enqueued dry runs and imports, as the background worker does."""
+    tasks = {PLAN_TASK_PATH: plan_task, TASK_PATH: import_task}
+    for result in DBTaskResult.objects.filter(task_path__in=tasks, status="READY"):
+        arguments = result.args_kwargs
+        tasks[result.task_path].call(*arguments["args"], **arguments["kwargs"])
         DBTaskResult.objects.filter(pk=result.pk).update(status="SUCCESSFUL")
 
 
@@ -207,7 +218,7 @@ def test_a_column_mapped_twice_is_refused_naming_both_and_nothing_changes(client
     assert "Columns “Nombre” and “Correo” are both mapped to Name." in _page(response)
     run.refresh_from_db()
     assert run.state == ImportState.UPLOADED and run.plan is None and run.mapping == {}
-    assert not SavedMapping.objects.exists()
+    assert not SavedMapping.objects.exists() and not DBTaskResult.objects.exists()
 
 
 def test_a_saved_mapping_is_applied_to_the_next_file_with_the_same_headers(client, sales):
@@ -253,6 +264,7 @@ def test_a_workbook_with_several_sheets_lets_the_user_pick_one(client, sales):
     assert "Harinas del Sur" in others and "Café Olé" not in others
 
     response = _mapping_post(client, run, {0: "name"}, sheet="Proveedores")
+    _work()
 
     assert response.status_code == 302
     run.refresh_from_db()
@@ -329,6 +341,132 @@ def test_the_refused_rows_download_imports_again_once_corrected(client, sales, c
     assert again.counts == {"create": 1, "update": 0, "unchanged": 0, "refused": 0}
 
 
+def test_the_dry_run_is_made_in_the_background_and_the_page_follows_it(
+    client, sales, monkeypatch, data_dir
+):
+    client.force_login(sales)
+    run = _uploaded(client, csv_upload([HEADERS, *distinct_rows(CHUNK_ROWS + 1)]))
+    proposed = _proposed(client, run)
+    progress = reverse("imports:progress", args=[run.pk])
+    # what the progress bar says after each chunk the worker has checked
+    followed = []
+    customers = KINDS["customers"]
+
+    def chunks_followed(sheet, columns):
+        for rows in customers.plan_chunks(sheet, columns):
+            yield rows
+            followed.append(_page(client.get(progress, headers={"HX-Request": "true"})))
+
+    monkeypatch.setitem(
+        KINDS, "customers", dataclasses.replace(customers, plan_chunks=chunks_followed)
+    )
+
+    response = _mapping_post(client, run, proposed)
+
+    # Then the mapping is kept, the check waits for the worker, and the page follows it
+    assert response.status_code == 302
+    assert response.url == reverse("imports:run", args=[run.pk])
+    run.refresh_from_db()
+    assert run.state == ImportState.PLANNING and run.plan is None
+    assert run.columns == proposed
+    task = DBTaskResult.objects.get(task_path=PLAN_TASK_PATH)
+    assert task.args_kwargs["kwargs"] == {"run_id": run.pk}
+    page = _page(client.get(response.url))
+    assert 'id="import-progress"' in page and "check is waiting for the background worker" in page
+
+    _work()
+
+    assert [f"{CHUNK_ROWS:,} rows checked so far" in page for page in followed] == [True, False]
+    assert f"{CHUNK_ROWS + 1:,} rows checked so far" in followed[1]
+    run.refresh_from_db()
+    assert run.state == ImportState.PLANNED and run.counts["create"] == CHUNK_ROWS + 1
+    assert _files(data_dir) == [f"{run.token}.csv"]
+    done = client.get(progress, headers={"HX-Request": "true"})
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
+    preview = _page(client.get(reverse("imports:run", args=[run.pk])))
+    assert "What the import would do" in preview
+    assert f'data-count="create">{CHUNK_ROWS + 1:,}<' in preview
+    assert not Customer.objects.exists()
+
+
+def test_a_mapping_error_on_a_checked_file_is_shown_at_once_and_its_dry_run_stays(
+    client, sales, catalog
+):
+    client.force_login(sales)
+    run = _planned(client, csv_upload([HEADERS, *ROWS]))
+    checked = (run.mapping, run.plan)
+
+    response = _mapping_post(client, run, {0: "tax_id", 1: "name", 2: "tax_id"})
+
+    assert response.status_code == 200
+    assert "Columns “RFC” and “Correo” are both mapped to" in _page(response)
+    run.refresh_from_db()
+    assert run.state == ImportState.PLANNED and (run.mapping, run.plan) == checked
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+
+
+def test_a_file_that_cannot_be_read_to_its_end_stops_the_check_and_leads_back_to_the_columns(
+    client, sales, data_dir
+):
+    rows = [HEADERS, *distinct_rows(12)]
+    rows[9] = [*rows[9], "", "sobra"]  # row 10 has a value beyond the last named column
+    client.force_login(sales)
+    run = _uploaded(client, csv_upload(rows))
+    # the user leaves the phone column out; the mapping page reads the first rows only
+    chosen = {**_proposed(client, run), 3: ""}
+    _mapping_post(client, run, chosen)
+
+    _work()
+
+    run.refresh_from_db()
+    assert run.state == ImportState.UPLOADED and run.plan is None
+    assert run.error == "Row 10 has values beyond the last named column."
+    assert _files(data_dir) == [f"{run.token}.csv"]
+    page = _page(client.get(reverse("imports:run", args=[run.pk])))
+    assert "The check stopped; nothing was written." in page
+    assert "Row 10 has values beyond the last named column." in page
+    assert f'href="{reverse("imports:mapping", args=[run.pk])}" id="back-to-mapping"' in page
+    # back on the columns, the mapping sent is the one offered
+    assert _proposed(client, run) == chosen
+    assert not Customer.objects.exists()
+    assert not DBTaskResult.objects.filter(task_path=TASK_PATH).exists()
+
+
+def test_a_check_whose_worker_stopped_leads_back_to_the_columns_and_can_be_sent_again(
+    client, sales, data_dir
+):
+    client.force_login(sales)
+    stalled = _uploaded(client, csv_upload([HEADERS, ROWS[1]]))
+    going = _uploaded(client, csv_upload([HEADERS, ROWS[1]]))
+    for run in (stalled, going):
+        _mapping_post(client, run, _proposed(client, run))
+    ImportRun.objects.filter(pk=stalled.pk).update(
+        plan_started_at=timezone.now() - timedelta(hours=1)
+    )
+    ImportRun.objects.filter(pk=going.pk).update(plan_started_at=timezone.now())
+
+    import_files_sweep()
+
+    stalled.refresh_from_db()
+    going.refresh_from_db()
+    assert stalled.state == ImportState.UPLOADED and stalled.has_upload
+    assert "was the background worker stopped?" in stalled.error
+    assert going.state == ImportState.PLANNING and not going.error
+    page = _page(client.get(reverse("imports:run", args=[stalled.pk])))
+    assert "was the background worker stopped?" in page and 'id="back-to-mapping"' in page
+    # the stopped worker's task, run late, changes nothing; the mapping sent again is checked
+    _work()
+    stalled.refresh_from_db()
+    assert stalled.state == ImportState.UPLOADED
+
+    _mapping_post(client, stalled, _proposed(client, stalled))
+    _work()
+
+    stalled.refresh_from_db()
+    assert stalled.state == ImportState.PLANNED and stalled.counts["create"] == 1
+    assert not stalled.error
+
+
 # --- apply, progress, report ------------------------------------------------------------
 
 
@@ -398,7 +536,8 @@ def test_import_without_skip_is_refused_while_rows_are_refused(client, sales, ca
 
     assert "1 row is refused" in page
     run.refresh_from_db()
-    assert run.state == ImportState.PLANNED and not DBTaskResult.objects.exists()
+    assert run.state == ImportState.PLANNED
+    assert not DBTaskResult.objects.filter(task_path=TASK_PATH).exists()
 
 
 def test_the_progress_bar_follows_the_rows_and_the_page_reloads_when_done(client, sales):
