@@ -74,6 +74,8 @@ class ImportRun(BaseModel):
     )
     kind = models.CharField(_("kind"), max_length=40)
     file_name = models.CharField(_("file"), max_length=255)
+    # The language of the person who uploaded it: the background work reports in it.
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
     suffix = models.CharField(max_length=8, blank=True)
     has_upload = models.BooleanField(default=False)
     has_refused_file = models.BooleanField(default=False)

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -199,7 +199,11 @@ def import_run_upload(*, actor: User | None, kind: str, upload: UploadedFile) ->
     import_files_sweep()
     name = Path(upload.name or "").name or _("upload")
     run = ImportRun(
-        created_by=actor, kind=found.key, file_name=name[:255], suffix=_upload_suffix(name)
+        created_by=actor,
+        kind=found.key,
+        file_name=name[:255],
+        suffix=_upload_suffix(name),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     path = run.upload_path
     try:

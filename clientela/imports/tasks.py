@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.utils import translation
 from django_tasks import TaskResult, task
 
 from clientela.core.models import User
@@ -14,6 +15,11 @@ from clientela.imports import services
 from clientela.imports.models import ImportRun
 
 logger = logging.getLogger(__name__)
+
+
+def _language(run_id: int) -> str | None:
+    """The language the run's messages are written in: its uploader's."""
+    return ImportRun.objects.filter(pk=run_id).values_list("language", flat=True).first()
 
 
 @transaction.atomic
@@ -37,7 +43,8 @@ def import_run_check(
 def plan_task(run_id: int) -> None:
     """Make the dry run of the run ``run_id`` (``services.import_run_plan_execute``)."""
     services.import_files_sweep()
-    run = services.import_run_plan_execute(run_id=run_id)
+    with translation.override(_language(run_id)):
+        run = services.import_run_plan_execute(run_id=run_id)
     if run is None:
         logger.warning("dry run %s not made: it is not waiting for one", run_id)
     else:
@@ -56,7 +63,8 @@ def import_run_start(*, actor: User | None, run: ImportRun, skip_invalid: bool) 
 def import_task(run_id: int) -> None:
     """Apply the run ``run_id`` (``services.import_run_execute``)."""
     services.import_files_sweep()
-    run = services.import_run_execute(run_id=run_id)
+    with translation.override(_language(run_id)):
+        run = services.import_run_execute(run_id=run_id)
     if run is None:
         logger.warning("import %s not run: it is not waiting to be applied", run_id)
     else:

@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
@@ -650,3 +650,22 @@ def test_uploads_never_applied_are_deleted_after_a_day_and_stalled_runs_fail(
     assert stalled.state == ImportState.FAILED and "nothing was imported" in stalled.error
     page = _page(client.get(reverse("imports:mapping", args=[left.pk]), follow=True))
     assert "The uploaded file was removed; upload it again." in page
+
+
+def test_the_background_dry_run_speaks_the_language_of_who_uploaded(client, sales):
+    # given a salesperson using the wizard in Spanish
+    client.force_login(sales)
+    client.cookies["django_language"] = "es"
+    upload = csv_upload([["Nombre", "Correo"], ["Café Olé", "hola@"]])
+
+    run = _uploaded(client, upload)
+    assert _mapping_post(client, run, _proposed(client, run)).status_code == 302
+
+    # when the worker, which runs in English, makes the dry run
+    with translation.override("en"):
+        _work()
+    run.refresh_from_db()
+
+    # then the refused row's reason is in Spanish, as on the page
+    (problem,) = run.plan["problems"]
+    assert problem["message"] == "Dirección de correo electrónico no válida: hola@."
