@@ -568,9 +568,10 @@ def _compare(rows: dict[int, _Row]) -> None:
         pairs = model.objects.filter(customer__in=rows).values_list("customer_id", column)
         for pk, value in pairs:
             lists[key].setdefault(pk, set()).add(value.casefold())
+    # the default address (else the newest): the last of each customer in this order
     addresses = {
         address.customer_id: address
-        for address in Address.objects.filter(customer__in=rows).order_by("-is_default", "-id")
+        for address in Address.objects.filter(customer__in=rows).order_by("is_default", "id")
     }
     for customer in customers:
         row = rows[customer.pk]

@@ -128,7 +128,7 @@ def order_list(
     reference = search.strip().upper()
     if text.isdigit() and len(text) < 10:
         queryset = queryset.filter(Q(pk=int(text)) | Q(reference=reference))
-    elif reference and Order.objects.filter(reference=reference).exists():
+    elif reference and queryset.filter(reference=reference).exists():
         queryset = queryset.filter(reference=reference)
     else:
         for term in search_terms(search):

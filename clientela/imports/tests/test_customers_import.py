@@ -149,3 +149,31 @@ def test_a_row_matches_by_external_id_and_updates_address_and_contact(tmp_path, 
     )
 
     assert again.counts["unchanged"] == 1
+
+
+def test_an_update_compares_with_the_customers_default_address(tmp_path, owner):
+    shop = CustomerFactory(
+        name="Café Olé",
+        external_id="C-7",
+        addresses=[
+            {"street": "Av. Juárez 10", "city": "Puebla", "is_default": True},
+            {"street": "Calle 5 de Mayo 3", "city": "Puebla"},
+        ],
+    )
+    path = tmp_path / "clientes.csv"
+    path.write_text("Código;Nombre;Dirección;Ciudad\nC-7;Café Olé;Av. Juárez 10;Puebla\n")
+    sheet = open_sheet(path)
+
+    plan = sheet_import(
+        kind=CUSTOMERS,
+        actor=owner,
+        sheet=sheet,
+        columns=match_columns(sheet.headers, CUSTOMER_FIELDS),
+        source=path.name,
+    )
+
+    assert plan.counts["unchanged"] == 1
+    assert sorted(shop.addresses.values_list("street", flat=True)) == [
+        "Av. Juárez 10",
+        "Calle 5 de Mayo 3",
+    ]
