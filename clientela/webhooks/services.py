@@ -96,27 +96,12 @@ def webhook_subscription_delete(*, actor: User | None, subscription: WebhookSubs
 
 def webhook_emit(*, event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
     """Queue ``event`` for every active subscription to it; sent once the transaction commits."""
-    from clientela.webhooks.tasks import webhook_deliver
-
-    occurred_at = timezone.now()
-    deliveries = []
-    for subscription in WebhookSubscription.objects.filter(is_active=True):
-        if event not in subscription.events:
-            continue
-        delivery = WebhookDelivery.objects.create(
-            subscription=subscription,
-            event=event,
-            payload={"event": event, "occurred_at": occurred_at.isoformat(), "data": data},
-            next_attempt_at=occurred_at,
-        )
-        deliveries.append(delivery)
-        transaction.on_commit(lambda pk=delivery.pk: webhook_deliver.enqueue(pk))
-    return deliveries
+    return webhook_emit_many(event=event, data=[data])
 
 
 def webhook_emit_many(*, event: str, data: Sequence[dict[str, Any]]) -> list[WebhookDelivery]:
-    """``webhook_emit`` for many events of one type at once (an import's new customers):
-    the same deliveries, in one query for the subscriptions and one insert; sent once the
+    """Queue many events of one type (an import's new customers) for every active
+    subscription to it, in one query for the subscriptions and one insert; sent once the
     transaction commits."""
     from clientela.webhooks.tasks import webhook_deliver
 
