@@ -9,7 +9,8 @@ the derived search text and the duplicate candidates up to date.
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from operator import or_
+from itertools import chain
+from operator import attrgetter, itemgetter, or_
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -479,46 +480,52 @@ _STORED_AS_IS = (
 _UNSET = object()
 
 
-def _insert(model: type[models.Model], rows: list[dict], returning: bool) -> list:
-    """Insert ``rows`` (every field's attname → value) into ``model``'s table with
-    multi-row ``INSERT … RETURNING id`` statements; the new ids when ``returning``.
+def _insert(
+    model: type[models.Model], names: Sequence[str], rows: list[tuple], returning: bool
+) -> list:
+    """Insert ``rows`` (tuples of the fields whose attnames are ``names``: every concrete
+    field but the primary key) into ``model``'s table with multi-row ``INSERT …
+    RETURNING id`` statements; the new ids when ``returning``.
 
     What ``bulk_create`` sends, without its per-value work and model instances: a bulk
     import writes millions of values, and that work cost more than the database's.
     """
     connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    values = [[row[field.attname] for field in fields] for row in rows]
-    for n, field in enumerate(fields):
-        if not isinstance(field, _STORED_AS_IS):
-            given, prepared = _UNSET, None  # rows share their timestamps: prepared once
-            for row_values in values:
-                if row_values[n] is not given:
-                    given = row_values[n]
-                    prepared = field.get_db_prep_save(given, connection)
-                row_values[n] = prepared
+    by_name = {field.attname: field for field in model._meta.concrete_fields}
+    fields = [by_name[name] for name in names]
+    prepared_columns = [n for n, field in enumerate(fields) if not isinstance(field, _STORED_AS_IS)]
+    if prepared_columns:
+        rows = [list(row) for row in rows]
+    for n in prepared_columns:
+        given, prepared = _UNSET, None  # rows share their timestamps: prepared once
+        for row in rows:
+            if row[n] is not given:
+                given = row[n]
+                prepared = fields[n].get_db_prep_save(given, connection)
+            row[n] = prepared
     if connection.vendor == "postgresql":
-        return _copy(connection, model, fields, values, returning)
+        return _copy(connection, model, fields, rows, returning)
+    # SQLite (the other database): straight to the driver in its own "?" style, for
+    # Django's rewriting of "%s" costs more than the insert on statements this long.
+    quote = connection.ops.quote_name
     size = max(1, (connection.features.max_query_params or 65535) // len(fields))
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    placeholders = "(" + ", ".join(["?"] * len(fields)) + ")"
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} "
         f"({', '.join(quote(field.column) for field in fields)}) VALUES "
     )
+    returned = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
+    connection.ensure_connection()
     ids = []
-    with connection.cursor() as cursor:
-        for part in _slices(values, size):
-            statement = sql + ", ".join([placeholders] * len(part))
-            if returning:
-                statement += f" RETURNING {quote(model._meta.pk.column)}"
-            cursor.execute(statement, [value for row_values in part for value in row_values])
-            if returning:
-                ids += [pk for (pk,) in cursor.fetchall()]
+    for part in _slices(rows, size):
+        statement = sql + ", ".join([placeholders] * len(part)) + returned
+        result = connection.connection.execute(statement, list(chain.from_iterable(part)))
+        if returning:
+            ids += [pk for (pk,) in result.fetchall()]
     return ids
 
 
-def _copy(connection, model: type[models.Model], fields: list, values: list, returning: bool):
+def _copy(connection, model: type[models.Model], fields: list, rows: list, returning: bool):
     """``_insert`` on PostgreSQL: ids taken from the table's sequence, rows sent with
     ``COPY`` (several times faster than ``INSERT`` for thousands of rows)."""
     quote = connection.ops.quote_name
@@ -528,48 +535,66 @@ def _copy(connection, model: type[models.Model], fields: list, values: list, ret
         if returning:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, model._meta.pk.column, len(values)],
+                [table, model._meta.pk.column, len(rows)],
             )
             ids = [pk for (pk,) in cursor.fetchall()]
             fields = [model._meta.pk, *fields]
-            values = [[pk, *row_values] for pk, row_values in zip(ids, values, strict=True)]
+            rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
         columns = ", ".join(quote(field.column) for field in fields)
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row_values in values:
-                copy.write_row(row_values)
+            for row in rows:
+                copy.write_row(row)
     return ids
 
 
+def _stamped(field: models.Field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
 def _create_with_history(
-    model: type[models.Model], rows: list[dict], actor: User | None, reason: str
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: list[tuple],
+    actor: User | None,
+    reason: str,
 ) -> list[int]:
-    """Insert ``rows`` of ``model`` (checked already; see ``_insert``) and their history
-    records as saving each would record them, made by ``actor`` for ``reason``; the new
-    ids. A field left out takes its default; a timestamp, now."""
+    """Insert ``rows`` of ``model`` (tuples of the fields named ``names``, checked
+    already; see ``_insert``) and their history records as saving each would record
+    them, made by ``actor`` for ``reason``; the new ids. A field left out takes its
+    default; a timestamp, now."""
     if not rows:
         return []
     now = timezone.now()
-    for field in model._meta.concrete_fields:
-        stamped = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        for row in rows:
-            if field.attname not in row and not field.primary_key:
-                row[field.attname] = now if stamped else field.get_default()
-    ids = _insert(model, rows, returning=True)
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in names
+    ]
+    if missing:
+        defaults = tuple(now if _stamped(field) else field.get_default() for field in missing)
+        names = [*names, *(field.attname for field in missing)]
+        rows = [row + defaults for row in rows]
+    ids = _insert(model, names, rows, returning=True)
     if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        history = model.history.model  # type: ignore[attr-defined]
         record = {
             "history_date": now,
             "history_change_reason": reason or None,
             "history_type": "+",
             "history_user_id": actor.pk if actor is not None else None,
         }
-        history = model.history.model  # type: ignore[attr-defined]
-        tracked = [field.attname for field in history.tracked_fields]
+        # Each history column picked from the row followed by its new id and the record.
+        extra = (*record.values(), None)
+        position = {name: n for n, name in enumerate(names)}
+        position |= {name: len(names) + 1 + n for n, name in enumerate(record)}
+        position["id"] = len(names)
+        absent = len(names) + 1 + len(record)
+        columns = [f.attname for f in history._meta.concrete_fields if not f.primary_key]
+        pick = itemgetter(*(position.get(name, absent) for name in columns))
         _insert(
             history,
-            [
-                {**{name: row.get(name) for name in tracked}, "id": pk, **record}
-                for row, pk in zip(rows, ids, strict=True)
-            ],
+            columns,
+            [pick((*row, pk, *extra)) for row, pk in zip(rows, ids, strict=True)],
             returning=False,
         )
     return ids
@@ -581,18 +606,19 @@ def _save_new(objects: list[models.Model], actor: User | None, reason: str) -> N
     if not objects:
         return
     model = type(objects[0])
-    names = [field.attname for field in model._meta.concrete_fields if not field.primary_key]
-    rows = [{name: getattr(obj, name) for name in names} for obj in objects]
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     now = timezone.now()
-    for field in model._meta.concrete_fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            for obj, row in zip(objects, rows, strict=True):
-                setattr(obj, field.attname, now)
-                row[field.attname] = now
-    for obj, pk in zip(objects, _create_with_history(model, rows, actor, reason), strict=True):
+    for field in filter(_stamped, fields):
+        for obj in objects:
+            setattr(obj, field.attname, now)
+    names = [field.attname for field in fields]
+    values = attrgetter(*names)
+    database = router.db_for_write(model)
+    ids = _create_with_history(model, names, [values(obj) for obj in objects], actor, reason)
+    for obj, pk in zip(objects, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = router.db_for_write(model)
+        obj._state.db = database
 
 
 # Below this many customers, a catalog's statistics matter little to its look-ups.
@@ -743,17 +769,17 @@ def customers_bulk_create(
         (CustomerPhone, "number", "phones"),
     ):
         children = [
-            {"customer_id": item.customer.pk, field: value, "position": position}
+            (item.customer.pk, value, position)
             for item in new
             for position, value in enumerate(getattr(item, key))
         ]
-        _create_with_history(model, children, actor, reason)
+        _create_with_history(model, ("customer_id", field, "position"), children, actor, reason)
     links = [
-        {"customer_id": item.customer.pk, "tag_id": tag_id}
+        (item.customer.pk, tag_id)
         for item in new
         for tag_id in dict.fromkeys(tags[name.casefold()].pk for name in item.tags)
     ]
-    _create_with_history(CustomerTag, links, actor, reason)
+    _create_with_history(CustomerTag, ("customer_id", "tag_id"), links, actor, reason)
     _save_new([contact for item in new for contact in item.contacts], actor, reason)
     _save_new([address for item in new for address in item.addresses], actor, reason)
     _statistics_refresh()
