@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from rapidfuzz import fuzz
@@ -78,6 +79,7 @@ def name_key(name: str) -> str:
     return " ".join(w for w in words if w not in LEGAL_FORM_WORDS)
 
 
+@lru_cache(maxsize=65536)  # an import keys the same streets near each new customer
 def street_key(street: str) -> str:
     """A street line with its usual abbreviations written out."""
     words = (STREET_WORDS.get(w, w) for w in fold(street).split())
