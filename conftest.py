@@ -1,10 +1,20 @@
 """Fixtures shared by every test: one user per role and an API client per role."""
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from clientela.core.models import Role
 from clientela.core.services import api_token_create
 from clientela.customers.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language: a request answered in Spanish leaves its
+    language active in the thread, and the next test would read its messages in it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

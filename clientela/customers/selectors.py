@@ -1,7 +1,10 @@
 """Reads of the customer catalog, scoped to what the user may see."""
 
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.conf import settings
@@ -420,3 +423,52 @@ def customer_lookup(*, user: User, search: str, limit: int = 10) -> list[Custome
     for term in terms:
         queryset = queryset.filter(search_document__contains=term)
     return list(queryset.only("pk", "name", "kind").order_by("name", "id")[:limit])
+
+
+# Postal codes in one ``IN``; cities in one query (SQLite refuses expressions 1,000 deep).
+_CODES_PER_TERM = 5000
+_CITIES_PER_QUERY = 200
+
+
+def customers_alike(
+    places: Iterable[tuple[Hashable, str, str, str, str]],
+) -> dict[Hashable, dict[int, tuple[str, float]]]:
+    """For each place ``(key, name key, street, postal code, city)``, the live customers
+    with a similar name at a similar street in the same postal code (or, for a place
+    without one, the same city, case aside), as the duplicates list judges: by customer
+    id, the customer's name and the best name score. One query for a few hundred cities.
+    """
+    places = list(places)
+    codes = sorted({code for *_rest, code, _city in places if code})
+    cities = sorted({city.casefold() for *_rest, code, city in places if not code and city})
+    terms = [
+        Q(postal_code__in=codes[start : start + _CODES_PER_TERM])
+        for start in range(0, len(codes), _CODES_PER_TERM)
+    ]
+    terms += [Q(postal_code="", city__iexact=city) for city in cities]
+    blocks: dict[tuple[str, str], list[tuple[int, str, str, str]]] = {}
+    for start in range(0, len(terms), _CITIES_PER_QUERY):
+        near = Address.objects.filter(
+            reduce(or_, terms[start : start + _CITIES_PER_QUERY]),
+            customer__merged_into__isnull=True,
+        )
+        for pk, name, name_key, street, code, city in near.values_list(
+            "customer_id", "customer__name", "customer__name_key", "street", "postal_code", "city"
+        ):
+            block = (code, "" if code else city.casefold())
+            blocks.setdefault(block, []).append((pk, name, name_key, matching.street_key(street)))
+    found: dict[Hashable, dict[int, tuple[str, float]]] = {}
+    for key, name_key, street, code, city in places:
+        street = matching.street_key(street)
+        for pk, name, other_key, other_street in blocks.get(
+            (code, "" if code else city.casefold()), []
+        ):
+            score = matching.names_similar(name_key, other_key)
+            if score < matching.NAME_SIMILARITY or not matching.streets_similar(
+                street, other_street
+            ):
+                continue
+            alike = found.setdefault(key, {})
+            if score > alike.get(pk, ("", 0))[1]:
+                alike[pk] = (name, score)
+    return found

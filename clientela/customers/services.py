@@ -47,6 +47,7 @@ from clientela.customers.models import (
     DuplicateStatus,
     Tag,
 )
+from clientela.customers.selectors import customers_alike
 from clientela.webhooks.models import WebhookEvent
 from clientela.webhooks.services import webhook_emit, webhook_emit_many
 
@@ -196,10 +197,8 @@ def _set_values(customer, actor, reason, model, field: str, values: list) -> Non
 
 
 def _set_tags(customer: Customer, actor, reason, names: list[str]) -> None:
-    wanted = []
-    for name in names:
-        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
-        wanted.append(tag.pk)
+    tags = _tags_named(names)
+    wanted = list(dict.fromkeys(tags[name.casefold()].pk for name in names))
     for link in CustomerTag.objects.filter(customer=customer).exclude(tag_id__in=wanted):
         history_as(link, actor, reason)
         link.delete()
@@ -451,8 +450,8 @@ def _new_customer(
 
 
 def _tags_named(names: Iterable[str]) -> dict[str, Tag]:
-    """The tag of each name (by its case-folded form), as ``_set_tags`` finds or creates
-    it: an existing one of that name in any case, else a new one spelt as first given."""
+    """The tag of each name (by its case-folded form), found or created in a few queries:
+    an existing one of that name in any case, else a new one spelt as first given."""
     wanted: dict[str, str] = {}
     for name in names:
         wanted.setdefault(name.casefold(), name)
@@ -700,36 +699,16 @@ def _duplicates_record(new: list[_NewCustomer]) -> None:
 
 def _similar_names_at_addresses(new: list[Customer]) -> dict[tuple[int, int], float]:
     """Pairs of a new customer and another with a similar name at a similar address, with
-    the name score, as ``_similar_name_and_address`` finds them: in the same postal code,
-    or in the same city (case aside) when the address has no postal code."""
+    the name score, as ``duplicates_refresh_for`` finds them."""
     keys = {customer.pk: customer.name_key for customer in new}
-    addresses = list(
-        Address.objects.filter(customer__in=keys).values_list(
-            "customer_id", "street", "postal_code", "city"
-        )
+    addresses = Address.objects.filter(customer__in=keys).values_list(
+        "customer_id", "street", "postal_code", "city"
     )
-    codes = sorted({code for _pk, _street, code, _city in addresses if code})
-    cities = sorted({city for _pk, _street, code, city in addresses if not code})
-    terms = [Q(postal_code__in=part) for part in _slices(codes, _LOOKUP_VALUES)]
-    terms += [Q(postal_code="", city__iexact=city) for city in cities]
-    blocks: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
-    for part in _slices(terms, _OR_TERMS):
-        near = Address.objects.filter(reduce(or_, part), customer__merged_into__isnull=True)
-        for other, name_key, street, code, city in near.values_list(
-            "customer_id", "customer__name_key", "street", "postal_code", "city"
-        ):
-            block = (code, "" if code else city.casefold())
-            blocks.setdefault(block, []).append((other, name_key, matching.street_key(street)))
+    places = [(pk, keys[pk], street, code, city) for pk, street, code, city in addresses]
     found: dict[tuple[int, int], float] = {}
-    for pk, street, code, city in addresses:
-        key = matching.street_key(street)
-        for other, name_key, other_street in blocks.get(
-            (code, "" if code else city.casefold()), []
-        ):
-            if other == pk:
-                continue
-            score = matching.names_similar(keys[pk], name_key)
-            if score >= matching.NAME_SIMILARITY and matching.streets_similar(key, other_street):
+    for pk, alike in customers_alike(places).items():
+        for other, (_name, score) in alike.items():
+            if other != pk:
                 pair = _pair(pk, other)
                 found[pair] = max(found.get(pair, 0), score)
     return found
@@ -948,23 +927,12 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 def _similar_name_and_address(customer: Customer) -> dict[int, float]:
     """Other customers with a similar name at a similar address, with the name score."""
-    found: dict[int, float] = {}
-    addresses = list(customer.addresses.values_list("street", "postal_code", "city"))
-    for street, postal_code, city in addresses:
-        block = Q(postal_code=postal_code) if postal_code else Q(city__iexact=city, postal_code="")
-        candidates = (
-            Address.objects.filter(block, customer__merged_into__isnull=True)
-            .exclude(customer=customer)
-            .values_list("customer_id", "customer__name_key", "street")
-        )
-        key = matching.street_key(street)
-        for other_id, other_name, other_street in candidates:
-            score = matching.names_similar(customer.name_key, other_name)
-            if score >= matching.NAME_SIMILARITY and matching.streets_similar(
-                key, matching.street_key(other_street)
-            ):
-                found[other_id] = max(found.get(other_id, 0), score)
-    return found
+    places = [
+        (customer.pk, customer.name_key, street, code, city)
+        for street, code, city in customer.addresses.values_list("street", "postal_code", "city")
+    ]
+    alike = customers_alike(places).get(customer.pk, {})
+    return {other: score for other, (_name, score) in alike.items() if other != customer.pk}
 
 
 def duplicates_refresh_for(*, customer: Customer) -> list[DuplicateCandidate]:

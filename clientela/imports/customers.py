@@ -28,12 +28,9 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,14 +43,7 @@ from clientela.core.validators import (
     normalize_phone,
     normalize_tax_id,
 )
-from clientela.customers.matching import (
-    NAME_SIMILARITY,
-    fold,
-    name_key,
-    names_similar,
-    street_key,
-    streets_similar,
-)
+from clientela.customers.matching import name_key
 from clientela.customers.models import (
     LIVE,
     Address,
@@ -63,6 +53,7 @@ from clientela.customers.models import (
     CustomerPhone,
     CustomerTag,
 )
+from clientela.customers.selectors import customers_alike
 from clientela.customers.services import (
     CustomerRowInvalid,
     address_create,
@@ -467,46 +458,23 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
         }
 
 
-_NEAR_TERMS = 200
-
-
 def _similar(rows: list[_Row]) -> None:
     """Flag new customers that look like existing ones: a similar name at a similar
     street in the same postal code (or city without one), as the duplicates list judges."""
-    blocks = {}
-    codes, cities = set(), set()
-    for row in rows:
-        street = row.values.get("address_street")
-        code = row.values.get("address_postal_code", "")
-        city = row.values.get("address_city", "")
-        if street and (code or city):
-            blocks[row.plan.row] = (code, "" if code else fold(city))
-            if code:
-                codes.add(code)
-            else:
-                cities.add(city)
-    if not blocks:
-        return
-    near = [Q(postal_code__in=codes)] if codes else []
-    near += [Q(postal_code="", city__iexact=city) for city in sorted(cities)]
-    candidates: dict[tuple[str, str], list[tuple[int, str, str, str]]] = {}
-    # A few hundred conditions a query: SQLite refuses expressions 1,000 deep.
-    for start in range(0, len(near), _NEAR_TERMS):
-        for pk, name, name_key_, street, code, city in Address.objects.filter(
-            reduce(or_, near[start : start + _NEAR_TERMS]), customer__merged_into__isnull=True
-        ).values_list(
-            "customer_id", "customer__name", "customer__name_key", "street", "postal_code", "city"
-        ):
-            block = (code, "" if code else fold(city))
-            candidates.setdefault(block, []).append((pk, name, name_key_, street_key(street)))
-    for row in rows:
-        if row.plan.row not in blocks:
-            continue
-        key, street = name_key(row.values["name"]), street_key(row.values["address_street"])
-        for pk, name, other_key, other_street in candidates.get(blocks[row.plan.row], []):
-            alike = names_similar(key, other_key) >= NAME_SIMILARITY
-            if alike and streets_similar(street, other_street) and pk not in dict(row.plan.similar):
-                row.plan.similar.append((pk, name))
+    by_number = {row.plan.row: row for row in rows}
+    places = [
+        (
+            row.plan.row,
+            name_key(row.values["name"]),
+            row.values.get("address_street", ""),
+            row.values.get("address_postal_code", "").upper(),
+            row.values.get("address_city", ""),
+        )
+        for row in rows
+        if row.values.get("address_street")
+    ]
+    for number, alike in customers_alike(places).items():
+        by_number[number].plan.similar = [(pk, name) for pk, (name, _score) in alike.items()]
 
 
 def _key_label(kind: str) -> str:

@@ -41,16 +41,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clientela.core.access import Capability
 from clientela.core.models import User
-from clientela.customers.matching import fold
 from clientela.events.models import Event, EventKind, EventProduct, EventSale
 from clientela.events.services import (
     event_create,
@@ -65,7 +62,15 @@ from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.products import sku_normal, whole_number
 from clientela.imports.reading import Cell, Sheet
-from clientela.imports.values import CellError, cell_date, cell_decimal, cell_text, decimal_text
+from clientela.imports.values import (
+    CellError,
+    cell_date,
+    cell_decimal,
+    cell_text,
+    choice_read,
+    choice_words,
+    decimal_text,
+)
 from clientela.orders.models import Product
 
 EVENT_FIELDS: tuple[Field, ...] = (
@@ -215,16 +220,6 @@ EXPORT_CHUNK = 100
 _SERVICE_FIELDS = {"name": "event", "product": "sku", "quantity": "quantity_sold"}
 
 
-def event_kinds() -> dict[str, str]:
-    """Kind of event by the names a cell may give it: its code, or its label in any
-    language Clientela speaks (in normal form)."""
-    names = {value: value for value in EventKind.values}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            names |= {fold(str(label)): value for value, label in EventKind.choices}
-    return names
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -272,7 +267,7 @@ def _read(
             elif key == "start_date":
                 row.event["start_date"] = cell_date(cell)
             elif key == "kind":
-                row.event["kind"] = _kind(text, kinds)
+                row.event["kind"] = choice_read(text, kinds, EventKind.choices)
             elif key == "location":
                 row.event["location"] = _one_line(text)
             elif key == "duration_days":
@@ -292,16 +287,6 @@ def _read(
     if row.plan.action != "refused":
         _read_needed(row)
     return row
-
-
-def _kind(text: str, kinds: dict[str, str]) -> str:
-    try:
-        return kinds[fold(text)]
-    except KeyError:
-        raise CellError(
-            _("“%(value)s” is not a kind of event: write one of %(kinds)s.")
-            % {"value": text[:40], "kinds": ", ".join(str(label) for label in EventKind.labels)}
-        ) from None
 
 
 def _read_needed(row: _Row) -> None:
@@ -370,7 +355,7 @@ def event_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowP
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
     rows at a time, in the file's order."""
     headers = sheet.headers
-    kinds = event_kinds()
+    kinds = choice_words(EventKind.choices, {})
     events: dict[tuple[str, date], _Known] = {}
     lines: dict[tuple[tuple[str, date], int], _Known] = {}
     for chunk in sheet_chunks(sheet):

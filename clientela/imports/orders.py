@@ -43,7 +43,7 @@ products, one for the orders (and one for their lines); it never writes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -51,7 +51,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,7 +65,15 @@ from clientela.imports.exporting import CHUNK, neutralised
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
-from clientela.imports.values import CellError, cell_date, cell_decimal, cell_text, decimal_text
+from clientela.imports.values import (
+    CellError,
+    cell_date,
+    cell_decimal,
+    cell_text,
+    choice_read,
+    choice_words,
+    decimal_text,
+)
 from clientela.orders.models import (
     ORDER_TRANSITIONS,
     Order,
@@ -253,34 +261,6 @@ STATUS_WORDS = {
     OrderStatus.CANCELLED: ("cancelado", "cancelada", "отменен", "cancelled", "canceled"),
 }
 _CLIENTELA_NUMBER = re.compile(r"#(\d{1,9})")
-
-
-def choice_words(
-    choices: Sequence[tuple[str, Any]], synonyms: Mapping[str, Sequence[str]]
-) -> dict[str, str]:
-    """Folded text → code for a set of choices: the codes, their labels in every language
-    of the site, and ``synonyms`` (code → words)."""
-    words: dict[str, str] = {}
-    for code, label in choices:
-        words[fold(code)] = words[fold(code.replace("_", " "))] = code
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                words[fold(str(label))] = code
-    for code, names in synonyms.items():
-        for name in names:
-            words[fold(name)] = code
-    return words
-
-
-def choice_read(text: str, words: Mapping[str, str], choices) -> str:
-    """The code ``text`` names, or ``CellError`` listing the labels."""
-    code = words.get(fold(text))
-    if code is None:
-        raise CellError(
-            _("“%(value)s” is not one of: %(choices)s.")
-            % {"value": text, "choices": ", ".join(str(label) for _code, label in choices)}
-        )
-    return code
 
 
 def clientela_number(reference: str) -> int | None:

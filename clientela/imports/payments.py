@@ -43,8 +43,6 @@ from clientela.imports.exporting import CHUNK, neutralised
 from clientela.imports.mapping import Field
 from clientela.imports.orders import (
     ORDER_NAMES,
-    choice_read,
-    choice_words,
     clientela_number,
     no_such_order,
     order_reference,
@@ -52,7 +50,14 @@ from clientela.imports.orders import (
 )
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
-from clientela.imports.values import CellError, cell_date, cell_decimal, cell_text
+from clientela.imports.values import (
+    CellError,
+    cell_date,
+    cell_decimal,
+    cell_text,
+    choice_read,
+    choice_words,
+)
 from clientela.orders.models import Order, OrderStatus, Payment, PaymentMethod
 from clientela.orders.services import payment_record
 

@@ -264,7 +264,11 @@ def _checked(number: int, cells: list[Cell]) -> list[Cell]:
     if len(cells) > MAX_COLUMNS:
         raise SpreadsheetError(
             _("Row %(row)s has %(count)s columns; a sheet may have at most %(limit)s.")
-            % {"row": number, "count": f"{len(cells):,}", "limit": MAX_COLUMNS}
+            % {
+                "row": number,
+                "count": number_format(len(cells), force_grouping=True),
+                "limit": MAX_COLUMNS,
+            }
         )
     return cells
 

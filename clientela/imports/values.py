@@ -9,12 +9,17 @@ for the person who typed it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clientela.core.parsing import parse_date, parse_decimal
+from clientela.customers.matching import fold
 from clientela.imports.reading import Cell
 
 # Excel's 1900 date system: serial 1 is 1900-01-01 and 60 the 29 February 1900 that
@@ -102,3 +107,31 @@ def cell_decimal(cell: Cell) -> Decimal:
 def decimal_text(value: Decimal) -> str:
     """A stored amount or quantity as plain text an import reads back: ``12.5``, ``3``."""
     return format(value.normalize(), "f")
+
+
+def choice_words(
+    choices: Sequence[tuple[str, Any]], synonyms: Mapping[str, Sequence[str]]
+) -> dict[str, str]:
+    """Folded text → code for a set of choices: the codes, their labels in every language
+    of the site, and ``synonyms`` (code → words)."""
+    words: dict[str, str] = {}
+    for code, label in choices:
+        words[fold(code)] = words[fold(code.replace("_", " "))] = code
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                words[fold(str(label))] = code
+    for code, names in synonyms.items():
+        for name in names:
+            words[fold(name)] = code
+    return words
+
+
+def choice_read(text: str, words: Mapping[str, str], choices) -> str:
+    """The code ``text`` names, or ``CellError`` listing the labels."""
+    code = words.get(fold(text))
+    if code is None:
+        raise CellError(
+            _("“%(value)s” is not one of: %(choices)s.")
+            % {"value": text[:40], "choices": ", ".join(str(label) for _code, label in choices)}
+        )
+    return code

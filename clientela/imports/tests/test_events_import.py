@@ -236,7 +236,7 @@ def test_a_row_that_only_changes_the_event_or_its_line_is_an_update(tmp_path, fa
             "Row 2 says “Aguascalientes” for this event: the rows of one event must agree.",
         ),
         # values that cannot be read, or a sale without its day
-        ([*FAIR[:3], "Concierto", *FAIR[4:]], "Tipo", "Concierto", "is not a kind of event"),
+        ([*FAIR[:3], "Concierto", *FAIR[4:]], "Tipo", "Concierto", "is not one of: "),
         ([*MARKET[:4], "0"], "Días", "0", "greater than or equal to 1"),
         ([*FAIR, "PAN-001", "", "", "", "", "5"], "Vendido", "5", "Fill in the day this sold"),
         ([*FAIR, "", "5"], "Producto (SKU)", "", "Which product? Fill in its SKU."),

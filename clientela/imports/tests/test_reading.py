@@ -4,6 +4,7 @@ import zipfile
 from datetime import datetime
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 
 from clientela.imports.reading import MAX_COLUMNS, SpreadsheetError, open_sheet, sheet_names
@@ -154,6 +155,9 @@ def test_a_row_with_too_many_columns_is_refused_naming_it(tmp_path):
 
     with pytest.raises(SpreadsheetError, match=f"Row 3 has 10,000 columns.*{MAX_COLUMNS}"):
         list(open_sheet(path).rows)
+    with translation.override("es"), pytest.raises(SpreadsheetError) as refusal:
+        list(open_sheet(path).rows)
+    assert "La fila 3 tiene 10\xa0000 columnas" in str(refusal.value)  # grouped as in Spanish
 
 
 def test_values_beyond_the_last_named_column_are_refused(tmp_path):
