@@ -1,6 +1,8 @@
 """The customer catalog: customers, their e-mails, phones, contacts, addresses and tags.
 
-Every model keeps a field-level history (django-simple-history). Child records name
+Every model keeps a field-level history (django-simple-history), read by record and by
+customer: it keeps no copy of the catalog's other indexes, which only slowed each
+write (an import writes a history record for every row of six tables). Child records name
 the fields that must stay unique per customer in ``MERGE_UNIQUE_FIELDS`` so that a
 merge drops the duplicate's copy instead of colliding.
 """
@@ -116,7 +118,10 @@ class Customer(BaseModel):
     name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
     search_document = models.TextField(blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_document", "name_key", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["search_document", "name_key", "updated_at"],
+        no_db_index=["created_at", "tax_id", "external_id", "owner", "referred_by", "merged_into"],
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -140,7 +145,7 @@ class CustomerEmail(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
     email = models.CharField(_("e-mail"), max_length=254, db_index=True)
     position = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["email"])
 
     MERGE_UNIQUE_FIELDS = ("email",)
 
@@ -160,7 +165,7 @@ class CustomerPhone(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
     number = models.CharField(_("phone"), max_length=20, db_index=True)
     position = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["number"])
 
     MERGE_UNIQUE_FIELDS = ("number",)
 
@@ -179,7 +184,7 @@ class CustomerPhone(models.Model):
 class CustomerTag(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="customer_tags")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_tags")
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["tag"])
 
     MERGE_UNIQUE_FIELDS = ("tag",)
 
@@ -205,7 +210,7 @@ class Contact(BaseModel):
     is_primary = models.BooleanField(_("main contact"), default=False)
     notes = models.TextField(_("notes"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["created_at"])
 
     class Meta:
         verbose_name = _("contact")
@@ -232,7 +237,9 @@ class Address(BaseModel):
     delivery_notes = models.TextField(_("delivery notes"), blank=True)
     is_default = models.BooleanField(_("default address"), default=False)
     version = models.PositiveIntegerField(_("version"), default=1)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], no_db_index=["created_at", "postal_code"]
+    )
 
     class Meta:
         verbose_name = _("address")
@@ -278,7 +285,6 @@ class DuplicateCandidate(models.Model):
                 condition=models.Q(customer__lt=models.F("other")), name="duplicate_pair_ordered"
             ),
         ]
-        indexes = [models.Index(fields=["other"], name="duplicate_other")]
 
     def __str__(self) -> str:
         return f"#{self.customer_id} ~ #{self.other_id}"
