@@ -52,6 +52,8 @@ from clientela.customers.models import (
     CustomerEmail,
     CustomerPhone,
     CustomerTag,
+    DuplicateCandidate,
+    DuplicateReason,
 )
 from clientela.customers.selectors import customers_alike
 from clientela.customers.services import (
@@ -353,7 +355,6 @@ def customer_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[R
                     matched_rows[row.plan.target] = row
             seen.add(first_rows)
             _compare(matched_rows)
-            _similar([row for row in rows if row.plan.action == "create"])
             yield [row.plan for row in rows]
 
 
@@ -458,23 +459,23 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
         }
 
 
-def _similar(rows: list[_Row]) -> None:
-    """Flag new customers that look like existing ones: a similar name at a similar
+def customers_review(rows: list[RowPlan]) -> None:
+    """Flag the new customers that look like existing ones: a similar name at a similar
     street in the same postal code (or city without one), as the duplicates list judges."""
-    by_number = {row.plan.row: row for row in rows}
+    creates = {row.row: row for row in rows if row.action == "create"}
     places = [
         (
-            row.plan.row,
-            name_key(row.values["name"]),
-            row.values.get("address_street", ""),
-            row.values.get("address_postal_code", "").upper(),
-            row.values.get("address_city", ""),
+            row.row,
+            name_key(row.changes["name"]),
+            row.changes.get("address_street", ""),
+            row.changes.get("address_postal_code", "").upper(),
+            row.changes.get("address_city", ""),
         )
-        for row in rows
-        if row.values.get("address_street")
+        for row in creates.values()
+        if row.changes.get("address_street")
     ]
     for number, alike in customers_alike(places).items():
-        by_number[number].plan.similar = [(pk, name) for pk, (name, _score) in alike.items()]
+        creates[number].similar = [(pk, name) for pk, (name, _score) in alike.items()]
 
 
 def _key_label(kind: str) -> str:
@@ -612,12 +613,20 @@ def customers_apply(rows: list[RowPlan], actor: User | None, reason: str) -> Non
     the matched ones (adding e-mails, phones and tags to those they have)."""
     creates = [row for row in rows if row.action == "create"]
     try:
-        customers_bulk_create(
+        created = customers_bulk_create(
             actor=actor, reason=reason, rows=[_new_customer(row) for row in creates]
         )
     except CustomerRowInvalid as refusal:
         with row_writing(creates[refusal.index]):
             raise
+    # Flagged from the candidates the service recorded: the new customer is always the
+    # later of a pair (the other one existed, or came from an earlier row).
+    rows_by_id = {customer.pk: row for customer, row in zip(created, creates, strict=True)}
+    for pk, other, name, reasons in DuplicateCandidate.objects.filter(
+        other__in=rows_by_id
+    ).values_list("other_id", "customer_id", "customer__name", "reasons"):
+        if DuplicateReason.NAME_ADDRESS in reasons:
+            rows_by_id[pk].similar.append((other, name))
     updates = {row.target: row for row in rows if row.action == "update"}
     lists: dict[str, dict[int, list[str]]] = {"emails": {}, "phones": {}, "tags": {}}
     for key, model, column in (
@@ -642,4 +651,5 @@ CUSTOMERS = Kind(
     fields=CUSTOMER_FIELDS,
     plan_chunks=customer_chunks,
     apply=customers_apply,
+    review=customers_review,
 )

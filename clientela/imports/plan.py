@@ -119,7 +119,9 @@ class Kind:
     ``plan_chunks(sheet, columns)`` yields lists of ``RowPlan`` and never writes;
     ``apply(rows, actor, reason)`` writes the rows to create or update (through the
     domain's services), each inside ``row_writing``, so a service's refusal names the
-    row.
+    row. ``review(rows)``, where a kind has one, flags the new records of a chunk that
+    look like existing ones (``RowPlan.similar``) when it is not written; when it is,
+    ``apply`` flags them from what the services found as they wrote.
     """
 
     key: str
@@ -129,6 +131,7 @@ class Kind:
     fields: tuple[Field, ...]
     plan_chunks: Callable[[Sheet, Mapping[int, str]], Iterator[list[RowPlan]]]
     apply: Callable[[list[RowPlan], User | None, str], None]
+    review: Callable[[list[RowPlan]], None] | None = None
 
 
 def sheet_chunks(sheet: Sheet) -> Iterator[list[tuple[int, list[Cell]]]]:

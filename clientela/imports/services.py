@@ -90,6 +90,8 @@ def sheet_plan(
     done = 0
     with _collector_eased():
         for rows in kind.plan_chunks(sheet, columns):
+            if kind.review is not None:
+                kind.review(rows)
             plan.add(rows)
             done += len(rows)
             if progress is not None:
@@ -118,10 +120,12 @@ def sheet_import(
     done = 0
     with _collector_eased():
         for rows in kind.plan_chunks(sheet, columns):
+            if skip_invalid or not (plan.refused or any(row.action == "refused" for row in rows)):
+                kind.apply(rows, actor, reason)
+            elif kind.review is not None:
+                kind.review(rows)
             plan.add(rows)
             done += len(rows)
-            if skip_invalid or not plan.refused:
-                kind.apply(rows, actor, reason)
             if progress is not None:
                 progress(done)
     if plan.refused and not skip_invalid:

@@ -6,10 +6,16 @@ import pytest
 
 from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
-from clientela.imports.customers import CUSTOMER_FIELDS, customer_chunks
+from clientela.imports.customers import (
+    CUSTOMER_FIELDS,
+    CUSTOMERS,
+    customer_chunks,
+    customers_review,
+)
 from clientela.imports.mapping import match_columns
 from clientela.imports.plan import Plan
 from clientela.imports.reading import open_sheet
+from clientela.imports.services import sheet_import
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +24,10 @@ HEADERS = ["RFC", "Nombre", "Correo", "Teléfono", "Etiquetas", "Notas"]
 
 def customers_plan(sheet, columns):
     """The planned rows, with the plan's counts and problems."""
-    rows = [row for chunk in customer_chunks(sheet, columns) for row in chunk]
+    rows = []
+    for chunk in customer_chunks(sheet, columns):
+        customers_review(chunk)
+        rows += chunk
     plan = Plan("customers", sheet.headers)
     plan.add(rows)
     return SimpleNamespace(rows=rows, counts=plan.counts, problems=plan.problems)
@@ -159,6 +168,36 @@ def test_a_new_customer_that_looks_like_an_existing_one_is_flagged(tmp_path, cat
     assert [row.action for row in plan.rows] == ["create", "create"]
     assert plan.rows[0].similar == [(gomez.pk, "Pastelería La Espiga")]
     assert plan.rows[1].similar == []  # the same name at another street is another shop
+
+
+def test_an_import_flags_look_alikes_of_existing_customers_and_of_its_earlier_rows(tmp_path, owner):
+    espiga = CustomerFactory(
+        name="Pastelería La Espiga",
+        addresses=[{"street": "Av. Reforma 222", "city": "Puebla", "postal_code": "72000"}],
+    )
+    path = tmp_path / "clientes.csv"
+    path.write_text(
+        "Nombre;Correo;Dirección;CP;Ciudad\n"
+        "Pasteleria la Espiga S.A. de C.V.;espiga@example.mx;Avenida Reforma 222;72000;Puebla\n"
+        "Tortillería Doña Mary;mary@example.mx;Calle 5 de Mayo 10;72000;Puebla\n"
+        "Tortilleria Dona Mary;dona@example.mx;C. 5 de Mayo 10;72000;Puebla\n",
+        encoding="utf-8",
+    )
+    sheet = open_sheet(path)
+
+    plan = sheet_import(
+        kind=CUSTOMERS,
+        actor=owner,
+        sheet=sheet,
+        columns=match_columns(sheet.headers, CUSTOMER_FIELDS),
+        source="clientes.csv",
+    )
+
+    mary = Customer.objects.get(emails__email="mary@example.mx")
+    assert [(s.row, s.target, s.name) for s in plan.similar] == [
+        (2, espiga.pk, "Pastelería La Espiga"),
+        (4, mary.pk, "Tortillería Doña Mary"),  # the row above, imported a moment before
+    ]
 
 
 def test_a_new_address_without_its_street_is_refused_in_the_dry_run(tmp_path, catalog):
