@@ -142,7 +142,10 @@ class Customer(BaseModel):
 
 
 class CustomerEmail(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    # Found by customer through the unique constraint's index (customer first).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="emails", db_index=False
+    )
     email = models.CharField(_("e-mail"), max_length=254, db_index=True)
     position = models.PositiveSmallIntegerField(default=0)
     history = HistoricalRecords(no_db_index=["email"])
@@ -162,7 +165,10 @@ class CustomerEmail(models.Model):
 
 
 class CustomerPhone(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    # Found by customer through the unique constraint's index (customer first).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="phones", db_index=False
+    )
     number = models.CharField(_("phone"), max_length=20, db_index=True)
     position = models.PositiveSmallIntegerField(default=0)
     history = HistoricalRecords(no_db_index=["number"])
@@ -182,7 +188,10 @@ class CustomerPhone(models.Model):
 
 
 class CustomerTag(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="customer_tags")
+    # Found by customer through the unique constraint's index (customer first).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="customer_tags", db_index=False
+    )
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_tags")
     history = HistoricalRecords(no_db_index=["tag"])
 
