@@ -1,4 +1,4 @@
-"""Dates and amounts as people write them in spreadsheets and exports.
+"""Dates, amounts and words as people write them in spreadsheets and exports.
 
 Dates: year first (2024-01-31, 2024/01/31, 2024.01.31, 20240131) or day first
 (31/01/2024, 31.01.2024, 31-01-2024), optionally followed by a time, which is ignored;
@@ -8,6 +8,7 @@ mark, spaces or apostrophes; a single mark is the decimal one (1,234 is 1.234).
 
 import math
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -78,3 +79,10 @@ def split_list(value: str, separators: str = ",;\n") -> list[str]:
     """Split text typed as a list ("a, b" or one per line) into its stripped, non-empty items."""
     pattern = "|".join(re.escape(s) for s in separators)
     return [item.strip() for item in re.split(pattern, value or "") if item.strip()]
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed (á→a, ñ→n, ё→е), punctuation to spaces, single-spaced."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]+", " ", stripped).split())

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
+from clientela.core.parsing import fold
+
 T = TypeVar("T")
 
 
@@ -232,10 +234,24 @@ def country_name(code: str) -> str:
 
 
 def normalize_country(value: str) -> str:
-    """An ISO 3166-1 alpha-2 country code, upper case."""
-    code = (value or "").strip().upper()
-    if code not in _territories("en"):
+    """An ISO 3166-1 alpha-2 country code, upper case, from the code or the country's
+    name in a language Clientela speaks ("México", "Mexico", "Мексика")."""
+    text = (value or "").strip()
+    code = (
+        text.upper() if text.upper() in _territories("en") else _countries_named().get(fold(text))
+    )
+    if code is None:
         raise ValidationError(
-            _("Unknown country code: %(value)s."), code="invalid_country", params={"value": value}
+            _("Unknown country: %(value)s."), code="invalid_country", params={"value": value}
         )
     return code
+
+
+@cache
+def _countries_named() -> dict[str, str]:
+    """Country names in the site's languages, folded, → ISO code."""
+    names: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        for code, name in _territories(language).items():
+            names.setdefault(fold(name), code)
+    return names

@@ -1,12 +1,12 @@
 """Normalised text for search and for telling whether two customers are the same one."""
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from rapidfuzz import fuzz
 
+from clientela.core.parsing import fold
 from clientela.core.validators import normalize_phone
 
 # Company-form words that do not tell two businesses apart ("Panadería Sol, S.A. de C.V.").
@@ -56,13 +56,6 @@ STREET_WORDS = {
 }
 NAME_SIMILARITY = 85
 STREET_SIMILARITY = 80
-
-
-def fold(text: str) -> str:
-    """Lower case, accents removed (á→a, ñ→n, ё→е), punctuation to spaces, single-spaced."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", stripped).split())
 
 
 def name_key(name: str) -> str:

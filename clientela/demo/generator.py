@@ -29,6 +29,7 @@ from simple_history.manager import HistoryManager
 from clientela.analytics.models import AnalysisRun
 from clientela.analytics.services import analysis_run
 from clientela.core.models import Role, User
+from clientela.core.parsing import fold
 from clientela.core.services import user_create
 from clientela.customers import matching
 from clientela.customers.models import Customer, CustomerKind, Tag
@@ -126,7 +127,7 @@ def _weighted(rng: random.Random, options: Sequence[tuple[str, int]]) -> str:
 
 
 def _slug(text: str, skip: frozenset[str] = frozenset()) -> str:
-    return "".join(w for w in matching.fold(text).split() if w not in skip)
+    return "".join(w for w in fold(text).split() if w not in skip)
 
 
 _ARTICLES = frozenset({"la", "el", "los", "las", "de", "del", "y", "don", "dona"})
@@ -160,7 +161,7 @@ class _Planner:
                 given = rng.choice(catalog.FEMALE_NAMES if is_female else catalog.MALE_NAMES)
                 paternal, maternal = rng.sample(catalog.SURNAMES, 2)
                 person = _Person(given, paternal, maternal, is_female, birth)
-            key = matching.fold(person.full_name)
+            key = fold(person.full_name)
             if key not in self.people:
                 break
         self.people.add(key)
@@ -440,7 +441,7 @@ class _Planner:
         typo = [*words[:longest], word[:at] + word[at + 1] + word[at] + word[at + 2 :]]
         typo += words[longest + 1 :]
         variants = [
-            matching.fold(name).title(),  # accents and punctuation lost
+            fold(name).title(),  # accents and punctuation lost
             name.upper(),
             f"{name} S.A. de C.V.",
             " ".join(typo),
@@ -457,7 +458,7 @@ class _Planner:
         rng = self.rng
         street, comma, interior = street.partition(", ")
         head, _space, number = street.rpartition(" ")
-        plain = matching.fold(head).title()
+        plain = fold(head).title()
         variants = [
             f"{head.replace('Av. ', 'Avenida ')} No. {number}",
             f"{plain} #{number}",

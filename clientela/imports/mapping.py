@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from clientela.customers.matching import fold
+from clientela.core.parsing import fold
 
 
 def header_key(text: str) -> str:

@@ -58,8 +58,9 @@ from django.utils.translation import gettext_lazy
 from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check, money_round
+from clientela.core.parsing import fold
 from clientela.core.validators import normalize_email, normalize_tax_id
-from clientela.customers.matching import fold, name_key
+from clientela.customers.matching import name_key
 from clientela.customers.models import LIVE, Customer, CustomerEmail
 from clientela.imports.exporting import CHUNK, neutralised
 from clientela.imports.mapping import Field

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check
-from clientela.customers.matching import fold
+from clientela.core.parsing import fold
 from clientela.imports.exporting import CHUNK, neutralised
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks

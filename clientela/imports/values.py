@@ -18,8 +18,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from clientela.core.parsing import parse_date, parse_decimal
-from clientela.customers.matching import fold
+from clientela.core.parsing import fold, parse_date, parse_decimal
 from clientela.imports.reading import Cell
 
 # Excel's 1900 date system: serial 1 is 1900-01-01 and 60 the 29 February 1900 that

@@ -25,16 +25,16 @@ numbered by the card their first card is.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 import vobject
-from babel import Locale
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from vobject.base import VObjectError
 
-from clientela.customers.matching import fold
+from clientela.core.parsing import fold
+from clientela.core.validators import normalize_country
 from clientela.customers.models import Contact, Customer, CustomerKind
 from clientela.imports.customers import CUSTOMER_FIELDS
 from clientela.imports.reading import Cell, Sheet, SpreadsheetError
@@ -291,21 +291,9 @@ def _values(card) -> dict[str, str]:
 
 
 def _country_code(text: str) -> str:
-    """A country as its ISO code, from the code or its name in English, Spanish or
-    Russian; "" for one not known (the customer then takes the default country)."""
-    if not text:
+    """A country as its ISO code, from the code or its name in a language Clientela
+    speaks; "" for one not known (the customer then takes the default country)."""
+    try:
+        return normalize_country(text) if text else ""
+    except ValidationError:
         return ""
-    if len(text) == 2 and text.isalpha():
-        return text.upper() if text.upper() in _countries().values() else ""
-    return _countries().get(fold(text), "")
-
-
-@cache
-def _countries() -> dict[str, str]:
-    """Country names (folded) → ISO code."""
-    names: dict[str, str] = {}
-    for language in ("en", "es", "ru"):
-        for code, name in Locale.parse(language).territories.items():
-            if len(code) == 2 and code.isalpha():
-                names.setdefault(fold(name), code)
-    return names

@@ -221,3 +221,17 @@ def test_a_new_address_without_its_street_is_refused_in_the_dry_run(tmp_path, ca
         )
         for row in (2, 3)
     ]
+
+
+def test_a_country_written_by_name_is_read_as_its_code(tmp_path, catalog):
+    path = tmp_path / "clientes.csv"
+    path.write_text(
+        "Nombre;País;RFC\nТорговый дом Волга;Россия;7707083893\nAbarrotes Chela;Mexico;\n",
+        encoding="utf-8",
+    )
+    sheet = open_sheet(path)
+
+    plan = customers_plan(sheet, match_columns(sheet.headers, CUSTOMER_FIELDS))
+
+    assert [row.changes.get("country") for row in plan.rows] == ["RU", "MX"]
+    assert plan.rows[0].changes["tax_id"] == "7707083893"  # checked as a Russian ИНН
