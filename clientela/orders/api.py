@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.errors import ValidationError as QueryInvalid
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, require
@@ -355,6 +356,13 @@ def order_create(request: HttpRequest, response: HttpResponse, payload: OrderIn)
     return _order_detail(request, response, order.pk)
 
 
+def _period_check(date_from: date, date_to: date) -> None:
+    """422 on ``date_to`` for a period that ends before it starts."""
+    if date_to < date_from:
+        message = _("The period ends before it starts.")
+        raise QueryInvalid([{"loc": ["query", "date_to"], "msg": message, "type": "invalid"}])
+
+
 @orders_router.get("/lead-times", response=list[LeadTimeOut])
 @paginate(
     CappedPageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE
@@ -363,6 +371,7 @@ def lead_times(request: HttpRequest, query: Query[LeadTimeQuery], **params: Any)
     """Promised against actual delivery per product, customer (those with deliveries
     outside tolerance, the most first) or month; paged."""
     require(request.auth, Capability.ORDER_VIEW)
+    _period_check(query.date_from, query.date_to)
     return selectors.lead_time_report(user=request.auth, **query.dict())
 
 
@@ -373,6 +382,7 @@ def lead_times(request: HttpRequest, query: Query[LeadTimeQuery], **params: Any)
 def late_orders(request: HttpRequest, query: Query[LateOrderQuery], **params: Any):
     """Orders delivered in the period outside their tolerance, latest first; paged."""
     require(request.auth, Capability.ORDER_VIEW)
+    _period_check(query.date_from, query.date_to)
     arguments = query.dict()
     if arguments["product"] is not None:
         arguments["product"] = _product(arguments["product"])

@@ -216,3 +216,18 @@ def test_lead_times_by_product(call, shop, concha, owner):
         == 404
     )
     assert call(None, "get", f"{ORDERS}/lead-times/late?{period}").status_code == 401
+
+
+def test_a_period_that_ends_before_it_starts_is_a_422_on_date_to(call):
+    backwards = "date_from=2024-03-31&date_to=2024-03-01"
+
+    for path in ("lead-times", "lead-times/late"):
+        response = call("readonly", "get", f"{ORDERS}/{path}?{backwards}")
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {
+                "loc": ["query", "date_to"],
+                "msg": "The period ends before it starts.",
+                "type": "invalid",
+            }
+        ]
