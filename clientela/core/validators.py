@@ -5,7 +5,8 @@ translated message; the caller attaches it to the field it came from.
 """
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache, wraps
 from types import ModuleType
@@ -25,29 +26,61 @@ from clientela.core.parsing import fold
 T = TypeVar("T")
 
 
-# Normal forms recently given, by value and region: an import checks each value when it
-# plans a chunk of rows and again when it writes them (then in its normal form).
+# Normal forms recently given, by value and context: an import checks each value when it
+# reads a row and again when it writes it (then in its normal form).
 _REMEMBERED = 8192
 _UNKNOWN = object()
+# Each remembering normaliser's answers, by its name; and, inside ``normal_forms_noted``,
+# the normal forms given there: (name, (normal form, *context), answer).
+_answers: dict[str, dict[tuple, object]] = {}
+_noted: list[tuple[str, tuple, object]] | None = None
+
+
+def _remember(answers: dict[tuple, object], key: tuple, answer: object) -> None:
+    if len(answers) >= _REMEMBERED:
+        answers.clear()
+    answers[key] = answer
 
 
 def _remembering(normalize: Callable[..., T]) -> Callable[..., T]:
     """``normalize(value, *context)`` keeping its latest answers, for the value given and
     for the normal form it gave (which normalises to itself); refusals are not kept."""
-    answers: dict[tuple, T] = {}
+    name = normalize.__qualname__
+    answers = _answers.setdefault(name, {})
 
     @wraps(normalize)
     def remembered(value: str, *context: str) -> T:
         answer = answers.get((value, *context), _UNKNOWN)
         if answer is _UNKNOWN:
             answer = normalize(value, *context)
-            if len(answers) >= _REMEMBERED:
-                answers.clear()
-            normal = answer[0] if isinstance(answer, tuple) else answer
-            answers[(value, *context)] = answers[(normal, *context)] = answer
+            normal = (answer[0] if isinstance(answer, tuple) else answer, *context)
+            _remember(answers, (value, *context), answer)
+            _remember(answers, normal, answer)
+            if _noted is not None:
+                _noted.append((name, normal, answer))
         return answer  # type: ignore[return-value]
 
     return remembered
+
+
+@contextmanager
+def normal_forms_noted() -> Iterator[list[tuple[str, tuple, object]]]:
+    """A list of the normal forms the validators give inside the block (a sheet reader
+    process's), for ``normal_forms_learn`` in the process that writes the rows; whoever
+    hands them on empties it."""
+    global _noted
+    _noted = []
+    try:
+        yield _noted
+    finally:
+        _noted = None
+
+
+def normal_forms_learn(noted: Iterable[tuple[str, tuple, object]]) -> None:
+    """Remember normal forms another process's validators gave (``normal_forms_noted``):
+    checking them again here costs nothing."""
+    for name, key, answer in noted:
+        _remember(_answers[name], key, answer)
 
 
 @dataclass(frozen=True)

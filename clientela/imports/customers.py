@@ -28,6 +28,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -343,8 +344,8 @@ def customer_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[R
     rows at a time."""
     headers = sheet.headers
     with closing(_KeysSeen()) as seen:
-        for chunk in sheet_chunks(sheet):
-            rows = [_read(number, cells, headers, columns) for number, cells in chunk]
+        read = partial(_read, headers=headers, columns=columns)
+        for rows in sheet_chunks(sheet, read):
             found = _matches(rows)
             # (key kind, value) → the first row with it: earlier chunks', then this one's
             first_rows = seen.first_rows({key for row in rows for key in _keys(row)})

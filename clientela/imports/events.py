@@ -40,6 +40,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
@@ -358,8 +359,8 @@ def event_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowP
     kinds = choice_words(EventKind.choices, {})
     events: dict[tuple[str, date], _Known] = {}
     lines: dict[tuple[tuple[str, date], int], _Known] = {}
-    for chunk in sheet_chunks(sheet):
-        rows = [_read(number, cells, headers, columns, kinds) for number, cells in chunk]
+    read = partial(_read, headers=headers, columns=columns, kinds=kinds)
+    for rows in sheet_chunks(sheet, read):
         readable = [row for row in rows if row.plan.action != "refused"]
         catalog = _catalog(readable, events)
         for row in readable:

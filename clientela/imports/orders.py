@@ -46,6 +46,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -479,11 +480,13 @@ def order_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowP
     words = choice_words(OrderStatus.choices, STATUS_WORDS)
     started: dict[str, int] = {}  # reference → the first row of its order
     held: list[_Line] = []
-    chunks = sheet_chunks(sheet)
+    chunks = sheet_chunks(
+        sheet, partial(_read, headers=headers, columns=columns, named=named, words=words)
+    )
     chunk = next(chunks, None)
     while chunk is not None:
         following = next(chunks, None)
-        lines = held + [_read(n, cells, headers, columns, named, words) for n, cells in chunk]
+        lines = held + chunk
         cut = len(lines)
         while following is not None and cut > 0 and lines[cut - 1].reference == lines[-1].reference:
             cut -= 1

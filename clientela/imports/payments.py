@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -251,8 +252,8 @@ def payment_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[Ro
     words = choice_words(PaymentMethod.choices, METHOD_WORDS)
     book = _Book()
     today = timezone.localdate()
-    for chunk in sheet_chunks(sheet):
-        rows = [_read(n, cells, headers, columns, named, words) for n, cells in chunk]
+    read = partial(_read, headers=headers, columns=columns, named=named, words=words)
+    for rows in sheet_chunks(sheet, read):
         book.read({row.values["order"] for row in rows if "order" in row.values})
         for row in rows:
             if row.plan.action != "refused":

@@ -8,15 +8,20 @@ so that a million-row file is planned (and imported) in flat memory.
 
 from __future__ import annotations
 
+import multiprocessing
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from clientela.core.models import User
+from clientela.core.validators import normal_forms_learn, normal_forms_noted
 from clientela.imports.mapping import Field
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import cell_text
@@ -24,6 +29,13 @@ from clientela.imports.values import cell_text
 CHUNK_ROWS = 1000
 SAMPLE_ROWS = 5
 ACTIONS = ("create", "update", "unchanged", "refused")
+R = TypeVar("R")
+# How a sheet reader starts: a fork of this process (no fork on Windows: read in turn).
+_FORK = (
+    multiprocessing.get_context("fork")
+    if "fork" in multiprocessing.get_all_start_methods()
+    else None
+)
 
 
 @dataclass(frozen=True)
@@ -134,16 +146,66 @@ class Kind:
     review: Callable[[list[RowPlan]], None] | None = None
 
 
-def sheet_chunks(sheet: Sheet) -> Iterator[list[tuple[int, list[Cell]]]]:
-    """The rows of ``sheet``, ``CHUNK_ROWS`` at a time."""
+def sheet_chunks(sheet: Sheet, read: Callable[[int, list[Cell]], R]) -> Iterator[list[R]]:
+    """The rows of ``sheet``, ``CHUNK_ROWS`` at a time, each as ``read(row number, cells)``
+    makes it. Where the system can fork (Linux, macOS), the file is read and ``read`` run
+    in a second process, a chunk or two ahead, while the caller looks up and writes the
+    chunk before: an import's parsing and value checks then take none of its own time.
+    ``read`` must not touch the database. An error reading the file is raised here, after
+    the chunks before it; closing the iterator stops the reader."""
+    if _FORK is None:
+        yield from _chunks_read(sheet, read)
+        return
+    receiving, sending = _FORK.Pipe(duplex=False)
+    reader = _FORK.Process(target=_reader, args=(sheet, read, sending), name="sheet reader")
+    reader.start()
+    sending.close()
+    try:
+        while True:
+            try:
+                what, payload = receiving.recv()
+            except EOFError as error:
+                reader.join()
+                message = f"The sheet reader stopped (exit code {reader.exitcode})."
+                raise RuntimeError(message) from error
+            if what == "end":
+                return
+            if what == "error":
+                raise payload
+            rows, noted = payload
+            normal_forms_learn(noted)  # the values checked there are not checked again
+            yield rows
+    finally:
+        receiving.close()
+        if reader.is_alive():
+            reader.kill()
+        reader.join()
+
+
+def _chunks_read(sheet: Sheet, read: Callable[[int, list[Cell]], R]) -> Iterator[list[R]]:
     chunk = []
-    for item in sheet.rows:
-        chunk.append(item)
+    for number, cells in sheet.rows:
+        chunk.append(read(number, cells))
         if len(chunk) == CHUNK_ROWS:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
+
+
+def _reader(sheet: Sheet, read: Callable[[int, list[Cell]], R], sending: Connection) -> None:
+    """The sheet reader process: sends each chunk, then the end or the error it met."""
+    try:
+        with normal_forms_noted() as noted:
+            for chunk in _chunks_read(sheet, read):
+                sending.send(("rows", (chunk, noted[:])))
+                noted.clear()
+        sending.send(("end", None))
+    except BaseException as error:  # the caller raises it, whatever it is
+        try:
+            sending.send(("error", error))
+        except Exception:  # an error that cannot be pickled: its text
+            sending.send(("error", RuntimeError(traceback.format_exc())))
 
 
 def row_text(cells: list[Cell]) -> list[str]:

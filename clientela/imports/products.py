@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from babel.numbers import is_currency
 from django.core.exceptions import ValidationError
@@ -257,8 +258,7 @@ def product_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[Ro
     rows at a time."""
     headers = sheet.headers
     seen: dict[str, int] = {}  # SKU → the first row with it
-    for chunk in sheet_chunks(sheet):
-        rows = [_read(number, cells, headers, columns) for number, cells in chunk]
+    for rows in sheet_chunks(sheet, partial(_read, headers=headers, columns=columns)):
         skus = {row.values["sku"] for row in rows if "sku" in row.values}
         existing = {product.sku: product for product in Product.objects.filter(sku__in=skus)}
         for row in rows:

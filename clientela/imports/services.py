@@ -15,7 +15,7 @@ import gc
 import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,8 +88,8 @@ def sheet_plan(
     chunk. Writes nothing."""
     plan = Plan(kind.key, sheet.headers)
     done = 0
-    with _collector_eased():
-        for rows in kind.plan_chunks(sheet, columns):
+    with _collector_eased(), closing(kind.plan_chunks(sheet, columns)) as chunks:
+        for rows in chunks:
             if kind.review is not None:
                 kind.review(rows)
             plan.add(rows)
@@ -118,8 +118,8 @@ def sheet_import(
     plan = Plan(kind.key, sheet.headers)
     reason = _("Imported from %(file)s") % {"file": source}
     done = 0
-    with _collector_eased():
-        for rows in kind.plan_chunks(sheet, columns):
+    with _collector_eased(), closing(kind.plan_chunks(sheet, columns)) as chunks:
+        for rows in chunks:
             if skip_invalid or not (plan.refused or any(row.action == "refused" for row in rows)):
                 kind.apply(rows, actor, reason)
             elif kind.review is not None:
