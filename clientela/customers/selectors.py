@@ -26,6 +26,7 @@ from clientela.customers.models import (
     CustomerPhone,
     CustomerTag,
     DuplicateCandidate,
+    DuplicateReason,
     DuplicateStatus,
     Tag,
 )
@@ -334,6 +335,20 @@ def duplicate_list(*, user: User, customer: Customer | None = None) -> QuerySet[
     if customer is not None:
         queryset = queryset.filter(Q(customer=customer) | Q(other=customer))
     return queryset.select_related("customer", "other").order_by("-score", "id")
+
+
+def customers_alike_recorded(*, customers: Iterable[int]) -> list[tuple[int, int, str]]:
+    """The look-alikes recorded for these new customers (a similar name at a similar
+    address; the other is older, or was created before it): (new id, other id, other's
+    name) of each pair."""
+    pairs = DuplicateCandidate.objects.filter(other__in=customers).values_list(
+        "other_id", "customer_id", "customer__name", "reasons"
+    )
+    return [
+        (pk, other, name)
+        for pk, other, name, reasons in pairs
+        if DuplicateReason.NAME_ADDRESS in reasons
+    ]
 
 
 def customer_personal_data(*, customer: Customer) -> dict[str, Any]:

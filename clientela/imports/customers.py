@@ -53,10 +53,8 @@ from clientela.customers.models import (
     CustomerEmail,
     CustomerPhone,
     CustomerTag,
-    DuplicateCandidate,
-    DuplicateReason,
 )
-from clientela.customers.selectors import customers_alike
+from clientela.customers.selectors import customers_alike, customers_alike_recorded
 from clientela.customers.services import (
     CustomerRowInvalid,
     address_create,
@@ -623,11 +621,8 @@ def customers_apply(rows: list[RowPlan], actor: User | None, reason: str) -> Non
     # Flagged from the candidates the service recorded: the new customer is always the
     # later of a pair (the other one existed, or came from an earlier row).
     rows_by_id = {customer.pk: row for customer, row in zip(created, creates, strict=True)}
-    for pk, other, name, reasons in DuplicateCandidate.objects.filter(
-        other__in=rows_by_id
-    ).values_list("other_id", "customer_id", "customer__name", "reasons"):
-        if DuplicateReason.NAME_ADDRESS in reasons:
-            rows_by_id[pk].similar.append((other, name))
+    for pk, other, name in customers_alike_recorded(customers=rows_by_id):
+        rows_by_id[pk].similar.append((other, name))
     updates = {row.target: row for row in rows if row.action == "update"}
     lists: dict[str, dict[int, list[str]]] = {"emails": {}, "phones": {}, "tags": {}}
     for key, model, column in (

@@ -58,7 +58,7 @@ from clientela.events.services import (
     item_problems,
     sale_problems,
 )
-from clientela.imports.exporting import neutralised
+from clientela.imports.exporting import chunks_by_id, neutralised
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.products import sku_normal, whole_number
@@ -657,13 +657,7 @@ def event_rows(events: QuerySet[Event]) -> Iterator[list[str]]:
         "items", queryset=EventProduct.objects.select_related("product").order_by("product__sku")
     )
     sales = Prefetch("items__sales", queryset=EventSale.objects.order_by("sold_on"))
-    last = 0
-    while True:
-        chunk = list(
-            events.filter(pk__gt=last).order_by("pk").prefetch_related(lines, sales)[:EXPORT_CHUNK]
-        )
-        if not chunk:
-            return
+    for chunk in chunks_by_id(events.prefetch_related(lines, sales), EXPORT_CHUNK):
         for event in chunk:
             head = [
                 event.name,
@@ -689,7 +683,6 @@ def event_rows(events: QuerySet[Event]) -> Iterator[list[str]]:
                 ]
                 for day in days or [["", ""]]:
                     yield [neutralised(value) for value in (*head, *line, *day)]
-        last = chunk[-1].pk
 
 
 EVENTS = Kind(

@@ -57,22 +57,29 @@ def neutralised(value: str) -> str:
 _ADDRESS_COLUMNS = ("street", "neighborhood", "city", "region", "postal_code")
 
 
+def chunks_by_id(queryset: QuerySet, size: int = CHUNK) -> Iterator[list]:
+    """The rows of ``queryset`` by id, ``size`` at a time, each chunk read from the last
+    id of the one before (so a million rows read in flat memory, each chunk as fast as
+    the first). A row is a model instance, or a ``values_list`` tuple that starts with
+    the id."""
+    last = 0
+    while True:
+        chunk = list(queryset.filter(pk__gt=last).order_by("pk")[:size])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1][0] if isinstance(chunk[-1], tuple) else chunk[-1].pk
+
+
 def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
     """The header row, then one row per customer (by id), read a chunk at a time as plain
     values (no model instances: a million customers export in a few minutes)."""
     labels = {field.key: str(field.label) for field in CUSTOMER_FIELDS}
     yield [labels[key] for key in EXPORTED]
-    last = 0
-    while True:
-        chunk = list(
-            customers.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "tax_id", "external_id", "name", "legal_name", "country", "notes")[
-                :CHUNK
-            ]
-        )
-        if not chunk:
-            return
+    rows = customers.values_list(
+        "pk", "tax_id", "external_id", "name", "legal_name", "country", "notes"
+    )
+    for chunk in chunks_by_id(rows):
         ids = [row[0] for row in chunk]
         lists: dict[str, dict[int, list[str]]] = {"email": {}, "phone": {}, "tags": {}}
         for key, children, column in (
@@ -110,7 +117,6 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
                 ),
             }
             yield [neutralised(values[key] or "") for key in EXPORTED]
-        last = ids[-1]
 
 
 def refused_rows(sheet: Sheet, plan: Plan) -> Iterator[list[str]]:

@@ -63,7 +63,7 @@ from clientela.core.parsing import fold
 from clientela.core.validators import normalize_email, normalize_tax_id
 from clientela.customers.matching import name_key
 from clientela.customers.models import LIVE, Customer, CustomerEmail
-from clientela.imports.exporting import CHUNK, neutralised
+from clientela.imports.exporting import chunks_by_id, neutralised
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
@@ -968,16 +968,7 @@ def order_rows(orders: QuerySet[Order]) -> Iterator[list[str]]:
     yield [str(field.label) for field in ORDER_FIELDS if field.key != "customer_email"]
     statuses = dict(OrderStatus.choices)
     lines = Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
-    last = 0
-    while True:
-        chunk = list(
-            orders.filter(pk__gt=last)
-            .order_by("pk")
-            .select_related("customer")
-            .prefetch_related(lines)[:CHUNK]
-        )
-        if not chunk:
-            return
+    for chunk in chunks_by_id(orders.select_related("customer").prefetch_related(lines)):
         for order in chunk:
             head = [
                 order_reference(order),
@@ -1001,4 +992,3 @@ def order_rows(orders: QuerySet[Order]) -> Iterator[list[str]]:
                         decimal_text(line.discount_percent),
                     )
                 ]
-        last = chunk[-1].pk

@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy
 from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check, money_round
-from clientela.imports.exporting import CHUNK, neutralised
+from clientela.imports.exporting import chunks_by_id, neutralised
 from clientela.imports.mapping import Field
 from clientela.imports.orders import (
     ORDER_NAMES,
@@ -332,11 +332,7 @@ def payment_rows(payments: QuerySet[Payment]) -> Iterator[list[str]]:
     """The header row, then one row per payment (by id), read a chunk at a time."""
     yield [str(field.label) for field in PAYMENT_FIELDS]
     methods = dict(PaymentMethod.choices)
-    last = 0
-    while True:
-        chunk = list(payments.filter(pk__gt=last).order_by("pk").select_related("order")[:CHUNK])
-        if not chunk:
-            return
+    for chunk in chunks_by_id(payments.select_related("order")):
         for payment in chunk:
             yield [
                 neutralised(value)
@@ -348,4 +344,3 @@ def payment_rows(payments: QuerySet[Payment]) -> Iterator[list[str]]:
                     payment.reference,
                 )
             ]
-        last = chunk[-1].pk

@@ -35,7 +35,7 @@ from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check
 from clientela.core.parsing import fold
-from clientela.imports.exporting import CHUNK, neutralised
+from clientela.imports.exporting import chunks_by_id, neutralised
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
@@ -328,11 +328,7 @@ def product_rows(products: QuerySet[Product]) -> Iterator[list[str]]:
     product (by id), read a chunk at a time."""
     yield [str(field.label) for field in PRODUCT_FIELDS]
     yes, no = _("Yes"), _("No")
-    last = 0
-    while True:
-        chunk = list(products.filter(pk__gt=last).order_by("pk")[:CHUNK])
-        if not chunk:
-            return
+    for chunk in chunks_by_id(products):
         for product in chunk:
             yield [
                 neutralised(value)
@@ -347,7 +343,6 @@ def product_rows(products: QuerySet[Product]) -> Iterator[list[str]]:
                     yes if product.is_active else no,
                 )
             ]
-        last = chunk[-1].pk
 
 
 PRODUCTS = Kind(

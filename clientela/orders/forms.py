@@ -455,8 +455,16 @@ class LeadTimeFilterForm(forms.Form):
         widget=QuickSelect(attrs={"class": "form-select"}),
     )
 
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The period ends before it starts."))
+        return data
+
     def period(self) -> tuple[date, date, str]:
-        """The period asked for (default: the last twelve months) and the grouping."""
+        """The period asked for (default, and for a period that ends before it starts:
+        the last twelve months) and the grouping."""
         data = self.cleaned_data if self.is_valid() else {}
         date_to = data.get("date_to") or timezone.localdate()
         date_from = data.get("date_from") or date_to - timedelta(days=365)

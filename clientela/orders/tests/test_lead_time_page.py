@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.orders.tests.factories import OrderFactory, ProductFactory
@@ -76,6 +77,20 @@ def test_an_empty_period_says_so(client, readonly):
     page = client.get(reverse("orders:lead_times")).content.decode()
 
     assert "No order was delivered in this period." in page
+
+
+def test_a_period_that_ends_before_it_starts_is_pointed_out(client, readonly, deliveries):
+    client.force_login(readonly)
+
+    page = client.get(
+        reverse("orders:lead_times"), {"date_from": "2024-04-30", "date_to": "2024-03-01"}
+    ).content.decode()
+
+    error = page.split('id="date-to-error">')[1].split("</div>")[0]
+    assert error == "The period ends before it starts."
+    # the page shows the last twelve months instead, and says so
+    today = timezone.localdate()
+    assert f'id="id_date_to" value="{today:%Y-%m-%d}"' in page
 
 
 def test_the_totals_and_a_link_to_every_late_order_of_a_product(client, readonly, deliveries):
