@@ -157,7 +157,9 @@ def sheet_chunks(sheet: Sheet, read: Callable[[int, list[Cell]], R]) -> Iterator
         yield from _chunks_read(sheet, read)
         return
     receiving, sending = _FORK.Pipe(duplex=False)
-    reader = _FORK.Process(target=_reader, args=(sheet, read, sending), name="sheet reader")
+    reader = _FORK.Process(
+        target=_reader, args=(sheet, read, sending, receiving), name="sheet reader"
+    )
     reader.start()
     sending.close()
     try:
@@ -176,10 +178,10 @@ def sheet_chunks(sheet: Sheet, read: Callable[[int, list[Cell]], R]) -> Iterator
             normal_forms_learn(noted)  # the values checked there are not checked again
             yield rows
     finally:
-        receiving.close()
         if reader.is_alive():
             reader.kill()
         reader.join()
+        receiving.close()
 
 
 def _chunks_read(sheet: Sheet, read: Callable[[int, list[Cell]], R]) -> Iterator[list[R]]:
@@ -193,14 +195,19 @@ def _chunks_read(sheet: Sheet, read: Callable[[int, list[Cell]], R]) -> Iterator
         yield chunk
 
 
-def _reader(sheet: Sheet, read: Callable[[int, list[Cell]], R], sending: Connection) -> None:
+def _reader(
+    sheet: Sheet, read: Callable[[int, list[Cell]], R], sending: Connection, receiving: Connection
+) -> None:
     """The sheet reader process: sends each chunk, then the end or the error it met."""
+    receiving.close()  # the importing process's end: a send fails once that process is gone
     try:
         with normal_forms_noted() as noted:
             for chunk in _chunks_read(sheet, read):
                 sending.send(("rows", (chunk, noted[:])))
                 noted.clear()
         sending.send(("end", None))
+    except BrokenPipeError:
+        return  # the importing process is gone
     except BaseException as error:  # the caller raises it, whatever it is
         try:
             sending.send(("error", error))

@@ -1,6 +1,11 @@
 """The sheet reader: a second process reads and checks the rows while the import writes."""
 
 import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.utils import translation
@@ -101,3 +106,38 @@ def test_an_error_the_reader_cannot_send_arrives_as_its_text(tmp_path, small_chu
     with pytest.raises(RuntimeError, match="the cell at row 15 broke the reader"):
         next(chunks)
     assert not multiprocessing.active_children()
+
+
+def test_the_reader_ends_when_the_importing_process_is_gone(tmp_path):
+    path = tmp_path / "clientes.csv"
+    path.write_text("\n".join(";".join(r) for r in [HEADERS, *_rows(3000)]), encoding="utf-8")
+    # a process that starts reading, takes one chunk and ends at once, without cleaning up
+    code = f"""
+import multiprocessing, os, django
+django.setup()
+from clientela.imports import plan
+from clientela.imports.reading import open_sheet
+plan.CHUNK_ROWS = 10
+chunks = plan.sheet_chunks(open_sheet({str(path)!r}), lambda number, cells: cells)
+next(chunks)
+print(multiprocessing.active_children()[0].pid, flush=True)
+os._exit(0)
+"""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clientela.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    reader = int(done.stdout)
+
+    def running() -> bool:  # gone, or a zombie waiting for whoever adopted it to reap it
+        try:
+            status = Path(f"/proc/{reader}/status").read_text()
+        except FileNotFoundError:
+            return False
+        return "\nState:\tZ" not in status
+
+    deadline = time.monotonic() + 30
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(), "the reader outlived the process it read for"
+    assert "Traceback" not in done.stderr
