@@ -2,9 +2,22 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import get_currency_precision
+from babel.numbers import get_currency_precision, is_currency
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+
+def normalize_currency(value: str) -> str:
+    """A currency's ISO 4217 code (``mxn`` → ``MXN``); raises ValidationError for text
+    that is not one."""
+    code = value.strip().upper()
+    if not is_currency(code):
+        raise ValidationError(
+            _("“%(value)s” is not a currency code: write it like MXN, USD or EUR."),
+            code="invalid_currency",
+            params={"value": value.strip()[:40]},
+        )
+    return code
 
 
 def currency_decimals(currency: str) -> int:

@@ -25,7 +25,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
-from babel.numbers import is_currency
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -33,7 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from clientela.core.access import Capability
 from clientela.core.models import User
-from clientela.core.money import money_check
+from clientela.core.money import money_check, normalize_currency
 from clientela.core.parsing import fold
 from clientela.imports.exporting import chunks_by_id, neutralised
 from clientela.imports.mapping import Field
@@ -212,16 +211,14 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
             elif key == "is_active":
                 value = yes_or_no(cell)
             elif key == "currency":
-                value = text.upper()
-                if not is_currency(value):
-                    raise CellError(
-                        _("“%(value)s” is not a currency code: write it like MXN, USD or EUR.")
-                        % {"value": text[:40]}
-                    )
+                value = normalize_currency(text)
             else:
                 value = " ".join(text.split())
         except CellError as error:
             row.plan.refuse(headers[index], text, str(error))
+            continue
+        except ValidationError as error:
+            row.plan.refuse(headers[index], text, " ".join(error.messages))
             continue
         row.values[key] = value
     if "sku" not in row.values and row.plan.action != "refused":

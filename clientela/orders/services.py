@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability
 from clientela.core.models import User
-from clientela.core.money import money_check, money_round
+from clientela.core.money import money_check, money_round, normalize_currency
 from clientela.core.services import actor_check, full_clean_collecting, history_as, version_claim
 from clientela.customers.models import Address, Customer
 from clientela.orders.models import (
@@ -101,7 +101,10 @@ def _clean_product(product: Product, fields: dict) -> None:
         if field not in {"unit_price", "sku", "currency"}:
             setattr(product, field, "" if value is None else value)
     if "currency" in fields:
-        product.currency = str(fields["currency"] or "").strip().upper()
+        try:
+            product.currency = normalize_currency(str(fields["currency"] or ""))
+        except ValidationError as error:
+            errors["currency"] = error.messages
     if "sku" in fields:
         product.sku = str(fields["sku"] or "").strip().upper()
         if product.sku and Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():

@@ -52,6 +52,19 @@ def test_bad_prices_are_refused(owner, price, currency):
     assert Product.objects.count() == 0
 
 
+def test_a_currency_is_its_code_in_any_case_and_anything_else_is_refused(owner):
+    product = product_create(actor=owner, sku="A", name="A", unit_price=1, currency=" usd ")
+    assert product.currency == "USD"
+
+    with pytest.raises(ValidationError) as error:
+        product_create(actor=owner, sku="B", name="B", unit_price=1, currency="pesos")
+
+    assert error.value.message_dict == {
+        "currency": ["“pesos” is not a currency code: write it like MXN, USD or EUR."]
+    }
+    assert list(Product.objects.values_list("sku", flat=True)) == ["A"]
+
+
 def test_update_with_a_stale_version_writes_nothing(owner):
     product = ProductFactory(name="Concha")
     product_update(actor=owner, product=product, version=1, name="Concha de vainilla")
