@@ -3,7 +3,9 @@
 A row is matched to an existing live customer by its tax id, else one of its e-mails,
 else one of its phones (each read in the normal form the catalog stores), else its
 external id (a column the person importing maps to "External id": a code the customer
-has in another system). It then:
+has in another system). Clientela's own number in that column (``#42``, as an export
+writes it for a customer without an external id) says which customer it is, whatever
+the other keys match. It then:
 
 - **creates** a customer when nothing matches (a name is needed), noting the existing
   customers it looks like (a similar name at a similar street of the same postal code or
@@ -412,9 +414,13 @@ def _keys(row: _Row) -> list[tuple[str, str]]:
 
 def _match(row: _Row, found: dict, seen: dict) -> None:
     keys = _keys(row)
+    # Clientela's own number says which customer the row is (an export's rows of two
+    # customers sharing an e-mail); only without it do the other keys find one, and
+    # is a key an earlier row held a repeat.
+    deciding = keys[:1] if row.number else keys
     for kind, value in keys:
         earlier = seen.setdefault((kind, value), row.plan.row)
-        if earlier != row.plan.row:
+        if earlier != row.plan.row and (kind, value) in deciding:
             row.plan.refuse(
                 "",
                 value,
@@ -429,7 +435,7 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
     if row.plan.action == "refused":
         return
     customers: dict[int, str] = {}
-    for kind, value in keys:
+    for kind, value in deciding:
         for pk in sorted(found[kind].get(value, ())):
             customers.setdefault(pk, kind)
     if len(customers) > 1:

@@ -54,6 +54,18 @@ def test_an_export_imports_back_unchanged(tmp_path, catalog, owner, suffix, lang
     assert Customer.objects.count() == 3
 
 
+def test_customers_sharing_an_e_mail_come_back_each_by_its_number(tmp_path, catalog, owner):
+    # two records of one business not merged yet, as the duplicates list shows them
+    CustomerFactory(name="Panadería Gómez (sucursal)", emails=["pedidos@gomez.mx"])
+    path = tmp_path / "clientes.csv"
+    call_command("export", "customers", str(path), stdout=StringIO())
+    sheet = open_sheet(path)
+
+    plan = sheet_plan(CUSTOMERS, sheet, match_columns(sheet.headers, CUSTOMER_FIELDS))
+
+    assert plan.counts == {"create": 0, "update": 0, "unchanged": 4, "refused": 0}
+
+
 def test_cells_that_would_run_as_formulas_are_neutralised(tmp_path, catalog):
     path = tmp_path / "clientes.xlsx"
     call_command("export", "customers", str(path), stdout=StringIO())

@@ -669,3 +669,7 @@ def test_the_background_dry_run_speaks_the_language_of_who_uploaded(client, sale
     # then the refused row's reason is in Spanish, as on the page
     (problem,) = run.plan["problems"]
     assert problem["message"] == "Dirección de correo electrónico no válida: hola@."
+
+    # and the page counts the rows as rows, in Spanish ("filas rechazadas")
+    page = _page(client.get(reverse("imports:run", args=[run.pk])))
+    assert re.search(r'data-count="refused">1</div><div class="small">rechazadas<', page)
