@@ -357,10 +357,15 @@ def order_create(request: HttpRequest, response: HttpResponse, payload: OrderIn)
 
 
 def _period_check(date_from: date, date_to: date) -> None:
-    """422 on ``date_to`` for a period that ends before it starts."""
-    if date_to < date_from:
-        message = _("The period ends before it starts.")
-        raise QueryInvalid([{"loc": ["query", "date_to"], "msg": message, "type": "invalid"}])
+    """``selectors.lead_time_period_check`` as a 422 on the query's ``date_to``."""
+    try:
+        selectors.lead_time_period_check(date_from, date_to)
+    except ValidationError as error:
+        entries = [
+            {"loc": ["query", "date_to"], "msg": message, "type": "invalid"}
+            for message in error.message_dict["date_to"]
+        ]
+        raise QueryInvalid(entries) from error
 
 
 @orders_router.get("/lead-times", response=list[LeadTimeOut])

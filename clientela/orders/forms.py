@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from clientela.customers.models import Address, Customer
 from clientela.customers.selectors import customer_scope
 from clientela.orders.models import OrderStatus, PaymentMethod, Product
+from clientela.orders.selectors import lead_time_period_check
 from clientela.web.forms import BootstrapFormMixin, QuickSelect
 
 MISSING_VERSION = _("The form is missing the record's version; reload the page.")
@@ -457,9 +459,11 @@ class LeadTimeFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", _("The period ends before it starts."))
+        if data.get("date_from") and data.get("date_to"):
+            try:
+                lead_time_period_check(data["date_from"], data["date_to"])
+            except ValidationError as error:
+                self.add_error(None, error)
         return data
 
     def period(self) -> tuple[date, date, str]:

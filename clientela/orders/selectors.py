@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import overload
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
     F,
@@ -37,6 +38,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext as _
 
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
@@ -287,6 +289,12 @@ def _reads_delivery_days(user: User) -> bool:
 
 def _delivered(user: User, date_from: date, date_to: date) -> QuerySet[Order]:
     return order_scope(user=user).filter(delivered_on__range=(date_from, date_to))
+
+
+def lead_time_period_check(date_from: date, date_to: date) -> None:
+    """Raise ValidationError (on ``date_to``) for a period that ends before it starts."""
+    if date_to < date_from:
+        raise ValidationError({"date_to": _("The period ends before it starts.")})
 
 
 def lead_time_totals(*, user: User, date_from: date, date_to: date) -> LeadTimeRow:
