@@ -26,12 +26,31 @@ P = TypeVar("P")
 CONVERGED_GRADIENT = 1e-5
 
 
+@dataclass(frozen=True)
+class Boundary:
+    """The optimum lies at the edge of the parameter space, where some parameters grow
+    without bound (or shrink to 0): the data are best described by a limiting model.
+
+    ``kind``: ``"same_dropout"`` (every customer has the same chance of leaving: the
+    dropout's mixing distribution collapses to one value) or ``"no_dropout"`` (nobody
+    is seen leaving: the model reduces to the NBD). ``parameters`` and
+    ``standard_errors`` are the limiting model's own (e.g. r, α and the dropout
+    probability p for BG/NBD), which stay finite.
+    """
+
+    kind: str
+    parameters: dict[str, float]
+    standard_errors: dict[str, float]
+
+
 @dataclass(frozen=True, eq=False)
 class FitResult(Generic[P]):
     """A maximum-likelihood fit.
 
     ``standard_errors`` has the same fields as ``parameters`` (NaN where the Hessian is not
-    positive definite); ``covariance`` is in the order of the parameters' fields.
+    positive definite); ``covariance`` is in the order of the parameters' fields. When
+    ``boundary`` is set the optimum is a limit of the model: ``parameters`` then stand
+    for it (the predictions use it) and ``boundary`` holds its finite parameters.
     """
 
     parameters: P
@@ -41,6 +60,7 @@ class FitResult(Generic[P]):
     converged: bool
     iterations: int
     covariance: FloatArray
+    boundary: Boundary | None = None
 
 
 def fit_timed(

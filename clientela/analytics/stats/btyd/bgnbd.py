@@ -8,6 +8,14 @@ While alive, a customer buys as a Poisson process with rate λ ~ Gamma(r, α); a
 repeat purchase they drop out with probability p ~ Beta(a, b). A customer is summarised
 by (x, t_x, T): repeat purchases, time of the last one and time since the first purchase,
 all in the time unit of the data (``α`` carries that unit: it is a time scale).
+
+The boundary: when a and b grow without bound with a/(a+b) → p, Beta(a, b) collapses
+to the single value p and every customer has the same chance p of leaving after each
+purchase; with p → 0 too nobody leaves (the NBD). Such data make the likelihood rise
+forever along a ridge, so ``fit`` also fits that limiting model (r, α, p) and, when it
+is at least as likely, returns it (``FitResult.boundary``) with parameters standing for
+it (a + b = ``LIMIT_SCALE``); every function here uses the limit's closed forms from
+a + b ≥ ``LIMIT_CONCENTRATION`` on.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import numpy as np
 from scipy.special import digamma, expit, gammaln
 
 from clientela.analytics.stats.btyd._fitting import (
+    Boundary,
     FitResult,
     FloatArray,
     collapse_rows,
@@ -30,6 +39,14 @@ from clientela.analytics.stats.btyd._hypergeometric import hyp2f1
 # How close a (or a + b + x - 1) may come to the removable singularities at a = 1 and
 # c = 0 of the expectation formula before it is evaluated just beside them.
 _SINGULARITY_GAP = 1e-7
+# From this a + b on, Beta(a, b) is taken as its limit, the single value a/(a+b) (its
+# standard deviation is below 0.01 % there); a limit fit is stored with a + b this large.
+LIMIT_CONCENTRATION = 1e8
+LIMIT_SCALE = 1e12
+# The full fit runs towards the boundary when a + b passes this; the limit is then fitted.
+_RIDGE_CONCENTRATION = 50.0
+# Below this p (per purchase) the limit is reported as "nobody drops out".
+_NO_DROPOUT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -56,8 +73,13 @@ def _row_terms(
 ) -> tuple[FloatArray, FloatArray | None]:
     """Per-row log-likelihood (FHL 2005 eq. 6, in logs) and, optionally, its gradient
     with respect to (r, α, a, b). ``frequencies`` = (unique x, index of each row's x)
-    lets the gamma-function terms be evaluated once per distinct x."""
+    lets the gamma-function terms be evaluated once per distinct x. From a + b ≥
+    ``LIMIT_CONCENTRATION`` on the values are the limit's (without a gradient)."""
     r, alpha, a, b = parameters
+    if not gradient and a + b >= LIMIT_CONCENTRATION:  # the search itself stays exact
+        limit = np.array([r, alpha, a / b])
+        values, _ = _limit_row_terms(limit, x, t_x, age, gradient=False, frequencies=frequencies)
+        return values, None
     unique_x, x_index = (
         frequencies if frequencies is not None else np.unique(x, return_inverse=True)
     )
@@ -99,6 +121,98 @@ def _row_terms(
     return log_likelihood, np.stack([d_r, d_alpha, d_a, d_b])
 
 
+def _limit_row_terms(
+    parameters: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    age: FloatArray,
+    *,
+    gradient: bool,
+    frequencies: tuple[FloatArray, np.ndarray] | None = None,
+) -> tuple[FloatArray, FloatArray | None]:
+    """Per-row log-likelihood of the limit a, b → ∞ with a/(a+b) = p, and optionally its
+    gradient with respect to (log r, log α, log o), o = p/(1-p) the odds of leaving:
+    Γ(r+x)α^r/Γ(r) · [(1-p)^x (α+T)^-(r+x) + δ(x>0) p (1-p)^(x-1) (α+t_x)^-(r+x)]."""
+    r, alpha, odds = parameters
+    unique_x, x_index = (
+        frequencies if frequencies is not None else np.unique(x, return_inverse=True)
+    )
+    log_stay = -np.log1p(odds)  # ln(1 - p)
+    log_alpha_age = np.log(alpha + age)
+    log_alpha_recency = np.log(alpha + t_x)
+    common = (gammaln(r + unique_x) - gammaln(r))[x_index] + r * np.log(alpha)
+    alive_term = x * log_stay - (r + x) * log_alpha_age
+    with np.errstate(divide="ignore"):
+        dropped_term = np.where(
+            x > 0,
+            np.log(odds) + x * log_stay - (r + x) * log_alpha_recency,
+            -np.inf,
+        )
+    mixture = np.logaddexp(alive_term, dropped_term)
+    if not gradient:
+        return common + mixture, None
+    weight_alive = np.exp(alive_term - mixture)
+    weight_dropped = np.exp(dropped_term - mixture)
+    p = odds / (1 + odds)
+    d_log_r = r * (
+        (digamma(r + unique_x) - digamma(r))[x_index]
+        + np.log(alpha)
+        - weight_alive * log_alpha_age
+        - weight_dropped * log_alpha_recency
+    )
+    d_log_alpha = r - alpha * (r + x) * (
+        weight_alive / (alpha + age) + weight_dropped / (alpha + t_x)
+    )
+    # d/d(ln o) of x ln(1-p) is -x p, of ln p + (x-1) ln(1-p) is (1-p) - (x-1) p.
+    d_log_odds = weight_alive * (-x * p) + weight_dropped * (1 - x * p)
+    return common + mixture, np.stack([d_log_r, d_log_alpha, d_log_odds])
+
+
+def _fit_limit(x, t_x, age, row_weights, total, start: FloatArray):
+    """Maximum-likelihood fit of the limit (r, α, p/(1-p)) on collapsed rows."""
+    frequencies = np.unique(x, return_inverse=True)
+
+    def objective(log_parameters: FloatArray) -> tuple[float, FloatArray]:
+        values, gradient = _limit_row_terms(
+            np.exp(log_parameters), x, t_x, age, gradient=True, frequencies=frequencies
+        )
+        assert gradient is not None
+        return -float(np.einsum("i,i->", row_weights, values)), -np.einsum(
+            "ki,i->k", gradient, row_weights
+        )
+
+    return minimize_negative_log_likelihood(objective, start, total)
+
+
+def _boundary_result(optimum, total: float) -> FitResult[BGNBDParameters]:
+    """The limit's fit as a ``FitResult``: a, b at ``LIMIT_SCALE`` with a/(a+b) = p."""
+    r, alpha, odds = optimum.parameters
+    p = odds / (1 + odds)
+    r_error, alpha_error, odds_error = standard_errors(optimum.covariance)
+    nan = float("nan")
+    return FitResult(
+        parameters=BGNBDParameters(
+            float(r), float(alpha), float(p * LIMIT_SCALE), float((1 - p) * LIMIT_SCALE)
+        ),
+        standard_errors=BGNBDParameters(float(r_error), float(alpha_error), nan, nan),
+        log_likelihood=-optimum.negative_log_likelihood,
+        n_customers=round(total),
+        converged=optimum.converged,
+        iterations=optimum.iterations,
+        covariance=optimum.covariance,
+        boundary=Boundary(
+            kind="no_dropout" if p < _NO_DROPOUT else "same_dropout",
+            parameters={"r": float(r), "alpha": float(alpha), "p": float(p)},
+            standard_errors={
+                "r": float(r_error),
+                "alpha": float(alpha_error),
+                # dp/do = (1-p)^2
+                "p": float(odds_error * (1 - p) ** 2),
+            },
+        ),
+    )
+
+
 def log_likelihood(parameters: BGNBDParameters, frequency, recency, T) -> FloatArray:
     """Each customer's log-likelihood ln L(r, α, a, b | x, t_x, T) (FHL 2005, eq. 6)."""
     x, t_x, age = customer_arrays(frequency, recency, T)
@@ -119,7 +233,9 @@ def fit(
     Identical (x, t_x, T) rows are collapsed into weights; ``weights`` gives per-row
     customer counts for data that is already collapsed. The log-likelihood is maximised
     over log-parameters with the analytic gradient; standard errors come from a numeric
-    Hessian of the analytic gradient at the optimum.
+    Hessian of the analytic gradient at the optimum. When the search heads for a, b → ∞
+    (or stops short), the limit (r, α, p) is fitted too and returned, with
+    ``boundary`` set, if it is at least as likely (module docstring).
     """
     x, t_x, age = customer_arrays(frequency, recency, T)
     if weights is None:
@@ -148,6 +264,13 @@ def fit(
     else:
         start = np.log(initial.as_array())
     optimum = minimize_negative_log_likelihood(objective, start, total)
+    r, alpha, a, b = optimum.parameters
+    if not optimum.converged or a + b > _RIDGE_CONCENTRATION:
+        odds = a / b if np.isfinite(a / b) and a / b > 0 else 0.1
+        limit = _fit_limit(x, t_x, age, row_weights, total, np.log([r, alpha, odds]))
+        tolerance = 1e-7 * max(1.0, abs(optimum.negative_log_likelihood))
+        if limit.negative_log_likelihood <= optimum.negative_log_likelihood + tolerance:
+            return _boundary_result(limit, total)
     return FitResult(
         parameters=BGNBDParameters(*map(float, optimum.parameters)),
         standard_errors=BGNBDParameters(*map(float, standard_errors(optimum.covariance))),
@@ -208,6 +331,16 @@ def _hyp2f1_bracket(r, a, b, x, t, alpha_age) -> FloatArray:
     return c / (a - 1) * bracket
 
 
+def _limit_expected_purchases(r, p, x, horizon, alpha_age) -> FloatArray:
+    """The limit a, b → ∞ of the expectation below: with λ | alive ~ Gamma(r+x, α+T) and a
+    fixed chance p of leaving after each purchase, E = (1 - ((α+T)/(α+T+pt))^(r+x)) / p,
+    and (r+x) t / (α+T) when p = 0 (nobody leaves)."""
+    horizon = np.broadcast_to(horizon, x.shape)
+    if p == 0:
+        return (r + x) * horizon / alpha_age
+    return -np.expm1(-(r + x) * np.log1p(p * horizon / alpha_age)) / p
+
+
 def expected_purchases_if_alive(parameters: BGNBDParameters, t, frequency, T) -> FloatArray:
     """E[X(T, T+t] | alive at T, x]: the bracket of FHL 2005 eq. 10 without P(alive),
     (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(α+T+t))].
@@ -217,6 +350,8 @@ def expected_purchases_if_alive(parameters: BGNBDParameters, t, frequency, T) ->
     if (horizon < 0).any():
         raise ValueError("the horizon t must be non-negative")
     r, alpha, a, b = parameters.as_array()
+    if a + b >= LIMIT_CONCENTRATION:
+        return _limit_expected_purchases(r, a / (a + b), x, horizon, alpha + age)
     if horizon.ndim == 0:
         (unique_x, unique_age), _, inverse = collapse_rows(x, age)
         expected = _hyp2f1_bracket(r, a, b, unique_x, float(horizon), alpha + unique_age)

@@ -16,6 +16,12 @@ m = max(α, β), τ = t_x or T, which overflows for large x. Euler's transformat
 2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z) leaves a series with positive terms
 bounded by 1/(1-z) times powers of (α+τ) and (β+τ), so every term is evaluated in logs
 without overflow however large x or T are; their difference is taken with ``expm1``.
+
+The boundary: when s → 0 or β → ∞ the dropout rates shrink to 0 and nobody leaves; the
+likelihood then rises forever towards the NBD, Γ(r+x)α^r/Γ(r)/(α+T)^(r+x). When the
+search heads there ``fit`` fits the NBD too and, when it is at least as likely, returns
+it (``FitResult.boundary``) as s = 0, β = 1, which every function here evaluates as the
+NBD: P(alive) = 1, E[X(T, T+t]] = (r+x) t / (α+T).
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, gammaln
+from scipy.special import digamma, expit, gammaln
 
 from clientela.analytics.stats.btyd._fitting import (
+    Boundary,
     FitResult,
     FloatArray,
     central_gradient,
@@ -40,6 +47,9 @@ from clientela.analytics.stats.btyd._hypergeometric import hyp2f1_one
 
 # Below this |s - 1| the expectation uses its limit at s = 1 (a logarithm).
 _S_ONE_GAP = 1e-9
+# The search heads for "nobody leaves" when fewer than this share of customers would
+# leave within the longest time observed; the NBD is then fitted too.
+_RIDGE_DROPOUT_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -114,8 +124,10 @@ class _Rows:
         )
 
     def log_likelihood(self, parameters: FloatArray) -> FloatArray:
-        """Per-row ln L (Fader & Hardie 2005, eq. 18)."""
+        """Per-row ln L (Fader & Hardie 2005, eq. 18); the NBD's when s = 0."""
         r, alpha, s, beta = parameters
+        if s == 0:
+            return _nbd_log_likelihood(np.array([r, alpha]), self.x, self.age)
         pair_terms = _log_survival_term(parameters, self.pair_x, self.pair_tau)
         log_a0 = _log_a0(pair_terms[self.recency_pair], pair_terms[self.age_pair])
         per_x = gammaln(r + self.unique_x) - gammaln(r)
@@ -130,6 +142,27 @@ class _Rows:
             + (r * np.log(alpha) + s * np.log(beta))
             + np.logaddexp(alive_term, dropout_term)
         )
+
+
+def _nbd_log_likelihood(parameters: FloatArray, x: FloatArray, age: FloatArray) -> FloatArray:
+    """Per-row ln L of the NBD (nobody leaves): ln Γ(r+x) - ln Γ(r) + r ln α - (r+x) ln(α+T)."""
+    r, alpha = parameters
+    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + age)
+
+
+def _fit_nbd(x, age, row_weights, total, start: FloatArray):
+    """Maximum-likelihood NBD fit (r, α) with its analytic gradient on the log scale."""
+
+    def objective(log_parameters: FloatArray) -> tuple[float, FloatArray]:
+        r, alpha = np.exp(log_parameters)
+        values = _nbd_log_likelihood(np.array([r, alpha]), x, age)
+        d_log_r = r * (digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + age))
+        d_log_alpha = r - alpha * (r + x) / (alpha + age)
+        return -float(np.einsum("i,i->", row_weights, values)), -np.array(
+            [np.einsum("i,i->", row_weights, d_log_r), np.einsum("i,i->", row_weights, d_log_alpha)]
+        )
+
+    return minimize_negative_log_likelihood(objective, start, total)
 
 
 def log_likelihood(parameters: ParetoNBDParameters, frequency, recency, T) -> FloatArray:
@@ -152,7 +185,9 @@ def fit(
     Identical (x, t_x, T) rows are collapsed into weights and each distinct (x, τ) 2F1
     term is evaluated once per likelihood. The 2F1 has no closed-form parameter
     derivatives, so the gradient is by central differences on the log-parameter scale;
-    standard errors come from a numeric Hessian at the optimum.
+    standard errors come from a numeric Hessian at the optimum. When the search heads
+    for s → 0 or β → ∞ (nobody leaves) the NBD is fitted too and returned, with
+    ``boundary`` set, if it is at least as likely (module docstring).
     """
     x, t_x, age = customer_arrays(frequency, recency, T)
     if weights is None:
@@ -190,6 +225,13 @@ def fit(
         precise_objective=precise_objective,
         hessian_function=lambda point: numeric_hessian_from_values(negative_log_likelihood, point),
     )
+    r, alpha, s, beta = optimum.parameters
+    leaving = -np.expm1(-s * np.log1p(float(age.max(initial=0.0)) / beta))
+    if not optimum.converged or leaving < _RIDGE_DROPOUT_SHARE:
+        nbd = _fit_nbd(x, age, row_weights, total, np.log([r, alpha]))
+        tolerance = 1e-7 * max(1.0, abs(optimum.negative_log_likelihood))
+        if nbd.negative_log_likelihood <= optimum.negative_log_likelihood + tolerance:
+            return _no_dropout_result(nbd, total)
     return FitResult(
         parameters=ParetoNBDParameters(*map(float, optimum.parameters)),
         standard_errors=ParetoNBDParameters(*map(float, standard_errors(optimum.covariance))),
@@ -198,6 +240,27 @@ def fit(
         converged=optimum.converged,
         iterations=optimum.iterations,
         covariance=optimum.covariance,
+    )
+
+
+def _no_dropout_result(optimum, total: float) -> FitResult[ParetoNBDParameters]:
+    """The NBD's fit as a ``FitResult`` of Pareto/NBD: s = 0 (nobody leaves), β = 1."""
+    r, alpha = map(float, optimum.parameters)
+    r_error, alpha_error = map(float, standard_errors(optimum.covariance))
+    nan = float("nan")
+    return FitResult(
+        parameters=ParetoNBDParameters(r, alpha, 0.0, 1.0),
+        standard_errors=ParetoNBDParameters(r_error, alpha_error, nan, nan),
+        log_likelihood=-optimum.negative_log_likelihood,
+        n_customers=round(total),
+        converged=optimum.converged,
+        iterations=optimum.iterations,
+        covariance=optimum.covariance,
+        boundary=Boundary(
+            kind="no_dropout",
+            parameters={"r": r, "alpha": alpha},
+            standard_errors={"r": r_error, "alpha": alpha_error},
+        ),
     )
 
 
@@ -221,6 +284,8 @@ def probability_alive(parameters: ParetoNBDParameters, frequency, recency, T) ->
     """P(alive | x, t_x, T) = 1 / (1 + s/(r+s+x) · (α+T)^(r+x) (β+T)^s · A_0)
     (Fader & Hardie 2005, eqs. 36-37), as a logistic of the log odds."""
     x, t_x, age = customer_arrays(frequency, recency, T)
+    if parameters.s == 0:
+        return np.ones_like(x)
     return expit(-_log_odds_dropped(parameters, x, t_x, age))
 
 
