@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from clientela.analytics import selectors, services, tasks
+from clientela.analytics import selectors, services, tasks, wording
 from clientela.analytics.models import (
     AnalysisRun,
     CustomerScore,
@@ -106,11 +106,30 @@ class ScoreFilters(Schema):
     segment: RFMSegment | None = None
     pareto_class: ParetoClass | None = None
     stage: LadderStage | None = None
-    churn: Literal["flagged", "at_risk", "lost"] | None = Field(
-        None, description="At risk or lost (by the model or by the rule), or either."
+    churn: (
+        Literal[
+            "active",
+            "at_risk",
+            "overdue",
+            "lapsed",
+            "leaving",
+            "likely_gone",
+            "lost",
+            "flagged",
+        ]
+        | None
+    ) = Field(
+        None,
+        description=(
+            "By the customer's rhythm (no purchase for k times their usual interval):"
+            " overdue, lapsed; by the model's probability alive: leaving, likely_gone;"
+            " at_risk (drifting away: overdue or leaving, neither lapsed nor likely gone),"
+            " lost (lapsed or likely gone), flagged (any), active (bought, none of them)."
+        ),
     )
     order: Literal["clv", "value_at_stake"] | None = Field(
-        None, description="Highest first; default clv, value_at_stake for churn lists."
+        None,
+        description="Highest first; default clv, value_at_stake for churn lists but active.",
     )
 
 
@@ -156,8 +175,13 @@ class LadderIn(WriteSchema):
 class RunOut(Schema):
     """An analysis run: its progress while it goes, its models and totals once done.
 
-    ``fitted_models``: per model (bgnbd, paretonbd, gammagamma) its status, and when
-    fitted its parameters (in days), standard errors and log-likelihood.
+    ``fitted_models``: per model (bgnbd, paretonbd, gammagamma) its status (fitted,
+    boundary, skipped, not_converged, failed, unusable), and when fitted its parameters
+    (in days), standard errors and log-likelihood; a ``boundary`` fit lies at the edge
+    of the model and is used as its limit (``boundary``: same_dropout or no_dropout,
+    with the limit's parameters). ``warnings``: a model that could not be used or a
+    change of scoring model, in words, each saying what it changes (their codes are in
+    ``figures.warnings``).
     """
 
     id: int
@@ -174,6 +198,11 @@ class RunOut(Schema):
     fitted_models: dict[str, Any]
     options: dict[str, Any]
     figures: dict[str, Any]
+    warnings: list[str]
+
+    @staticmethod
+    def resolve_warnings(obj) -> list[str]:
+        return wording.run_warnings(obj)
 
     @staticmethod
     def resolve_step_label(obj) -> str:

@@ -2,19 +2,15 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from clientela.analytics.models import LadderStage, ParetoClass, RFMSegment
+from clientela.analytics.wording import CHURN_LABELS
 from clientela.web.forms import BootstrapFormMixin
 
 
 def churn_choices() -> list[tuple[str, str]]:
     """The churn filters of ``selectors.score_list``, named for people."""
-    return [
-        ("flagged", _("At risk or lost")),
-        ("at_risk", pgettext_lazy("customers", "Drifting away")),
-        ("lost", pgettext_lazy("customers", "Lost")),
-    ]
+    return list(CHURN_LABELS.items())
 
 
 class ScoreFilterForm(forms.Form):
@@ -36,7 +32,7 @@ class ScoreFilterForm(forms.Form):
         choices=[("", _("Any stage")), *LadderStage.choices],
     )
     churn = forms.ChoiceField(
-        label=_("Churn"),
+        label=_("Still buying?"),
         required=False,
         choices=[("", _("Any customer")), *churn_choices()],
     )

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.forms import Form
 
-from clientela.analytics import selectors
+from clientela.analytics import selectors, wording
 from clientela.analytics.forms import CustomerWalletForm, LadderClearForm, LadderOverrideForm
 from clientela.analytics.models import LadderStage
 from clientela.core.access import Capability, user_can
@@ -46,9 +46,13 @@ def customer_analytics_panel(
         clear_form = LadderClearForm(prefix="clear")
     if can_wallet and wallet_form is None:
         wallet_form = CustomerWalletForm(prefix="wallet")
+    run = selectors.analysis_run_of(as_of=latest.as_of) if latest else None
     return {
         "customer": customer,
         "score": latest,
+        "churn": wording.churn_labels(latest) if latest else [],
+        "notes": wording.score_notes(latest, run) if latest else [],
+        "explain": wording.figure_explanations(run),
         "history": history,
         "transitions": list(selectors.ladder_transition_list(customer=customer)),
         "override": override,

@@ -371,6 +371,15 @@ def analysis_run_latest() -> AnalysisRun | None:
     )
 
 
+def analysis_run_of(*, as_of: date) -> AnalysisRun | None:
+    """The finished run whose scores of ``as_of`` are stored (the latest of that date)."""
+    return (
+        AnalysisRun.objects.filter(status=RunStatus.DONE, as_of=as_of)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
 def analysis_run_running(*, since: datetime) -> AnalysisRun | None:
     """The latest run still going that started at ``since`` or later (an older one still
     marked running was left behind by a process that died)."""
@@ -394,11 +403,20 @@ def score_latest_date() -> date | None:
 
 # --- scores --------------------------------------------------------------------------
 
-# Churn lists: every one implies FLAGGED, so the partial index of flagged scores serves.
+# Churn lists (``wording`` names and explains them): by the customer's rhythm (overdue,
+# lapsed), by the model (leaving, likely gone), both at once (drifting away: at_risk;
+# lost; flagged), and their opposite (active). The dashboard counts each with the same
+# condition its list filters on. All but "active" imply FLAGGED, so the partial index of
+# flagged scores serves them.
 CHURN = {
     "flagged": FLAGGED,
     "at_risk": FLAGGED & Q(lost_by_model=False, lost_by_rule=False),
     "lost": FLAGGED & (Q(lost_by_model=True) | Q(lost_by_rule=True)),
+    "overdue": FLAGGED & Q(at_risk_by_rule=True),
+    "lapsed": FLAGGED & Q(lost_by_rule=True),
+    "leaving": FLAGGED & Q(at_risk_by_model=True),
+    "likely_gone": FLAGGED & Q(lost_by_model=True),
+    "active": Q(purchases__gt=0) & ~FLAGGED,
 }
 SCORE_ORDERS = ("clv", "value_at_stake")
 
@@ -417,10 +435,9 @@ def score_list(
     for ``None``, the system), with their customers, filtered by RFM segment, Pareto
     class, ladder stage and churn.
 
-    ``churn``: ``"at_risk"`` or ``"lost"`` (by the model or by the rule) or
-    ``"flagged"`` (either). ``order``: ``"clv"`` (highest first, the default) or
-    ``"value_at_stake"`` (the default for churn lists). An empty queryset when nothing
-    has been computed yet.
+    ``churn``: a key of ``CHURN``. ``order``: ``"clv"`` (highest first, the default)
+    or ``"value_at_stake"`` (the default for churn lists but "active"). An empty
+    queryset when nothing has been computed yet.
     """
     if as_of is None:
         as_of = score_latest_date()
@@ -439,7 +456,7 @@ def score_list(
         if churn not in CHURN:
             raise ValueError(f"churn must be one of {', '.join(CHURN)}")
         queryset = queryset.filter(CHURN[churn])
-    order = order or ("value_at_stake" if churn else "clv")
+    order = order or ("value_at_stake" if churn and churn != "active" else "clv")
     if order not in SCORE_ORDERS:
         raise ValueError(f"order must be one of {', '.join(SCORE_ORDERS)}")
     ordering = (
@@ -511,6 +528,8 @@ def customer_wallet_latest(*, customer: Customer | int) -> CustomerWallet | None
 # Bins of the probability-alive histogram: [0, 0.1), [0.1, 0.2) … [0.9, 1].
 ALIVE_BINS = 10
 SCORE_RANGE = range(1, 6)
+# The churn lists the dashboard counts.
+OVERVIEW_CHURN = ("active", "at_risk", "lost", "overdue", "lapsed", "leaving", "likely_gone")
 
 
 @dataclass(frozen=True)
@@ -527,6 +546,10 @@ class ScoreOverview:
     new: int
     at_risk: int
     lost: int
+    overdue: int
+    lapsed: int
+    leaving: int
+    likely_gone: int
     period_revenue: float
     mean_clv: float | None
     segments: dict[str, int]
@@ -543,14 +566,11 @@ def score_overview(*, user: User | None, as_of: date, new_since: date) -> ScoreO
     CLV, customers per segment, stage and Pareto class, the R×F grid and the
     histogram of probability alive."""
     queryset = score_list(user=user, as_of=as_of).order_by()
-    not_lost = Q(lost_by_model=False, lost_by_rule=False)
     aggregates: dict = {
         "customers": Count("id"),
         "buyers": Count("id", filter=Q(purchases__gt=0)),
-        "active": Count("id", filter=Q(purchases__gt=0) & ~FLAGGED),
         "new": Count("id", filter=Q(first_purchase_on__gte=new_since)),
-        "at_risk": Count("id", filter=CHURN["at_risk"]),
-        "lost": Count("id", filter=~not_lost),
+        **{key: Count("id", filter=CHURN[key]) for key in OVERVIEW_CHURN},
         "period_revenue": Sum("period_revenue"),
         "mean_clv": Avg("clv"),
     }
@@ -574,10 +594,8 @@ def score_overview(*, user: User | None, as_of: date, new_since: date) -> ScoreO
     return ScoreOverview(
         customers=totals["customers"],
         buyers=totals["buyers"],
-        active=totals["active"],
         new=totals["new"],
-        at_risk=totals["at_risk"],
-        lost=totals["lost"],
+        **{key: totals[key] for key in OVERVIEW_CHURN},
         period_revenue=float(totals["period_revenue"] or 0),
         mean_clv=None if totals["mean_clv"] is None else float(totals["mean_clv"]),
         segments={key: totals[f"segment_{key}"] for key in RFMSegment.values},
@@ -726,9 +744,11 @@ def dashboard_figures(
     *, user: User, run: AnalysisRun
 ) -> tuple[ScoreOverview, list[CohortRetention]]:
     """The dashboard's totals and cohorts of ``run`` for ``user``: those the run kept
-    when the user sees every customer, else counted over the customers they may see."""
+    when the user sees every customer (and the run kept every total there is now), else
+    counted over the customers they may see."""
     kept = (run.figures or {}).get("dashboard")
-    if kept and not limited_to_own_customers(user):
+    fields = {field.name for field in dataclasses.fields(ScoreOverview)}
+    if kept and set(kept["overview"]) == fields and not limited_to_own_customers(user):
         cohorts = [
             CohortRetention(month=date.fromisoformat(row["month"]), buyers=row["buyers"])
             for row in kept["cohorts"]

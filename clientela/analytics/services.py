@@ -10,9 +10,15 @@ live customer for it. How each figure is made (times in days):
   fitted by maximum likelihood on every customer with a purchase (Gamma-Gamma on those
   with a repeat purchase of positive value). With fewer than
   ``CLIENTELA_ANALYTICS_MIN_REPEAT_BUYERS`` repeat buyers a model is skipped, and one
-  that fails or does not converge is reported in the run and not used.
-  ``CLIENTELA_ANALYTICS_PURCHASE_MODEL`` picks the purchase model that scores the
-  customers (the other one if it cannot be used).
+  that fails or does not converge is reported in the run and not used. A fit whose
+  optimum lies at the edge of the parameters (``FitResult.boundary``: everyone leaves
+  with the same chance, or nobody leaves) is used: it is recorded as ``boundary`` with
+  the limiting model's parameters. ``CLIENTELA_ANALYTICS_PURCHASE_MODEL`` picks the
+  purchase model that scores the customers (the other one if it cannot be used).
+- **Warnings** (``figures["warnings"]``, shown at the top of the dashboard and in the
+  API): a model that failed or did not converge, the scoring model replaced by the
+  other one, no purchase model at all, and a scoring model other than the previous
+  run's (with both mean lifetime values, ``figures["previous"]``).
 - **Per customer**: probability alive, expected purchases over the next
   ``CLIENTELA_ANALYTICS_HORIZON_DAYS``, expected spend per purchase, and the lifetime
   value over ``CLIENTELA_ANALYTICS_CLV_MONTHS`` months of 30 days discounted at
@@ -100,6 +106,9 @@ ProgressCallback = Callable[[int, str], None]
 
 PURCHASE_MODELS = ("bgnbd", "paretonbd")
 MODELS = (*PURCHASE_MODELS, "gammagamma")
+# Statuses of a fit the scores may use, and of one that should have been usable.
+USABLE = ("fitted", "boundary")
+BROKEN = ("failed", "not_converged", "unusable")
 # Rows written to the database at a time.
 BATCH_SIZE = 5000
 # From this many customer rows a comparison model is fitted in another process.
@@ -250,6 +259,8 @@ def analysis_run(
             run.customers_scored = book.size
             run.figures = _figures(book, fits, scores, transitions, reporter.seconds)
             run.figures["dashboard"] = dashboard
+            run.figures["previous"] = _previous_run(run)
+            run.figures["warnings"] = _warnings(fits, options, run.figures["previous"])
             run.save()
     except Exception as error:
         logger.exception("analysis run %s as of %s failed", run.pk, as_of)
@@ -414,15 +425,20 @@ def _finite(value: float) -> float | None:
 
 
 def _fit_record(fit: FitResult, seconds: float) -> dict:
+    """A fit as the run records it; a boundary fit with its limiting model's parameters
+    (the stand-ins for the unbounded ones mean nothing to a reader)."""
+    parameters = dataclasses.asdict(fit.parameters)
+    errors = dataclasses.asdict(fit.standard_errors)
+    status = "fitted" if fit.converged else "not_converged"
+    if fit.boundary is not None:
+        parameters, errors = fit.boundary.parameters, fit.boundary.standard_errors
+        status = "boundary" if fit.converged else status
     return {
-        "status": "fitted" if fit.converged else "not_converged",
+        "status": status,
         "reason": "" if fit.converged else _("The fit did not converge."),
-        "parameters": {
-            name: _finite(value) for name, value in dataclasses.asdict(fit.parameters).items()
-        },
-        "standard_errors": {
-            name: _finite(value) for name, value in dataclasses.asdict(fit.standard_errors).items()
-        },
+        "boundary": fit.boundary.kind if fit.boundary is not None else "",
+        "parameters": {name: _finite(value) for name, value in parameters.items()},
+        "standard_errors": {name: _finite(value) for name, value in errors.items()},
         "log_likelihood": _finite(fit.log_likelihood),
         "customers": fit.n_customers,
         "converged": fit.converged,
@@ -449,7 +465,7 @@ def _fit_outcome(
     record = _fit_record(fit, seconds)
     if record["log_likelihood"] is None or None in record["parameters"].values():
         record.update(status="failed", reason=_("The fit gave no finite likelihood."))
-    return record, fit if record["status"] == "fitted" else None
+    return record, fit if record["status"] in USABLE else None
 
 
 def _skipped(reason: str) -> dict:
@@ -897,6 +913,56 @@ def _counts(keys: np.ndarray, names) -> dict[str, int]:
     unique, counts = np.unique(np.asarray(keys, dtype=str), return_counts=True)
     found = dict(zip(unique.tolist(), counts.tolist(), strict=True))
     return {name: int(found.get(name, 0)) for name in names}
+
+
+def _warnings(fits: _Fits, options: AnalysisOptions, previous: dict | None) -> list[dict]:
+    """What went wrong with the models, as codes (``wording.run_warnings`` words them):
+    ``model_failed`` (a model failed, did not converge or is unusable), ``model_switched``
+    (the chosen purchase model broke and the other one scores), ``no_purchase_model``,
+    and ``scoring_model_changed`` (another purchase model than the previous run's)."""
+    warnings = [
+        {"code": "model_failed", "model": name, "status": record["status"]}
+        for name, record in fits.records.items()
+        if record and record.get("status") in BROKEN
+    ]
+    chosen = fits.records.get(options.purchase_model) or {}
+    if fits.purchase_name is None:
+        if any((fits.records.get(name) or {}).get("status") in BROKEN for name in PURCHASE_MODELS):
+            warnings.append({"code": "no_purchase_model"})
+    elif fits.purchase_name != options.purchase_model and chosen.get("status") in BROKEN:
+        warnings.append(
+            {"code": "model_switched", "from": options.purchase_model, "to": fits.purchase_name}
+        )
+    if previous and previous["purchase_model"] not in (None, fits.purchase_name):
+        warnings.append(
+            {
+                "code": "scoring_model_changed",
+                "from": previous["purchase_model"],
+                "to": fits.purchase_name,
+                "previous_as_of": previous["as_of"],
+            }
+        )
+    return warnings
+
+
+def _previous_run(run: AnalysisRun) -> dict | None:
+    """The scoring model and mean lifetime value of the last run finished before this
+    one (for the warnings and the dashboard's comparison)."""
+    previous = (
+        AnalysisRun.objects.filter(status=RunStatus.DONE)
+        .exclude(pk=run.pk)
+        .order_by("-finished_at", "-id")
+        .values("as_of", "figures")
+        .first()
+    )
+    if previous is None:
+        return None
+    figures = previous["figures"] or {}
+    return {
+        "as_of": previous["as_of"].isoformat(),
+        "purchase_model": figures.get("purchase_model"),
+        "mean_clv": figures.get("mean_clv"),
+    }
 
 
 def _figures(book: _Book, fits: _Fits, scores: _Scores, transitions: int, seconds: dict) -> dict:

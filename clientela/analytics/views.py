@@ -11,18 +11,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from clientela.analytics import selectors, services
+from clientela.analytics import selectors, services, wording
 from clientela.analytics.forms import (
     CustomerWalletForm,
     LadderClearForm,
     LadderOverrideForm,
     ScoreFilterForm,
-    churn_choices,
 )
-from clientela.analytics.models import AnalysisRun, LadderStage, ParetoClass, RFMSegment, RunStep
+from clientela.analytics.models import (
+    AnalysisRun,
+    LadderStage,
+    ParetoClass,
+    RFMSegment,
+    RunStatus,
+    RunStep,
+)
 from clientela.analytics.panels import customer_analytics_panel
 from clientela.core.access import Capability, user_can
 from clientela.core.pagination import CappedPaginator
@@ -40,13 +46,11 @@ PANEL_ANCHOR = "#customer-analytics"
 # --- names ----------------------------------------------------------------------------
 
 
-def _model_names() -> dict[str, str]:
-    return {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "gammagamma": "Gamma-Gamma"}
-
-
 def _model_statuses() -> dict[str, str]:
     return {
         "fitted": _("Fitted"),
+        "boundary": _("Fitted at the edge"),
+        "unusable": _("Unusable"),
         "skipped": _("Skipped"),
         "not_converged": _("Did not converge"),
         "failed": _("Failed"),
@@ -215,15 +219,17 @@ def _cohorts(cohorts: list[selectors.CohortRetention], months: int) -> list[dict
 
 
 def _fitted_models(run: AnalysisRun) -> list[dict]:
-    names, statuses = _model_names(), _model_statuses()
+    statuses = _model_statuses()
     models = []
     for key, record in (run.fitted_models or {}).items():
         errors = record.get("standard_errors") or {}
         models.append(
             {
-                "name": names.get(key, key),
+                "key": key,
+                "name": wording.MODEL_NAMES.get(key, key),
                 "status": statuses.get(record.get("status", ""), record.get("status", "")),
-                "reason": record.get("reason", ""),
+                "reason": record.get("reason", "") or wording.boundary_explanation(key, record),
+                "scoring": key == (run.figures or {}).get("purchase_model"),
                 "parameters": [
                     {"name": name, "value": value, "error": errors.get(name)}
                     for name, value in (record.get("parameters") or {}).items()
@@ -256,8 +262,10 @@ def dashboard(request):
     """The latest analysis: KPIs, Pareto curve, ladder funnel and flows, R×F grid,
     probability alive, cohort retention and the fitted models."""
     run = selectors.analysis_run_latest()
+    last = selectors.analysis_run_list().first()
     context = {
         "run": run,
+        "failed_run": last if last is not None and last.status == RunStatus.FAILED else None,
         "can_run": user_can(request.user, Capability.ANALYTICS_RUN),
         "progress": _progress_context(),
     }
@@ -281,7 +289,12 @@ def dashboard(request):
                 for key, label in ParetoClass.choices
             ],
             "segments": [
-                {"key": key, "label": label, "count": overview.segments[key]}
+                {
+                    "key": key,
+                    "label": label,
+                    "count": overview.segments[key],
+                    "explanation": wording.RFM_EXPLANATIONS[key],
+                }
                 for key, label in RFMSegment.choices
                 if overview.segments[key]
             ],
@@ -299,9 +312,31 @@ def dashboard(request):
             "cohorts": _cohorts(cohorts, selectors.DASHBOARD_MONTHS),
             "cohort_months": range(selectors.DASHBOARD_MONTHS),
             "fitted_models": _fitted_models(run),
+            "warnings": wording.run_warnings(run),
+            "churn_cards": _churn_cards(overview, run),
+            "explain": wording.figure_explanations(run),
+            "churn_explanations": wording.churn_explanations(run),
         }
     )
     return render(request, "analytics/dashboard.html", context)
+
+
+# The churn lists the dashboard shows as cards, in this order.
+CHURN_CARDS = ("at_risk", "overdue", "lapsed", "leaving", "likely_gone")
+
+
+def _churn_cards(overview: selectors.ScoreOverview, run: AnalysisRun) -> list[dict]:
+    """Each churn card: its list's key, name, count and what it means."""
+    explanations = wording.churn_explanations(run)
+    return [
+        {
+            "key": key,
+            "label": wording.CHURN_LABELS[key],
+            "count": getattr(overview, key),
+            "explanation": explanations[key],
+        }
+        for key in CHURN_CARDS
+    ]
 
 
 @capability_required(Capability.ANALYTICS_VIEW)
@@ -346,7 +381,7 @@ def _filter_labels(arguments: dict[str, str]) -> list[str]:
     if arguments["stage"]:
         labels.append(str(LadderStage(arguments["stage"]).label))
     if arguments["churn"]:
-        labels.append(str(dict(churn_choices())[arguments["churn"]]))
+        labels.append(str(wording.CHURN_LABELS[arguments["churn"]]))
     return labels
 
 
@@ -367,10 +402,27 @@ def score_list(request):
     the most valuable (or the most at stake) first: the segments campaigns target."""
     filters, arguments, as_of, queryset = _scores(request)
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    run = selectors.analysis_run_of(as_of=as_of) if as_of else None
+    rows = [
+        {
+            "score": score,
+            "churn": wording.churn_labels(score),
+            "notes": wording.score_notes(score, run),
+        }
+        for score in page.object_list
+    ]
+    explanations = wording.churn_explanations(run)
     return render(
         request,
         "analytics/score_list.html",
         {
+            "rows": rows,
+            "explain": wording.figure_explanations(run),
+            "churn_explanation": explanations.get(arguments["churn"], ""),
+            "churn_legend": [
+                (wording.CHURN_LABELS[key], explanations[key])
+                for key in ("overdue", "lapsed", "leaving", "likely_gone")
+            ],
             "filters": filters,
             "as_of": as_of,
             "page": page,
@@ -384,11 +436,7 @@ def score_list(request):
 
 
 def _churn(score) -> str:
-    if score.lost:
-        return pgettext("customers", "Lost")
-    if score.at_risk:
-        return pgettext("customers", "Drifting away")
-    return ""
+    return ", ".join(str(label) for _key, label in wording.churn_labels(score))
 
 
 # The columns of the score list.
@@ -401,7 +449,7 @@ SCORE_COLUMNS = (
     Column(gettext_lazy("Probability alive"), lambda score: score.probability_alive),
     Column(gettext_lazy("Lifetime value"), lambda score: score.clv),
     Column(gettext_lazy("Value at stake"), lambda score: score.value_at_stake),
-    Column(gettext_lazy("Churn"), _churn),
+    Column(gettext_lazy("Still buying?"), _churn),
 )
 
 

@@ -13,6 +13,8 @@ from decimal import Decimal
 import factory
 import numpy as np
 
+from clientela.analytics.stats import simulate
+from clientela.analytics.stats.btyd import BGNBDParameters, GammaGammaParameters
 from clientela.customers.models import Customer
 from clientela.orders.models import Order, OrderStatus
 
@@ -97,3 +99,27 @@ def random_book(customers: list[Customer], *, seed: int, until: date) -> None:
                 )
             )
     Order.objects.bulk_create(orders, batch_size=500)
+
+
+def simulated_book_create(parameters: BGNBDParameters, *, as_of: date = date(2024, 12, 31)):
+    """180 customers whose purchases up to ``as_of`` are drawn from BG/NBD ``parameters``
+    and known Gamma-Gamma ones (days)."""
+    rng = np.random.default_rng(3)
+    ages = rng.integers(200, 700, 180).astype(float)
+    drawn = simulate.simulate_bgnbd(parameters, ages, seed=5, transactions=True)
+    amounts = simulate.simulate_transaction_amounts(
+        GammaGammaParameters(p=6.0, q=4.0, gamma=60.0), drawn.transaction_customer, seed=8
+    )
+    customers = customers_bulk_create(180)
+    first_day = np.datetime64(as_of) - ages.astype(int)
+    days = first_day[drawn.transaction_customer] + np.floor(drawn.transaction_time).astype(int)
+    for index, customer in enumerate(customers):
+        mine = drawn.transaction_customer == index
+        purchases_create(
+            customer,
+            [
+                (day.astype(object), round(float(amount), 2) + 0.01)
+                for day, amount in zip(days[mine], amounts[mine], strict=True)
+            ],
+        )
+    return customers

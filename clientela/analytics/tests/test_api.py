@@ -8,7 +8,8 @@ from django_tasks_db.models import DBTaskResult
 
 from clientela.analytics.models import AnalysisRun, LadderOverride, LadderTransition, RunStatus
 from clientela.analytics.services import analysis_run
-from clientela.analytics.tests.factories import every, purchases_create
+from clientela.analytics.stats.btyd import BGNBDParameters
+from clientela.analytics.tests.factories import every, purchases_create, simulated_book_create
 from clientela.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -302,3 +303,27 @@ def test_a_merged_customer_cannot_be_put_on_a_stage(call, book):
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "customer"]
+
+
+def test_a_run_says_in_words_when_its_scoring_model_failed(call, owner, monkeypatch):
+    # given purchases enough for the models, and BG/NBD failing
+    from clientela.analytics import services
+
+    simulated_book_create(BGNBDParameters(r=0.8, alpha=40.0, a=0.6, b=3.0))
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("overflow")
+
+    monkeypatch.setattr(services.bgnbd, "fit", broken)
+    analysis_run(actor=None, as_of=date(2024, 12, 31))
+
+    # when the run is read through the API
+    run = call("readonly", "get", f"{API}/runs/latest").json()
+
+    # then its warnings say what failed and what it changes
+    assert run["fitted_models"]["bgnbd"]["status"] == "failed"
+    assert [warning["code"] for warning in run["figures"]["warnings"]] == [
+        "model_failed",
+        "model_switched",
+    ]
+    assert any("scored with Pareto/NBD instead of BG/NBD" in text for text in run["warnings"])

@@ -30,8 +30,12 @@ from clientela.analytics.services import (
     ladder_override,
     ladder_override_clear,
 )
-from clientela.analytics.stats import btyd, ladder, rfm, simulate
-from clientela.analytics.tests.factories import customers_bulk_create, every, purchases_create
+from clientela.analytics.stats import btyd, ladder, rfm
+from clientela.analytics.tests.factories import (
+    every,
+    purchases_create,
+    simulated_book_create,
+)
 from clientela.core.access import AccessDenied
 from clientela.customers.models import Customer
 from clientela.customers.services import customers_merge
@@ -359,27 +363,7 @@ def test_bad_settings_fail_the_run(book, owner, settings):
 @pytest.fixture
 def simulated_book():
     """180 customers drawn from known BG/NBD and Gamma-Gamma parameters (in days)."""
-    rng = np.random.default_rng(3)
-    ages = rng.integers(200, 700, 180).astype(float)
-    drawn = simulate.simulate_bgnbd(
-        btyd.BGNBDParameters(r=0.8, alpha=40.0, a=0.6, b=3.0), ages, seed=5, transactions=True
-    )
-    amounts = simulate.simulate_transaction_amounts(
-        btyd.GammaGammaParameters(p=6.0, q=4.0, gamma=60.0), drawn.transaction_customer, seed=8
-    )
-    customers = customers_bulk_create(180)
-    first_day = np.datetime64(AS_OF) - ages.astype(int)
-    days = first_day[drawn.transaction_customer] + np.floor(drawn.transaction_time).astype(int)
-    for index, customer in enumerate(customers):
-        mine = drawn.transaction_customer == index
-        purchases_create(
-            customer,
-            [
-                (day.astype(object), round(float(amount), 2) + 0.01)
-                for day, amount in zip(days[mine], amounts[mine], strict=True)
-            ],
-        )
-    return customers
+    return simulated_book_create(btyd.BGNBDParameters(r=0.8, alpha=40.0, a=0.6, b=3.0))
 
 
 def test_a_run_with_enough_data_fits_every_model(simulated_book, owner, settings):
@@ -532,3 +516,57 @@ def test_merging_scored_customers_keeps_the_survivors_scores(book, owner):
 )
 def test_the_pareto_period_counts_calendar_months(day, months, expected):
     assert services._months_before(day, months) == expected
+
+
+def test_a_fit_at_the_edge_of_the_model_scores_the_customers(owner, client):
+    # given customers who all leave with the same 5 % chance after each purchase, whose
+    # BG/NBD optimum lies at a, b → ∞
+    simulated_book_create(btyd.BGNBDParameters(r=0.8, alpha=40.0, a=0.05e9, b=0.95e9))
+
+    run = analysis_run(actor=owner, as_of=AS_OF)
+
+    # then BG/NBD is used as its limit, recorded with the limit's parameters
+    record = run.fitted_models["bgnbd"]
+    assert record["status"] == "boundary" and record["boundary"] == "same_dropout"
+    assert set(record["parameters"]) == {"r", "alpha", "p"}
+    assert 0 < record["parameters"]["p"] < 0.2
+    assert run.figures["purchase_model"] == "bgnbd"
+    assert run.figures["warnings"] == []
+    assert CustomerScore.objects.filter(as_of=AS_OF, clv__isnull=True).count() == 0
+    # and the dashboard says so in words, with no warning at the top
+    client.force_login(owner)
+    page = client.get("/analytics/").content.decode()
+    assert "Fitted at the edge" in page
+    assert "every customer has the same" in page
+    assert 'id="analytics-warnings"' not in page
+
+
+def test_a_scoring_model_that_fails_is_loud(simulated_book, owner, client, monkeypatch):
+    # given a first run scored with BG/NBD
+    first = analysis_run(actor=owner, as_of=AS_OF - timedelta(days=1))
+    assert first.figures["purchase_model"] == "bgnbd" and first.figures["warnings"] == []
+
+    # when BG/NBD fails in the next one
+    def broken(*args, **kwargs):
+        raise FloatingPointError("overflow")
+
+    monkeypatch.setattr(services.bgnbd, "fit", broken)
+    run = analysis_run(actor=owner, as_of=AS_OF)
+
+    # then the run records the failure, the switch and the change since the last run
+    codes = [warning["code"] for warning in run.figures["warnings"]]
+    assert codes == ["model_failed", "model_switched", "scoring_model_changed"]
+    assert run.figures["warnings"][1] == {
+        "code": "model_switched",
+        "from": "bgnbd",
+        "to": "paretonbd",
+    }
+    assert run.figures["previous"]["mean_clv"] == first.figures["mean_clv"]
+    # and the dashboard shows it at the top, saying what it changes
+    client.force_login(owner)
+    page = client.get("/analytics/").content.decode()
+    warnings = page[page.index('id="analytics-warnings"') : page.index('id="analytics-kpis"')]
+    assert "BG/NBD could not be used: The fit failed: overflow" in warnings
+    assert "scored with Pareto/NBD instead of BG/NBD" in warnings
+    assert "lifetime value" in warnings and "Mean lifetime value went from" in warnings
+    assert page.index('id="analytics-warnings"') < page.index('id="analytics-kpis"')

@@ -122,7 +122,6 @@ def test_the_dashboard_shows_the_latest_analysis(client, readonly, analysed):
     # the KPIs link to their lists and count what the lists hold
     at_risk = re.search(r'data-kpi="at_risk">([\d,]+)<', page).group(1)
     assert int(at_risk.replace(",", "")) == len(_listed(client.get(SCORES + "?churn=at_risk")))
-    assert f"{SCORES}?churn=lost" in page
     # the charts are drawn from JSON, with translated titles
     pareto = _chart(response, "pareto-chart")
     assert len(pareto["data"]["labels"]) == 101
@@ -252,6 +251,69 @@ def test_the_score_list_filters(client, readonly, analysed, query, expected):
 
     wanted = CustomerScore.objects.filter(as_of=AS_OF, **expected)
     assert sorted(_listed(response)) == sorted(wanted.values_list("customer_id", flat=True))
+
+
+def _list_count(response) -> int:
+    """The number of customers a score list says it holds (0 when it is empty)."""
+    page = _page(response)
+    if 'id="score-empty"' in page:
+        return 0
+    return int(re.search(r'id="score-count">([\d,]+) customer', page).group(1).replace(",", ""))
+
+
+def test_every_count_on_the_dashboard_is_the_length_of_the_list_it_opens(
+    client, readonly, analysed, settings
+):
+    # given a dashboard whose every card, segment, class and stage links to a list
+    settings.CLIENTELA_PAGE_SIZE = 5  # counts beyond one page
+    client.force_login(readonly)
+    page = _page(client.get(DASHBOARD))
+    links = re.findall(
+        r'<a href="/analytics/customers/\?([^"]+)" data-(kpi|class|stage)="[^"]+">'
+        r"(?:[^<:]*: )?([\d,]+)</a>",
+        page,
+    )
+    links += [
+        (query, "segment", count)
+        for query, count in re.findall(
+            r'<a href="/analytics/customers/\?(segment=[^"]+)"[^>]*>.*?</th>'
+            r'<td class="text-end">([\d,]+)</td>',
+            page,
+        )
+    ]
+    kinds = {kind for _query, kind, _count in links}
+    assert kinds == {"kpi", "class", "stage", "segment"}, links
+    churn = {query for query, kind, _count in links if kind == "kpi"}
+    assert churn == {
+        f"churn={key}"
+        for key in ("active", "at_risk", "overdue", "lapsed", "leaving", "likely_gone")
+    }
+
+    # then each count is the number of customers the list it opens holds
+    for query, _kind, count in links:
+        assert _list_count(client.get(f"{SCORES}?{query}")) == int(count.replace(",", "")), query
+
+
+def test_the_two_kinds_of_churn_and_the_rfm_segment_have_their_own_names(
+    client, readonly, analysed
+):
+    client.force_login(readonly)
+
+    page = _page(client.get(DASHBOARD))
+
+    # the rule's and the model's warnings each have a card of their own, explained
+    for label, explanation in (
+        ("Overdue", "By their rhythm: no purchase for more than 2 times their usual interval"),
+        ("Lapsed", "By their rhythm: no purchase for more than 3 times their usual interval"),
+        ("May be leaving", "By the model: below 50% probability that they still buy."),
+        ("Likely gone", "By the model: below 20% probability that they still buy."),
+    ):
+        assert re.search(rf"<dt[^>]*>{label}</dt>.*?{re.escape(explanation)}", page, re.S), label
+    # "Lost" is only the RFM segment's name now, and says it is a rank
+    cards = re.search(r'id="analytics-kpis">(.*?)</dl>', page, re.S).group(1)
+    assert "Lost" not in cards
+    segments = re.search(r'id="segments"(.*?)</section>', page, re.S).group(1)
+    assert "they do not say whether someone still buys" in segments
 
 
 def test_the_churn_lists_are_sorted_by_value_at_stake(client, readonly, analysed):
