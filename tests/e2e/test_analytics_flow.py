@@ -59,26 +59,27 @@ def test_recompute_see_the_dashboard_follow_a_kpi_and_read_it_in_spanish(page):
     run = AnalysisRun.objects.get()
     assert run.status == RunStatus.DONE, run.error
     overview, _cohorts = dashboard_figures(user=owner, run=run)
-    assert overview.active and overview.lost and run.figures["mean_clv"]
+    assert overview.active and overview.lapsed and run.figures["mean_clv"]
     page.goto(dashboard)
 
     # Then the dashboard shows the run's figures and draws its charts
     expect(page.locator("#analytics-kpis")).to_be_visible()
     expect(page.locator("[data-kpi=active]")).to_have_text(str(overview.active))
-    expect(page.locator("[data-kpi=lost]")).to_have_text(str(overview.lost))
+    expect(page.locator("[data-kpi=lapsed]")).to_have_text(str(overview.lapsed))
     for chart in ("pareto-chart", "funnel-chart", "alive-chart"):  # no flows yet: a first run
         page.wait_for_function(
             "name => document.querySelector(`canvas[data-chart='${name}']`)?.chart", arg=chart
         )
     expect(page.locator("#models")).to_contain_text("BG/NBD")
 
-    # When she follows the lost customers
-    page.locator("[data-kpi=lost]").click()
+    # When she follows the customers who lapsed (by their own rhythm)
+    page.locator("[data-kpi=lapsed]").click()
 
-    # Then the score list shows just them
+    # Then the score list shows just them, and says what lapsed means
     expect(page.get_by_role("heading", name="Customer scores")).to_be_visible()
-    expect(page.locator("#score-count")).to_have_text(f"{overview.lost} customers")
-    expect(page.locator("tbody tr")).to_have_count(min(overview.lost, 25))
+    expect(page.locator("#score-count")).to_have_text(f"{overview.lapsed} customers")
+    expect(page.locator("tbody tr")).to_have_count(min(overview.lapsed, 25))
+    expect(page.locator("#score-churn-explanation")).to_contain_text("usual interval")
 
     # When she goes back and switches to Spanish
     page.get_by_role("link", name="Analytics").first.click()

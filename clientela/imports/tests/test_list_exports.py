@@ -339,7 +339,7 @@ def test_the_score_list_exports_its_filters_in_its_order_in_flat_queries(client,
     assert rows[0][:2] == ["Customer", "RFM segment"]
     assert _column(rows, "Customer") == [f"Cliente {number}" for number in range(5, -1, -1)]
     assert _column(rows, "Lifetime value")[0] == "600.00"
-    assert _column(rows, "Churn")[-1] == "Lost"
+    assert _column(rows, "Still buying?")[-1] == "Lapsed"
     assert _column(filtered, "Customer") == [f"Cliente {number}" for number in range(5, 0, -1)]
     assert f'href="{url}?stage=potential&format=xlsx"' in page
     assert len(many) == len(few)
