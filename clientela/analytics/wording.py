@@ -41,7 +41,7 @@ RFM_EXPLANATIONS = {
     "champions": gettext_lazy("Bought very recently, often and much."),
     "loyal": gettext_lazy("Buy often and much, not quite as recently."),
     "potential_loyalist": gettext_lazy("Recent buyers of middling frequency and spend."),
-    "new": gettext_lazy("Bought very recently, for the first times."),
+    "new": gettext_lazy("Bought very recently, but little so far."),
     "promising": gettext_lazy("Recent buyers who have not bought much yet."),
     "need_attention": gettext_lazy("Middling on recency, frequency and spend."),
     "about_to_sleep": gettext_lazy("Bought a while ago, rarely and little."),
@@ -258,12 +258,13 @@ def score_notes(score: CustomerScore, run: AnalysisRun | None) -> list[str]:
                 _(
                     "Bought only once, %(days)s days ago. BG/NBD lets a customer leave only"
                     " right after a repeat purchase, so it counts everyone who bought once"
-                    " as still buying (%(alive)s); by their silence they are %(flag)s."
+                    " as still buying (%(alive)s). The rule, which goes by their silence,"
+                    " says “%(flag)s”."
                 )
                 % {
                     "days": silent,
                     "alive": _share(alive),
-                    "flag": churn_labels(score)[0][1].lower(),
+                    "flag": churn_labels(score)[0][1],
                 }
             )
         else:

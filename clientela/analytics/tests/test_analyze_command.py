@@ -68,3 +68,15 @@ def test_a_failing_run_is_a_command_error_and_the_old_scores_stay(book, monkeypa
 def test_file_options_without_a_file_are_refused(db):
     with pytest.raises(CommandError, match="--out"):
         call_command("analyze", "--out", "somewhere")
+
+
+def test_a_scoring_model_that_fails_is_a_warning_on_the_command_line(book, monkeypatch):
+    def broken(*args, **kwargs):
+        raise FloatingPointError("overflow")
+
+    monkeypatch.setattr(services.bgnbd, "fit", broken)
+    err = StringIO()
+
+    call_command("analyze", "--as-of", "2024-12-31", stdout=StringIO(), stderr=err)
+
+    assert "Warning: BG/NBD could not be used: The fit failed: overflow" in err.getvalue()
