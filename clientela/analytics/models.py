@@ -79,12 +79,15 @@ class AnalysisRun(models.Model):
     """One computation of every customer's scores as of a date.
 
     ``fitted_models`` holds, per model (``bgnbd``, ``paretonbd``, ``gammagamma``), its
-    ``status`` (fitted, skipped, not_converged, failed), a ``reason`` when it was not
-    used, and when fitted its ``parameters``, ``standard_errors``, ``log_likelihood``,
+    ``status`` (fitted, boundary, skipped, not_converged, failed, unusable), a ``reason``
+    when it was not used, ``boundary`` (same_dropout, no_dropout or empty: a fit at the
+    edge of the model, used as its limit, whose ``parameters`` are then the limit's),
+    and when fitted its ``parameters``, ``standard_errors``, ``log_likelihood``,
     ``customers`` (the customers it was fitted on), ``converged`` and ``iterations``;
     parameters are in days. ``options`` records the settings the run used and
     ``figures`` the totals of the run (counts per stage, segment and class, the Pareto
-    curve…).
+    curve…, ``warnings`` about the models and ``previous``: the scoring model and mean
+    lifetime value of the run before).
     """
 
     as_of = models.DateField(_("as of"))
