@@ -53,6 +53,9 @@ def customer_analytics_panel(
         "churn": wording.churn_labels(latest) if latest else [],
         "notes": wording.score_notes(latest, run) if latest else [],
         "explain": wording.figure_explanations(run),
+        "segment_explanation": wording.RFM_EXPLANATIONS.get(latest.rfm_segment, "")
+        if latest
+        else "",
         "history": history,
         "transitions": list(selectors.ladder_transition_list(customer=customer)),
         "override": override,
