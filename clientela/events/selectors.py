@@ -43,6 +43,11 @@ def event_list(*, kind: str = "", location: str = "", year: int | None = None) -
     ).order_by("-start_date", "-id")
 
 
+def event_next(*, today: date) -> Event | None:
+    """The first event starting on ``today`` or later, if any is planned."""
+    return Event.objects.filter(start_date__gte=today).order_by("start_date", "id").first()
+
+
 def event_quantities_brought(*, event_ids: list[int]) -> dict[int, Decimal]:
     """Per event id, the total brought over all its products (one ``GROUP BY``)."""
     rows = (
