@@ -41,6 +41,6 @@ def customer_cards(user: User) -> list[DashboardCard]:
             "intersect",
             _("Review them"),
             attention=summary.open_duplicates > 0,
-            order=CardOrder.PLANNING,
+            order=CardOrder.REVIEW,
         ),
     ]

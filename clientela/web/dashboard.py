@@ -40,6 +40,7 @@ class CardOrder:
     MONEY = 30
     CUSTOMERS_AT_RISK = 50
     PLANNING = 60
+    REVIEW = 70
     CATALOG = 80
 
 
