@@ -203,7 +203,6 @@ AGING = (
 # Every overdue order: the buckets after "not yet due".
 OVERDUE = AgingBucket("overdue", gettext_lazy("Overdue"), 1, None)
 AGING_FILTERS = {bucket.key: bucket for bucket in (OVERDUE, *AGING)}
-OWED_SORTS = ("overdue", "-overdue", "balance")
 
 
 @dataclass(frozen=True)
@@ -238,9 +237,12 @@ def _owing(
     return queryset
 
 
-def money_owed_totals(*, user: User, owner: User | None = None) -> list[MoneyOwed]:
-    """What the owing orders the user may see (of ``owner``'s customers, if given) owe
-    per currency: in all, overdue and per aging bucket, in one grouped query."""
+def money_owed_totals(
+    *, user: User, owner: User | None = None, customer: int | None = None
+) -> list[MoneyOwed]:
+    """What the owing orders the user may see (of ``owner``'s customers, or of one
+    customer, if given) owe per currency: in all, overdue and per aging bucket, in one
+    grouped query."""
     today = timezone.localdate()
     amounts = {"all": Q(), **{bucket.key: bucket.condition(today) for bucket in AGING}}
     amounts[OVERDUE.key] = OVERDUE.condition(today)
@@ -250,7 +252,12 @@ def money_owed_totals(*, user: User, owner: User | None = None) -> list[MoneyOwe
         aggregates[f"{key}_amount"] = Coalesce(
             Sum(BALANCE, filter=condition), Value(Decimal(0)), output_field=DecimalField(**AMOUNT)
         )
-    rows = _owing(user, owner=owner).values("currency").annotate(**aggregates).order_by("currency")
+    rows = (
+        _owing(user, owner=owner, customer=customer)
+        .values("currency")
+        .annotate(**aggregates)
+        .order_by("currency")
+    )
 
     def amount(row: dict, key: str) -> OwedAmount:
         return OwedAmount(orders=row[f"{key}_orders"], amount=row[f"{key}_amount"])
@@ -300,8 +307,9 @@ def money_owed_customers(
     *, user: User, owner: User | None = None, aging: str = "", sort: str = "overdue"
 ) -> QuerySet:
     """Per customer (and currency) with owing orders: ``orders``, ``owed``, ``overdue``
-    (the part past its due date), ``oldest_due`` and its ``days_overdue``, in one ``GROUP BY``; ``sort`` as
-    ``money_owed_orders`` (by the customer's oldest due date, or total owed)."""
+    (the part past its due date), ``oldest_due`` and its ``days_overdue``, in one
+    ``GROUP BY``; ``sort`` as ``money_owed_orders`` (by the customer's oldest due date,
+    or total owed)."""
     ordering = {
         "overdue": ("oldest_due", "customer_id"),
         "-overdue": ("-oldest_due", "-customer_id"),

@@ -278,7 +278,6 @@ def money_owed(request):
     customer = None
     if chosen["customer"] and chosen["by"] == "orders":
         customer = customer_find(user=request.user, pk=chosen["customer"])
-    owner = request.user if chosen["mine"] else None
     partial = _is_partial(request, OWED_RESULTS_TARGET)
     context = {
         "filters": filters,
@@ -290,7 +289,11 @@ def money_owed(request):
         "can_pay": user_can(request.user, Capability.PAYMENT_RECORD),
     }
     if not partial:
-        context["totals"] = selectors.money_owed_totals(user=request.user, owner=owner)
+        context["totals"] = selectors.money_owed_totals(
+            user=request.user,
+            owner=request.user if chosen["mine"] else None,
+            customer=customer.pk if customer else None,
+        )
     template = "orders/_owed_results.html" if partial else "orders/money_owed.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])

@@ -144,12 +144,11 @@ def test_per_customer_with_their_total_sorted_by_days_overdue(client, readonly, 
     assert _customers(client.get(URL + "?by=customers&sort=balance")) == [portal, espiga]
     # and within a bucket only the customers with orders in it
     assert _customers(client.get(URL + "?by=customers&aging=1_30")) == [espiga]
-    # and a customer opens their own owing orders
+    # and a customer opens their own owing orders and what they owe
     orders = book["orders"]
-    assert _orders(client.get(URL + f"?customer={espiga}")) == [
-        orders["1_30"].pk,
-        orders["not_due"].pk,
-    ]
+    theirs = client.get(URL + f"?customer={espiga}")
+    assert _orders(theirs) == [orders["1_30"].pk, orders["not_due"].pk]
+    assert re.search(r"data-owed-total>MX\$25\.00<", _page(theirs))
 
 
 def test_orders_sort_by_fewest_days_overdue_or_the_largest_balance(client, readonly, book):
