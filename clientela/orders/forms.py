@@ -141,7 +141,7 @@ class OrderFilterForm(forms.Form):
         choices=[
             ("", _("Any status")),
             ("open", pgettext_lazy("orders that are not closed", "Open")),
-            ("to_deliver", _("To deliver (confirmed, not delivered)")),
+            ("to_deliver", pgettext_lazy("orders confirmed, not delivered", "To deliver")),
             *OrderStatus.choices,
         ],
         widget=QuickSelect,
