@@ -12,7 +12,7 @@ from clientela.web.dashboard import CardOrder, DashboardCard
 
 
 def event_cards(user: User) -> list[DashboardCard]:
-    """The next event: its name, when and where, opening its page (its plan)."""
+    """The event on now or the next one: its name, when and where, opening its page."""
     if not user_can(user, Capability.EVENT_VIEW):
         return []
     today = timezone.localdate()
@@ -29,11 +29,12 @@ def event_cards(user: User) -> list[DashboardCard]:
             )
         ]
     days = (event.start_date - today).days
-    when = (
-        _("today")
-        if days == 0
-        else ngettext("in %(days)s day", "in %(days)s days", days) % {"days": days}
-    )
+    if days < 0:
+        when = _("on now")
+    elif days == 0:
+        when = _("today")
+    else:
+        when = ngettext("in %(days)s day", "in %(days)s days", days) % {"days": days}
     return [
         DashboardCard(
             _("Next event"),
