@@ -8,6 +8,7 @@ tickets, say) and decides itself what each user's role sees.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import IntEnum
 
 from django.utils.functional import Promise
 
@@ -33,7 +34,7 @@ class DashboardCard:
         return isinstance(self.value, int)
 
 
-class CardOrder:
+class CardOrder(IntEnum):
     """Where the cards of each kind show: today's work first, then what needs an eye."""
 
     TODAY = 10
