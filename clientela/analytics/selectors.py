@@ -19,6 +19,7 @@ import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 from django.db import connection
@@ -763,3 +764,14 @@ def dashboard_figures(
             overview[name] = {key: overview[name][key] for key in keys}
         return ScoreOverview(**overview), cohorts
     return _dashboard_counted(user=user, as_of=run.as_of)
+
+
+def churn_totals(*, user: User, churn: str) -> tuple[int, Decimal]:
+    """How many customers the latest scores put on the churn list ``churn`` (as
+    ``score_list`` filters it, for ``user``) and their value at stake, in one query."""
+    totals = (
+        score_list(user=user, churn=churn)
+        .order_by()
+        .aggregate(customers=Count("id"), at_stake=Sum("value_at_stake"))
+    )
+    return totals["customers"], totals["at_stake"] or Decimal(0)

@@ -1,12 +1,13 @@
 """The catalog's cards on the home page."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clientela.core.access import Capability, user_can
 from clientela.core.models import User
 from clientela.customers.selectors import customer_summary
-from clientela.web.dashboard import DashboardCard
+from clientela.web.dashboard import CardOrder, DashboardCard
 
 
 def customer_cards(user: User) -> list[DashboardCard]:
@@ -15,14 +16,23 @@ def customer_cards(user: User) -> list[DashboardCard]:
         return []
     summary = customer_summary(user=user)
     customers = reverse("customers:list")
+    month_start = timezone.localdate().replace(day=1)
     return [
-        DashboardCard(_("Customers"), summary.total, customers, "people", _("See the list")),
+        DashboardCard(
+            _("Customers"),
+            summary.total,
+            customers,
+            "people",
+            _("See the list"),
+            order=CardOrder.CATALOG,
+        ),
         DashboardCard(
             _("New this month"),
             summary.new_this_month,
-            f"{customers}?ordering=-created",
+            f"{customers}?new_since={month_start.isoformat()}&ordering=-created",
             "person-plus",
-            _("Newest first"),
+            _("See them"),
+            order=CardOrder.CATALOG,
         ),
         DashboardCard(
             _("Possible duplicates"),
@@ -31,5 +41,6 @@ def customer_cards(user: User) -> list[DashboardCard]:
             "intersect",
             _("Review them"),
             attention=summary.open_duplicates > 0,
+            order=CardOrder.REVIEW,
         ),
     ]

@@ -283,6 +283,8 @@ class CustomerFilterForm(forms.Form):
     ordering = forms.ChoiceField(
         label=_("Sort by"), required=False, choices=ORDERING_CHOICES, widget=QuickSelect
     )
+    # The home page's "New this month" opens the customers new since the 1st.
+    new_since = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -299,7 +301,8 @@ class CustomerFilterForm(forms.Form):
                 *((u.pk, str(u)) for u in customer_owner_choices()),
             ]
         for name, field in self.fields.items():
-            field.widget.attrs["class"] = "form-select" if name != "q" else "form-control"
+            if not field.widget.is_hidden:
+                field.widget.attrs["class"] = "form-select" if name != "q" else "form-control"
 
     def selector_arguments(self) -> dict:
         """Keyword arguments for ``selectors.customer_list``; invalid values are ignored."""
@@ -310,10 +313,11 @@ class CustomerFilterForm(forms.Form):
             "owner": data.get("owner"),
             "source": data.get("source", ""),
             "city": data.get("city", ""),
+            "new_since": data.get("new_since"),
             "ordering": data.get("ordering") or "name",
         }
 
     def is_filtered(self) -> bool:
         """Whether any search or filter narrows the list."""
         arguments = self.selector_arguments()
-        return any(arguments[k] for k in ("search", "tag", "owner", "source", "city"))
+        return any(arguments[k] for k in ("search", "tag", "owner", "source", "city", "new_since"))

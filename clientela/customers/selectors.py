@@ -2,7 +2,7 @@
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -52,6 +52,13 @@ def customer_find(*, user: User, pk: int) -> Customer | None:
     return customer_scope(user=user).filter(pk=pk).first()
 
 
+def customer_new_since(day: date) -> Q:
+    """The customers new from ``day`` on (the business's local time): added on that day
+    or later."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return Q(created_at__gte=start)
+
+
 def customer_list(
     *,
     user: User,
@@ -60,6 +67,7 @@ def customer_list(
     owner: int | None = None,
     source: str = "",
     city: str = "",
+    new_since: date | None = None,
     ordering: str = "name",
     all_matches: bool = False,
 ) -> QuerySet[Customer] | RowsByIds[Customer]:
@@ -95,6 +103,8 @@ def customer_list(
         queryset = queryset.filter(
             Exists(Address.objects.filter(customer=OuterRef("pk"), city__iexact=city))
         )
+    if new_since:
+        queryset = queryset.filter(customer_new_since(new_since))
     if not terms or all_matches:
         return _with_row_data(queryset).order_by(*order)
     first_found = queryset.order_by().values("pk")[: settings.CLIENTELA_COUNT_LIMIT + 1]

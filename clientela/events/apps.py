@@ -9,6 +9,8 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from clientela.core.access import Capability
+        from clientela.events.dashboard import event_cards
+        from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
 
         navigation_register(
@@ -20,3 +22,4 @@ class EventsConfig(AppConfig):
                 order=30,
             )
         )
+        dashboard_register("events", event_cards)

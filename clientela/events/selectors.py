@@ -5,11 +5,23 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from clientela.core.money import money_round
+from clientela.core.sql import DayNumber, day_number
 from clientela.events import forecast
 from clientela.events.models import Event, EventProduct, EventSale
 from clientela.orders.models import QUANTITY, Product
@@ -41,6 +53,20 @@ def event_list(*, kind: str = "", location: str = "", year: int | None = None) -
     return queryset.annotate(
         quantity_sold=Coalesce(Subquery(sold), Value(ZERO), output_field=DecimalField(**QUANTITY))
     ).order_by("-start_date", "-id")
+
+
+def event_next(*, today: date) -> Event | None:
+    """The event on ``today`` or, if none, the first one to come (``None`` if none is
+    planned)."""
+    last_day = ExpressionWrapper(
+        DayNumber("start_date") + F("duration_days") - 1, output_field=IntegerField()
+    )
+    return (
+        Event.objects.alias(last_day=last_day)
+        .filter(last_day__gte=day_number(today))
+        .order_by("start_date", "id")
+        .first()
+    )
 
 
 def event_quantities_brought(*, event_ids: list[int]) -> dict[int, Decimal]:

@@ -10,7 +10,9 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from clientela.core.access import Capability
         from clientela.customers.panels import CustomerPanel, customer_panel_register
+        from clientela.orders.dashboard import order_cards
         from clientela.orders.panels import customer_orders_panel
+        from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
 
         navigation_register(
@@ -25,3 +27,4 @@ class OrdersConfig(AppConfig):
         customer_panel_register(
             "orders", CustomerPanel("orders/_customer_panel.html", customer_orders_panel, order=10)
         )
+        dashboard_register("orders", order_cards)

@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from clientela.customers.models import Address, Customer
 from clientela.customers.selectors import customer_scope
 from clientela.orders.models import OrderStatus, PaymentMethod, Product
-from clientela.orders.selectors import lead_time_period_check
+from clientela.orders.selectors import AGING_FILTERS, lead_time_period_check
 from clientela.web.forms import BootstrapFormMixin, QuickSelect
 
 MISSING_VERSION = _("The form is missing the record's version; reload the page.")
@@ -141,11 +141,13 @@ class OrderFilterForm(forms.Form):
         choices=[
             ("", _("Any status")),
             ("open", pgettext_lazy("orders that are not closed", "Open")),
+            ("to_deliver", pgettext_lazy("orders confirmed, not delivered", "To deliver")),
             *OrderStatus.choices,
         ],
         widget=QuickSelect,
     )
     owing = forms.BooleanField(label=_("Owing money only"), required=False)
+    mine = forms.BooleanField(label=_("My customers only"), required=False)
     due_from = forms.DateField(label=_("Due from"), required=False, widget=_date_input())
     due_to = forms.DateField(label=_("Due until"), required=False, widget=_date_input())
 
@@ -154,17 +156,19 @@ class OrderFilterForm(forms.Form):
         for name, field in self.fields.items():
             if name == "status":
                 field.widget.attrs["class"] = "form-select"
-            elif name == "owing":
+            elif name in ("owing", "mine"):
                 field.widget.attrs["class"] = "form-check-input"
             elif name != "customer":
                 field.widget.attrs["class"] = "form-control"
 
-    def selector_arguments(self) -> dict:
-        """Keyword arguments for the order list; invalid values are ignored."""
+    def selector_arguments(self, user=None) -> dict:
+        """Keyword arguments for the order list; invalid values are ignored. "My
+        customers only" needs the ``user`` who asks."""
         data = getattr(self, "cleaned_data", {})
         return {
             "search": data.get("q", ""),
             "customer": data.get("customer"),
+            "owner": user if data.get("mine") else None,
             "status": data.get("status", ""),
             "owing": bool(data.get("owing")),
             "due_from": data.get("due_from"),
@@ -172,7 +176,54 @@ class OrderFilterForm(forms.Form):
         }
 
     def is_filtered(self) -> bool:
-        return any(self.selector_arguments().values())
+        data = getattr(self, "cleaned_data", {})
+        return any(self.selector_arguments().values()) or bool(data.get("mine"))
+
+
+class MoneyOwedFilterForm(forms.Form):
+    """The money-owed page: per order or per customer, an aging bucket, the user's own
+    customers, the sort; read from the query string, wrong values ignored."""
+
+    by = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[("orders", _("Per order")), ("customers", _("Per customer"))],
+        widget=QuickSelect(attrs={"class": "form-select"}),
+    )
+    aging = forms.ChoiceField(
+        label=_("Days past due"),
+        required=False,
+        choices=[("", _("Any"))] + [(key, bucket.label) for key, bucket in AGING_FILTERS.items()],
+        widget=QuickSelect(attrs={"class": "form-select"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("overdue", _("Most days overdue first")),
+            ("-overdue", _("Fewest days overdue first")),
+            ("balance", _("Largest balance first")),
+        ],
+        widget=QuickSelect(attrs={"class": "form-select"}),
+    )
+    mine = forms.BooleanField(
+        label=_("My customers only"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def choices(self) -> dict:
+        """``by`` ("orders" or "customers"), ``aging``, ``sort``, ``mine`` and
+        ``customer`` (an id) as asked, or their defaults."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "by": data.get("by") or "orders",
+            "aging": data.get("aging") or "",
+            "sort": data.get("sort") or "overdue",
+            "mine": bool(data.get("mine")),
+            "customer": data.get("customer"),
+        }
 
 
 # --- one order ----------------------------------------------------------------------

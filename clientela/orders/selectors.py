@@ -28,8 +28,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
     F,
     Max,
+    Min,
     Prefetch,
     Q,
     QuerySet,
@@ -38,7 +42,9 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
@@ -47,6 +53,7 @@ from clientela.core.sql import DaysBetween
 from clientela.customers.matching import search_terms
 from clientela.customers.models import Customer
 from clientela.orders.models import (
+    AMOUNT,
     BOUGHT,
     LATE,
     OWING,
@@ -60,6 +67,9 @@ from clientela.orders.models import (
 )
 
 GROUPS = ("product", "customer", "month")
+
+# Confirmed orders not yet delivered: the deliveries still to make.
+TO_DELIVER = Q(status__in=[OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.READY])
 
 
 # --- products -----------------------------------------------------------------------
@@ -101,6 +111,7 @@ def order_list(
     user: User,
     status: str | None = None,
     customer: Customer | int | None = None,
+    owner: User | None = None,
     due_from: date | None = None,
     due_to: date | None = None,
     owing: bool = False,
@@ -109,17 +120,23 @@ def order_list(
 ) -> QuerySet[Order]:
     """Orders matching the filters, with the customer's name read (and lines if asked).
 
-    ``status="open"`` is any status not delivered nor cancelled; ``search`` is an order
-    number, an order's own reference (any case) or words the customer search finds. Newest first; money owed (``owing``)
+    ``status="open"`` is any status not delivered nor cancelled, ``"to_deliver"`` the
+    confirmed ones not yet delivered (``TO_DELIVER``); ``owner`` keeps the orders of
+    that user's customers; ``search`` is an order number, an order's own reference (any
+    case) or words the customer search finds. Newest first; money owed (``owing``)
     earliest due first.
     """
     queryset = order_scope(user=user)
     if status == "open":
         queryset = queryset.exclude(status__in=[OrderStatus.DELIVERED, OrderStatus.CANCELLED])
+    elif status == "to_deliver":
+        queryset = queryset.filter(TO_DELIVER)
     elif status:
         queryset = queryset.filter(status=status)
     if customer is not None:
         queryset = queryset.filter(customer=customer)
+    if owner is not None:
+        queryset = queryset.filter(customer__owner=owner)
     if due_from:
         queryset = queryset.filter(due_date__gte=due_from)
     if due_to:
@@ -148,6 +165,200 @@ def order_list(
 def orders_owing(*, user: User) -> QuerySet[Order]:
     """Bought, not cancelled orders with a balance due, the oldest due date first."""
     return order_list(user=user, owing=True)
+
+
+# --- money owed -----------------------------------------------------------------------
+
+# What an owing order still owes (owing orders are never cancelled).
+BALANCE = ExpressionWrapper(F("total") - F("paid"), output_field=DecimalField(**AMOUNT))
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    """Owing orders by days past their due date, from ``first`` to ``last`` (inclusive;
+    ``None``: no bound)."""
+
+    key: str
+    label: str
+    first: int | None
+    last: int | None
+
+    def condition(self, today: date) -> Q:
+        """The owing orders in the bucket on ``today``."""
+        condition = Q()
+        if self.first is not None:
+            condition &= Q(due_date__lte=today - timedelta(days=self.first))
+        if self.last is not None:
+            condition &= Q(due_date__gte=today - timedelta(days=self.last))
+        return condition
+
+
+AGING = (
+    AgingBucket("not_due", gettext_lazy("Not yet due"), None, 0),
+    AgingBucket("1_30", gettext_lazy("1–30 days overdue"), 1, 30),
+    AgingBucket("31_60", gettext_lazy("31–60 days overdue"), 31, 60),
+    AgingBucket("61_90", gettext_lazy("61–90 days overdue"), 61, 90),
+    AgingBucket("over_90", gettext_lazy("Over 90 days overdue"), 91, None),
+)
+# Every overdue order: the buckets after "not yet due".
+OVERDUE = AgingBucket("overdue", gettext_lazy("Overdue"), 1, None)
+AGING_FILTERS = {bucket.key: bucket for bucket in (OVERDUE, *AGING)}
+
+
+@dataclass(frozen=True)
+class OwedAmount:
+    """How many owing orders, and how much they owe."""
+
+    orders: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MoneyOwed:
+    """The money owed in one currency: in all, overdue, and per aging bucket."""
+
+    currency: str
+    owed: OwedAmount
+    overdue: OwedAmount
+    buckets: list[tuple[AgingBucket, OwedAmount]]
+
+
+def _owing(
+    user: User, *, owner: User | None = None, customer: int | None = None, aging: str = ""
+) -> QuerySet[Order]:
+    """Owing orders the user may see, narrowed to a customer owner, customer and bucket."""
+    queryset = order_scope(user=user).filter(OWING)
+    if owner is not None:
+        queryset = queryset.filter(customer__owner=owner)
+    if customer is not None:
+        queryset = queryset.filter(customer_id=customer)
+    if aging:
+        queryset = queryset.filter(AGING_FILTERS[aging].condition(timezone.localdate()))
+    return queryset
+
+
+def money_owed_totals(
+    *, user: User, owner: User | None = None, customer: int | None = None
+) -> list[MoneyOwed]:
+    """What the owing orders the user may see (of ``owner``'s customers, or of one
+    customer, if given) owe per currency: in all, overdue and per aging bucket, in one
+    grouped query."""
+    today = timezone.localdate()
+    amounts = {"all": Q(), **{bucket.key: bucket.condition(today) for bucket in AGING}}
+    amounts[OVERDUE.key] = OVERDUE.condition(today)
+    aggregates = {}
+    for key, condition in amounts.items():
+        aggregates[f"{key}_orders"] = Count("pk", filter=condition)
+        aggregates[f"{key}_amount"] = Coalesce(
+            Sum(BALANCE, filter=condition), Value(Decimal(0)), output_field=DecimalField(**AMOUNT)
+        )
+    rows = (
+        _owing(user, owner=owner, customer=customer)
+        .values("currency")
+        .annotate(**aggregates)
+        .order_by("currency")
+    )
+
+    def amount(row: dict, key: str) -> OwedAmount:
+        return OwedAmount(orders=row[f"{key}_orders"], amount=row[f"{key}_amount"])
+
+    return [
+        MoneyOwed(
+            currency=row["currency"],
+            owed=amount(row, "all"),
+            overdue=amount(row, OVERDUE.key),
+            buckets=[(bucket, amount(row, bucket.key)) for bucket in AGING],
+        )
+        for row in rows
+    ]
+
+
+_OWED_ORDER_FIELDS = ("reference", "status", "order_date", "due_date", "currency", "total", "paid")
+
+
+def money_owed_orders(
+    *,
+    user: User,
+    owner: User | None = None,
+    customer: int | None = None,
+    aging: str = "",
+    sort: str = "overdue",
+) -> QuerySet[Order]:
+    """The owing orders (of ``owner``'s customers, one customer, one aging bucket), each
+    with ``balance_due`` and ``days_overdue`` (negative before the due date); ``sort``:
+    the most days overdue first (``"overdue"``), the fewest (``"-overdue"``) or the
+    largest balance (``"balance"``)."""
+    ordering = {
+        "overdue": ("due_date", "id"),
+        "-overdue": ("-due_date", "-id"),
+        "balance": (F("balance_due").desc(), "due_date", "id"),
+    }[sort]
+    today = Value(timezone.localdate(), output_field=DateField())
+    return (
+        _owing(user, owner=owner, customer=customer, aging=aging)
+        .select_related("customer")
+        .only("customer__name", *_OWED_ORDER_FIELDS)
+        .annotate(balance_due=BALANCE, days_overdue=DaysBetween(today, F("due_date")))
+        .order_by(*ordering)
+    )
+
+
+def money_owed_customers(
+    *, user: User, owner: User | None = None, aging: str = "", sort: str = "overdue"
+) -> QuerySet:
+    """Per customer (and currency) with owing orders: ``orders``, ``owed``, ``overdue``
+    (the part past its due date), ``oldest_due`` and its ``days_overdue``, in one
+    ``GROUP BY``; ``sort`` as ``money_owed_orders`` (by the customer's oldest due date,
+    or total owed)."""
+    ordering = {
+        "overdue": ("oldest_due", "customer_id"),
+        "-overdue": ("-oldest_due", "-customer_id"),
+        "balance": ("-owed", "oldest_due", "customer_id"),
+    }[sort]
+    overdue = OVERDUE.condition(timezone.localdate())
+    today = Value(timezone.localdate(), output_field=DateField())
+    return (
+        _owing(user, owner=owner, aging=aging)
+        .values("customer_id", "customer__name", "currency")
+        .annotate(
+            orders=Count("pk"),
+            owed=Sum(BALANCE),
+            overdue=Coalesce(
+                Sum(BALANCE, filter=overdue), Value(Decimal(0)), output_field=DecimalField(**AMOUNT)
+            ),
+            oldest_due=Min("due_date"),
+            days_overdue=DaysBetween(today, Min("due_date")),
+        )
+        .order_by(*ordering)
+    )
+
+
+# --- the home page --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderDay:
+    """The order book's work of the day: deliveries due today and overdue (confirmed,
+    not delivered), drafts to confirm."""
+
+    due_today: int
+    overdue: int
+    to_confirm: int
+
+
+def order_day(*, user: User, owner: User | None = None) -> OrderDay:
+    """The order book's work of the day over the orders the user may see (of
+    ``owner``'s customers, if given), in one query."""
+    today = timezone.localdate()
+    queryset = order_scope(user=user)
+    if owner is not None:
+        queryset = queryset.filter(customer__owner=owner)
+    figures = queryset.aggregate(
+        due_today=Count("pk", filter=TO_DELIVER & Q(due_date=today)),
+        overdue=Count("pk", filter=TO_DELIVER & Q(due_date__lt=today)),
+        to_confirm=Count("pk", filter=Q(status=OrderStatus.DRAFT)),
+    )
+    return OrderDay(**figures)
 
 
 def product_categories() -> list[str]:

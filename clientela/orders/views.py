@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from clientela.core.access import Capability, user_can
 from clientela.core.errors import ConflictError
+from clientela.core.money import money_round
 from clientela.core.pagination import CappedPaginator, CountedRows
 from clientela.customers.selectors import customer_find
 from clientela.customers.selectors import customer_lookup as customer_lookup_selector
@@ -31,6 +32,7 @@ from clientela.orders.forms import (
     LateOrderFilterForm,
     LeadTimeFilterForm,
     LineFormSet,
+    MoneyOwedFilterForm,
     OrderFilterForm,
     OrderForm,
     PaymentForm,
@@ -49,6 +51,7 @@ from clientela.web.forms import form_add_service_error
 from clientela.web.templatetags.clientela import money
 
 RESULTS_TARGET = "order-results"
+OWED_RESULTS_TARGET = "owed-results"
 PRODUCT_RESULTS_TARGET = "product-results"
 LINES_PREFIX = "lines"
 # The order in which the next steps are offered; cancelling comes last.
@@ -209,7 +212,7 @@ def _orders(request):
     """The order list's filters, their values and its orders, for the page and its export."""
     filters = OrderFilterForm(request.GET)
     filters.is_valid()
-    arguments = filters.selector_arguments()
+    arguments = filters.selector_arguments(user=request.user)
     return filters, arguments, selectors.order_list(user=request.user, **arguments)
 
 
@@ -244,6 +247,92 @@ def order_export(request):
     _filters, _arguments, orders = _orders(request)
     return table_download(
         order_rows(orders), name=_("orders"), file_format=request.GET.get("format")
+    )
+
+
+# --- money owed -------------------------------------------------------------------------
+
+
+def _money_owed(request):
+    """The money-owed page's filters, what they chose, and its rows (orders or
+    customers), for the page and its export."""
+    filters = MoneyOwedFilterForm(request.GET)
+    chosen = filters.choices()
+    owner = request.user if chosen["mine"] else None
+    narrowing = {"user": request.user, "owner": owner, "aging": chosen["aging"]}
+    if chosen["by"] == "customers":
+        rows = selectors.money_owed_customers(**narrowing, sort=chosen["sort"])
+    else:
+        rows = selectors.money_owed_orders(
+            **narrowing, customer=chosen["customer"], sort=chosen["sort"]
+        )
+    return filters, chosen, rows
+
+
+@capability_required(Capability.ORDER_VIEW)
+def money_owed(request):
+    """What customers owe: the total and its aging, then per order (each with "Record
+    payment") or per customer, sortable by days overdue; htmx swaps the rows."""
+    filters, chosen, rows = _money_owed(request)
+    page = CappedPaginator(rows, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    customer = None
+    if chosen["customer"] and chosen["by"] == "orders":
+        customer = customer_find(user=request.user, pk=chosen["customer"])
+    partial = _is_partial(request, OWED_RESULTS_TARGET)
+    context = {
+        "filters": filters,
+        "chosen": chosen,
+        "page": page,
+        "page_numbers": page.paginator.get_elided_page_range(page.number),
+        "customer": customer,
+        "partial": partial,
+        "can_pay": user_can(request.user, Capability.PAYMENT_RECORD),
+    }
+    if not partial:
+        context["totals"] = selectors.money_owed_totals(
+            user=request.user,
+            owner=request.user if chosen["mine"] else None,
+            customer=customer.pk if customer else None,
+        )
+    template = "orders/_owed_results.html" if partial else "orders/money_owed.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+# The columns of the money owed, per order and per customer.
+OWED_ORDER_COLUMNS = (
+    Column(gettext_lazy("Number"), lambda order: order.pk),
+    Column(gettext_lazy("Reference"), lambda order: order.reference),
+    Column(gettext_lazy("Customer"), lambda order: order.customer.name),
+    Column(gettext_lazy("Due"), lambda order: order.due_date),
+    Column(gettext_lazy("Days overdue"), lambda order: max(order.days_overdue, 0)),
+    Column(gettext_lazy("Total"), lambda order: order.total),
+    Column(gettext_lazy("Paid"), lambda order: order.paid),
+    Column(gettext_lazy("Balance"), lambda order: order.balance),
+    Column(gettext_lazy("Currency"), lambda order: order.currency),
+)
+OWED_CUSTOMER_COLUMNS = (
+    Column(gettext_lazy("Customer"), lambda row: row["customer__name"]),
+    Column(gettext_lazy("Orders"), lambda row: row["orders"]),
+    Column(gettext_lazy("Owed"), lambda row: money_round(row["owed"], row["currency"])),
+    Column(gettext_lazy("Overdue"), lambda row: money_round(row["overdue"], row["currency"])),
+    Column(gettext_lazy("Oldest due"), lambda row: row["oldest_due"]),
+    Column(gettext_lazy("Days overdue"), lambda row: max(row["days_overdue"], 0)),
+    Column(gettext_lazy("Currency"), lambda row: row["currency"]),
+)
+
+
+@capability_required(Capability.ORDER_VIEW)
+def money_owed_export(request):
+    """The money owed as shown (per order or per customer, filtered and sorted), every
+    page of it, as ``?format=`` csv or xlsx."""
+    _filters, chosen, rows = _money_owed(request)
+    columns = OWED_CUSTOMER_COLUMNS if chosen["by"] == "customers" else OWED_ORDER_COLUMNS
+    return table_download(
+        column_rows(columns, records(rows)),
+        name=_("money owed"),
+        file_format=request.GET.get("format"),
     )
 
 
@@ -559,7 +648,11 @@ def _detail(request, order: Order, *, status: int = 200, **bound):
             "version": order.version,
         },
     )
-    payment_form = bound.get("payment") or PaymentForm(prefix="payment")
+    # "Record payment" from the money owed opens the form with the balance to pay.
+    paying = request.GET.get("pay") == "1" and order.balance > 0
+    payment_form = bound.get("payment") or PaymentForm(
+        prefix="payment", initial={"amount": order.balance} if paying else None
+    )
     can_edit = user_can(request.user, Capability.ORDER_EDIT)
     can_pay = user_can(request.user, Capability.PAYMENT_RECORD) and order.status not in (
         OrderStatus.DRAFT,
@@ -582,7 +675,7 @@ def _detail(request, order: Order, *, status: int = 200, **bound):
         "dates_form": dates_form if can_edit and recorded else None,
         "payment_form": payment_form if can_pay else None,
         "editable": can_edit and order.status not in services.CLOSED,
-        "open_form": next(iter(bound), ""),
+        "open_form": next(iter(bound), "payment" if paying else ""),
     }
     return render(request, "orders/detail.html", context, status=status)
 

@@ -1,11 +1,18 @@
-"""The home page's figures: each app adds a provider of cards when it is ready."""
+"""The home page's figures: each app adds a provider of cards when it is ready.
 
-from collections.abc import Callable
+A card is a figure of the day's work that opens the list it counts (the list shows
+exactly that many rows). Cards show in the order of their ``order``, the most urgent
+first, whatever app gave them; a provider may be kept to some roles (the support team's
+tickets, say) and decides itself what each user's role sees.
+"""
+
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import IntEnum
 
 from django.utils.functional import Promise
 
-from clientela.core.models import User
+from clientela.core.models import Role, User
 
 
 @dataclass(frozen=True)
@@ -18,17 +25,53 @@ class DashboardCard:
     icon: str = ""  # a Bootstrap Icons name
     link_text: str | Promise = ""
     attention: bool = False  # highlight it: something waits for the user
+    detail: str | Promise = ""  # a line under the figure: what it counts, what is at stake
+    order: int = 100  # where it shows: lower first (see ``CardOrder``)
+
+    @property
+    def is_count(self) -> bool:
+        """Whether the figure is a number (else a text: an amount, a name)."""
+        return isinstance(self.value, int)
+
+
+class CardOrder(IntEnum):
+    """Where the cards of each kind show: today's work first, then what needs an eye."""
+
+    TODAY = 10
+    MONEY = 30
+    CUSTOMERS_AT_RISK = 50
+    PLANNING = 60
+    REVIEW = 70
+    CATALOG = 80
 
 
 CardProvider = Callable[[User], list[DashboardCard]]
-_providers: dict[str, CardProvider] = {}
+_providers: dict[str, tuple[CardProvider, frozenset[str] | None]] = {}
 
 
-def dashboard_register(name: str, provider: CardProvider) -> None:
-    """Add a provider of home-page cards; apps call this from ``AppConfig.ready()``."""
-    _providers[name] = provider
+def dashboard_register(
+    name: str, provider: CardProvider, *, roles: Iterable[Role | str] | None = None
+) -> None:
+    """Add a provider of home-page cards; apps call this from ``AppConfig.ready()``.
+
+    ``roles`` keeps its cards to users of those roles (default: every role; the
+    provider still checks what the user may see)."""
+    _providers[name] = (provider, None if roles is None else frozenset(roles))
 
 
 def dashboard_cards(*, user: User) -> list[DashboardCard]:
-    """Every provider's cards for the user, in the order the apps registered."""
-    return [card for provider in _providers.values() for card in provider(user)]
+    """Every provider's cards for the user, the most urgent first (by ``order``, then
+    in the order the apps registered)."""
+    cards = [
+        card
+        for provider, roles in _providers.values()
+        if roles is None or user.role in roles
+        for card in provider(user)
+    ]
+    return sorted(cards, key=lambda card: card.order)
+
+
+def dashboard_owner(user: User) -> User | None:
+    """Whose customers the home page counts for ``user``: a salesperson's own ("mine",
+    whether or not they may see others'), everyone's (``None``) for other roles."""
+    return user if user.role == Role.SALES else None

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from clientela.events.selectors import event_comparison, event_get, event_list
+from clientela.events.selectors import event_comparison, event_get, event_list, event_next
 from clientela.events.services import event_item_set, event_sale_record
 from clientela.events.tests.factories import EventFactory, ProductFactory
 
@@ -118,3 +118,16 @@ def test_get_reads_items_and_sales_in_a_fixed_number_of_queries(fair, django_ass
         "Concha": [D("30"), D("45.5")],
         "Pan de muerto": [D("7")],
     }
+
+
+@pytest.mark.django_db
+def test_the_next_event_is_the_one_on_now_or_the_first_to_come():
+    today = date(2024, 6, 12)
+    EventFactory(name="Over", start_date=date(2024, 6, 9), duration_days=3)
+    later = EventFactory(name="Later", start_date=date(2024, 6, 20))
+    EventFactory(name="Even later", start_date=date(2024, 7, 1))
+
+    assert event_next(today=today) == later
+    on_now = EventFactory(name="On now", start_date=date(2024, 6, 11), duration_days=2)
+    assert event_next(today=today) == on_now
+    assert event_next(today=date(2024, 7, 3)) is None
