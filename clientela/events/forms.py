@@ -250,6 +250,11 @@ class SalesGrid:
         return [cell for row in self.rows for cell in row.cells]
 
     @property
+    def has_open_days(self) -> bool:
+        """Whether some day of the grid has come, so that sales can be typed in."""
+        return any(not cell.upcoming for cell in self.cells)
+
+    @property
     def has_errors(self) -> bool:
         return any(cell.errors for cell in self.cells)
 

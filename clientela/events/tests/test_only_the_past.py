@@ -158,6 +158,14 @@ def test_an_upcoming_event_shows_only_its_plan(client, readonly, upcoming):
         assert judged not in section
 
 
+def test_the_event_list_gives_no_share_sold_for_an_upcoming_event(client, readonly, upcoming):
+    client.force_login(readonly)
+
+    text = _text(client.get(reverse("events:list")))
+
+    assert "Feria de Otoño" in text and "0 / 200" in text and "(0%)" not in text
+
+
 def test_a_running_event_shows_sold_so_far_without_waste(client, readonly, running, today):
     event, item = running
     event_sale_record(actor=None, item=item, sold_on=today, quantity=D(30))
