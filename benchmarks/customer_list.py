@@ -706,14 +706,39 @@ def measure(
     return result
 
 
-def selector_run(user, page_size: int, page: int = 1) -> Callable[[str], None]:
-    """What a list view does with the selector: count, one page, its prefetches."""
+def selector_run(
+    user, page_size: int, page: int = 1, query: dict | None = None
+) -> Callable[[str], None]:
+    """What a list view does with the selector: count, one page, its prefetches;
+    ``query`` asks for a page as an address does (``after=``, ``page=last``)."""
     from clientela.core.pagination import CappedPaginator
     from clientela.customers.selectors import customer_list
 
     def run(term: str) -> None:
-        rows = CappedPaginator(customer_list(user=user, search=term), page_size).get_page(page)
+        paginator = CappedPaginator(customer_list(user=user, search=term), page_size)
+        rows = paginator.page_from(query) if query else paginator.get_page(page)
         for row in rows:
+            list(row.emails.all()), list(row.phones.all()), list(row.addresses.all())
+            list(row.customer_tags.all()), str(row.owner)
+
+    return run
+
+
+def middle_cursor(user, row: int) -> str:
+    """The cursor a page ending just before ``row`` of the unsearched list hands on."""
+    from clientela.core.pagination import Keyset
+    from clientela.customers.selectors import customer_list
+
+    rows = customer_list(user=user)
+    return Keyset(rows).cursor(rows[row - 1])
+
+
+def offset_run(user, page_size: int, offset: int) -> Callable[[str], None]:
+    """The peer of a page found by cursor: the same rows read with ``OFFSET``."""
+    from clientela.customers.selectors import customer_list
+
+    def run(term: str) -> None:
+        for row in customer_list(user=user, search=term)[offset : offset + page_size]:
             list(row.emails.all()), list(row.phones.all()), list(row.addresses.all())
             list(row.customer_tags.all()), str(row.owner)
 
@@ -857,6 +882,25 @@ def main(argv: list[str] | None = None) -> None:
         measure(
             f"selector: list, page {deep_page:,}",
             selector_run(owner, page_size, deep_page),
+            unfiltered,
+            matched,
+        ),
+        # Past the count, pages are found by cursor (keyset); the peer reads them by OFFSET.
+        measure(
+            f"selector: list, row {live // 2:,} by cursor",
+            selector_run(owner, page_size, query={"after": middle_cursor(owner, live // 2)}),
+            unfiltered,
+            matched,
+        ),
+        measure(
+            f"selector: list, row {live // 2:,} by OFFSET (peer)",
+            offset_run(owner, page_size, live // 2),
+            unfiltered,
+            matched,
+        ),
+        measure(
+            "selector: list, last page",
+            selector_run(owner, page_size, query={"page": "last"}),
             unfiltered,
             matched,
         ),

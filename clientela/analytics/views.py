@@ -401,7 +401,7 @@ def score_list(request):
     """The customers of the latest scores, filtered by segment, class, stage and churn,
     the most valuable (or the most at stake) first: the segments campaigns target."""
     filters, arguments, as_of, queryset = _scores(request)
-    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     run = selectors.analysis_run_of(as_of=as_of) if as_of else None
     rows = [
         {
@@ -426,7 +426,6 @@ def score_list(request):
             "filters": filters,
             "as_of": as_of,
             "page": page,
-            "page_numbers": page.paginator.get_elided_page_range(page.number),
             "filtered": filters.is_filtered(),
             "filter_labels": _filter_labels(arguments),
             "by_stake": (arguments["order"] or ("value_at_stake" if arguments["churn"] else ""))

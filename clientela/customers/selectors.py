@@ -439,15 +439,47 @@ def tag_list() -> list[str]:
     return list(Tag.objects.order_by("name").values_list("name", flat=True))
 
 
-def customer_lookup(*, user: User, search: str, limit: int = 10) -> list[Customer]:
-    """A few live customers matching ``search``, for pick-a-customer suggestions."""
+def customer_lookup(
+    *, user: User, search: str, limit: int = 10, pk: int | None = None
+) -> list[Customer]:
+    """A few live customers matching ``search`` (only ``pk``, if given), for
+    pick-a-customer suggestions."""
     queryset = customer_scope(user=user)
+    if pk is not None:
+        queryset = queryset.filter(pk=pk)
     terms = matching.search_terms(search)
     if not terms:
         return []
     for term in terms:
         queryset = queryset.filter(search_document__contains=term)
     return list(queryset.only("pk", "name", "kind").order_by("name", "id")[:limit])
+
+
+def customer_pick(
+    *, user: User, text: str, picked: int | None = None, limit: int = 10
+) -> tuple[Customer | None, list[Customer]]:
+    """The customer a typed text names, for a pick-a-customer field, and the matches.
+
+    ``picked`` (a customer chosen among suggestions) is the one while the text still
+    finds it. A number ("42", "#42") is that customer's number. Words are searched as
+    the customer list searches them: the only customer found, or the one found whose
+    name is the text itself (case and spaces aside), is the one; otherwise there is
+    none and the matches (up to ``limit``, by name) are for the user to choose from.
+    """
+    text = " ".join(text.split())
+    number = text.removeprefix("#")
+    if number.isdigit():
+        customer = customer_find(user=user, pk=int(number))
+        return customer, [customer] if customer else []
+    if picked is not None:
+        chosen = customer_lookup(user=user, search=text, limit=1, pk=picked)
+        if chosen:
+            return chosen[0], chosen
+    matches = customer_lookup(user=user, search=text, limit=limit)
+    exact = [customer for customer in matches if customer.name.casefold() == text.casefold()]
+    if len(exact) == 1:
+        return exact[0], matches
+    return (matches[0] if len(matches) == 1 else None), matches
 
 
 # Postal codes in one ``IN``; cities in one query (SQLite refuses expressions 1,000 deep).

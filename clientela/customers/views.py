@@ -92,11 +92,10 @@ def customer_list(request):
     filters = CustomerFilterForm(request.GET, user=request.user)
     filters.is_valid()
     queryset = selectors.customer_list(user=request.user, **filters.selector_arguments())
-    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     context = {
         "filters": filters,
         "page": page,
-        "page_numbers": page.paginator.get_elided_page_range(page.number),
         "ordering": filters.cleaned_data.get("ordering") or "name",
         "filtered": filters.is_filtered(),
     }
@@ -435,7 +434,7 @@ def address_make_default(request, pk: int, address_pk: int):
 def duplicate_list(request):
     """Pairs of customers that look like the same one, best match first."""
     pairs = selectors.duplicate_list(user=request.user)
-    page = CappedPaginator(pairs, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(pairs, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     return render(request, "customers/duplicates.html", {"page": page})
 
 

@@ -138,9 +138,9 @@ class ComparisonRowOut(Schema):
     expected: Decimal
     sold_by_day: dict[str, Decimal]  # ISO day → quantity sold
     sold: Decimal
-    difference: Decimal
-    sell_through_percent: Decimal | None
-    leftover: Decimal
+    difference: Decimal | None  # None until the event is over
+    sell_through_percent: Decimal | None  # None before it starts
+    leftover: Decimal | None  # None until the event is over
     waste_percent: Decimal | None
     revenue: Decimal
     expected_revenue: Decimal
@@ -159,6 +159,7 @@ class ComparisonRowOut(Schema):
 
 
 class ComparisonOut(Schema):
+    stage: str  # upcoming, running or over: only the past is judged
     currency: str
     days: list[date]
     rows: list[ComparisonRowOut]

@@ -24,9 +24,13 @@ Method
    Per product: MAE (mean of ``|error|``) and WAPE (``Σ|error| / Σ actually sold``);
    overall WAPE pools every product's errors the same way. An event with no similar
    history before it is not back-tested, and a WAPE over nothing sold is ``None``.
+6. **Whole units.** A product counted in pieces (``whole_units``) is suggested, and
+   back-tested, rounded to the nearest whole piece (halves up): nobody brings 420.6
+   conchas.
 """
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -159,18 +163,31 @@ def _wape(points: Sequence[BacktestPoint]) -> float | None:
     return sum(abs(point.error) for point in points) / actual if actual else None
 
 
+def _whole(quantity: float) -> float:
+    """``quantity`` rounded to the nearest whole unit, halves up (step 6)."""
+    return float(math.floor(quantity + 0.5))
+
+
 def plan(
-    target: EventShape, history: Sequence[PastEvent], options: ForecastOptions | None = None
+    target: EventShape,
+    history: Sequence[PastEvent],
+    options: ForecastOptions | None = None,
+    whole_units: Collection[int] = frozenset(),
 ) -> Plan:
-    """Suggested quantities for ``target`` with their back-test (the whole method)."""
+    """Suggested quantities for ``target`` with their back-test (the whole method);
+    products whose id is in ``whole_units`` are counted in pieces (step 6)."""
     options = options or ForecastOptions()
     basis, similar, suggestions = suggest(target, history, options)
     earlier = {event.id: suggest(_shape(event), history, options)[2] for event in similar}
     products = []
     for product_id in sorted(suggestions):
         suggested, events_used = suggestions[product_id]
+        counted = _whole if product_id in whole_units else float
+        suggested = counted(suggested)
         points = tuple(
-            BacktestPoint(event.id, earlier[event.id][product_id][0], float(event.sold[product_id]))
+            BacktestPoint(
+                event.id, counted(earlier[event.id][product_id][0]), float(event.sold[product_id])
+            )
             for event in sorted(similar, key=lambda event: (event.start_date, event.id))
             if product_id in event.sold and product_id in earlier[event.id]
         )

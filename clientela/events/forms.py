@@ -12,6 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -185,6 +186,7 @@ class SaleCell:
     value: str
     recorded: Decimal | None
     posted: bool = False
+    upcoming: bool = False  # the day has not come: nothing can be recorded yet
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -223,6 +225,7 @@ class SalesGrid:
             posted = (data.get("version") or "").strip()
             self.version = int(posted) if posted.isdigit() else None
         self.rows = []
+        today = timezone.localdate()
         for item in items:
             recorded = {sale.sold_on: sale.quantity for sale in item.sales.all()}
             cells = []
@@ -234,6 +237,7 @@ class SalesGrid:
                     name=name,
                     value=plain_number(recorded.get(day)),
                     recorded=recorded.get(day),
+                    upcoming=day > today,
                 )
                 if data is not None and name in data:
                     cell.value = data[name].strip()
@@ -244,6 +248,11 @@ class SalesGrid:
     @property
     def cells(self) -> list[SaleCell]:
         return [cell for row in self.rows for cell in row.cells]
+
+    @property
+    def has_open_days(self) -> bool:
+        """Whether some day of the grid has come, so that sales can be typed in."""
+        return any(not cell.upcoming for cell in self.cells)
 
     @property
     def has_errors(self) -> bool:

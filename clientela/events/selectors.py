@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 from django.conf import settings
 from django.db.models import (
@@ -18,6 +19,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.core.money import money_round
@@ -102,7 +104,9 @@ class ComparisonRow:
     """Estimated vs actual for one product, or for the whole event (``product`` None).
 
     ``difference`` is sold − expected (above 0: sold more than expected). Percentages
-    have two decimals and are None when nothing was brought.
+    have two decimals and are None when nothing was brought. Only the past is judged:
+    ``difference``, ``leftover`` and ``waste_percent`` are None until the event is over,
+    and ``sell_through_percent`` is None until it has started.
     """
 
     product: Product | None
@@ -110,12 +114,28 @@ class ComparisonRow:
     expected: Decimal
     sold_by_day: dict[date, Decimal]
     sold: Decimal
-    difference: Decimal
+    difference: Decimal | None
     sell_through_percent: Decimal | None
-    leftover: Decimal
+    leftover: Decimal | None
     waste_percent: Decimal | None
     revenue: Decimal
     expected_revenue: Decimal
+
+
+class EventStage(StrEnum):
+    """Where an event stands today: what of it can be judged."""
+
+    UPCOMING = "upcoming"  # nothing can have sold: only the plan
+    RUNNING = "running"  # sold so far; leftover and waste wait for the last day
+    OVER = "over"  # everything is known
+
+
+def event_stage(event: Event, today: date | None = None) -> EventStage:
+    """Whether ``event`` is upcoming, running or over on ``today`` (the local date)."""
+    today = today or timezone.localdate()
+    if today < event.start_date:
+        return EventStage.UPCOMING
+    return EventStage.RUNNING if today <= event.end_date else EventStage.OVER
 
 
 @dataclass(frozen=True)
@@ -125,6 +145,7 @@ class Comparison:
     days: list[date]
     rows: list[ComparisonRow]
     total: ComparisonRow
+    stage: EventStage
 
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -139,7 +160,9 @@ def _row(
     sold: Decimal,
     revenue: Decimal,
     expected_revenue: Decimal,
+    stage: EventStage,
 ) -> ComparisonRow:
+    over = stage is EventStage.OVER
     leftover = brought - sold
     return ComparisonRow(
         product=product,
@@ -147,10 +170,10 @@ def _row(
         expected=expected,
         sold_by_day=sold_by_day,
         sold=sold,
-        difference=sold - expected,
-        sell_through_percent=_percent(sold, brought),
-        leftover=leftover,
-        waste_percent=_percent(leftover, brought),
+        difference=sold - expected if over else None,
+        sell_through_percent=_percent(sold, brought) if stage is not EventStage.UPCOMING else None,
+        leftover=leftover if over else None,
+        waste_percent=_percent(leftover, brought) if over else None,
         revenue=revenue,
         expected_revenue=expected_revenue,
     )
@@ -161,9 +184,11 @@ def event_comparison(*, event: Event) -> Comparison:
 
     The database sums the sales per product and per product and day; the products'
     revenues (sold × price, rounded to the currency) and the totals are then exact
-    Decimal sums of those. Totals add up every product whatever its unit.
+    Decimal sums of those. Totals add up every product whatever its unit. Leftover,
+    waste and the difference from expected wait until the event is over (``stage``).
     """
     currency = settings.CLIENTELA_CURRENCY
+    stage = event_stage(event)
     items = list(
         EventProduct.objects.filter(event=event)
         .select_related("product")
@@ -193,6 +218,7 @@ def event_comparison(*, event: Event) -> Comparison:
             item.sold,
             money_round(item.sold * item.unit_price, currency),
             money_round(item.quantity_expected * item.unit_price, currency),
+            stage,
         )
         for item in items
     ]
@@ -204,8 +230,11 @@ def event_comparison(*, event: Event) -> Comparison:
         sum((row.sold for row in rows), ZERO),
         sum((row.revenue for row in rows), ZERO),
         sum((row.expected_revenue for row in rows), ZERO),
+        stage,
     )
-    return Comparison(event=event, currency=currency, days=days, rows=rows, total=total)
+    return Comparison(
+        event=event, currency=currency, days=days, rows=rows, total=total, stage=stage
+    )
 
 
 @dataclass(frozen=True)
@@ -251,9 +280,10 @@ def event_plan_for(
     """Suggested quantities per product for a new event, with the error of past suggestions.
 
     Reads every event that started before ``start_date`` (one query), the totals sold
-    per event and product (one ``GROUP BY``) and the products suggested (one query);
-    ``forecast.plan`` does the rest. Inactive products are left out of the lines (they
-    cannot be brought), not out of the back-test.
+    per event and product (one ``GROUP BY``) and the products sold (one query);
+    ``forecast.plan`` does the rest, in whole units for products counted in pieces.
+    Inactive products are left out of the lines (they cannot be brought), not out of
+    the back-test.
     """
     events = {
         event.pk: event
@@ -279,9 +309,10 @@ def event_plan_for(
         )
         for event in events.values()
     ]
+    products = Product.objects.in_bulk({pk for sales in sold.values() for pk in sales})
+    whole_units = {pk for pk, product in products.items() if product.counted_in_pieces}
     target = forecast.EventShape(kind, location, start_date, duration_days)
-    result = forecast.plan(target, history, options)
-    products = Product.objects.in_bulk([line.product_id for line in result.products])
+    result = forecast.plan(target, history, options, whole_units)
     lines = sorted(
         (
             PlanLine(

@@ -14,6 +14,7 @@ Rules kept here:
   changed line without one keeps its own;
 - no more may be expected to sell than is brought, and no more may sell over all days
   than was brought;
+- sales are recorded only for days that have come (today or before, local time);
 - the daily-sales grid has a version of its own, ``Event.sales_version``, apart from
   the event's ``version``: every write to the event's sales (a day recorded, the grid
   saved, a line removed with its zeros, the event's days changed) moves it on, and a
@@ -29,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability
@@ -400,6 +401,13 @@ def event_sales_save(
     return len(changes)
 
 
+def not_come_yet_message(day: date) -> str:
+    """Why a sale on ``day``, which has not come yet, is refused."""
+    return _("%(day)s has not come yet: its sales can be recorded from that day on.") % {
+        "day": _day(day)
+    }
+
+
 def not_at_the_event_message() -> str:
     """Why a sale of a product the event does not have is refused."""
     return _("This product is not taken to this event; add it to the event first.")
@@ -425,7 +433,8 @@ def sale_problems(
     """Why recording ``quantity`` of ``product`` (``brought`` to ``event``) sold on
     ``sold_on`` would be refused (None: not read, its error given already): messages by
     field, empty when it passes. ``sold_other_days`` is asked, only when the day and the
-    quantity pass, how much sold on the event's other days. An import plans with it."""
+    quantity pass, how much sold on the event's other days. An import plans with it.
+    A day that has not come yet is refused: only what happened is recorded."""
     errors: Errors = {}
     if sold_on is not None and not event.start_date <= sold_on <= event.end_date:
         _error(
@@ -434,6 +443,8 @@ def sale_problems(
             _("Pick a day of %(event)s, from %(first)s to %(last)s.")
             % {"event": event.name, "first": _day(event.start_date), "last": _day(event.end_date)},
         )
+    elif sold_on is not None and sold_on > timezone.localdate():
+        _error(errors, "sold_on", not_come_yet_message(sold_on))
     _not_negative(errors, "quantity", quantity)
     if not errors and sold_on is not None and quantity is not None:
         sold = sold_other_days()

@@ -28,7 +28,7 @@ from clientela.events.forms import (
     SalesGrid,
 )
 from clientela.events.models import Event
-from clientela.events.selectors import Comparison, EventPlan
+from clientela.events.selectors import Comparison, EventPlan, EventStage
 from clientela.imports.downloads import table_download
 from clientela.imports.events import event_rows
 from clientela.web.decorators import capability_required
@@ -63,13 +63,16 @@ def _events(request):
 def event_list(request):
     """Events, newest first, by kind, location and year; htmx swaps only the results."""
     filters, queryset = _events(request)
-    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     brought = selectors.event_quantities_brought(event_ids=[event.pk for event in page])
     rows = [
         {
             "event": event,
             "brought": brought.get(event.pk, Decimal(0)),
-            "share": (event.quantity_sold / brought[event.pk]) if brought.get(event.pk) else None,
+            # an event that has not started has sold nothing yet: no share to judge
+            "share": (event.quantity_sold / brought[event.pk])
+            if brought.get(event.pk) and selectors.event_stage(event) != EventStage.UPCOMING
+            else None,
         }
         for event in page
     ]
@@ -82,7 +85,6 @@ def event_list(request):
         "filters": filters,
         "page": page,
         "rows": rows,
-        "page_numbers": page.paginator.get_elided_page_range(page.number),
         "filtered": filters.is_filtered(),
         "partial": partial,
     }

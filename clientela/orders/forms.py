@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from clientela.customers.models import Address, Customer
-from clientela.customers.selectors import customer_scope
+from clientela.customers.selectors import customer_pick
 from clientela.orders.models import OrderStatus, PaymentMethod, Product
 from clientela.orders.selectors import AGING_FILTERS, lead_time_period_check
 from clientela.web.forms import BootstrapFormMixin, QuickSelect
@@ -238,8 +238,12 @@ class OrderForm(BootstrapFormMixin, forms.Form):
 
     customer = forms.CharField(
         label=_("Customer"),
-        help_text=_("The customer's number; type a name to find it."),
+        max_length=200,
+        help_text=_("Type a name (suggestions appear as you type) or the customer's number."),
     )
+    # The customer picked among the suggestions (or, without JavaScript, among the
+    # customers a typed name matched); it wins over the typed text.
+    customer_pick = forms.IntegerField(required=False, widget=forms.HiddenInput)
     delivery_address = forms.TypedChoiceField(
         label=_("Delivery address"), required=False, coerce=int, empty_value=None
     )
@@ -267,19 +271,26 @@ class OrderForm(BootstrapFormMixin, forms.Form):
         self.user = user
         self.editing = editing
         super().__init__(*args, **kwargs)
+        self.matches: list[Customer] = []  # the customers a typed name matched, to pick from
         if editing:
             del self.fields["customer"]
+            del self.fields["customer_pick"]
             del self.fields["order_date"]
             self.fields["version"].required = True
         else:
             del self.fields["version"]
             self.fields["customer"].widget.attrs.update(
                 {
-                    "list": "customer-options",
+                    # A combobox: suggestions as the user types (htmx), picked with the
+                    # arrow keys and Enter (orders/order_form.js); without JavaScript a
+                    # name or a number typed in is looked up when the form is sent.
+                    "role": "combobox",
+                    "aria-autocomplete": "list",
+                    "aria-expanded": "false",
+                    "aria-controls": "customer-options",
                     "autocomplete": "off",
-                    # Suggestions as the user types (htmx); without JavaScript, the number works.
                     "hx-get": reverse("orders:customer_lookup"),
-                    "hx-trigger": "input changed delay:300ms",
+                    "hx-trigger": "input changed delay:250ms",
                     "hx-target": "#customer-options",
                     "hx-swap": "innerHTML",
                     "hx-sync": "this:replace",
@@ -289,11 +300,20 @@ class OrderForm(BootstrapFormMixin, forms.Form):
             del self.fields["reason"]
         self.chosen_customer = customer or self._typed_customer()
         self.fields["delivery_address"].choices = self.address_choices(self.chosen_customer)
+        self.needs_address = (
+            self.chosen_customer is not None and len(self.fields["delivery_address"].choices) == 1
+        )
 
     def _typed_customer(self) -> Customer | None:
         if not self.is_bound or "customer" not in self.fields:
             return None
-        return _customer_from_text(self.user, self.data.get(self.add_prefix("customer"), ""))
+        picked = self.data.get(self.add_prefix("customer_pick"), "")
+        customer, self.matches = customer_pick(
+            user=self.user,
+            text=self.data.get(self.add_prefix("customer"), ""),
+            picked=int(picked) if picked.isdigit() else None,
+        )
+        return customer
 
     @staticmethod
     def address_choices(customer: Customer | None) -> list[tuple]:
@@ -305,16 +325,27 @@ class OrderForm(BootstrapFormMixin, forms.Form):
         return choices
 
     def clean_customer(self):
-        value = self.cleaned_data["customer"].strip()
-        number = value.lstrip("#").split()[0].rstrip("·,:") if value else ""
-        if not number.isdigit():
-            raise forms.ValidationError(_("Type the customer's number, or pick a suggestion."))
-        customer = customer_scope(user=self.user).filter(pk=int(number)).first()
-        if customer is None:
+        text = " ".join(self.cleaned_data["customer"].split())
+        if self.chosen_customer is not None:
+            return self.chosen_customer
+        if self.matches:
             raise forms.ValidationError(
-                _("There is no customer number %(number)s."), params={"number": number}
+                ngettext_lazy(
+                    "%(count)s customer matches “%(text)s”: pick one below.",
+                    "%(count)s customers match “%(text)s”: pick one below.",
+                    "count",
+                ),
+                params={"count": len(self.matches), "text": text},
             )
-        return customer
+        if text.removeprefix("#").isdigit():
+            raise forms.ValidationError(
+                _("There is no customer number %(number)s."),
+                params={"number": text.removeprefix("#")},
+            )
+        raise forms.ValidationError(
+            _("No customer matches “%(text)s”: type another name or the customer's number."),
+            params={"text": text},
+        )
 
     def clean_delivery_address(self):
         pk = self.cleaned_data.get("delivery_address")
@@ -329,20 +360,32 @@ class OrderForm(BootstrapFormMixin, forms.Form):
         """Keyword arguments (without the lines) for ``order_create`` / ``order_update``."""
         data = dict(self.cleaned_data)
         data.pop("version", None)
+        data.pop("customer_pick", None)
         return data
 
 
-def _customer_from_text(user, text: str) -> Customer | None:
-    number = text.strip().lstrip("#").split()[0].rstrip("·,:") if text.strip() else ""
-    if not number.isdigit():
-        return None
-    return customer_scope(user=user).filter(pk=int(number)).first()
+class ProductSelect(forms.Select):
+    """A product picker whose options carry the product's price as people read it
+    (``data-price``), shown beside the line as soon as a product is picked."""
+
+    def __init__(self, attrs=None, choices=()):
+        super().__init__(attrs, choices)
+        self.prices: dict[int, str] = {}  # set by LineForm
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        price = self.prices.get(getattr(value, "value", value))
+        if price:
+            option["attrs"]["data-price"] = price
+        return option
 
 
 class LineForm(BootstrapFormMixin, forms.Form):
     """One line of an order: a product, how many, at what price, with what discount."""
 
-    product = forms.TypedChoiceField(label=_("Product"), coerce=int, empty_value=None)
+    product = forms.TypedChoiceField(
+        label=_("Product"), coerce=int, empty_value=None, widget=ProductSelect
+    )
     quantity = forms.DecimalField(
         label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001")
     )
@@ -362,15 +405,30 @@ class LineForm(BootstrapFormMixin, forms.Form):
         max_value=100,
     )
 
-    def __init__(self, *args, products: dict[int, Product], product_choices: list, **kwargs):
+    def __init__(
+        self,
+        *args,
+        products: dict[int, Product],
+        product_choices: list,
+        prices: dict[int, str],
+        **kwargs,
+    ):
         self.products = products
+        self.prices = prices
         super().__init__(*args, **kwargs)
         self.fields["product"].choices = product_choices
+        self.fields["product"].widget.prices = prices
         self.fields["quantity"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
         self.fields["unit_price"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
         self.fields["discount_percent"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
         if "DELETE" in self.fields:
             self.fields["DELETE"].label = _("Remove")
+
+    @property
+    def price(self) -> str:
+        """The price of the product the line holds, as people read it ("" without one)."""
+        value = str(self["product"].value() or "")
+        return self.prices.get(int(value), "") if value.isdigit() else ""
 
     def clean_product(self):
         pk = self.cleaned_data.get("product")

@@ -20,6 +20,23 @@ def business_currency() -> str:
     return settings.CLIENTELA_CURRENCY
 
 
+# Units of things counted one by one (a concha, a box), written the ways people write
+# them: a product in one of these is planned and shown in whole units, never 420.603.
+PIECE_UNITS = frozenset(
+    {
+        *("pza", "pzas", "pz", "pieza", "piezas", "unidad", "unidades", "ud", "uds", "u"),
+        *("caja", "cajas", "paquete", "paquetes", "bolsa", "bolsas", "charola", "docena"),
+        *("piece", "pieces", "pc", "pcs", "unit", "units", "each", "ea", "box", "pack", "dozen"),
+        *("шт", "штука", "штуки", "штук", "уп", "упаковка", "коробка", "пачка"),
+    }
+)
+
+
+def unit_counted_in_pieces(unit: str) -> bool:
+    """Whether ``unit`` ("pza", "Pieces", "шт.") counts whole things rather than a measure."""
+    return unit.strip().rstrip(".").casefold() in PIECE_UNITS
+
+
 class Product(BaseModel):
     """Something the business makes or sells, with its list price."""
 
@@ -46,6 +63,11 @@ class Product(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
+
+    @property
+    def counted_in_pieces(self) -> bool:
+        """Whether the product is counted in whole units (its unit is a piece, a box…)."""
+        return unit_counted_in_pieces(self.unit)
 
 
 class OrderStatus(models.TextChoices):

@@ -527,6 +527,8 @@ class CustomerLeadTimes(Sequence[LeadTimeRow]):
     page then reads its own customers' figures.
     """
 
+    counts_every_row = True  # the window's count is exact: pages go to the last customer
+
     def __init__(self, delivered: QuerySet[Order]):
         self.delivered = delivered
         self.ranking = (

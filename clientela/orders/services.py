@@ -298,6 +298,15 @@ def _clean_lines(
     return cleaned
 
 
+def order_lines_total(*, lines: Sequence[dict], currency: str | None = None) -> Decimal:
+    """What ``lines`` come to, each priced and rounded as ``order_create`` prices it
+    (in ``currency``, the business's by default); lines it would refuse count nothing.
+    Writes nothing: the order form's running total."""
+    currency = currency or settings.CLIENTELA_CURRENCY
+    priced = _clean_lines(lines, currency, {}) if lines else []
+    return sum((line.line_total for line in priced), Decimal(0))
+
+
 def _write_lines(order: Order, lines: list[_Line], actor: User | None, reason: str) -> None:
     """Make the order's lines exactly ``lines``, in order, and recompute its total."""
     existing = {line.product_id: line for line in order.lines.all()}

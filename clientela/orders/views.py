@@ -1,6 +1,7 @@
 """Staff pages of the order book: parse the request, call a selector or a service, render."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +22,7 @@ from clientela.core.access import Capability, user_can
 from clientela.core.errors import ConflictError
 from clientela.core.money import money_round
 from clientela.core.pagination import CappedPaginator, CountedRows
-from clientela.customers.selectors import customer_find
+from clientela.customers.selectors import customer_find, customer_pick
 from clientela.customers.selectors import customer_lookup as customer_lookup_selector
 from clientela.imports.downloads import Column, column_rows, records, table_download
 from clientela.imports.orders import order_rows
@@ -101,12 +102,11 @@ def _products(request):
 def product_list(request):
     """The products: search by SKU or name, filter by category and whether still sold."""
     filters, queryset = _products(request)
-    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     partial = _is_partial(request, PRODUCT_RESULTS_TARGET)
     context = {
         "filters": filters,
         "page": page,
-        "page_numbers": page.paginator.get_elided_page_range(page.number),
         "filtered": filters.is_filtered(),
         "partial": partial,
     }
@@ -220,7 +220,7 @@ def _orders(request):
 def order_list(request):
     """The orders: filters by status, customer, money owed and due dates; htmx swaps the rows."""
     filters, arguments, queryset = _orders(request)
-    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     customer = None
     if arguments["customer"]:
         customer = customer_find(user=request.user, pk=arguments["customer"])
@@ -228,7 +228,6 @@ def order_list(request):
     context = {
         "filters": filters,
         "page": page,
-        "page_numbers": page.paginator.get_elided_page_range(page.number),
         "filtered": filters.is_filtered(),
         "owing": arguments["owing"],
         "customer": customer,
@@ -338,25 +337,44 @@ def money_owed_export(request):
 
 @capability_required(Capability.ORDER_VIEW)
 def customer_lookup(request):
-    """Suggestions (``<option>`` elements) for the order form's customer input."""
+    """Suggestions for the order form's customer combobox: the options of its listbox,
+    found as the customer list searches."""
     search = request.GET.get("customer") or request.GET.get("q") or ""
     customers = customer_lookup_selector(user=request.user, search=search)
-    return render(request, "customers/_lookup_options.html", {"customers": customers})
+    return render(request, "orders/_customer_options.html", {"customers": customers})
 
 
 @capability_required(Capability.ORDER_VIEW)
 def address_options(request):
-    """The ``<option>`` elements of a customer's addresses, for the order form."""
-    customer = None
-    text = request.GET.get("customer", "").strip().lstrip("#")
-    number = text.split()[0].rstrip("·,:") if text else ""
-    if number.isdigit():
-        customer = customer_find(user=request.user, pk=int(number))
+    """The ``<option>`` elements of a customer's addresses (``?customer=`` its number or
+    name), and whether it has none, for the order form."""
+    customer, _matches = customer_pick(user=request.user, text=request.GET.get("customer", ""))
+    choices = OrderForm.address_choices(customer)
     return render(
         request,
         "orders/_address_options.html",
-        {"choices": OrderForm.address_choices(customer), "selected": ""},
+        {"choices": choices, "selected": "", "customer": customer, "oob": True},
     )
+
+
+@require_POST
+@capability_required(Capability.ORDER_EDIT)
+def lines_total(request):
+    """The order form's running total of its lines, as the order would be priced."""
+    return render(
+        request, "orders/_lines_total.html", {"lines_total": _lines_total(_line_formset(request))}
+    )
+
+
+def _lines_total(formset) -> Decimal:
+    """What the form's filled-in, not removed lines come to."""
+    formset.is_valid()
+    lines = []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None) or {}
+        if form.is_valid() and data.get("product") and not data.get("DELETE"):
+            lines.append(form.line())
+    return services.order_lines_total(lines=lines)
 
 
 # --- creating and changing an order -------------------------------------------------
@@ -370,23 +388,31 @@ def _order(request, pk: int) -> Order:
         raise Http404 from error
 
 
-def _product_choices(kept: set[int] = frozenset()) -> tuple[dict[int, Product], list]:
-    """The products a line may take: the active ones and those already on the order."""
+def _product_choices(
+    kept: set[int] = frozenset(),
+) -> tuple[dict[int, Product], list, dict[int, str]]:
+    """The products a line may take (the active ones and those already on the order),
+    their choices and their prices as people read them."""
     products = list(Product.objects.filter(Q(is_active=True) | Q(pk__in=kept)).order_by("name"))
     by_id = {product.pk: product for product in products}
     choices = [("", _("Choose a product…"))]
+    prices = {}
     for product in products:
         label = f"{product.name} · {product.sku}"
         if not product.is_active:
             label += " · " + _("no longer sold")
         choices.append((product.pk, label))
-    return by_id, choices
+        prices[product.pk] = _("%(price)s per %(unit)s") % {
+            "price": money(product.unit_price, product.currency),
+            "unit": product.unit,
+        }
+    return by_id, choices, prices
 
 
 def _line_formset(request, *, initial=None, kept=frozenset()):
     """The lines formset; "Add a line" re-renders it with one more empty line."""
-    products, choices = _product_choices(set(kept))
-    form_kwargs = {"products": products, "product_choices": choices}
+    products, choices, prices = _product_choices(set(kept))
+    form_kwargs = {"products": products, "product_choices": choices, "prices": prices}
     if request.method != "POST":
         return LineFormSet(prefix=LINES_PREFIX, initial=initial, form_kwargs=form_kwargs)
     data = request.POST
@@ -434,12 +460,23 @@ def _quiet(form, formset) -> None:
 
 def _order_form_page(request, context: dict):
     formset = context["formset"]
+    context["lines_total"] = _lines_total(formset) if formset.is_bound else _initial_total(formset)
     if request.method == "POST" and "add_line" in request.POST:
         _quiet(context["form"], formset)
     context["line_errors"] = any(form.errors for form in formset.forms) or bool(
         formset.non_form_errors()
     )
     return render(request, "orders/form.html", context)
+
+
+def _initial_total(formset) -> Decimal:
+    """What the lines an unsent form starts with (an order being changed) come to."""
+    lines = [
+        {**line, "product": formset.form_kwargs["products"][line["product"]]}
+        for line in formset.initial or []
+        if line.get("product") in formset.form_kwargs["products"]
+    ]
+    return services.order_lines_total(lines=lines)
 
 
 @capability_required(Capability.ORDER_EDIT)
@@ -450,7 +487,7 @@ def order_create(request):
         customer = customer_find(user=request.user, pk=int(number))
     initial = {"order_date": timezone.localdate()}
     if customer is not None:
-        initial["customer"] = str(customer.pk)
+        initial.update(customer=customer.name, customer_pick=customer.pk)
     form = OrderForm(request.POST or None, user=request.user, customer=customer, initial=initial)
     formset = _line_formset(request)
     if request.method == "POST" and "add_line" not in request.POST:
@@ -790,7 +827,7 @@ def lead_times(request):
     rows = selectors.lead_time_report(**period, group_by=group_by)
     page = None
     if group_by == "customer":
-        page = CappedPaginator(rows, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CappedPaginator(rows, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
         rows = list(page)
     labels = [
         formats.date_format(row.key, "YEAR_MONTH_FORMAT") if group_by == "month" else row.label
@@ -835,7 +872,6 @@ def lead_times(request):
             "totals": totals,
             "rows": list(zip(labels, rows, strict=True)),
             "page": page,
-            "page_numbers": page.paginator.get_elided_page_range(page.number) if page else [],
             "chart": chart,
             "late": late,
             "group_by": group_by,
@@ -880,13 +916,12 @@ def _late_orders(request) -> tuple[dict, QuerySet[Order] | CountedRows[Order]]:
 def late_orders(request):
     """Orders delivered outside their tolerance in a period, by product, customer or month."""
     narrowed, queryset = _late_orders(request)
-    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     return render(
         request,
         "orders/late_orders.html",
         {
             "page": page,
-            "page_numbers": page.paginator.get_elided_page_range(page.number),
             **narrowed,
         },
     )

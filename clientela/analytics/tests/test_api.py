@@ -152,6 +152,7 @@ def test_scores_are_empty_before_any_analysis_and_runs_latest_is_404(call, db):
         "items": [],
         "count": 0,
         "count_is_exact": True,
+        "next": None,
     }
     assert call("readonly", "get", f"{API}/runs/latest").status_code == 404
 

@@ -1,10 +1,11 @@
-"""Long lists count their matches only up to the count limit, and say so."""
+"""Long lists count their matches only up to the count limit, say so, and still page to
+their last row."""
 
 import pytest
 
 from clientela.core.pagination import CappedPaginator, count_up_to
 from clientela.customers.models import Customer
-from clientela.customers.tests.factories import CustomerFactory
+from clientela.customers.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,23 +22,74 @@ def test_count_up_to_reads_one_row_past_the_limit(five_customers):
     assert count_up_to(five_customers, 10) == 5
 
 
-def test_the_paginator_stops_counting_and_pages_at_the_limit(five_customers):
+def _names(page) -> list[str]:
+    return [customer.name for customer in page]
+
+
+def test_the_paginator_stops_counting_at_the_limit_and_pages_on_by_cursor(five_customers):
     paginator = CappedPaginator(five_customers, 2, limit=3)
 
     assert (paginator.count, paginator.count_is_exact, paginator.num_pages) == (3, False, 2)
-    assert [c.name for c in paginator.get_page(99)] == ["Cafetería Cielo"]  # the first 3 only
+    second = paginator.page_from({"page": "2"})
+    assert _names(second) == ["Cafetería Cielo", "Dulcería Dora"]  # a full page
+    assert second.has_next() and second.next_page is None and second.next_cursor
+    third = paginator.page_from({"after": second.next_cursor})
+    assert _names(third) == ["Elotes Eva"]
+    assert (third.number, third.has_next(), third.has_previous()) == (None, False, True)
+    back = paginator.page_from({"before": third.previous_cursor})
+    assert _names(back) == ["Cafetería Cielo", "Dulcería Dora"]
+    last = paginator.page_from({"page": "last"})
+    assert _names(last) == ["Dulcería Dora", "Elotes Eva"] and not last.has_next()
+    assert _names(paginator.page_from({"after": "not-a-cursor"})) == _names(paginator.page(1))
     exact = CappedPaginator(five_customers, 2, limit=5)
     assert (exact.count, exact.count_is_exact, exact.num_pages) == (5, True, 3)
+    assert _names(exact.page_from({"page": "last"})) == ["Elotes Eva"]
 
 
-def test_the_customer_list_says_more_than_the_limit(client, owner, five_customers, settings):
+@pytest.mark.parametrize(
+    "ordering", [("name",), ("-name",), ("owner", "name"), ("-owner", "-id"), ("-created_at",)]
+)
+def test_cursors_walk_every_row_once_either_way_nulls_included(owner, ordering):
+    other = UserFactory(username="otro")
+    for number in range(7):
+        CustomerFactory(
+            actor=owner,
+            name=f"Cliente {number % 3}",  # equal names: the id breaks the tie
+            owner=[None, owner, other][number % 3],
+        )
+    rows = Customer.objects.order_by(*ordering)
+    paginator = CappedPaginator(rows, 2, limit=1)
+    expected = [customer.pk for customer in paginator.object_list]
+
+    forward, page = [], paginator.page_from({})
+    while True:
+        forward += [customer.pk for customer in page]
+        if not page.has_next():
+            break
+        page = paginator.page_from({"after": page.next_cursor})
+    backward, page = [], paginator.page_from({"page": "last"})
+    while True:
+        backward = [customer.pk for customer in page] + backward
+        if not page.has_previous():
+            break
+        query = {"page": page.previous_page} if page.previous_page else {}
+        page = paginator.page_from(query or {"before": page.previous_cursor})
+
+    assert forward == expected and backward == expected and len(expected) == 7
+
+
+def test_the_customer_list_says_more_than_the_limit_and_reaches_the_last(
+    client, owner, five_customers, settings
+):
     settings.CLIENTELA_COUNT_LIMIT = 3
+    settings.CLIENTELA_PAGE_SIZE = 2
     client.force_login(owner)
 
     page = client.get("/customers/").content.decode()
 
     assert "More than 3 customers" in page
-    assert "narrow the search" in page
+    assert "narrow the search" not in page  # every row can be reached
+    assert "Elotes Eva" in client.get("/customers/", {"page": "last"}).content.decode()
     narrowed = client.get("/customers/", {"q": "dora"}).content.decode()
     assert "1 customer" in narrowed and "More than" not in narrowed
 

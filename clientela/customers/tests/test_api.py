@@ -251,6 +251,23 @@ def test_the_count_stops_at_the_limit_and_every_page_stays_readable(as_user, own
     assert (narrowed["count"], narrowed["count_is_exact"]) == (1, True)
 
 
+def test_the_next_cursor_reads_every_page_to_the_last(as_user, owner, settings):
+    settings.CLIENTELA_COUNT_LIMIT = 3
+    names = ["Abarrotes Ana", "Birria Beto", "Cafetería Cielo", "Dulcería Dora", "Elotes Eva"]
+    for name in names:
+        CustomerFactory(actor=owner, name=name)
+    reader = as_user("readonly")
+
+    pages = [reader.get(f"{API}?page_size=2").json()]
+    while pages[-1]["next"]:
+        pages.append(reader.get(f"{API}?page_size=2&after={pages[-1]['next']}").json())
+
+    assert [c["name"] for page in pages for c in page["items"]] == names
+    assert len(pages) == 3 and all(page["count"] == 3 for page in pages)
+    refused = reader.get(f"{API}?after=nonsense")
+    assert refused.status_code == 422 and "cursor" in str(refused.json())
+
+
 def test_a_list_item_carries_every_catalog_field(as_user, shop):
     item = as_user("readonly").get(f"{API}?search=panaderia").json()["items"]
 

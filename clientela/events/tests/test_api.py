@@ -13,20 +13,6 @@ EVENTS = "/api/v1/events"
 
 
 @pytest.fixture
-def call(client, api_headers, request):
-    """``call("sales", "put", url, body)`` → the response, authenticated as that role."""
-
-    def make(role, method, url, body=None):
-        user = request.getfixturevalue(role) if role else None
-        kwargs = {"headers": api_headers(user) if user else {}}
-        if body is not None:
-            kwargs.update(data=body, content_type="application/json")
-        return getattr(client, method)(url, **kwargs)
-
-    return make
-
-
-@pytest.fixture
 def rosca():
     return ProductFactory(sku="ROS-1", name="Rosca de Reyes", unit_price=Decimal("250.00"))
 

@@ -27,8 +27,10 @@ def held(start: date, days: int, sold: dict, location: str = "Plaza Mayor"):
 
 @pytest.fixture
 def products():
+    """Sold by the kilo, so that suggestions keep their decimals (pieces are whole)."""
     return {
-        name: ProductFactory(name=name) for name in ("Bolillo", "Concha", "Rosca", "Sin vender")
+        name: ProductFactory(name=name, unit="kg")
+        for name in ("Bolillo", "Concha", "Rosca", "Sin vender")
     }
 
 

@@ -902,11 +902,12 @@ def history(products):
 
 
 def _expected_suggestion(days: int) -> D:
-    """By hand: the weighted mean of the daily sales × days (half-life 365, June ×2)."""
+    """By hand: the weighted mean of the daily sales × days (half-life 365, June ×2), in
+    whole bolillos (a product counted in pieces)."""
     june = 0.5 ** (366 / 365) * 2  # 2023-06-10 → 2024-06-10, same month as the plan
     january = 0.5 ** (147 / 365)  # 2024-01-15 → 2024-06-10, other season
     per_day = (june * 40 + january * 50) / (june + january)
-    return D(repr(per_day * days)).quantize(D("0.001"))
+    return D(repr(per_day * days)).quantize(D(1), rounding="ROUND_HALF_UP")
 
 
 def test_plan_for_a_new_event_shows_the_suggestion(client, readonly, history):

@@ -2,7 +2,7 @@
 row, the file read in order across chunks, all or nothing, idempotent, the round trip
 and the commands."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from types import SimpleNamespace
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from openpyxl import Workbook
 
 from clientela.events.models import Event, EventKind, EventProduct, EventSale
@@ -548,3 +548,17 @@ def test_the_commands_import_say_why_a_row_is_refused_and_export(tmp_path, owner
 
     assert code == 0
     assert "1 row written to" in printed
+
+
+def test_a_sale_for_a_day_that_has_not_come_is_refused_naming_it(tmp_path, products):
+    start = timezone.localdate() + timedelta(days=3)
+    event = ["Feria de Invierno", start.isoformat(), "Zócalo", "Feria", "2"]
+    path = _file(tmp_path, [[*event, "PAN-001", "50", "40", "", start.isoformat(), "12"]])
+
+    plan = _plan(path)
+
+    assert [row.action for row in plan.rows] == ["refused"]
+    day = formats.date_format(start, "SHORT_DATE_FORMAT")
+    assert [(p.column, p.message) for p in plan.problems] == [
+        ("Día", f"{day} has not come yet: its sales can be recorded from that day on.")
+    ]
