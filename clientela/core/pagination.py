@@ -128,6 +128,8 @@ class Keyset:
     """
 
     def __init__(self, queryset: QuerySet):
+        if queryset.query.group_by is not None or queryset.query.values_select:
+            raise TypeError("a keyset reads whole rows, not grouped or picked values")
         model = queryset.model
         terms = list(queryset.query.order_by or model._meta.ordering)
         self.keys: list[tuple[str, bool, bool]] = []  # (name, descending, nullable)

@@ -273,7 +273,7 @@ def money_owed(request):
     """What customers owe: the total and its aging, then per order (each with "Record
     payment") or per customer, sortable by days overdue; htmx swaps the rows."""
     filters, chosen, rows = _money_owed(request)
-    page = CappedPaginator(rows, settings.CLIENTELA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     customer = None
     if chosen["customer"] and chosen["by"] == "orders":
         customer = customer_find(user=request.user, pk=chosen["customer"])
@@ -282,7 +282,6 @@ def money_owed(request):
         "filters": filters,
         "chosen": chosen,
         "page": page,
-        "page_numbers": page.paginator.get_elided_page_range(page.number),
         "customer": customer,
         "partial": partial,
         "can_pay": user_can(request.user, Capability.PAYMENT_RECORD),

@@ -37,7 +37,7 @@ def test_a_valid_token_lets_its_user_in(client, readonly, api_headers):
     response = client.get(CUSTOMERS, headers=api_headers(readonly))
 
     assert response.status_code == 200
-    assert response.json() == {"items": [], "count": 0, "count_is_exact": True}
+    assert response.json() == {"items": [], "count": 0, "count_is_exact": True, "next": None}
 
 
 def test_a_revoked_token_gets_401_at_once(client, owner):
