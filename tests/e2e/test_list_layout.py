@@ -15,6 +15,7 @@ SHOPS = [
     ("Cafetería y Repostería La Esperanza", "", "facturacion@cafeterialaesperanza.example"),
     ("Hotel Boutique Casa de los Azulejos", "", "compras@hotelcasadelosazulejos.example"),
     ("Minisúper La Lomita", "GODE561231GR8", "pedidos@minisuperlalomita.example"),
+    ("Osvaldo Lara Ortiz", "LAOO650917HGRRRC02", "osvaldo.lara.ortiz@correo.example"),  # a CURP
 ]
 
 
@@ -31,7 +32,7 @@ def book():
                 tax_id=tax_id,
                 emails=[email],
                 phones=["+52 55 2925 1700"],
-                tags=["pedido diario", "cliente frecuente"],
+                tags=["pasteles por encargo", "pedido diario"],
                 addresses=[{"street": "Londres 134", "city": "Ciudad de México"}],
             )
 
