@@ -294,23 +294,23 @@ def test_the_event_plan_suggests_whole_pieces_grouped_the_mexican_way(speaking, 
 
 
 def test_the_analytics_dashboard_writes_money_and_dates_the_mexican_way(speaking, readonly):
-    # given 20 customers who each spent 131,540.49 over three visits this year
+    # given 20 customers who spent over a million pesos in all, over three visits this year
     as_of = date(2024, 6, 30)
-    for customer in customers_bulk_create(20):
-        purchases_create(
-            customer,
-            [
-                (as_of - timedelta(days=days), amount)
-                for days, amount in ((200, "43846.83"), (120, "43846.83"), (30, "43846.83"))
-            ],
-        )
+    total = Decimal(0)
+    for index, customer in enumerate(customers_bulk_create(20)):
+        visits = [
+            (as_of - timedelta(days=days), Decimal("30000.17") + index * Decimal("1789.31") * share)
+            for days, share in ((200, 1), (120, 2), (30 + index, 3))
+        ]
+        purchases_create(customer, visits)
+        total += sum(amount for _day, amount in visits)
     analysis_run(actor=None, as_of=as_of)
 
     text = _text(speaking(readonly, "es").get(reverse("analytics:dashboard")))
 
-    assert f"$2,630,809.80{NBSP}MXN" in text  # 20 × 3 × 43,846.83
+    assert f"${total:,.2f}{NBSP}MXN" in text
     assert "30 de junio de 2024" in text
-    assert "2.630.809,80" not in text
+    assert f"{total:,.2f}".translate(str.maketrans(",.", ".,")) not in text
 
 
 # --- forms read what they show ------------------------------------------------------
