@@ -152,7 +152,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
-# Internationalisation: English, Spanish and Russian, local formats for each.
+# Internationalisation: English, Spanish and Russian; a user who has chosen none gets the
+# browser's (Accept-Language), then CLIENTELA_LANGUAGE.
 LANGUAGE_CODE = os.environ.get("CLIENTELA_LANGUAGE", "en")
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -160,6 +161,9 @@ TIME_ZONE = os.environ.get("CLIENTELA_TIME_ZONE", "America/Mexico_City")
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+# Numbers and dates follow the language in the business's country (es-MX, es-ES, ru-RU):
+# see clientela/core/locale.py.
+FORMAT_MODULE_PATH = ["clientela.core.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"  # collectstatic's target; whitenoise also finds app files
@@ -214,7 +218,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
-# The business: where it is, which phone region and currency it works in by default.
+# The business: where it is (the country of new customers, and the one whose way of
+# writing numbers, money and dates each language follows: es-MX, es-ES…), which phone
+# region and currency it works in by default.
 CLIENTELA_DEFAULT_COUNTRY = os.environ.get("CLIENTELA_DEFAULT_COUNTRY", "MX")
 CLIENTELA_PHONE_REGION = os.environ.get("CLIENTELA_PHONE_REGION", CLIENTELA_DEFAULT_COUNTRY)
 CLIENTELA_CURRENCY = os.environ.get("CLIENTELA_CURRENCY", "MXN")

@@ -31,6 +31,7 @@ from clientela.analytics.models import (
 )
 from clientela.analytics.panels import customer_analytics_panel
 from clientela.core.access import Capability, user_can
+from clientela.core.locale import percent_text
 from clientela.core.pagination import CappedPaginator
 from clientela.customers.models import Customer
 from clientela.customers.selectors import customer_find
@@ -122,7 +123,9 @@ def _alive_chart(bins: list[int]) -> dict:
     return {
         "type": "bar",
         "data": {
-            "labels": [f"{start}–{start + size}%" for start in range(0, 100, size)],
+            "labels": [
+                f"{start}–{percent_text((start + size) / 100)}" for start in range(0, 100, size)
+            ],
             "datasets": [{"label": _("Customers"), "data": bins}],
         },
         "options": {

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability, limited_to_own_customers
+from clientela.core.locale import business_language
 from clientela.core.models import User
 from clientela.core.services import (
     actor_check,
@@ -250,7 +251,7 @@ def customer_create(
     if actor is not None and limited_to_own_customers(actor):
         fields["owner"] = actor
     errors: dict[str, list[ValidationError | str]] = {}
-    customer = Customer()
+    customer = Customer(language=business_language())
     _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
     clean_emails = _clean_emails(emails, errors)
     clean_phones = _clean_phones(phones, customer.country, errors)
@@ -406,7 +407,7 @@ def _new_customer(
     if limited:
         fields["owner"] = actor
     errors: dict[str, list[ValidationError | str]] = {}
-    customer = Customer()
+    customer = Customer(language=business_language())
     _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
     emails = _clean_emails(row.get("emails", ()), errors)
     phones = _clean_phones(row.get("phones", ()), customer.country, errors)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from clientela.core.access import Capability
 from clientela.core.errors import ConflictError
+from clientela.core.locale import business_language
 from clientela.core.pagination import CappedPaginator
 from clientela.customers import selectors, services
 from clientela.customers.forms import (
@@ -185,7 +186,7 @@ def customer_create(request):
         initial={
             "kind": "business",
             "country": settings.CLIENTELA_DEFAULT_COUNTRY,
-            "language": settings.LANGUAGE_CODE,
+            "language": business_language(),
             "owner": request.user.pk,
         },
     )

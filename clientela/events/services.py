@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability
 from clientela.core.errors import ConflictError
+from clientela.core.locale import quantity_text
 from clientela.core.models import User
 from clientela.core.money import money_check
 from clientela.core.services import (
@@ -53,12 +54,6 @@ Errors = dict[str, list[ValidationError | str]]
 
 def _day(value: date) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
-
-
-def quantity_text(value: Decimal) -> str:
-    """A quantity as people write it: ``12`` rather than ``12.000``, local separators."""
-    plain = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-    return formats.number_format(plain, use_l10n=True)
 
 
 def _error(errors: Errors, field: str, message: str) -> None:

@@ -18,7 +18,7 @@ from clientela.customers.models import Address, Customer
 from clientela.customers.selectors import customer_pick
 from clientela.orders.models import OrderStatus, PaymentMethod, Product
 from clientela.orders.selectors import AGING_FILTERS, lead_time_period_check
-from clientela.web.forms import BootstrapFormMixin, QuickSelect
+from clientela.web.forms import BootstrapFormMixin, LocalDecimalField, QuickSelect
 
 MISSING_VERSION = _("The form is missing the record's version; reload the page.")
 
@@ -41,7 +41,7 @@ class ProductForm(BootstrapFormMixin, forms.Form):
     unit = forms.CharField(
         label=_("Unit"), max_length=20, initial="pza", help_text=_("Piece, kg, dozen…")
     )
-    unit_price = forms.DecimalField(label=_("Unit price"), max_digits=14, decimal_places=4)
+    unit_price = LocalDecimalField(label=_("Unit price"), max_digits=14, decimal_places=4)
     lead_time_tolerance_days = forms.IntegerField(
         label=_("Delivery tolerance (days)"),
         min_value=0,
@@ -63,7 +63,6 @@ class ProductForm(BootstrapFormMixin, forms.Form):
         self.product = product
         super().__init__(*args, **kwargs)
         self.fields["sku"].widget.attrs["autocapitalize"] = "characters"
-        self.fields["unit_price"].widget.attrs.update({"step": "0.01", "inputmode": "decimal"})
         if product is None:
             del self.fields["version"]
 
@@ -71,7 +70,7 @@ class ProductForm(BootstrapFormMixin, forms.Form):
     def initial_for(cls, product: Product) -> dict:
         """The form's initial values for an existing product."""
         initial = {name: getattr(product, name) for name in cls.FIELDS}
-        initial["unit_price"] = format(product.unit_price.normalize(), "f")
+        initial["unit_price"] = product.unit_price.normalize()  # 14, not 14.0000
         initial["version"] = product.version
         return initial
 

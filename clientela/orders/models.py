@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from clientela.core.locale import unit_is_counted
 from clientela.core.models import BaseModel
 from clientela.customers.models import Address, Customer
 
@@ -18,23 +19,6 @@ AMOUNT = {"max_digits": 14, "decimal_places": 2}
 def business_currency() -> str:
     """The currency of the business (``CLIENTELA_CURRENCY``), read when a record is made."""
     return settings.CLIENTELA_CURRENCY
-
-
-# Units of things counted one by one (a concha, a box), written the ways people write
-# them: a product in one of these is planned and shown in whole units, never 420.603.
-PIECE_UNITS = frozenset(
-    {
-        *("pza", "pzas", "pz", "pieza", "piezas", "unidad", "unidades", "ud", "uds", "u"),
-        *("caja", "cajas", "paquete", "paquetes", "bolsa", "bolsas", "charola", "docena"),
-        *("piece", "pieces", "pc", "pcs", "unit", "units", "each", "ea", "box", "pack", "dozen"),
-        *("шт", "штука", "штуки", "штук", "уп", "упаковка", "коробка", "пачка"),
-    }
-)
-
-
-def unit_counted_in_pieces(unit: str) -> bool:
-    """Whether ``unit`` ("pza", "Pieces", "шт.") counts whole things rather than a measure."""
-    return unit.strip().rstrip(".").casefold() in PIECE_UNITS
 
 
 class Product(BaseModel):
@@ -67,7 +51,7 @@ class Product(BaseModel):
     @property
     def counted_in_pieces(self) -> bool:
         """Whether the product is counted in whole units (its unit is a piece, a box…)."""
-        return unit_counted_in_pieces(self.unit)
+        return unit_is_counted(self.unit)
 
 
 class OrderStatus(models.TextChoices):

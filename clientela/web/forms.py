@@ -48,6 +48,16 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
 
 
+class LocalDecimalField(forms.DecimalField):
+    """A number typed and shown the page's locale's way (1,234.56 in es-MX, 1.234,56 in
+    es-ES, 1 234,56 in ru-RU), in a text box with a decimal keypad: a number input would
+    show and take only the browser's own way."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(localize=True, **kwargs)
+
+
 class BootstrapFormMixin:
     """Give each widget Bootstrap's classes, and ``is-invalid`` when its field has errors."""
 

@@ -292,7 +292,7 @@ def test_a_list_item_carries_every_catalog_field(as_user, shop):
         "consent_sms": False,
         "consent_mail": False,
         "preferred_channel": "",
-        "language": "en",
+        "language": "es",  # the language of the business's country, Mexico
         "notes": "",
         "version": 1,
         "created_at": item[0]["created_at"],

@@ -2,31 +2,21 @@
 
 from decimal import ROUND_CEILING, Decimal
 
-from babel.numbers import format_percent
 from django import template
-from django.conf import settings
-from django.utils.translation import get_language, to_locale
 
-from clientela.events.services import quantity_text
+from clientela.core.locale import percent_text, quantity_text
+from clientela.web.templatetags.clientela import quantity
 
 register = template.Library()
-
-
-@register.filter
-def quantity(value) -> str:
-    """``{{ item.quantity_brought|quantity }}``: 12.000 → "12", 2.500 → "2.5" (local separators)."""
-    if value is None or value == "":
-        return ""
-    return quantity_text(Decimal(str(value)))
+register.filter("quantity", quantity)
 
 
 @register.filter
 def percent_points(value) -> str:
-    """A percentage already ×100 (``sell_through_percent``) in the active locale: "91.5%"."""
+    """A percentage already ×100 (``sell_through_percent``) in the page's locale: "91.5%"."""
     if value is None or value == "":
         return ""
-    locale = to_locale(get_language() or settings.LANGUAGE_CODE)
-    return format_percent(Decimal(str(value)) / 100, format="#,##0.#%", locale=locale)
+    return percent_text(Decimal(str(value)) / 100, "#,##0.#%")
 
 
 @register.filter

@@ -11,12 +11,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import formats, timezone
 
+from clientela.core.locale import unit_is_counted
 from clientela.events import forecast
 from clientela.events.models import EventSale
 from clientela.events.selectors import EventStage, event_comparison, event_plan_for
 from clientela.events.services import event_item_set, event_sale_record, event_sales_save
 from clientela.events.tests.factories import EventFactory, ProductFactory
-from clientela.orders.models import unit_counted_in_pieces
 
 pytestmark = pytest.mark.django_db
 
@@ -193,9 +193,9 @@ def test_the_api_says_the_stage_and_leaves_waste_out_before_the_end(call, upcomi
 
 def test_units_counted_in_pieces():
     for unit in ("pza", "Pzas", "piece", "шт.", "caja", "unidad"):
-        assert unit_counted_in_pieces(unit), unit
+        assert unit_is_counted(unit), unit
     for unit in ("kg", "g", "l", "ml", "lb", "кг"):
-        assert not unit_counted_in_pieces(unit), unit
+        assert not unit_is_counted(unit), unit
 
 
 def test_the_plan_suggests_whole_pieces_and_keeps_measures_as_they_are(today):

@@ -1,21 +1,21 @@
-"""Template filters that show phones, countries, tax ids and money the local way."""
+"""Template filters that show phones, countries, tax ids, money and quantities the local
+way; numbers and money in the page's locale (``clientela.core.locale``)."""
 
 import math
 from datetime import timedelta
-from decimal import Decimal
 
-from babel.numbers import format_currency, format_decimal, format_percent, format_scientific
+from babel.numbers import format_decimal, format_scientific
 from django import template
-from django.conf import settings
-from django.utils.translation import get_language, to_locale
 
-from clientela.core import validators
+from clientela.core import locale, validators
 
 register = template.Library()
 
 
-def _locale() -> str:
-    return to_locale(get_language() or settings.LANGUAGE_CODE)
+@register.simple_tag
+def locale_tag() -> str:
+    """The page's locale as a BCP 47 tag, for the browser's own formatting: "es-MX"."""
+    return locale.locale_tag()
 
 
 @register.filter
@@ -43,20 +43,28 @@ def tax_id(customer) -> str:
 
 @register.filter
 def money(amount, currency: str = "") -> str:
-    """An amount with its currency in the active locale; the business's currency by default."""
+    """An amount with its currency in the page's locale, the business's currency by
+    default: ``$2,630,809.74 MXN`` in es-MX."""
     if amount is None or amount == "":
         return ""
-    return format_currency(
-        Decimal(str(amount)), currency or settings.CLIENTELA_CURRENCY, locale=_locale()
-    )
+    return locale.money_text(amount, currency)
+
+
+@register.filter
+def quantity(value, unit="") -> str:
+    """``{{ line.quantity|quantity:line.product }}`` (a product, or its unit): 12.000 →
+    "12", 2.500 kg → "2.5" (local separators); in a counted unit (pza) a whole number."""
+    if value is None or value == "":
+        return ""
+    return locale.quantity_text(value, getattr(unit, "unit", unit) or "")
 
 
 @register.filter
 def percent(value) -> str:
-    """A 0–1 share as a whole percentage in the active locale: 0.914 → "91%" or "91 %"."""
+    """A 0–1 share as a whole percentage in the page's locale: 0.914 → "91%" or "91 %"."""
     if value is None or value == "":
         return ""
-    return format_percent(float(value), locale=_locale())
+    return locale.percent_text(float(value))
 
 
 @register.filter
@@ -68,12 +76,14 @@ def significant(value, digits: int = 4) -> str:
         return ""
     number = float(value)
     if number == 0 or not math.isfinite(number):
-        return format_decimal(number, locale=_locale())
+        return format_decimal(number, locale=locale.locale_for())
     exponent = math.floor(math.log10(abs(number)))
     if not -3 <= exponent < 6:
-        return format_scientific(number, "0." + "#" * (digits - 1) + "E0", locale=_locale())
+        return format_scientific(
+            number, "0." + "#" * (digits - 1) + "E0", locale=locale.locale_for()
+        )
     rounded = round(number, digits - 1 - exponent)
-    return format_decimal(rounded, locale=_locale(), decimal_quantization=False)
+    return format_decimal(rounded, locale=locale.locale_for(), decimal_quantization=False)
 
 
 @register.filter

@@ -13,8 +13,8 @@ from clientela.web.templatetags.clientela import significant
         ("en", 0.00001851, 4, "1.851E-5"),
         ("en", 0.0123456, 2, "0.012"),
         ("en", 0, 4, "0"),
-        ("es", 0.24264, 4, "0,2426"),
-        ("es", 110156320705.94, 4, "1,102E11"),
+        ("es", 0.24264, 4, "0.2426"),  # Spanish in Mexico, the business's country
+        ("es", 110156320705.94, 4, "1.102E11"),
         ("ru", -3.5, 4, "-3,5"),
         ("en", None, 4, ""),
     ],

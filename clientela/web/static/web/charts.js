@@ -9,7 +9,12 @@
       return;
     }
     var config = JSON.parse(source.textContent);
-    config.options = Object.assign({ responsive: true, maintainAspectRatio: false }, config.options || {});
+    // Numbers on axes and tooltips in the page's locale (es-MX…), as the server writes them.
+    var locale = document.body.getAttribute("data-locale") || undefined;
+    config.options = Object.assign(
+      { responsive: true, maintainAspectRatio: false, locale: locale },
+      config.options || {}
+    );
     canvas.chart = new window.Chart(canvas, config);
   }
 
