@@ -45,6 +45,7 @@ import math
 import os
 import uuid
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -54,6 +55,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -175,6 +177,24 @@ class _Outcome:
     @property
     def usable(self) -> bool:
         return self.status == "fitted"
+
+
+def _together(*work: Callable[[], Any]) -> list[Any]:
+    """The results of ``work``, run at the same time in threads (numpy, scipy and Arrow
+    let go of Python's lock in their loops, so two cores share them), each in the
+    caller's language; the first exception raised is raised here."""
+    language = translation.get_language()
+
+    def speaking(task: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with translation.override(language):
+                return task()
+
+        return run
+
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        futures = [pool.submit(speaking(task)) for task in work]
+        return [future.result() for future in futures]
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -461,12 +481,13 @@ def read_transactions(
         raise OfflineAnalysisError(
             _("%(file)s has a header but no transactions below it.") % {"file": source}
         )
-    customers = pc.dictionary_encode(table["customer"]).combine_chunks()
     days = amounts = None
-    if customers.dictionary.index("").as_py() < 0:
-        days = _day_numbers(table["date"])
-    if days is not None and "amount" in indexes:
-        amounts = _amount_values(table["amount"])
+    if pc.min(pc.binary_length(table["customer"])).as_py() > 0:  # no customer is empty
+        customers, days, amounts = _together(
+            lambda: pc.dictionary_encode(table["customer"]).combine_chunks(),
+            lambda: _day_numbers(table["date"]),
+            lambda: None if "amount" not in indexes else _amount_values(table["amount"]),
+        )
     if days is None or ("amount" in indexes and amounts is None):
         raise _first_bad_row(source, layout, indexes, columns) or OfflineAnalysisError(
             _("%(file)s has a value that cannot be read.") % {"file": source}
@@ -584,14 +605,12 @@ def _fit_models(
         "paretonbd": lambda: _purchase_model(paretonbd, summary),
         "gammagamma": lambda: _spend_model(summary),
     }
-    outcomes = {}
-    for name, fitter in fitters.items():
-        if name not in models:
-            outcomes[name] = _Outcome("skipped", reason=_("Not among the models to fit."))
-            continue
+    skipped = _Outcome("skipped", reason=_("Not among the models to fit."))
+    fitted = [name for name in fitters if name in models]
+    for name in fitted:
         stage(_("fitting %(model)s") % {"model": MODEL_NAMES[name]})
-        outcomes[name] = fitter()
-    return outcomes
+    outcomes = dict(zip(fitted, _together(*(fitters[name] for name in fitted)), strict=True))
+    return {name: outcomes.get(name, skipped) for name in fitters}
 
 
 def _number(value: float) -> float | None:
@@ -628,6 +647,51 @@ def _purchase_choice(outcomes: dict[str, _Outcome], preferred: str) -> str | Non
 # --- scoring ----------------------------------------------------------------------------
 
 
+def _predictions(
+    summary: TransactionSummary,
+    purchase: _Outcome | None,
+    spend: _Outcome | None,
+    *,
+    horizon: float,
+    time_unit: TimeUnit,
+    months: int,
+    monthly_discount_rate: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Probability alive, expected purchases over ``horizon``, expected average spend
+    and lifetime value of each customer (NaN where a model is missing)."""
+    x, t_x, age = summary.frequency, summary.recency, summary.T
+    missing = np.full(x.size, np.nan)
+    alive = expected = spend_values = value = missing
+    with np.errstate(all="ignore"):
+        if purchase is not None:
+            alive = probability_alive(purchase.fit.parameters, x, t_x, age)
+            expected = conditional_expected_purchases(purchase.fit.parameters, horizon, x, t_x, age)
+        if spend is not None:
+            spenders = _spenders(summary)
+            # Repeat buyers whose refunds cancel their spend have no expected spend.
+            known = (x == 0) | spenders
+            spend_values = gammagamma.expected_average_spend(
+                spend.fit.parameters,
+                np.where(spenders, x, 0),
+                np.where(spenders, summary.monetary_value, 0.0),
+            )
+            spend_values[~known] = np.nan
+            if purchase is not None:
+                value = customer_lifetime_value(
+                    purchase.fit.parameters,
+                    spend.fit.parameters,
+                    x,
+                    t_x,
+                    age,
+                    np.where(known, summary.monetary_value, 1.0),
+                    months=months,
+                    monthly_discount_rate=monthly_discount_rate,
+                    time_unit=time_unit,
+                )
+                value[~known] = np.nan
+    return alive, expected, spend_values, value
+
+
 def _customer_scores(
     transactions: Transactions,
     summary: TransactionSummary,
@@ -645,45 +709,25 @@ def _customer_scores(
     end_day = int(summary.observation_end.astype(np.int64))
     first_day = end_day - np.rint(age * unit_days).astype(np.int64)
     last_day = first_day + np.rint(t_x * unit_days).astype(np.int64)
-    missing = np.full(count, np.nan)
-    alive = expected = spend = value = missing
     horizon = months * UNITS_PER_MONTH[time_unit]
-
     purchase_name = _purchase_choice(outcomes, purchase_model)
     spend_name = "gammagamma" if outcomes["gammagamma"].usable else None
-    with np.errstate(all="ignore"):
-        if purchase_name is not None:
-            purchase = outcomes[purchase_name].fit.parameters
-            alive = probability_alive(purchase, x, t_x, age)
-            expected = conditional_expected_purchases(purchase, horizon, x, t_x, age)
-        if spend_name is not None:
-            spend_parameters = outcomes["gammagamma"].fit.parameters
-            spenders = _spenders(summary)
-            # Repeat buyers whose refunds cancel their spend have no expected spend.
-            known = (x == 0) | spenders
-            spend = gammagamma.expected_average_spend(
-                spend_parameters,
-                np.where(spenders, x, 0),
-                np.where(spenders, summary.monetary_value, 0.0),
-            )
-            spend[~known] = np.nan
-            if purchase_name is not None:
-                value = customer_lifetime_value(
-                    purchase,
-                    spend_parameters,
-                    x,
-                    t_x,
-                    age,
-                    np.where(known, summary.monetary_value, 1.0),
-                    months=months,
-                    monthly_discount_rate=monthly_discount_rate,
-                    time_unit=time_unit,
-                )
-                value[~known] = np.nan
-
     revenue = summary.total_amount
-    scores = rfm(age - t_x, x, x if revenue is None else revenue)
-    pareto = None if revenue is None else pareto_classes(revenue, tie_breaker=summary.customer_ids)
+    (alive, expected, spend, value), scores, pareto = _together(
+        lambda: _predictions(
+            summary,
+            None if purchase_name is None else outcomes[purchase_name],
+            None if spend_name is None else outcomes[spend_name],
+            horizon=horizon,
+            time_unit=time_unit,
+            months=months,
+            monthly_discount_rate=monthly_discount_rate,
+        ),
+        lambda: rfm(age - t_x, x, x if revenue is None else revenue),
+        lambda: (
+            None if revenue is None else pareto_classes(revenue, tie_breaker=summary.customer_ids)
+        ),
+    )
     segment_counts = pc.value_counts(pa.array(scores.segment))
     columns: dict[str, Any] = {
         "customer_id": transactions.customer_ids.take(summary.customer_ids),
@@ -910,15 +954,17 @@ def analyze_transactions(
         )
         % {"rows": days.size, "customers": len(transactions.customer_ids)}
     )
-    summary = coded_transaction_summary(
-        transactions.customer_codes,
-        days,
-        transactions.amounts,
-        observation_end=np.datetime64(end_day, "D"),
-        time_unit="day",
-        unit_multiplier=UNIT_DAYS[time_unit],
+    summary, duplicates = _together(
+        lambda: coded_transaction_summary(
+            transactions.customer_codes,
+            days,
+            transactions.amounts,
+            observation_end=np.datetime64(end_day, "D"),
+            time_unit="day",
+            unit_multiplier=UNIT_DAYS[time_unit],
+        ),
+        lambda: _duplicate_rows(transactions.customer_codes, days, transactions.amounts),
     )
-    input_report = _input_report(transactions, end_day)
     outcomes = _fit_models(summary, models, stage)
     stage(
         ngettext(
@@ -937,7 +983,7 @@ def analyze_transactions(
     )
     report: dict[str, Any] = {
         "format": FORMAT_VERSION,
-        "input": input_report,
+        "input": _input_report(transactions, end_day, duplicates),
         "options": {
             "time_unit": time_unit,
             "unit_days": UNIT_DAYS[time_unit],
@@ -984,7 +1030,7 @@ def _duplicate_rows(codes: np.ndarray, days: np.ndarray, amounts: np.ndarray | N
     return int(((keys[1:] == keys[:-1]) & (values[1:] == values[:-1])).sum())
 
 
-def _input_report(transactions: Transactions, end_day: int) -> dict[str, Any]:
+def _input_report(transactions: Transactions, end_day: int, duplicates: int) -> dict[str, Any]:
     codes, days, amounts = transactions.customer_codes, transactions.days, transactions.amounts
     return {
         "file": transactions.source,
@@ -996,7 +1042,7 @@ def _input_report(transactions: Transactions, end_day: int) -> dict[str, Any]:
         "first_date": _iso(int(days.min())),
         "last_date": _iso(int(days.max())),
         "rows_after_observation_end": int((days > end_day).sum()),
-        "duplicate_rows": _duplicate_rows(codes, days, amounts),
+        "duplicate_rows": duplicates,
         "negative_amount_rows": None if amounts is None else int((amounts < 0).sum()),
     }
 
