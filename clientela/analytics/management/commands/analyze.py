@@ -93,8 +93,9 @@ class Command(BaseCommand):
             "--transactions",
             metavar=_("FILE.csv"),
             help=_(
-                "A CSV file with a header line (UTF-8; commas, semicolons or tabs) and one "
-                "row per purchase."
+                "A CSV file with a header row and one row per purchase, as the spreadsheet "
+                "import reads it (UTF-8, Windows-1251 or -1252; commas, semicolons or tabs; "
+                "a title above the header is skipped)."
             ),
         )
         offline.add_argument(
