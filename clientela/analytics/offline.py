@@ -1096,6 +1096,12 @@ def write_results(analysis: OfflineAnalysis, out_dir: str | os.PathLike) -> tupl
     return targets
 
 
+def _memory_given_back() -> None:
+    """Arrow's allocator keeps the memory of freed arrays for later ones unless told:
+    between stages the file's text and the scores' working arrays are not needed."""
+    pa.default_memory_pool().release_unused()
+
+
 def analyze_file(
     path: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -1129,8 +1135,7 @@ def analyze_file(
         date_column=date_column,
         amount_column=amount_column,
     )
-    # The file's text is read: Arrow's allocator keeps freed memory unless told.
-    pa.default_memory_pool().release_unused()
+    _memory_given_back()
     analysis = analyze_transactions(
         transactions,
         time_unit=time_unit,
@@ -1142,6 +1147,8 @@ def analyze_file(
         purchase_model=purchase_model,
         progress=progress,
     )
+    del transactions  # the rows: only the customers are written
+    _memory_given_back()
     stage(_("writing %(folder)s") % {"folder": folder})
     write_results(analysis, folder)
     return analysis
