@@ -2,23 +2,32 @@
 
 ``analyze_file`` reads a file (``read_transactions``), summarises, fits and scores every
 customer (``analyze_transactions``) and writes ``model.json`` and ``customers.csv``
-(``write_results``). ``clientela analyze --transactions`` is its command line.
+(``write_results``), telling a ``progress`` callback each stage as it starts.
+``clientela analyze --transactions`` is its command line.
 
 Rules:
 
-- the file is UTF-8, with or without a BOM, delimited by commas, semicolons or tabs (the
-  one that splits the header line into the most columns); the first line is the header,
-  blank rows are skipped, and rows are numbered as in a spreadsheet (the header is row 1);
+- the file is found out as the spreadsheet import finds out a CSV file
+  (``imports.reading.csv_layout``): UTF-8 with or without a BOM, else Windows-1251
+  (Cyrillic) or Windows-1252; commas, semicolons or tabs; the header is the first row
+  that looks like one (a title above it is skipped); rows are numbered as in a
+  spreadsheet, blank ones counted;
+- the columns are read by Apache Arrow (decision 0011), only those named; a row with
+  fewer cells than the header has empty ones, cells beyond the header's are ignored, and
+  a row whose customer, date and amount are all empty is skipped;
 - columns are found by their header name: exactly, else ignoring case;
 - dates are read as YYYY-MM-DD (also YYYY/MM/DD, YYYYMMDD) or day first as DD/MM/YYYY
   (also DD.MM.YYYY, DD-MM-YYYY); a time after the date is ignored;
 - amounts have a decimal point or a decimal comma and may group thousands with the other
   mark or spaces (1,234.56 · 1.234,56 · 1 234,56); a single mark is the decimal one
   (1,234 is 1.234). Negative amounts (refunds) net against the same day's purchases;
+- an empty or unreadable value stops the analysis with its row, column and value;
 - the time unit is a day, or a week of 7 days counted to the day (as Fader, Hardie & Lee
   express the CDNOW data); either way the purchases of one day are one purchase;
-- the models are fitted on the transactions up to the observation end and score the
-  customers. With a calibration end they are fitted again on the calibration data, and
+- only the models asked for are fitted (``CLIENTELA_ANALYTICS_MODELS`` or ``--models``),
+  on the transactions up to the observation end; the purchase model asked for
+  (``CLIENTELA_ANALYTICS_PURCHASE_MODEL``) scores the customers, the other one if it
+  cannot. With a calibration end they are fitted again on the calibration data, and
   their predictions for the holdout period are compared with what the customers did;
 - a model is skipped, with the reason, when the data cannot support it; one that does
   not converge is reported and not used for the scores;
@@ -29,18 +38,24 @@ Rules:
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import json
 import math
 import os
 import uuid
-from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -59,9 +74,10 @@ from clientela.analytics.stats.rfm import rfm
 from clientela.analytics.stats.summary import (
     TransactionSummary,
     calibration_holdout_summary,
-    transaction_summary,
+    coded_transaction_summary,
 )
 from clientela.core.parsing import parse_amount, parse_date
+from clientela.imports.reading import CsvLayout, SpreadsheetError, csv_layout
 
 TimeUnit = Literal["day", "week"]
 
@@ -79,6 +95,7 @@ MODEL_NAMES: dict[str, str] = {
     "paretonbd": "Pareto/NBD",
     "gammagamma": "Gamma-Gamma",
 }
+PURCHASE_MODELS = ("bgnbd", "paretonbd")
 
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -103,9 +120,15 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 FORMAT_VERSION = 1
 
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+# Arrow reads UTF-8 itself (a BOM is in the header row, which it skips); other encodings
+# through Python's codecs.
+_ARROW_ENCODINGS = {"utf-8-sig": "utf8"}
+_BLOCK_BYTES = 1 << 20
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_DATE_CACHE_LIMIT = 100_000
 _SHOWN_VALUE_LENGTH = 60
+
+# Told each stage of the analysis as it starts (a line for the terminal).
+Progress = Callable[[str], None]
 
 
 class OfflineAnalysisError(Exception):
@@ -121,12 +144,13 @@ class Transactions:
     days since 1970-01-01; ``amounts`` is ``None`` without an amount column.
     """
 
-    customer_ids: list[str]
+    customer_ids: pa.Array
     customer_codes: np.ndarray
     days: np.ndarray
     amounts: np.ndarray | None
     source: str
     delimiter: str
+    encoding: str
     columns: dict[str, str | None]
 
 
@@ -155,6 +179,24 @@ class _Outcome:
         return self.status == "fitted"
 
 
+def _together(*work: Callable[[], Any]) -> list[Any]:
+    """The results of ``work``, run at the same time in threads (numpy, scipy and Arrow
+    let go of Python's lock in their loops, so two cores share them), each in the
+    caller's language; the first exception raised is raised here."""
+    language = translation.get_language()
+
+    def speaking(task: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with translation.override(language):
+                return task()
+
+        return run
+
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        futures = [pool.submit(speaking(task)) for task in work]
+        return [future.result() for future in futures]
+
+
 # --- reading ----------------------------------------------------------------------------
 
 
@@ -173,28 +215,6 @@ def _shown(value: str) -> str:
     if len(value) > _SHOWN_VALUE_LENGTH:
         return value[: _SHOWN_VALUE_LENGTH - 1] + "…"
     return value
-
-
-def _first_line_not_utf8(source: Path) -> int:
-    """The number of the first line of ``source`` that is not UTF-8 (0 if none is).
-    Text is decoded in blocks, which hides the line of an error: this finds it again."""
-    with open(source, "rb") as binary:
-        for number, line in enumerate(binary, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
-    return 0
-
-
-def _delimiter(header_line: str) -> str:
-    """The delimiter that splits the header line into the most columns (comma on a tie)."""
-    best, best_count = ",", 1
-    for delimiter in _DELIMITERS:
-        count = len(next(csv.reader([header_line], delimiter=delimiter)))
-        if count > best_count:
-            best, best_count = delimiter, count
-    return best
 
 
 def _column_index(header: list[str], name: str, source: Path) -> int:
@@ -241,6 +261,189 @@ def _bad_amount(source: Path, row: int, value: str, column: str) -> OfflineAnaly
     )
 
 
+def _cannot_read(source: Path, error: OSError) -> OfflineAnalysisError:
+    return OfflineAnalysisError(
+        _("Cannot read %(file)s: %(reason)s.") % {"file": source, "reason": error.strerror or error}
+    )
+
+
+def _is_blank(source: Path) -> bool:
+    """Whether the file holds nothing but white space."""
+    with open(source, "rb") as binary:
+        while block := binary.read(_BLOCK_BYTES):
+            if block.strip():
+                return False
+    return True
+
+
+def _layout(source: Path) -> CsvLayout:
+    """The file's encoding, delimiter and header, as the spreadsheet import finds them."""
+    try:
+        if _is_blank(source):
+            raise OfflineAnalysisError(_("%(file)s is empty.") % {"file": source})
+        return csv_layout(source)
+    except OSError as error:
+        raise _cannot_read(source, error) from error
+    except SpreadsheetError as error:
+        raise OfflineAnalysisError(
+            _("%(file)s cannot be read: %(reason)s") % {"file": source, "reason": error}
+        ) from error
+
+
+def _records(stream, layout: CsvLayout) -> Iterator[tuple[int, list[str]]]:
+    """The rows below the header, numbered as in a spreadsheet, from the Python reader."""
+    reader = csv.reader(stream, delimiter=layout.delimiter)
+    return itertools.islice(enumerate(reader, start=1), layout.header_row, None)
+
+
+def _header_width(source: Path, layout: CsvLayout) -> int:
+    """How many cells the header row has, empty ones at its end included."""
+    with open(source, encoding=layout.encoding, newline="") as stream:
+        reader = csv.reader(stream, delimiter=layout.delimiter)
+        return len(next(itertools.islice(reader, layout.header_row - 1, None)))
+
+
+def _arrow_table(source: Path, layout: CsvLayout, indexes: dict[str, int]) -> pa.Table:
+    """The columns ``indexes`` names (role → index in the header) as text, read by Arrow.
+
+    A row with more or fewer cells than the header goes to Python's reader instead
+    (padded with empty cells, or cut) and its values are added at the end."""
+    width = _header_width(source, layout)
+    names = [f"column {index}" for index in range(width)]
+    odd_rows: list[list[str]] = []
+
+    def odd_row(row: pacsv.InvalidRow) -> str:
+        cells = next(csv.reader(io.StringIO(row.text), delimiter=layout.delimiter), [])
+        cells += [""] * (width - len(cells))
+        odd_rows.append([cells[index] for index in indexes.values()])
+        return "skip"
+
+    read = pacsv.read_csv(
+        source,
+        read_options=pacsv.ReadOptions(
+            column_names=names,
+            skip_rows=layout.header_row,
+            encoding=_ARROW_ENCODINGS.get(layout.encoding, layout.encoding),
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=layout.delimiter,
+            newlines_in_values=True,
+            invalid_row_handler=odd_row,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=sorted({names[index] for index in indexes.values()}),
+            column_types={names[index]: pa.string() for index in indexes.values()},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    table = pa.table({role: read[names[index]] for role, index in indexes.items()})
+    if odd_rows:
+        extra = pa.table(
+            dict(zip(indexes, map(pa.array, zip(*odd_rows, strict=True)), strict=True))
+        )
+        table = pa.concat_tables([table, extra])
+    return table
+
+
+def _first_bad_row(
+    source: Path, layout: CsvLayout, indexes: dict[str, int], columns: dict[str, str | None]
+) -> OfflineAnalysisError | None:
+    """The error of the first row with a missing or unreadable value, found again row by
+    row with Python's reader: the columnar reading tells that a value is bad, not where."""
+    width = max(indexes.values()) + 1
+    with open(source, encoding=layout.encoding, newline="") as stream:
+        records = _records(stream, layout)
+        row = layout.header_row
+        try:
+            for row, fields in records:
+                fields += [""] * (width - len(fields))
+                cells = {role: fields[index] for role, index in indexes.items()}
+                if not any(cell.strip() for cell in cells.values()):
+                    continue  # a blank row
+                if not cells["customer"].strip():
+                    return _empty_value(source, row, columns["customer"])
+                for role, parse, bad in (
+                    ("date", parse_date, _bad_date),
+                    ("amount", parse_amount, _bad_amount),
+                ):
+                    if role not in cells:
+                        continue
+                    try:
+                        parse(cells[role])
+                    except ValueError:
+                        if not cells[role].strip():
+                            return _empty_value(source, row, columns[role])
+                        return bad(source, row, cells[role], columns[role])
+        except csv.Error as error:
+            return OfflineAnalysisError(
+                _("Row %(row)d of %(file)s cannot be read as CSV: %(reason)s.")
+                % {"row": row + 1, "file": source, "reason": error}
+            )
+    return None
+
+
+def _day_numbers(texts: pa.ChunkedArray) -> np.ndarray | None:
+    """The day number of each date, or ``None`` if one cannot be read. Each different
+    date (without a time after it) is read once, by ``parse_date``."""
+    encoded = pc.dictionary_encode(texts).combine_chunks()
+    # "2024-01-31 10:30" and "2024-01-31T09:00" are the same day: one read for both.
+    dates = pc.dictionary_encode(
+        pc.replace_substring_regex(
+            pc.utf8_trim_whitespace(encoded.dictionary), pattern=r"(?s)[T\s].*", replacement=""
+        )
+    )
+    days = np.empty(len(dates.dictionary), dtype=np.int32)
+    for position, text in enumerate(dates.dictionary.to_pylist()):
+        try:
+            days[position] = _day_number(parse_date(text))
+        except ValueError:
+            return None
+    return days[dates.indices.to_numpy()][encoded.indices.to_numpy()]
+
+
+def _amount_values(texts: pa.ChunkedArray) -> np.ndarray | None:
+    """The amounts as floats, or ``None`` if one cannot be read. Arrow converts plain
+    numbers (1234.56, and 1234,56 with its decimal comma made a point); what it cannot,
+    ``parse_amount`` reads, once for each different text."""
+    trimmed = pc.utf8_trim_whitespace(texts)
+    candidates = (
+        lambda: trimmed,
+        lambda: pc.replace_substring_regex(
+            trimmed, pattern=r"^([+-]?\d+),(\d+)$", replacement=r"\1.\2"
+        ),
+    )
+    for candidate in candidates:
+        try:
+            values = pc.cast(candidate(), pa.float64()).to_numpy()
+            break
+        except pa.ArrowInvalid:
+            continue
+    else:
+        encoded = pc.dictionary_encode(texts).combine_chunks()
+        distinct = np.empty(len(encoded.dictionary))
+        for position, text in enumerate(encoded.dictionary.to_pylist()):
+            try:
+                distinct[position] = parse_amount(text)
+            except ValueError:
+                return None
+        values = distinct[encoded.indices.to_numpy()]
+    return values if np.isfinite(values).all() else None
+
+
+def _without_blank_rows(table: pa.Table) -> pa.Table:
+    """The table without the rows whose cells are all empty; the customers' ids without
+    spaces around them."""
+    customers = pc.utf8_trim_whitespace(table["customer"])
+    table = table.set_column(table.column_names.index("customer"), "customer", customers)
+    if table.num_rows == 0 or pc.min(pc.binary_length(customers)).as_py() > 0:
+        return table
+    blank = np.ones(table.num_rows, dtype=bool)
+    for role in table.column_names:
+        blank &= pc.binary_length(pc.utf8_trim_whitespace(table[role])).to_numpy() == 0
+    return table.filter(pa.array(~blank))
+
+
 def read_transactions(
     path: str | os.PathLike,
     *,
@@ -248,103 +451,55 @@ def read_transactions(
     date_column: str,
     amount_column: str | None = None,
 ) -> Transactions:
-    """Read (customer, date[, amount]) from a CSV file into arrays, row by row.
+    """Read (customer, date[, amount]) from a CSV file into arrays, column by column.
 
-    Raises ``OfflineAnalysisError`` for a file that cannot be read or is not UTF-8, an
-    empty file, a file without rows below the header, a missing column (listing the
-    columns found), or an empty or unreadable value (naming its row, column and value).
+    Raises ``OfflineAnalysisError`` for a file that cannot be read, an empty file or one
+    without a header row, a file without rows below the header, a missing column
+    (listing the columns found), or an empty or unreadable value (naming its row, column
+    and value).
     """
     source = Path(path)
+    layout = _layout(source)
+    names = {"customer": customer_column, "date": date_column, "amount": amount_column}
+    indexes = {
+        role: _column_index(layout.headers, name, source)
+        for role, name in names.items()
+        if name is not None
+    }
+    columns = {role: layout.headers[indexes[role]] if role in indexes else None for role in names}
     try:
-        stream = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        table = _arrow_table(source, layout, indexes)
     except OSError as error:
-        raise OfflineAnalysisError(
-            _("Cannot read %(file)s: %(reason)s.")
-            % {"file": source, "reason": error.strerror or error}
+        raise _cannot_read(source, error) from error
+    except pa.ArrowInvalid as error:
+        bad_row = _first_bad_row(source, layout, indexes, columns)
+        raise bad_row or OfflineAnalysisError(
+            _("%(file)s cannot be read as CSV: %(reason)s.") % {"file": source, "reason": error}
         ) from error
-    row = 0
-    with stream:
-        try:
-            # The header is the first line that is not blank.
-            for header_line in stream:
-                row += 1
-                if header_line.strip():
-                    break
-            else:
-                raise OfflineAnalysisError(_("%(file)s is empty.") % {"file": source})
-            delimiter = _delimiter(header_line)
-            header = [cell.strip() for cell in next(csv.reader([header_line], delimiter=delimiter))]
-            customer_index = _column_index(header, customer_column, source)
-            date_index = _column_index(header, date_column, source)
-            amount_index = (
-                None if amount_column is None else _column_index(header, amount_column, source)
-            )
-            columns = {
-                "customer": header[customer_index],
-                "date": header[date_index],
-                "amount": None if amount_index is None else header[amount_index],
-            }
-            needed = max(customer_index, date_index, amount_index or 0) + 1
-
-            codes, days, amounts = array("i"), array("i"), array("d")
-            customer_codes: dict[str, int] = {}
-            day_cache: dict[str, int] = {}
-
-            for fields in csv.reader(stream, delimiter=delimiter):
-                row += 1
-                if len(fields) < needed:
-                    fields = fields + [""] * (needed - len(fields))
-                customer = fields[customer_index].strip()
-                if not customer:
-                    if not any(field.strip() for field in fields):
-                        continue  # a blank row
-                    raise _empty_value(source, row, columns["customer"])
-                code = customer_codes.get(customer)
-                if code is None:
-                    code = customer_codes[customer] = len(customer_codes)
-                text = fields[date_index]
-                day = day_cache.get(text)
-                if day is None:
-                    if not text.strip():
-                        raise _empty_value(source, row, columns["date"])
-                    try:
-                        day = _day_number(parse_date(text))
-                    except ValueError:
-                        raise _bad_date(source, row, text, columns["date"]) from None
-                    if len(day_cache) >= _DATE_CACHE_LIMIT:
-                        day_cache.clear()
-                    day_cache[text] = day
-                codes.append(code)
-                days.append(day)
-                if amount_index is not None:
-                    text = fields[amount_index]
-                    try:
-                        amounts.append(parse_amount(text))
-                    except ValueError:
-                        if not text.strip():
-                            raise _empty_value(source, row, columns["amount"]) from None
-                        raise _bad_amount(source, row, text, columns["amount"]) from None
-        except UnicodeDecodeError as error:
-            raise OfflineAnalysisError(
-                _("Row %(row)d of %(file)s is not UTF-8 text; save the file as CSV UTF-8.")
-                % {"row": _first_line_not_utf8(source), "file": source}
-            ) from error
-        except csv.Error as error:
-            raise OfflineAnalysisError(
-                _("Row %(row)d of %(file)s cannot be read as CSV: %(reason)s.")
-                % {"row": row + 1, "file": source, "reason": error}
-            ) from error
-    if not codes:
+    table = _without_blank_rows(table)
+    if table.num_rows == 0:
         raise OfflineAnalysisError(
             _("%(file)s has a header but no transactions below it.") % {"file": source}
         )
+    days = amounts = None
+    if pc.min(pc.binary_length(table["customer"])).as_py() > 0:  # no customer is empty
+        customers, days, amounts = _together(
+            lambda: pc.dictionary_encode(table["customer"]).combine_chunks(),
+            lambda: _day_numbers(table["date"]),
+            lambda: None if "amount" not in indexes else _amount_values(table["amount"]),
+        )
+    if days is None or ("amount" in indexes and amounts is None):
+        raise _first_bad_row(source, layout, indexes, columns) or OfflineAnalysisError(
+            _("%(file)s has a value that cannot be read.") % {"file": source}
+        )
     return Transactions(
-        customer_ids=list(customer_codes),
-        customer_codes=np.frombuffer(codes, dtype=np.int32),
-        days=np.frombuffer(days, dtype=np.int32),
-        amounts=None if amount_index is None else np.frombuffer(amounts, dtype=np.float64),
+        customer_ids=customers.dictionary,
+        customer_codes=customers.indices.to_numpy(),
+        days=days,
+        amounts=amounts,
         source=str(source),
-        delimiter=delimiter,
+        delimiter=layout.delimiter,
+        encoding=layout.encoding,
         columns=columns,
     )
 
@@ -440,12 +595,22 @@ def _spend_model(summary: TransactionSummary) -> _Outcome:
     return outcome
 
 
-def _fit_models(summary: TransactionSummary) -> dict[str, _Outcome]:
-    return {
-        "bgnbd": _purchase_model(bgnbd, summary),
-        "paretonbd": _purchase_model(paretonbd, summary),
-        "gammagamma": _spend_model(summary),
+def _fit_models(
+    summary: TransactionSummary, models: Collection[str], stage: Progress
+) -> dict[str, _Outcome]:
+    """Each model's outcome (in ``MODEL_NAMES``' order); those not in ``models`` are
+    skipped."""
+    fitters = {
+        "bgnbd": lambda: _purchase_model(bgnbd, summary),
+        "paretonbd": lambda: _purchase_model(paretonbd, summary),
+        "gammagamma": lambda: _spend_model(summary),
     }
+    skipped = _Outcome("skipped", reason=_("Not among the models to fit."))
+    fitted = [name for name in fitters if name in models]
+    for name in fitted:
+        stage(_("fitting %(model)s") % {"model": MODEL_NAMES[name]})
+    outcomes = dict(zip(fitted, _together(*(fitters[name] for name in fitted)), strict=True))
+    return {name: outcomes.get(name, skipped) for name in fitters}
 
 
 def _number(value: float) -> float | None:
@@ -473,12 +638,58 @@ def _model_report(outcome: _Outcome) -> dict[str, Any]:
     return entry
 
 
-def _purchase_choice(outcomes: dict[str, _Outcome]) -> str | None:
-    """The purchase model that scores customers: BG/NBD, else Pareto/NBD, if usable."""
-    return next((name for name in ("bgnbd", "paretonbd") if outcomes[name].usable), None)
+def _purchase_choice(outcomes: dict[str, _Outcome], preferred: str) -> str | None:
+    """The purchase model that scores customers: ``preferred``, else the other, if usable."""
+    ordered = sorted(PURCHASE_MODELS, key=lambda name: name != preferred)
+    return next((name for name in ordered if outcomes[name].usable), None)
 
 
 # --- scoring ----------------------------------------------------------------------------
+
+
+def _predictions(
+    summary: TransactionSummary,
+    purchase: _Outcome | None,
+    spend: _Outcome | None,
+    *,
+    horizon: float,
+    time_unit: TimeUnit,
+    months: int,
+    monthly_discount_rate: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Probability alive, expected purchases over ``horizon``, expected average spend
+    and lifetime value of each customer (NaN where a model is missing)."""
+    x, t_x, age = summary.frequency, summary.recency, summary.T
+    missing = np.full(x.size, np.nan)
+    alive = expected = spend_values = value = missing
+    with np.errstate(all="ignore"):
+        if purchase is not None:
+            alive = probability_alive(purchase.fit.parameters, x, t_x, age)
+            expected = conditional_expected_purchases(purchase.fit.parameters, horizon, x, t_x, age)
+        if spend is not None:
+            spenders = _spenders(summary)
+            # Repeat buyers whose refunds cancel their spend have no expected spend.
+            known = (x == 0) | spenders
+            spend_values = gammagamma.expected_average_spend(
+                spend.fit.parameters,
+                np.where(spenders, x, 0),
+                np.where(spenders, summary.monetary_value, 0.0),
+            )
+            spend_values[~known] = np.nan
+            if purchase is not None:
+                value = customer_lifetime_value(
+                    purchase.fit.parameters,
+                    spend.fit.parameters,
+                    x,
+                    t_x,
+                    age,
+                    np.where(known, summary.monetary_value, 1.0),
+                    months=months,
+                    monthly_discount_rate=monthly_discount_rate,
+                    time_unit=time_unit,
+                )
+                value[~known] = np.nan
+    return alive, expected, spend_values, value
 
 
 def _customer_scores(
@@ -486,6 +697,7 @@ def _customer_scores(
     summary: TransactionSummary,
     outcomes: dict[str, _Outcome],
     *,
+    purchase_model: str,
     time_unit: TimeUnit,
     months: int,
     monthly_discount_rate: float,
@@ -497,50 +709,30 @@ def _customer_scores(
     end_day = int(summary.observation_end.astype(np.int64))
     first_day = end_day - np.rint(age * unit_days).astype(np.int64)
     last_day = first_day + np.rint(t_x * unit_days).astype(np.int64)
-    missing = np.full(count, np.nan)
-    alive = expected = spend = value = missing
     horizon = months * UNITS_PER_MONTH[time_unit]
-
-    purchase_name = _purchase_choice(outcomes)
+    purchase_name = _purchase_choice(outcomes, purchase_model)
     spend_name = "gammagamma" if outcomes["gammagamma"].usable else None
-    with np.errstate(all="ignore"):
-        if purchase_name is not None:
-            purchase = outcomes[purchase_name].fit.parameters
-            alive = probability_alive(purchase, x, t_x, age)
-            expected = conditional_expected_purchases(purchase, horizon, x, t_x, age)
-        if spend_name is not None:
-            spend_parameters = outcomes["gammagamma"].fit.parameters
-            spenders = _spenders(summary)
-            # Repeat buyers whose refunds cancel their spend have no expected spend.
-            known = (x == 0) | spenders
-            spend = gammagamma.expected_average_spend(
-                spend_parameters,
-                np.where(spenders, x, 0),
-                np.where(spenders, summary.monetary_value, 0.0),
-            )
-            spend[~known] = np.nan
-            if purchase_name is not None:
-                value = customer_lifetime_value(
-                    purchase,
-                    spend_parameters,
-                    x,
-                    t_x,
-                    age,
-                    np.where(known, summary.monetary_value, 1.0),
-                    months=months,
-                    monthly_discount_rate=monthly_discount_rate,
-                    time_unit=time_unit,
-                )
-                value[~known] = np.nan
-
     revenue = summary.total_amount
-    scores = rfm(age - t_x, x, x if revenue is None else revenue)
-    pareto = None if revenue is None else pareto_classes(revenue, tie_breaker=summary.customer_ids)
-    segments, segment_counts = np.unique(scores.segment, return_counts=True)
+    (alive, expected, spend, value), scores, pareto = _together(
+        lambda: _predictions(
+            summary,
+            None if purchase_name is None else outcomes[purchase_name],
+            None if spend_name is None else outcomes[spend_name],
+            horizon=horizon,
+            time_unit=time_unit,
+            months=months,
+            monthly_discount_rate=monthly_discount_rate,
+        ),
+        lambda: rfm(age - t_x, x, x if revenue is None else revenue),
+        lambda: (
+            None if revenue is None else pareto_classes(revenue, tie_breaker=summary.customer_ids)
+        ),
+    )
+    segment_counts = pc.value_counts(pa.array(scores.segment))
     columns: dict[str, Any] = {
-        "customer_id": np.asarray(transactions.customer_ids, dtype=object)[summary.customer_ids],
-        "first_purchase": np.datetime_as_string(first_day.astype("datetime64[D]")),
-        "last_purchase": np.datetime_as_string(last_day.astype("datetime64[D]")),
+        "customer_id": transactions.customer_ids.take(summary.customer_ids),
+        "first_purchase": first_day.astype("datetime64[D]"),
+        "last_purchase": last_day.astype("datetime64[D]"),
         "frequency": x,
         "recency": t_x,
         "T": age,
@@ -563,7 +755,15 @@ def _customer_scores(
         "horizon": horizon,
         "monthly_discount_rate": monthly_discount_rate,
         "rfm_monetary": "revenue" if revenue is not None else "frequency",
-        "rfm_segments": dict(zip(segments.tolist(), segment_counts.tolist(), strict=True)),
+        "rfm_segments": dict(
+            sorted(
+                zip(
+                    segment_counts.field("values").to_pylist(),
+                    segment_counts.field("counts").to_pylist(),
+                    strict=True,
+                )
+            )
+        ),
         "pareto": None
         if pareto is None
         else {
@@ -617,8 +817,14 @@ def _holdout_report(
     calibration_day: int,
     end_day: int,
     time_unit: TimeUnit,
+    models: Collection[str],
+    stage: Progress,
 ) -> dict[str, Any]:
     unit_days = UNIT_DAYS[time_unit]
+    stage(
+        _("summarising the calibration data up to %(end)s and the holdout after it")
+        % {"end": _iso(calibration_day)}
+    )
     split = calibration_holdout_summary(
         transactions.customer_codes,
         transactions.days,
@@ -630,7 +836,7 @@ def _holdout_report(
     )
     calibration = split.calibration
     first_days = end_day - np.rint(full.T * unit_days)
-    outcomes = _fit_models(calibration)
+    outcomes = _fit_models(calibration, models, stage)
     models = {name: _model_report(outcome) for name, outcome in outcomes.items()}
     x, t_x, age = calibration.frequency, calibration.recency, calibration.T
     actual = split.frequency_holdout.astype(float)
@@ -672,6 +878,22 @@ def _holdout_report(
 # --- the analysis -----------------------------------------------------------------------
 
 
+def _silent(stage: str) -> None:
+    """The progress callback when there is none."""
+
+
+def _checked_models(models: Collection[str], purchase_model: str) -> None:
+    unknown = [name for name in models if name not in MODEL_NAMES]
+    if unknown or purchase_model not in PURCHASE_MODELS:
+        raise OfflineAnalysisError(
+            _("Unknown model “%(model)s”; the models are %(models)s.")
+            % {
+                "model": (unknown or [purchase_model])[0],
+                "models": ", ".join(MODEL_NAMES),
+            }
+        )
+
+
 def analyze_transactions(
     transactions: Transactions,
     *,
@@ -680,14 +902,21 @@ def analyze_transactions(
     observation_end: date | str | None = None,
     months: int = 12,
     monthly_discount_rate: float = 0.01,
+    models: Collection[str] = tuple(MODEL_NAMES),
+    purchase_model: str = "bgnbd",
+    progress: Progress | None = None,
 ) -> OfflineAnalysis:
     """Summarise, fit and score the customers of ``transactions``.
 
     ``observation_end`` defaults to the last date; later transactions are ignored.
     ``calibration_end`` adds the holdout comparison. Expected purchases and CLV look
-    ``months`` ahead (CLV discounted by ``monthly_discount_rate``). Raises
-    ``OfflineAnalysisError`` for dates outside the data or in the wrong order.
+    ``months`` ahead (CLV discounted by ``monthly_discount_rate``). Only ``models`` are
+    fitted; ``purchase_model`` scores, the other purchase model if it cannot. Raises
+    ``OfflineAnalysisError`` for dates outside the data or in the wrong order, or an
+    unknown model.
     """
+    stage = progress or _silent
+    _checked_models(models, purchase_model)
     if time_unit not in UNIT_DAYS:
         raise OfflineAnalysisError(
             _("The time unit must be day or week, not “%(unit)s”.") % {"unit": time_unit}
@@ -717,26 +946,44 @@ def analyze_transactions(
                 % {"calibration": _iso(calibration_day), "end": _iso(end_day)}
             )
 
-    summary = transaction_summary(
-        transactions.customer_codes,
-        days,
-        transactions.amounts,
-        observation_end=np.datetime64(end_day, "D"),
-        time_unit="day",
-        unit_multiplier=UNIT_DAYS[time_unit],
+    stage(
+        ngettext(
+            "summarising %(rows)d transaction of %(customers)d customers",
+            "summarising %(rows)d transactions of %(customers)d customers",
+            days.size,
+        )
+        % {"rows": days.size, "customers": len(transactions.customer_ids)}
     )
-    outcomes = _fit_models(summary)
+    summary, duplicates = _together(
+        lambda: coded_transaction_summary(
+            transactions.customer_codes,
+            days,
+            transactions.amounts,
+            observation_end=np.datetime64(end_day, "D"),
+            time_unit="day",
+            unit_multiplier=UNIT_DAYS[time_unit],
+        ),
+        lambda: _duplicate_rows(transactions.customer_codes, days, transactions.amounts),
+    )
+    outcomes = _fit_models(summary, models, stage)
+    stage(
+        ngettext(
+            "scoring %(count)d customer", "scoring %(count)d customers", summary.frequency.size
+        )
+        % {"count": summary.frequency.size}
+    )
     customers, scores = _customer_scores(
         transactions,
         summary,
         outcomes,
+        purchase_model=purchase_model,
         time_unit=time_unit,
         months=months,
         monthly_discount_rate=monthly_discount_rate,
     )
     report: dict[str, Any] = {
         "format": FORMAT_VERSION,
-        "input": _input_report(transactions, end_day),
+        "input": _input_report(transactions, end_day, duplicates),
         "options": {
             "time_unit": time_unit,
             "unit_days": UNIT_DAYS[time_unit],
@@ -744,6 +991,8 @@ def analyze_transactions(
             "calibration_end": None if calibration_day is None else _iso(calibration_day),
             "months": months,
             "monthly_discount_rate": monthly_discount_rate,
+            "models": [name for name in MODEL_NAMES if name in models],
+            "purchase_model": purchase_model,
         },
         "customers": int(summary.frequency.size),
         "models": {name: _model_report(outcome) for name, outcome in outcomes.items()},
@@ -756,21 +1005,36 @@ def analyze_transactions(
             calibration_day=calibration_day,
             end_day=end_day,
             time_unit=time_unit,
+            models=models,
+            stage=stage,
         ),
     }
     return OfflineAnalysis(report=report, customers=customers)
 
 
-def _input_report(transactions: Transactions, end_day: int) -> dict[str, Any]:
+def _duplicate_rows(codes: np.ndarray, days: np.ndarray, amounts: np.ndarray | None) -> int:
+    """How many rows repeat an earlier one exactly (customer, day and amount). Rows are
+    sorted by customer and day; only the amounts of a customer's day with more than one
+    row are compared."""
+    first = int(days.min())
+    key = codes.astype(np.int64) * (int(days.max()) - first + 1) + (days - first)
+    order = np.argsort(key)
+    key = key[order]
+    repeated = key[1:] == key[:-1]
+    if amounts is None or not repeated.any():
+        return int(repeated.sum())
+    shared = np.flatnonzero(np.concatenate(([False], repeated)) | np.append(repeated, False))
+    keys, values = key[shared], amounts[order[shared]]
+    within = np.lexsort((values, keys))
+    keys, values = keys[within], values[within]
+    return int(((keys[1:] == keys[:-1]) & (values[1:] == values[:-1])).sum())
+
+
+def _input_report(transactions: Transactions, end_day: int, duplicates: int) -> dict[str, Any]:
     codes, days, amounts = transactions.customer_codes, transactions.days, transactions.amounts
-    keys = (codes, days) if amounts is None else (codes, days, amounts)
-    order = np.lexsort(keys[::-1])
-    same = np.ones(max(codes.size - 1, 0), dtype=bool)
-    for key in keys:
-        ordered = key[order]
-        same &= ordered[1:] == ordered[:-1]
     return {
         "file": transactions.source,
+        "encoding": transactions.encoding,
         "delimiter": _DELIMITERS[transactions.delimiter],
         "columns": transactions.columns,
         "rows": int(codes.size),
@@ -778,7 +1042,7 @@ def _input_report(transactions: Transactions, end_day: int) -> dict[str, Any]:
         "first_date": _iso(int(days.min())),
         "last_date": _iso(int(days.max())),
         "rows_after_observation_end": int((days > end_day).sum()),
-        "duplicate_rows": int(same.sum()),
+        "duplicate_rows": duplicates,
         "negative_amount_rows": None if amounts is None else int((amounts < 0).sum()),
     }
 
@@ -786,16 +1050,17 @@ def _input_report(transactions: Transactions, end_day: int) -> dict[str, Any]:
 # --- writing ----------------------------------------------------------------------------
 
 
-def _cells(values: Any, count: int) -> Iterable[Any]:
-    """A column's cells: floats rounded to 6 decimals, ``None`` (an empty cell) for NaN."""
+def _arrow_column(values: Any, count: int) -> pa.Array:
+    """A column of customers.csv: floats rounded to 6 decimals, null (an empty cell) for
+    NaN and for a column without values."""
     if values is None:
-        return [None] * count
-    array_values = np.asarray(values)
-    if array_values.dtype.kind != "f":
-        return array_values.tolist()
-    cells = np.round(array_values, 6).astype(object)
-    cells[~np.isfinite(array_values)] = None
-    return cells.tolist()
+        return pa.nulls(count)
+    if isinstance(values, pa.Array):
+        return values
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        return pa.array(np.round(array, 6), mask=~np.isfinite(array))
+    return pa.array(array)
 
 
 def write_results(analysis: OfflineAnalysis, out_dir: str | os.PathLike) -> tuple[Path, Path]:
@@ -806,17 +1071,17 @@ def write_results(analysis: OfflineAnalysis, out_dir: str | os.PathLike) -> tupl
     created = not folder.exists()
     targets = (folder / "model.json", folder / "customers.csv")
     temporaries = [folder / f".{target.name}.{uuid.uuid4().hex}.tmp" for target in targets]
+    count = len(analysis.customers["customer_id"])
+    table = pa.table(
+        {name: _arrow_column(analysis.customers[name], count) for name in CUSTOMER_COLUMNS}
+    )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with open(temporaries[0], "x", encoding="utf-8") as model_file:
             json.dump(analysis.report, model_file, ensure_ascii=False, indent=2, allow_nan=False)
             model_file.write("\n")
-        count = len(analysis.customers["customer_id"])
-        columns = [_cells(analysis.customers[name], count) for name in CUSTOMER_COLUMNS]
-        with open(temporaries[1], "x", encoding="utf-8", newline="") as customers_file:
-            writer = csv.writer(customers_file)
-            writer.writerow(CUSTOMER_COLUMNS)
-            writer.writerows(zip(*columns, strict=True))
+        with open(temporaries[1], "xb") as customers_file:
+            pacsv.write_csv(table, customers_file, pacsv.WriteOptions(quoting_style="needed"))
         for temporary, target in zip(temporaries, targets, strict=True):
             os.replace(temporary, target)
     except OSError as error:
@@ -831,6 +1096,12 @@ def write_results(analysis: OfflineAnalysis, out_dir: str | os.PathLike) -> tupl
     return targets
 
 
+def _memory_given_back() -> None:
+    """Arrow's allocator keeps the memory of freed arrays for later ones unless told:
+    between stages the file's text and the scores' working arrays are not needed."""
+    pa.default_memory_pool().release_unused()
+
+
 def analyze_file(
     path: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -843,21 +1114,28 @@ def analyze_file(
     observation_end: date | str | None = None,
     months: int = 12,
     monthly_discount_rate: float = 0.01,
+    models: Collection[str] = tuple(MODEL_NAMES),
+    purchase_model: str = "bgnbd",
+    progress: Progress | None = None,
 ) -> OfflineAnalysis:
     """Read a transactions CSV, analyse it and write ``out_dir/model.json`` and
-    ``out_dir/customers.csv``; nothing is written if any step raises
-    ``OfflineAnalysisError``."""
+    ``out_dir/customers.csv``, telling ``progress`` each stage as it starts; nothing is
+    written if any step raises ``OfflineAnalysisError``."""
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise OfflineAnalysisError(
             _("%(folder)s is a file; give a folder for the results.") % {"folder": folder}
         )
+    _checked_models(models, purchase_model)
+    stage = progress or _silent
+    stage(_("reading %(file)s") % {"file": path})
     transactions = read_transactions(
         path,
         customer_column=customer_column,
         date_column=date_column,
         amount_column=amount_column,
     )
+    _memory_given_back()
     analysis = analyze_transactions(
         transactions,
         time_unit=time_unit,
@@ -865,6 +1143,12 @@ def analyze_file(
         observation_end=observation_end,
         months=months,
         monthly_discount_rate=monthly_discount_rate,
+        models=models,
+        purchase_model=purchase_model,
+        progress=progress,
     )
+    del transactions  # the rows: only the customers are written
+    _memory_given_back()
+    stage(_("writing %(folder)s") % {"folder": folder})
     write_results(analysis, folder)
     return analysis

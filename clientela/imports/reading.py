@@ -88,7 +88,7 @@ def open_sheet(path: str | Path, *, sheet: str | None = None) -> Sheet:
 
         return vcard_sheet(path, encoding=_encoding(path))
     if kind == "csv":
-        name, rows = path.stem, _csv_rows(path)
+        name, rows = path.stem, _csv_rows(path, *_csv_dialect(path))
     else:
         name, rows = _xlsx_rows(path, sheet)
     return _with_header(name, rows)
@@ -161,18 +161,39 @@ def _delimiter(sample: str) -> str:
     return best
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[Cell]]]:
+def _csv_dialect(path: Path) -> tuple[str, str]:
+    """The encoding and the delimiter of a CSV file."""
     encoding = _encoding(path)
     with path.open(encoding=encoding, newline="") as file:
         sample = file.read(_SNIFF_BYTES)
-    delimiter = _delimiter(sample)
+    return encoding, _delimiter(sample)
 
-    def rows() -> Iterator[tuple[int, list[Cell]]]:
-        with path.open(encoding=encoding, newline="") as file:
-            for number, row in enumerate(csv.reader(file, delimiter=delimiter), start=1):
-                yield number, [_clean(cell) for cell in row]
 
-    return rows()
+def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Cell]]]:
+    with path.open(encoding=encoding, newline="") as file:
+        for number, row in enumerate(csv.reader(file, delimiter=delimiter), start=1):
+            yield number, [_clean(cell) for cell in row]
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a CSV file is written: its encoding (a Python codec), delimiter, header row
+    (numbered from 1, blank rows counted) and the header's cells."""
+
+    encoding: str
+    delimiter: str
+    header_row: int
+    headers: list[str]
+
+
+def csv_layout(path: str | Path) -> CsvLayout:
+    """The encoding, delimiter and header row of a CSV file, found as ``open_sheet``
+    finds them, for a reader of its own (without the import's size limit). Raises
+    ``SpreadsheetError`` for a file without a header row."""
+    path = Path(path)
+    encoding, delimiter = _csv_dialect(path)
+    sheet = _with_header(path.stem, _csv_rows(path, encoding, delimiter))
+    return CsvLayout(encoding, delimiter, sheet.header_row, sheet.headers)
 
 
 # --- xlsx ------------------------------------------------------------------------------

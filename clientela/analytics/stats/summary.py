@@ -189,6 +189,30 @@ def transaction_summary(
     the day). ``observation_end`` defaults to the last date; transactions in periods after
     its period are ignored.
     """
+    return _whole_period_summary(
+        customer_ids, dates, amounts, observation_end, time_unit, unit_multiplier, coded=False
+    )
+
+
+def coded_transaction_summary(
+    customer_codes,
+    dates,
+    amounts=None,
+    *,
+    observation_end=None,
+    time_unit: TimeUnit = "day",
+    unit_multiplier: float = 1.0,
+) -> TransactionSummary:
+    """``transaction_summary`` of customers already numbered 0, 1, 2… (the codes of a
+    dictionary encoding): the same summary, without the sort that would number them."""
+    return _whole_period_summary(
+        customer_codes, dates, amounts, observation_end, time_unit, unit_multiplier, coded=True
+    )
+
+
+def _whole_period_summary(
+    customer_ids, dates, amounts, observation_end, time_unit, unit_multiplier, *, coded: bool
+) -> TransactionSummary:
     ids, days, values = _inputs(customer_ids, dates, amounts)
     if observation_end is None:
         if days.size == 0:
@@ -199,12 +223,18 @@ def transaction_summary(
     periods = _period(days, time_unit)
     end_period = int(_period(end_day, time_unit))
     keep = periods <= end_period
-    keys, codes = np.unique(ids[keep], return_inverse=True)
+    if not keep.all():
+        ids, periods = ids[keep], periods[keep]
+        values = None if values is None else values[keep]
+    if coded:
+        keys, codes = np.arange(int(ids.max(initial=-1)) + 1), ids
+    else:
+        keys, codes = np.unique(ids, return_inverse=True)
     summary, _ = _summarise(
         keys,
         codes.ravel(),
-        periods[keep],
-        None if values is None else values[keep],
+        periods,
+        values,
         end_period,
         observation_end=np.datetime64(end_day, "D"),
         time_unit=time_unit,

@@ -211,10 +211,10 @@ def test_semicolons_decimal_commas_day_first_dates_and_a_bom(tmp_path):
     customers = {row["customer_id"]: row for row in read_customers(folder)}
     ana, beto = customers["Ana"], customers["Beto"]
     assert (ana["first_purchase"], ana["last_purchase"]) == ("2024-01-03", "2024-01-10")
-    assert (ana["frequency"], ana["recency"], ana["T"]) == ("1", "7.0", "7.0")
+    assert (ana["frequency"], float(ana["recency"]), float(ana["T"])) == ("1", 7.0, 7.0)
     assert float(ana["monetary_value"]) == pytest.approx(100.0)
     assert float(ana["revenue"]) == pytest.approx(1334.5)
-    assert (beto["frequency"], beto["T"], beto["revenue"]) == ("0", "5.0", "99.0")
+    assert (beto["frequency"], float(beto["T"]), float(beto["revenue"])) == ("0", 5.0, 99.0)
     # and two customers are too few for the models, which say why
     model = read_model(folder)
     assert model["input"]["delimiter"] == "semicolon"
@@ -257,7 +257,8 @@ def test_duplicate_rows_and_rows_after_the_observation_end_are_reported(tmp_path
     assert "1 row after the observation end 2024-02-29 is left out." in printed
     customers = {row["customer_id"]: row for row in read_customers(folder)}
     assert float(customers["ana"]["revenue"]) == pytest.approx(40.0)
-    assert (customers["beto"]["frequency"], customers["beto"]["revenue"]) == ("0", "5.0")
+    assert customers["beto"]["frequency"] == "0"
+    assert float(customers["beto"]["revenue"]) == 5.0
 
 
 def test_models_the_data_cannot_support_are_skipped_with_the_reason(tmp_path):
@@ -372,15 +373,129 @@ def test_bad_input_is_named_and_nothing_is_written(tmp_path, content, options, m
     assert (folder / "model.json").read_text() == "earlier"
 
 
-def test_a_file_that_is_not_utf8_is_named_and_no_folder_is_created(tmp_path):
-    path = tmp_path / "latin1.csv"
-    path.write_bytes("customer;date\nJosé;2024-01-01\n".encode("latin-1"))
+def test_files_as_the_spreadsheet_import_reads_them(tmp_path):
+    # given a Russian export in Windows-1251 with a title above the header, semicolons,
+    # decimal commas, a row short of its last cell and one with a cell too many
+    path = tmp_path / "продажи.csv"
+    path.write_bytes(
+        "Продажи за январь\r\n"
+        "\r\n"
+        "Клиент;Дата;Сумма;Примечание\r\n"
+        "ООО Ромашка;03.01.2024;1 234,50;первая\r\n"
+        "ООО Ромашка;10.01.2024;100,25\r\n"
+        "Иванов И.;05.01.2024;99;;лишняя\r\n".encode("cp1251")
+    )
     folder = tmp_path / "results"
 
-    with pytest.raises(CommandError, match=r"Row 2 of .*latin1\.csv is not UTF-8 text"):
-        analyze(*file_arguments(path, folder))
+    analyze(
+        *file_arguments(path, folder, customer_col="клиент", date_col="Дата", amount_col="Сумма")
+    )
 
-    assert not folder.exists()
+    # then the rows are read with their letters, amounts and dates
+    model = read_model(folder)
+    assert model["input"]["encoding"] == "cp1251"
+    assert model["input"]["delimiter"] == "semicolon"
+    assert model["input"]["rows"] == 3
+    customers = {row["customer_id"]: row for row in read_customers(folder)}
+    assert list(customers) == ["ООО Ромашка", "Иванов И."]
+    assert float(customers["ООО Ромашка"]["revenue"]) == pytest.approx(1334.75)
+    assert customers["ООО Ромашка"]["last_purchase"] == "2024-01-10"
+    assert float(customers["Иванов И."]["revenue"]) == 99.0
+
+    # and so is a Windows-1252 export (what Excel writes in Spain or Mexico)
+    path = tmp_path / "ventas.csv"
+    path.write_bytes("cliente,fecha\nJosé,2024-01-01\nMaría,2024-01-02\n".encode("cp1252"))
+    analyze(*file_arguments(path, folder, customer_col="cliente", date_col="fecha"))
+    assert [row["customer_id"] for row in read_customers(folder)] == ["José", "María"]
+
+
+def test_a_bad_value_is_named_by_its_row_in_the_file(tmp_path):
+    # given a title, blank rows and a quoted note over two lines above the bad date
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "Sales 2024\n\ncustomer,date,amount,note\n"
+        'a,2024-01-01,10,"two\nlines"\n\n'
+        "b,2024-01-02,5\n"
+        "c,2024-13-01,7\n"
+    )
+
+    # when it is analysed, then the row is numbered as a spreadsheet shows it (the
+    # cell over two lines is one row)
+    with pytest.raises(CommandError, match=r"Row 7 of .*sales\.csv: the date “2024-13-01”"):
+        analyze(*file_arguments(path, tmp_path / "results", amount_col="amount"))
+
+
+@pytest.fixture(scope="module")
+def cdnow_fits(cdnow_csv, tmp_path_factory) -> dict:
+    """CDNOW analysed once per models setting: model.json's models and scores."""
+    results = {}
+
+    def analysed(*options) -> tuple[dict, str]:
+        if options not in results:
+            folder = tmp_path_factory.mktemp("models") / "results"
+            progress = StringIO()
+            call_command(
+                "analyze",
+                *map(str, file_arguments(cdnow_csv, folder, *options, amount_col="amount")),
+                stdout=StringIO(),
+                stderr=progress,
+            )
+            results[options] = read_model(folder), progress.getvalue()
+        return results[options]
+
+    return analysed
+
+
+def test_only_the_models_asked_for_are_fitted(cdnow_fits, settings):
+    # given the models setting without Pareto/NBD
+    settings.CLIENTELA_ANALYTICS_MODELS = ["bgnbd", "gammagamma"]
+
+    model, progress = cdnow_fits("--time-unit", "week")
+
+    # then Pareto/NBD is not fitted, and the progress says what is done
+    assert model["models"]["paretonbd"] == {
+        "status": "skipped",
+        "reason": "Not among the models to fit.",
+    }
+    assert model["models"]["bgnbd"]["status"] == "fitted"
+    assert model["options"]["models"] == ["bgnbd", "gammagamma"]
+    stages = [line.split("s  ", 1)[1] for line in progress.splitlines()]
+    assert stages[0].startswith("reading ")
+    assert stages[1:] == [
+        "summarising 6919 transactions of 2357 customers",
+        "fitting BG/NBD",
+        "fitting Gamma-Gamma",
+        "scoring 2357 customers",
+        f"writing {stages[-1].removeprefix('writing ')}",
+    ]
+
+
+def test_the_models_flag_overrides_the_setting(cdnow_fits, settings):
+    settings.CLIENTELA_ANALYTICS_MODELS = ["bgnbd", "gammagamma"]
+    settings.CLIENTELA_ANALYTICS_PURCHASE_MODEL = "paretonbd"
+
+    model, _ = cdnow_fits("--time-unit", "week", "--models", "paretonbd , bgnbd")
+
+    # then both purchase models are fitted, Pareto/NBD scores as the setting asks, and
+    # Gamma-Gamma is left out (no lifetime value)
+    assert [name for name, entry in model["models"].items() if entry["status"] == "fitted"] == [
+        "bgnbd",
+        "paretonbd",
+    ]
+    assert model["models"]["gammagamma"]["reason"] == "Not among the models to fit."
+    assert model["scores"]["purchase_model"] == "paretonbd"
+    assert model["scores"]["spend_model"] is None
+
+
+def test_verbosity_zero_prints_no_progress(cdnow_csv, tmp_path):
+    progress = StringIO()
+    call_command(
+        "analyze",
+        *map(str, file_arguments(cdnow_csv, tmp_path / "out", "--models", "bgnbd", "-v", "0")),
+        stdout=StringIO(),
+        stderr=progress,
+    )
+    assert progress.getvalue() == ""
 
 
 @pytest.mark.parametrize(
@@ -408,6 +523,12 @@ def test_a_file_that_is_not_utf8_is_named_and_no_folder_is_created(tmp_path):
         ),
         (["--observation-end", "30/02/2024"], "“30/02/2024” is not a date"),
         (["--time-unit", "month"], "invalid choice: 'month'"),
+        (
+            ["--models", "bgnbd,pareto"],
+            "“bgnbd,pareto” names no model or an unknown one; the models are bgnbd, "
+            "paretonbd, gammagamma.",
+        ),
+        (["--models", "bgnbd"], "--models applies only to a file given with --transactions."),
     ],
 )
 def test_options_of_one_mode_are_refused_in_the_other(arguments, message):

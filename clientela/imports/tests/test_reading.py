@@ -7,7 +7,14 @@ import pytest
 from django.utils import translation
 from openpyxl import Workbook
 
-from clientela.imports.reading import MAX_COLUMNS, SpreadsheetError, open_sheet, sheet_names
+from clientela.imports.reading import (
+    MAX_COLUMNS,
+    CsvLayout,
+    SpreadsheetError,
+    csv_layout,
+    open_sheet,
+    sheet_names,
+)
 
 ROWS = [
     ["RFC", "Razón social", "Teléfono", "Alta"],
@@ -60,6 +67,15 @@ def test_russian_csv_in_windows_1251(tmp_path):
 
     assert headers == rows[0]
     assert body == [(2, rows[1])]
+
+
+def test_another_reader_is_told_how_a_csv_is_written(tmp_path):
+    # given a Russian file in Windows-1251 with a title and a blank row above its header
+    rows = [["Клиенты"], [], ["ИНН", "Наименование"], ["7707083893", "ООО Ромашка"]]
+    path = _csv(tmp_path / "клиенты.csv", rows, delimiter=";", encoding="cp1251")
+
+    # then its layout is the one open_sheet reads it with
+    assert csv_layout(path) == CsvLayout("cp1251", ";", 3, ["ИНН", "Наименование"])
 
 
 def test_the_header_is_found_below_a_title_and_blank_rows_and_stray_spaces_go(tmp_path):

@@ -2,9 +2,11 @@
 transactions without a database (`--transactions FILE.csv ... --out DIR`)."""
 
 import argparse
+import time
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
@@ -27,6 +29,7 @@ FILE_OPTIONS = {
     "time_unit": "--time-unit",
     "calibration_end": "--calibration-end",
     "observation_end": "--observation-end",
+    "models": "--models",
     "out": "--out",
 }
 REQUIRED_FILE_OPTIONS = ("customer_col", "date_col", "out")
@@ -43,6 +46,18 @@ def _date(value: str) -> date:
 
 def _plain(text: str) -> str:
     return text
+
+
+def _models(value: str) -> list[str]:
+    """The models of ``--models``: names separated by commas, each one known."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in MODEL_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            _("“%(value)s” names no model or an unknown one; the models are %(models)s.")
+            % {"value": value, "models": ", ".join(MODEL_NAMES)}
+        )
+    return names
 
 
 def _figure(value: float | None) -> str:
@@ -78,8 +93,9 @@ class Command(BaseCommand):
             "--transactions",
             metavar=_("FILE.csv"),
             help=_(
-                "A CSV file with a header line (UTF-8; commas, semicolons or tabs) and one "
-                "row per purchase."
+                "A CSV file with a header row and one row per purchase, as the spreadsheet "
+                "import reads it (UTF-8, Windows-1251 or -1252; commas, semicolons or tabs; "
+                "a title above the header is skipped)."
             ),
         )
         offline.add_argument(
@@ -127,6 +143,16 @@ class Command(BaseCommand):
             help=_("Ignore transactions after this date (default: the last date in the file)."),
         )
         offline.add_argument(
+            "--models",
+            type=_models,
+            metavar=_("MODEL,..."),
+            help=_(
+                "The models to fit, separated by commas: bgnbd, paretonbd, gammagamma "
+                "(default: CLIENTELA_ANALYTICS_MODELS, all three). Leave out paretonbd for "
+                "a run several times faster."
+            ),
+        )
+        offline.add_argument(
             "--out",
             metavar=_("FOLDER"),
             help=_("Where to write model.json and customers.csv (created if needed)."),
@@ -144,7 +170,7 @@ class Command(BaseCommand):
                     )
                     % {"options": ", ".join(given)}
                 )
-            self._recompute_database(options["as_of"])
+            self._recompute_database(options["as_of"], options["verbosity"])
             return
         if options["as_of"] is not None:
             raise CommandError(
@@ -161,7 +187,7 @@ class Command(BaseCommand):
             )
         self._analyze_file(options)
 
-    def _recompute_database(self, as_of: date | None) -> None:
+    def _recompute_database(self, as_of: date | None, verbosity: int) -> None:
         from clientela.analytics.models import RunStatus
         from clientela.analytics.services import analysis_run
         from clientela.analytics.wording import run_warnings
@@ -173,7 +199,7 @@ class Command(BaseCommand):
             self.stderr.flush()
 
         try:
-            run = analysis_run(actor=None, as_of=as_of, progress=progress)
+            run = analysis_run(actor=None, as_of=as_of, progress=progress if verbosity else None)
         except ValidationError as error:
             raise CommandError("\n".join(error.messages)) from error
         if run.status == RunStatus.FAILED:
@@ -188,6 +214,12 @@ class Command(BaseCommand):
             self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
 
     def _analyze_file(self, options: dict[str, Any]) -> None:
+        started = time.perf_counter()
+
+        def progress(stage: str) -> None:
+            self.stderr.write(f"{time.perf_counter() - started:6.1f} s  {stage}", style_func=_plain)
+            self.stderr.flush()
+
         try:
             analysis = analyze_file(
                 options["transactions"],
@@ -198,6 +230,9 @@ class Command(BaseCommand):
                 time_unit=options["time_unit"] or "day",
                 calibration_end=options["calibration_end"],
                 observation_end=options["observation_end"],
+                models=options["models"] or settings.CLIENTELA_ANALYTICS_MODELS,
+                purchase_model=settings.CLIENTELA_ANALYTICS_PURCHASE_MODEL,
+                progress=progress if options["verbosity"] else None,
             )
         except OfflineAnalysisError as error:
             raise CommandError(str(error)) from error
