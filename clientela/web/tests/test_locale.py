@@ -282,7 +282,7 @@ def test_the_event_plan_suggests_whole_pieces_grouped_the_mexican_way(speaking, 
         event_sale_record(actor=None, item=item, sold_on=start, quantity=Decimal(sold))
     coming = EventFactory(name="Feria de mayo", location="Zócalo", start_date=date(2024, 5, 12))
     suggestion = event_plan(event=coming).lines[0].quantity
-    assert suggestion != suggestion.to_integral_value()  # the plan's own figure has decimals
+    assert suggestion >= 1000  # a figure whose grouping shows
 
     # when a Spanish-speaking user in Mexico opens the plan
     text = _text(speaking(readonly, "es").get(reverse("events:plan", args=[coming.pk])))

@@ -1,7 +1,7 @@
 /* The order form's comfort: the customer picked by name from suggestions with the
    keyboard or the mouse (an ARIA combobox), lines added and removed without reloading
    the page, the price of each product shown as it is picked. The running total asks the
-   server itself (htmx, orders/_lines_total.html); this only says when lines come and go.
+   server itself (htmx, #lines-total in orders/form.html); this only says when lines come and go.
    Without JavaScript the form works as before: a typed name is looked up on saving. */
 (function () {
   "use strict";
