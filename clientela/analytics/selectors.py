@@ -536,10 +536,16 @@ class ScoreOverview:
     alive_bins: list[int]
 
 
+def _started_since(day: date) -> Q:
+    """Scores of customers who did not start with the business before ``day`` (by their
+    "customer since" date; without one, their first purchase says when they started)."""
+    return Q(customer__customer_since__isnull=True) | Q(customer__customer_since__gte=day)
+
+
 def score_overview(*, user: User | None, as_of: date, new_since: date) -> ScoreOverview:
     """The dashboard's counts over the scores of ``as_of`` that ``user`` may see (every
     one for ``None``), in one scan: buyers, active ones (bought, neither at risk nor lost), new ones (first
-    purchase from ``new_since`` on), at risk, lost, revenue of the Pareto period, mean
+    purchase from ``new_since`` on, and no "customer since" date before it), at risk, lost, revenue of the Pareto period, mean
     CLV, customers per segment, stage and Pareto class, the R×F grid and the
     histogram of probability alive."""
     queryset = score_list(user=user, as_of=as_of).order_by()
@@ -548,7 +554,7 @@ def score_overview(*, user: User | None, as_of: date, new_since: date) -> ScoreO
         "customers": Count("id"),
         "buyers": Count("id", filter=Q(purchases__gt=0)),
         "active": Count("id", filter=Q(purchases__gt=0) & ~FLAGGED),
-        "new": Count("id", filter=Q(first_purchase_on__gte=new_since)),
+        "new": Count("id", filter=Q(first_purchase_on__gte=new_since) & _started_since(new_since)),
         "at_risk": Count("id", filter=CHURN["at_risk"]),
         "lost": Count("id", filter=~not_lost),
         "period_revenue": Sum("period_revenue"),

@@ -403,11 +403,16 @@ class CustomerSummary:
 
 
 def customer_summary(*, user: User) -> CustomerSummary:
-    """The counts the home page shows: customers, new this month, duplicates to review."""
+    """The counts the home page shows: customers, new this month (those who started this
+    month: by their "customer since" date, else by when they were added), duplicates to
+    review."""
     month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    started = Q(customer_since__gte=month_start.date()) | Q(
+        customer_since__isnull=True, created_at__gte=month_start
+    )
     counts = customer_scope(user=user).aggregate(
         total=models.Count("pk"),
-        new_this_month=models.Count("pk", filter=Q(created_at__gte=month_start)),
+        new_this_month=models.Count("pk", filter=started),
     )
     return CustomerSummary(
         total=counts["total"],

@@ -8,6 +8,7 @@ the derived search text and the duplicate candidates up to date.
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import reduce
 from itertools import chain
 from operator import attrgetter, itemgetter, or_
@@ -58,6 +59,7 @@ CUSTOMER_FIELDS = frozenset(
         "legal_name",
         "tax_id",
         "external_id",
+        "customer_since",
         "country",
         "owner",
         "source",
@@ -147,7 +149,7 @@ def _clean_tags(values: Sequence[str], errors: dict) -> list[str]:
 def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> None:
     """Set ``fields`` on ``customer``, normalising country and tax id."""
     for field, value in fields.items():
-        if field in {"tax_id", "country"}:
+        if field in {"tax_id", "country", "customer_since"}:
             continue
         setattr(
             customer,
@@ -176,6 +178,23 @@ def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> No
         )
     if customer.owner is not None and not customer.owner.is_active:
         errors.setdefault("owner", []).append(_("This user is no longer active."))
+    if "customer_since" in fields:
+        _apply_customer_since(customer, fields["customer_since"], errors)
+
+
+def _apply_customer_since(customer: Customer, value, errors: dict) -> None:
+    try:
+        customer.customer_since = customer_since_clean(value)
+    except ValidationError as error:
+        errors.setdefault("customer_since", []).extend(error.error_list)
+
+
+def customer_since_clean(value: date | str | None) -> date | None:
+    """The day a customer started (a date or ISO text; empty: none); not a future day."""
+    since = Customer._meta.get_field("customer_since").to_python(value or None)
+    if since is not None and since > timezone.localdate():
+        raise ValidationError(_("The day the customer started cannot be in the future."))
+    return since
 
 
 def _set_values(customer, actor, reason, model, field: str, values: list) -> None:
@@ -272,7 +291,7 @@ def customer_create(
                 raise ValidationError({key: error.messages}) from error
     customer_refresh_derived(customer)
     duplicates_refresh_for(customer=customer)
-    webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=_webhook_data(customer))
+    webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=lambda: _webhook_data(customer))
     return customer
 
 
