@@ -1037,7 +1037,8 @@ def customers_merge(
 
     Every record that points at the duplicate (e-mails, phones, tags, contacts,
     addresses, referrals, and whatever later apps add: orders, tickets…) moves to the
-    survivor; blank fields of the survivor take the duplicate's values. The duplicate
+    survivor; blank fields of the survivor take the duplicate's values, and the earlier
+    "customer since" day of the two is kept. The duplicate
     stays, marked as merged, so that both histories remain and show on the survivor.
     """
     actor_check(actor, Capability.CUSTOMER_MERGE)
@@ -1083,6 +1084,8 @@ def customers_merge(
             setattr(survivor, f"{field}_id", getattr(duplicate, f"{field}_id"))
     if survivor.referred_by_id == survivor.pk:
         survivor.referred_by = None
+    starts = [c.customer_since for c in (survivor, duplicate) if c.customer_since is not None]
+    survivor.customer_since = min(starts, default=None)  # a customer since the earlier
     history_as(survivor, actor, reason)
     survivor.save()
     duplicate.merged_into = survivor

@@ -36,7 +36,7 @@ from clientela.core.parsing import fold
 from clientela.core.services import user_create
 from clientela.customers import matching
 from clientela.customers.models import Customer, CustomerKind, Tag
-from clientela.customers.services import customer_create, duplicates_scan
+from clientela.customers.services import customers_bulk_create, duplicates_scan
 from clientela.demo import catalog
 from clientela.demo import events as demo_events
 from clientela.demo import orders as demo_orders
@@ -640,29 +640,40 @@ def _customer_starts(business: DemoBusiness, plans: list[CustomerPlan]) -> list[
 
 
 def create_customers(business: DemoBusiness) -> None:
-    """The customer catalog, created one by one through ``customer_create``, each with
-    the day they started with the bakery (``customer_since``)."""
+    """The customer catalog, each customer with the day they started with the bakery
+    (``customer_since``), created through ``customers_bulk_create`` a run of customers at
+    a time: a run ends before a customer referred by one of the same run, so that each
+    referrer exists when its referrals are created."""
     plans = plan_customers(count=business.customer_count, seed=business.seed)
     starts = _customer_starts(business, plans)
     tags_before = set(Tag.objects.values_list("pk", flat=True))
     reason = _("Created by the demo")
-    for plan, since in zip(plans, starts, strict=True):
-        customer = customer_create(
-            actor=None,
-            reason=reason,
-            customer_since=since,
-            owner=business.users.get(plan.owner) if plan.owner else None,
-            referred_by=(
-                business.customers[plan.referred_by] if plan.referred_by is not None else None
-            ),
-            emails=plan.emails,
-            phones=plan.phones,
-            tags=plan.tags,
-            contacts=plan.contacts,
-            addresses=plan.addresses,
-            **plan.fields,
+    rows: list[dict] = []
+
+    def create_run() -> None:
+        business.customers.extend(customers_bulk_create(actor=None, rows=rows, reason=reason))
+        rows.clear()
+
+    for index, (plan, since) in enumerate(zip(plans, starts, strict=True)):
+        if plan.referred_by is not None and plan.referred_by >= index - len(rows):
+            create_run()
+        rows.append(
+            {
+                "customer_since": since,
+                "owner": business.users.get(plan.owner) if plan.owner else None,
+                "referred_by": (
+                    business.customers[plan.referred_by] if plan.referred_by is not None else None
+                ),
+                "emails": plan.emails,
+                "phones": plan.phones,
+                "tags": plan.tags,
+                "contacts": plan.contacts,
+                "addresses": plan.addresses,
+                **plan.fields,
+            }
         )
-        business.customers.append(customer)
+    create_run()
+    for plan, customer in zip(plans, business.customers, strict=True):
         business.segments.append(plan.segment)
         if plan.duplicate_of is not None:
             business.near_duplicates.append((business.customers[plan.duplicate_of], customer))

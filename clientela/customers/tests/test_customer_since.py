@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clientela.customers.models import Customer
 from clientela.customers.selectors import customer_summary
-from clientela.customers.services import customer_create, customer_update
+from clientela.customers.services import customer_create, customer_update, customers_merge
 from clientela.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +103,15 @@ def test_new_this_month_counts_customers_by_the_day_they_started(owner):
     summary = customer_summary(user=owner)
 
     assert (summary.total, summary.new_this_month) == (4, 3)
+
+
+def test_a_merged_customer_keeps_the_earlier_day_of_the_two(owner):
+    survivor = CustomerFactory(name="Café Roma", customer_since=date(2021, 5, 1))
+    duplicate = CustomerFactory(name="Cafe Roma", customer_since=date(2019, 3, 15))
+    unknown = CustomerFactory(name="CAFÉ ROMA")
+
+    customers_merge(actor=owner, survivor=survivor, duplicate=duplicate)
+    customers_merge(actor=owner, survivor=survivor, duplicate=unknown)
+
+    survivor.refresh_from_db()
+    assert survivor.customer_since == date(2019, 3, 15)
