@@ -465,7 +465,11 @@ def order_create(
         ]
     _check_due_date(order, errors)
     cleaned = _clean_lines(lines, order.currency, errors)
-    full_clean_collecting(order, errors, exclude=["version", "total", "paid", "reference"])
+    # The constraints' rules are checked above (the due date; the reference, the amounts
+    # are left out): not again by a query each.
+    full_clean_collecting(
+        order, errors, exclude=["version", "total", "paid", "reference"], constraints=False
+    )
     history_as(order, actor, reason)
     order.save()
     _write_lines(order, cleaned, actor, reason)
@@ -523,7 +527,9 @@ def order_update(
     renegotiated = order.status in RENEGOTIABLE and bool(log)
     if renegotiated and not reason.strip():
         errors["reason"] = [_("Say why the confirmed order changes.")]
-    full_clean_collecting(order, errors, exclude=["version", "total", "paid", "reference"])
+    full_clean_collecting(
+        order, errors, exclude=["version", "total", "paid", "reference"], constraints=False
+    )
     _claim(order, version)
     if cleaned is not None:
         _write_lines(order, cleaned, actor, reason)
@@ -787,7 +793,7 @@ def payment_record(
         errors["paid_on"] = [_("A payment cannot be before the order date.")]
     elif payment.paid_on > timezone.localdate():
         errors["paid_on"] = [_("A payment cannot be in the future.")]
-    full_clean_collecting(payment, errors, exclude=["order"])
+    full_clean_collecting(payment, errors, exclude=["order"], constraints=False)  # amount: above
     history_as(payment, actor, reason)
     payment.save()
     locked.paid += payment.amount
