@@ -1,5 +1,7 @@
-# Clientela: `make demo` runs the demo business, `make test` runs every test.
+# Clientela: `make demo` runs the demo business (`make demo PORT=8001` on another port),
+# `make test` runs every test.
 PYTHON ?= python3
+PORT ?= 8000
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 VENV := .venv
@@ -22,8 +24,8 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/clientela migrate --no-input -v 0
-	$(BIN)/clientela demo --keep
-	$(BIN)/clientela serve --host 127.0.0.1 --port 8000
+	$(BIN)/clientela demo --keep --port $(PORT)
+	$(BIN)/clientela serve --host 127.0.0.1 --port $(PORT)
 
 serve: install
 	$(BIN)/clientela serve

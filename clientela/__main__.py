@@ -7,9 +7,9 @@ import sys
 def main() -> None:
     """Run a management command (`clientela serve`, `clientela demo`, `clientela migrate`...)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clientela.settings")
-    from django.core.management import execute_from_command_line
+    from clientela.core.management.utility import ClientelaUtility
 
-    execute_from_command_line(sys.argv)
+    ClientelaUtility(sys.argv).execute()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,18 @@ def _env_list(name: str, default: str) -> list[str]:
 
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("CLIENTELA_DATA_DIR", Path.cwd() / "data")).resolve()
+
+
+def _default_data_dir() -> Path:
+    """``data/`` in the project folder (the checkout holding ``pyproject.toml``), whatever
+    folder a command runs from; an installed package's is the user's data folder."""
+    project = BASE_DIR.parent
+    if (project / "pyproject.toml").is_file():
+        return project / "data"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "clientela"
+
+
+DATA_DIR = Path(os.environ.get("CLIENTELA_DATA_DIR") or _default_data_dir()).resolve()
 
 
 def _secret_key() -> str:
@@ -204,10 +215,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# One line per record on standard error; a refused request (403, 404, 422…) is a line,
+# not a traceback (clientela.core.log).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals": {"()": "clientela.core.log.RefusalsOnOneLine"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["refusals"],
+            "formatter": "line",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("CLIENTELA_LOG_LEVEL", "WARNING")},
 }
 

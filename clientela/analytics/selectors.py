@@ -560,17 +560,23 @@ class ScoreOverview:
     alive_bins: list[int]
 
 
+def _started_since(day: date) -> Q:
+    """Scores of customers who did not start with the business before ``day`` (by their
+    "customer since" date; without one, their first purchase says when they started)."""
+    return Q(customer__customer_since__isnull=True) | Q(customer__customer_since__gte=day)
+
+
 def score_overview(*, user: User | None, as_of: date, new_since: date) -> ScoreOverview:
     """The dashboard's counts over the scores of ``as_of`` that ``user`` may see (every
     one for ``None``), in one scan: buyers, active ones (bought, neither at risk nor lost), new ones (first
-    purchase from ``new_since`` on), at risk, lost, revenue of the Pareto period, mean
+    purchase from ``new_since`` on, and no "customer since" date before it), at risk, lost, revenue of the Pareto period, mean
     CLV, customers per segment, stage and Pareto class, the R×F grid and the
     histogram of probability alive."""
     queryset = score_list(user=user, as_of=as_of).order_by()
     aggregates: dict = {
         "customers": Count("id"),
         "buyers": Count("id", filter=Q(purchases__gt=0)),
-        "new": Count("id", filter=Q(first_purchase_on__gte=new_since)),
+        "new": Count("id", filter=Q(first_purchase_on__gte=new_since) & _started_since(new_since)),
         **{key: Count("id", filter=CHURN[key]) for key in OVERVIEW_CHURN},
         "period_revenue": Sum("period_revenue"),
         "mean_clv": Avg("clv"),

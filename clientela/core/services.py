@@ -33,14 +33,20 @@ def history_as(obj: models.Model, actor: User | None, reason: str = "") -> None:
 
 
 def full_clean_collecting(
-    instance: models.Model, errors: dict, exclude: Iterable[str] = ()
+    instance: models.Model, errors: dict, exclude: Iterable[str] = (), constraints: bool = True
 ) -> None:
     """Run ``full_clean`` and raise one ValidationError holding its errors and ``errors``.
 
     Fields that already have an error in ``errors`` are not checked again.
+    ``constraints=False`` leaves out the model's database constraints (each check is a
+    query) for a service that checks their rules itself, with its own messages.
     """
     try:
-        instance.full_clean(exclude=[*exclude, *errors.keys()], validate_unique=False)
+        instance.full_clean(
+            exclude=[*exclude, *errors.keys()],
+            validate_unique=False,
+            validate_constraints=constraints,
+        )
     except ValidationError as error:
         for field, field_errors in error.error_dict.items():
             errors.setdefault(field, []).extend(field_errors)

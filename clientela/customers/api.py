@@ -6,7 +6,7 @@ Mounted at ``/api/v1/customers`` by the composition root.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
 from django.conf import settings
@@ -134,6 +134,7 @@ class CustomerPatch(WriteSchema):
     legal_name: str | None = None
     tax_id: str | None = None
     external_id: str | None = None
+    customer_since: date | None = None
     country: str | None = None
     owner_id: int | None = None
     source: str | None = None
@@ -158,6 +159,7 @@ class CustomerCreate(WriteSchema):
     legal_name: str = ""
     tax_id: str = ""
     external_id: str = ""
+    customer_since: date | None = None
     country: str | None = None
     owner_id: int | None = None
     source: str = ""
@@ -184,6 +186,7 @@ class CustomerOut(Schema):
     tax_id: str
     tax_id_type: str
     external_id: str
+    customer_since: date | None
     country: str
     emails: list[str]
     phones: list[str]

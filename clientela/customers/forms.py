@@ -46,6 +46,12 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("Their code in another system or spreadsheet; an import can match on it."),
     )
+    customer_since = forms.DateField(
+        label=_("Customer since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The day you started with them; empty: the day they were added here."),
+    )
     emails = forms.CharField(
         label=_("E-mails"),
         required=False,
@@ -128,6 +134,7 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
             "country": customer.country,
             "tax_id": customer.tax_id,
             "external_id": customer.external_id,
+            "customer_since": customer.customer_since,
             "emails": "\n".join(e.email for e in customer.emails.all()),
             "phones": "\n".join(p.number for p in customer.phones.all()),
             "tags": ", ".join(link.tag.name for link in customer.customer_tags.all()),

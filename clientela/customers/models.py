@@ -70,6 +70,9 @@ class Customer(BaseModel):
     # The customer's code in another system (a spreadsheet's "Código", an old CRM's id),
     # which an import may match on.
     external_id = models.CharField(_("external id"), max_length=64, blank=True, db_index=True)
+    # The day the business started with the customer (a spreadsheet's "Alta"), which may
+    # be long before the record was created here; empty: since the record was created.
+    customer_since = models.DateField(_("customer since"), null=True, blank=True)
     country = models.CharField(
         _("country"), max_length=2, default=settings.CLIENTELA_DEFAULT_COUNTRY
     )

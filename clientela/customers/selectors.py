@@ -53,10 +53,10 @@ def customer_find(*, user: User, pk: int) -> Customer | None:
 
 
 def customer_new_since(day: date) -> Q:
-    """The customers new from ``day`` on (the business's local time): added on that day
-    or later."""
+    """The customers who started from ``day`` on: by their "customer since" date, else
+    by when they were added (the business's local time)."""
     start = timezone.make_aware(datetime.combine(day, time.min))
-    return Q(created_at__gte=start)
+    return Q(customer_since__gte=day) | Q(customer_since__isnull=True, created_at__gte=start)
 
 
 def customer_list(
@@ -413,11 +413,13 @@ class CustomerSummary:
 
 
 def customer_summary(*, user: User) -> CustomerSummary:
-    """The counts the home page shows: customers, new this month, duplicates to review."""
-    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The counts the home page shows: customers, new this month (those who started this
+    month: by their "customer since" date, else by when they were added), duplicates to
+    review."""
+    month_start = timezone.localdate().replace(day=1)
     counts = customer_scope(user=user).aggregate(
         total=models.Count("pk"),
-        new_this_month=models.Count("pk", filter=Q(created_at__gte=month_start)),
+        new_this_month=models.Count("pk", filter=customer_new_since(month_start)),
     )
     return CustomerSummary(
         total=counts["total"],

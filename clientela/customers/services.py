@@ -8,6 +8,7 @@ the derived search text and the duplicate candidates up to date.
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import reduce
 from itertools import chain
 from operator import attrgetter, itemgetter, or_
@@ -59,6 +60,7 @@ CUSTOMER_FIELDS = frozenset(
         "legal_name",
         "tax_id",
         "external_id",
+        "customer_since",
         "country",
         "owner",
         "source",
@@ -148,7 +150,7 @@ def _clean_tags(values: Sequence[str], errors: dict) -> list[str]:
 def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> None:
     """Set ``fields`` on ``customer``, normalising country and tax id."""
     for field, value in fields.items():
-        if field in {"tax_id", "country"}:
+        if field in {"tax_id", "country", "customer_since"}:
             continue
         setattr(
             customer,
@@ -177,6 +179,23 @@ def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> No
         )
     if customer.owner is not None and not customer.owner.is_active:
         errors.setdefault("owner", []).append(_("This user is no longer active."))
+    if "customer_since" in fields:
+        _apply_customer_since(customer, fields["customer_since"], errors)
+
+
+def _apply_customer_since(customer: Customer, value, errors: dict) -> None:
+    try:
+        customer.customer_since = customer_since_clean(value)
+    except ValidationError as error:
+        errors.setdefault("customer_since", []).extend(error.error_list)
+
+
+def customer_since_clean(value: date | str | None) -> date | None:
+    """The day a customer started (a date or ISO text; empty: none); not a future day."""
+    since = Customer._meta.get_field("customer_since").to_python(value or None)
+    if since is not None and since > timezone.localdate():
+        raise ValidationError(_("The day the customer started cannot be in the future."))
+    return since
 
 
 def _set_values(customer, actor, reason, model, field: str, values: list) -> None:
@@ -273,7 +292,7 @@ def customer_create(
                 raise ValidationError({key: error.messages}) from error
     customer_refresh_derived(customer)
     duplicates_refresh_for(customer=customer)
-    webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=_webhook_data(customer))
+    webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=lambda: _webhook_data(customer))
     return customer
 
 
@@ -1019,7 +1038,8 @@ def customers_merge(
 
     Every record that points at the duplicate (e-mails, phones, tags, contacts,
     addresses, referrals, and whatever later apps add: orders, tickets…) moves to the
-    survivor; blank fields of the survivor take the duplicate's values. The duplicate
+    survivor; blank fields of the survivor take the duplicate's values, and the earlier
+    "customer since" day of the two is kept. The duplicate
     stays, marked as merged, so that both histories remain and show on the survivor.
     """
     actor_check(actor, Capability.CUSTOMER_MERGE)
@@ -1065,6 +1085,8 @@ def customers_merge(
             setattr(survivor, f"{field}_id", getattr(duplicate, f"{field}_id"))
     if survivor.referred_by_id == survivor.pk:
         survivor.referred_by = None
+    starts = [c.customer_since for c in (survivor, duplicate) if c.customer_since is not None]
+    survivor.customer_since = min(starts, default=None)  # a customer since the earlier
     history_as(survivor, actor, reason)
     survivor.save()
     duplicate.merged_into = survivor

@@ -23,7 +23,10 @@ from datetime import date, timedelta
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.manager import HistoryManager
 
 from clientela.analytics.models import AnalysisRun
@@ -33,7 +36,7 @@ from clientela.core.parsing import fold
 from clientela.core.services import user_create
 from clientela.customers import matching
 from clientela.customers.models import Customer, CustomerKind, Tag
-from clientela.customers.services import customer_create, duplicates_scan
+from clientela.customers.services import customers_bulk_create, duplicates_scan
 from clientela.demo import catalog
 from clientela.demo import events as demo_events
 from clientela.demo import orders as demo_orders
@@ -576,6 +579,7 @@ class DemoBusiness:
     near_duplicates: list[tuple[Customer, Customer]] = field(default_factory=list)
     open_duplicates: int = 0
     products: dict[str, Product] = field(default_factory=dict)  # by SKU
+    order_plans: list[demo_orders.OrderPlan] = field(default_factory=list)  # oldest first
     order_count: int = 0
     event_count: int = 0
     analysis: AnalysisRun | None = None  # the analysis run of the customers
@@ -611,27 +615,65 @@ def create_staff(business: DemoBusiness) -> None:
         business.remember(user)
 
 
+def _customer_starts(business: DemoBusiness, plans: list[CustomerPlan]) -> list[date]:
+    """The day each customer started with the bakery: the day of their first order; for
+    one who never ordered (or a record entered twice), a day of the story on which they
+    first got in touch. Plans the orders (``business.order_plans``) to know it."""
+    today = timezone.localdate()
+    if business.history_days > 0:
+        business.order_plans = demo_orders.plan_orders(
+            segments=[plan.segment for plan in plans],
+            skip={index for index, plan in enumerate(plans) if plan.duplicate_of is not None},
+            seed=business.seed,
+            today=today,
+            history_days=business.history_days,
+        )
+    first_orders: dict[int, date] = {}
+    for order in business.order_plans:
+        first_orders.setdefault(order.customer, order.order_date)
+    rng = business.random("customer-since")
+    days = max(business.history_days, 0) + 1
+    return [
+        first_orders.get(index) or today - timedelta(days=rng.randrange(days))
+        for index in range(len(plans))
+    ]
+
+
 def create_customers(business: DemoBusiness) -> None:
-    """The customer catalog, created one by one through ``customer_create``."""
+    """The customer catalog, each customer with the day they started with the bakery
+    (``customer_since``), created through ``customers_bulk_create`` a run of customers at
+    a time: a run ends before a customer referred by one of the same run, so that each
+    referrer exists when its referrals are created."""
     plans = plan_customers(count=business.customer_count, seed=business.seed)
+    starts = _customer_starts(business, plans)
     tags_before = set(Tag.objects.values_list("pk", flat=True))
     reason = _("Created by the demo")
-    for plan in plans:
-        customer = customer_create(
-            actor=None,
-            reason=reason,
-            owner=business.users.get(plan.owner) if plan.owner else None,
-            referred_by=(
-                business.customers[plan.referred_by] if plan.referred_by is not None else None
-            ),
-            emails=plan.emails,
-            phones=plan.phones,
-            tags=plan.tags,
-            contacts=plan.contacts,
-            addresses=plan.addresses,
-            **plan.fields,
+    rows: list[dict] = []
+
+    def create_run() -> None:
+        business.customers.extend(customers_bulk_create(actor=None, rows=rows, reason=reason))
+        rows.clear()
+
+    for index, (plan, since) in enumerate(zip(plans, starts, strict=True)):
+        if plan.referred_by is not None and plan.referred_by >= index - len(rows):
+            create_run()
+        rows.append(
+            {
+                "customer_since": since,
+                "owner": business.users.get(plan.owner) if plan.owner else None,
+                "referred_by": (
+                    business.customers[plan.referred_by] if plan.referred_by is not None else None
+                ),
+                "emails": plan.emails,
+                "phones": plan.phones,
+                "tags": plan.tags,
+                "contacts": plan.contacts,
+                "addresses": plan.addresses,
+                **plan.fields,
+            }
         )
-        business.customers.append(customer)
+    create_run()
+    for plan, customer in zip(plans, business.customers, strict=True):
         business.segments.append(plan.segment)
         if plan.duplicate_of is not None:
             business.near_duplicates.append((business.customers[plan.duplicate_of], customer))
@@ -652,15 +694,23 @@ def analyze_customers(business: DemoBusiness) -> None:
     business.remember(run)
 
 
+@dataclass(frozen=True)
+class DemoStep:
+    """A step of the demo: what it makes (shown while it runs) and the function that does."""
+
+    label: Promise
+    run: Callable[[DemoBusiness], None]
+
+
 # The steps of the demo, in order. Later areas append theirs (orders, events…); the
 # analysis comes last, to score everything the others made.
-DEMO_STEPS: list[Callable[[DemoBusiness], None]] = [
-    create_staff,
-    create_customers,
-    scan_duplicates,
-    demo_orders.create_orders,
-    demo_events.create_events,
-    analyze_customers,
+DEMO_STEPS: list[DemoStep] = [
+    DemoStep(gettext_lazy("Staff"), create_staff),
+    DemoStep(gettext_lazy("Customers"), create_customers),
+    DemoStep(gettext_lazy("Possible duplicates"), scan_duplicates),
+    DemoStep(gettext_lazy("Products and orders"), demo_orders.create_orders),
+    DemoStep(gettext_lazy("Fairs and markets"), demo_events.create_events),
+    DemoStep(gettext_lazy("Customer analysis"), analyze_customers),
 ]
 
 
@@ -675,18 +725,22 @@ def build_demo(
     customers: int = DEFAULT_CUSTOMERS,
     seed: int = DEFAULT_SEED,
     history_days: int = DEFAULT_HISTORY_DAYS,
+    progress: Callable[[str], None] | None = None,
 ) -> DemoBusiness:
     """Create the demo business: staff, ``customers`` customers and whatever later steps add.
 
     Orders and events go back ``history_days`` days from today (0: none at all; tests
-    use a short history to stay quick). All or nothing: if a step fails, nothing is
-    left behind. Raises DemoExistsError if the demo was already created.
+    use a short history to stay quick). ``progress`` is told the label of each step as
+    it starts. All or nothing: if a step fails, nothing is left behind. Raises
+    DemoExistsError if the demo was already created.
     """
     if demo_exists():
         raise DemoExistsError(_("The demo business already exists."))
     business = DemoBusiness(seed=seed, customer_count=customers, history_days=history_days)
     for step in DEMO_STEPS:
-        step(business)
+        if progress is not None:
+            progress(str(step.label))
+        step.run(business)
     DemoRecord.objects.bulk_create(
         DemoRecord(model=record._meta.label, object_id=record.pk) for record in business._records
     )

@@ -64,6 +64,7 @@ from clientela.orders.models import (
 )
 from clientela.orders.models import PaymentMethod as Method
 from clientela.orders.services import (
+    delivery_days_deferred,
     order_create,
     order_transition,
     order_update,
@@ -613,8 +614,10 @@ class _Story:
 
 
 def create_orders(business: DemoBusiness) -> None:
-    """The product catalog, then the orders of ``plan_orders``, oldest first."""
-    with story_time():
+    """The product catalog, then the orders planned with the customers
+    (``business.order_plans``, from ``plan_orders``), oldest first; the delivery figures
+    are counted once, at the end."""
+    with story_time(), delivery_days_deferred():
         _create_orders(business)
 
 
@@ -623,15 +626,7 @@ def _create_orders(business: DemoBusiness) -> None:
     create_products(business, owner)
     if business.history_days <= 0:
         return
-    duplicates = {id(duplicate) for _original, duplicate in business.near_duplicates}
-    skip = {i for i, customer in enumerate(business.customers) if id(customer) in duplicates}
-    plans = plan_orders(
-        segments=business.segments,
-        skip=skip,
-        seed=business.seed,
-        today=timezone.localdate(),
-        history_days=business.history_days,
-    )
+    plans = business.order_plans
     sellers = {u.pk: u for u in business.users.values() if u.role in (Role.OWNER, Role.SALES)}
     addresses = {
         address.customer_id: address

@@ -3,8 +3,9 @@
 It is the bakery's customer book as an owner keeps it in Excel before Clientela: a title
 and a blank row above the header; Spanish headers written every which way, with columns
 the catalog has no field for; tax ids in lower case with spaces, phones typed with
-brackets, dots or as plain numbers, e-mails in capitals with stray spaces, dates as
-Excel dates or typed day-first. Some rows are customers the catalog already has (some
+brackets, dots or as plain numbers, e-mails in capitals with stray spaces, the day each
+customer started ("Fecha de alta", a known customer's own) as an Excel date or typed
+day-first. Some rows are customers the catalog already has (some
 bring something new, some nothing), most are new; one looks like a customer already
 there at the same address; one was typed twice; two have mistakes (an e-mail without a
 domain, a tax id with a wrong check digit). The same seed writes the same file.
@@ -68,8 +69,11 @@ def _phone(rng: random.Random) -> str | int:
     return f"+52 {digits[:2]} {digits[2:6]} {digits[6:]}"
 
 
-def _added(rng: random.Random) -> date | str:
+def _added(rng: random.Random, known: date | None = None) -> date | str:
+    """The day the customer started ("Fecha de alta"): ``known`` (a known customer's), or
+    a day of 2019–2023; as an Excel date or typed day-first."""
     day = date(2019, 1, 1) + timedelta(days=rng.randrange(5 * 365))
+    day = known or day
     return day if rng.random() < 0.6 else day.strftime("%d/%m/%Y")  # typed day-first
 
 
@@ -108,7 +112,7 @@ def _known_rows(rng: random.Random) -> list[list]:
                 address.city if address else "",
                 "",
                 "Pide los viernes" if index == 4 else "",
-                _added(rng),
+                _added(rng, customer.customer_since),
             ]
         )
     return rows

@@ -30,6 +30,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 
 from django.conf import settings
@@ -62,13 +63,14 @@ from clientela.customers.services import (
     address_create,
     address_update,
     contact_create,
+    customer_since_clean,
     customer_update,
     customers_bulk_create,
 )
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
-from clientela.imports.values import cell_text
+from clientela.imports.values import CellError, cell_date, cell_text
 
 # Clientela's own number of a customer, as an export writes it in the external id column.
 _NUMBER = re.compile(r"#\d+")
@@ -240,6 +242,22 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
         example="Mayoreo, Cafetería",
     ),
     Field(
+        "customer_since",
+        gettext_lazy("Customer since"),
+        (
+            "Alta",
+            "Fecha de alta",
+            "Cliente desde",
+            "Fecha de registro",
+            "Дата регистрации",
+            "Клиент с",
+            "Клиент с даты",
+            "Customer since",
+            "Client since",
+        ),
+        example="2019-03-15",
+    ),
+    Field(
         "notes",
         gettext_lazy("Notes"),
         ("Notas", "Observaciones", "Comentarios", "Примечание", "Комментарий", "Notes"),
@@ -295,10 +313,14 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
                         row.phones.append(phone)
             elif key == "tags":
                 row.tags += split_list(value, ",;")
+            elif key == "customer_since":
+                row.values[key] = customer_since_clean(cell_date(cells[index])).isoformat()
             else:
                 row.values[key] = value
         except ValidationError as error:
             row.plan.refuse(headers[index], value, _message(error))
+        except CellError as error:
+            row.plan.refuse(headers[index], value, str(error))
     return row
 
 
@@ -493,7 +515,15 @@ def _key_label(kind: str) -> str:
     }[kind]
 
 
-_CUSTOMER_COLUMNS = ("name", "legal_name", "tax_id", "external_id", "country", "notes")
+_CUSTOMER_COLUMNS = (
+    "name",
+    "legal_name",
+    "tax_id",
+    "external_id",
+    "customer_since",
+    "country",
+    "notes",
+)
 
 
 _ADDRESS_FIELDS = {
@@ -527,6 +557,12 @@ def _address_whole(row: _Row) -> bool:
     return not missing
 
 
+def _stored(customer: Customer, key: str) -> str:
+    """A customer's field as a row's value reads (a date in ISO form)."""
+    value = getattr(customer, key)
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def _compare(rows: dict[int, _Row]) -> None:
     """What each matched row would change on its customer: its fields, the e-mails,
     phones and tags it adds, its default address (added, or its fields changed) and a
@@ -552,7 +588,7 @@ def _compare(rows: dict[int, _Row]) -> None:
         changes = {
             key: value
             for key, value in row.values.items()
-            if key in _CUSTOMER_COLUMNS and getattr(customer, key) != value
+            if key in _CUSTOMER_COLUMNS and _stored(customer, key) != value
         }
         for key, new in (("emails", row.emails), ("phones", row.phones), ("tags", row.tags)):
             old = lists[key].get(customer.pk, set())

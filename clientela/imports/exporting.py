@@ -45,6 +45,7 @@ EXPORTED = (
     "address_region",
     "address_postal_code",
     "country",
+    "customer_since",
     "notes",
 )
 
@@ -77,7 +78,7 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
     labels = {field.key: str(field.label) for field in CUSTOMER_FIELDS}
     yield [labels[key] for key in EXPORTED]
     rows = customers.values_list(
-        "pk", "tax_id", "external_id", "name", "legal_name", "country", "notes"
+        "pk", "tax_id", "external_id", "name", "legal_name", "country", "customer_since", "notes"
     )
     for chunk in chunks_by_id(rows):
         ids = [row[0] for row in chunk]
@@ -98,7 +99,7 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
             .values_list("customer_id", *_ADDRESS_COLUMNS)
         ):
             addresses.setdefault(pk, tuple(address))
-        for pk, tax_id, external_id, name, legal_name, country, notes in chunk:
+        for pk, tax_id, external_id, name, legal_name, country, since, notes in chunk:
             values = {
                 "tax_id": tax_id,
                 # without one, Clientela's own number, by which the import finds it again
@@ -106,6 +107,7 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
                 "name": name,
                 "legal_name": legal_name,
                 "country": country,
+                "customer_since": since.isoformat() if since else "",
                 "notes": notes,
                 **{key: ", ".join(found.get(pk, ())) for key, found in lists.items()},
                 **dict(

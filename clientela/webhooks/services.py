@@ -16,7 +16,7 @@ import json
 import secrets
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -94,15 +94,23 @@ def webhook_subscription_delete(*, actor: User | None, subscription: WebhookSubs
     subscription.delete()
 
 
-def webhook_emit(*, event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
-    """Queue ``event`` for every active subscription to it; sent once the transaction commits."""
+def webhook_emit(
+    *, event: str, data: dict[str, Any] | Callable[[], dict[str, Any]]
+) -> list[WebhookDelivery]:
+    """Queue ``event`` for every active subscription to it; sent once the transaction commits.
+
+    ``data`` may be a function that makes it, called only when someone subscribed (an
+    order's data reads its lines: no query for nobody)."""
     return webhook_emit_many(event=event, data=[data])
 
 
-def webhook_emit_many(*, event: str, data: Sequence[dict[str, Any]]) -> list[WebhookDelivery]:
+def webhook_emit_many(
+    *, event: str, data: Sequence[dict[str, Any] | Callable[[], dict[str, Any]]]
+) -> list[WebhookDelivery]:
     """Queue many events of one type (an import's new customers) for every active
     subscription to it, in one query for the subscriptions and one insert; sent once the
-    transaction commits."""
+    transaction commits. Each of ``data`` may be a function that makes it (see
+    ``webhook_emit``)."""
     from clientela.webhooks.tasks import webhook_deliver
 
     subscriptions = [
@@ -112,6 +120,7 @@ def webhook_emit_many(*, event: str, data: Sequence[dict[str, Any]]) -> list[Web
     ]
     if not subscriptions or not data:
         return []
+    made = [item() if callable(item) else item for item in data]
     occurred_at = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         [
@@ -121,7 +130,7 @@ def webhook_emit_many(*, event: str, data: Sequence[dict[str, Any]]) -> list[Web
                 payload={"event": event, "occurred_at": occurred_at.isoformat(), "data": item},
                 next_attempt_at=occurred_at,
             )
-            for item in data
+            for item in made
             for subscription in subscriptions
         ]
     )

@@ -13,6 +13,7 @@ from clientela.analytics.selectors import (
     customer_summary_sql,
     score_latest_date,
     score_list,
+    score_overview,
     transaction_rows,
 )
 from clientela.analytics.services import analysis_run
@@ -196,3 +197,19 @@ def test_a_customers_history_holds_every_date(owner):
     assert [score.purchases for score in history] == [2, 4]
     assert customer_score_latest(customer=big) == history[-1]
     assert CustomerScore.objects.filter(as_of=AS_OF).count() == 3
+
+
+def test_new_customers_are_those_who_started_in_the_period_not_old_ones_first_recorded(db):
+    # given three customers whose first recorded purchase is in the last 30 days: one
+    # who was a customer for years before (their older orders were never recorded), one
+    # without a "customer since" day and one who started in the period
+    old = CustomerFactory(name="Old", customer_since=date(2019, 3, 15))
+    plain = CustomerFactory(name="Plain")
+    fresh = CustomerFactory(name="Fresh", customer_since=date(2024, 12, 10))
+    for customer in (old, plain, fresh):
+        purchases_create(customer, [("2024-12-12", 100), ("2024-12-20", 100)])
+    analysis_run(actor=None, as_of=date(2024, 12, 31))
+
+    overview = score_overview(user=None, as_of=date(2024, 12, 31), new_since=date(2024, 12, 2))
+
+    assert (overview.buyers, overview.new) == (3, 2)

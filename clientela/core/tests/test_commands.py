@@ -7,6 +7,7 @@ in-process on the test database (SQLite or PostgreSQL).
 
 import hashlib
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -18,12 +19,14 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core import management
+from django.core.management import call_command, find_commands, get_commands
 from django.core.management.base import CommandError
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from clientela.core.api import ApiTokenAuth
+from clientela.core.management.utility import PRODUCT_COMMANDS
 from clientela.core.models import ApiToken, Role, User, token_digest
 
 CLIENTELA = Path(sys.executable).with_name("clientela")
@@ -299,3 +302,45 @@ def test_serve_refuses_a_port_already_in_use(cli):
 
     assert result.returncode != 0
     assert "already in use" in result.stderr
+
+
+# --- the command line itself ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [(), ("--help",), ("help",)])
+def test_clientela_alone_lists_its_own_commands_first_one_line_each(tmp_path, args):
+    result = clientela(_environment(tmp_path), *args)
+
+    assert result.returncode == 0, result.stderr
+    own, _sep, django = result.stdout.partition("Django's commands")
+    assert own.startswith("Clientela's commands")
+    listed = re.findall(r"^  (\w+) +(\S.*)$", own, re.MULTILINE)
+    assert [name for name, _line in listed] == list(PRODUCT_COMMANDS)
+    assert "migrate" in django and "[demo]" in django
+
+
+def test_every_command_of_clientela_has_its_line_in_the_list():
+    django_commands = set(find_commands(str(Path(management.__file__).parent)))
+    own = {
+        name
+        for name, app in get_commands().items()
+        if app.startswith("clientela.") and name not in django_commands
+    }
+
+    assert own == set(PRODUCT_COMMANDS)
+
+
+def test_the_data_folder_is_the_projects_wherever_the_command_runs_from(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLIENTELA_", "DATABASE_"))}
+    env["DJANGO_SETTINGS_MODULE"] = "clientela.settings"
+    show = "from django.conf import settings; print(settings.DATA_DIR)"
+    project = Path(__file__).resolve().parents[3]
+
+    folders = {
+        subprocess.run(
+            [sys.executable, "-c", show], cwd=cwd, env=env, capture_output=True, text=True
+        ).stdout.strip()
+        for cwd in (project, tmp_path, project / "clientela")
+    }
+
+    assert folders == {str(project / "data")}

@@ -280,6 +280,7 @@ def test_a_list_item_carries_every_catalog_field(as_user, shop):
         "tax_id": "",
         "tax_id_type": "",
         "external_id": "",
+        "customer_since": None,
         "country": "MX",
         "emails": ["ventas@espiga.mx"],
         "phones": ["+525512345678"],

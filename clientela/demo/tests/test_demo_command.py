@@ -1,6 +1,8 @@
 """`clientela demo`: creates the bakery once, prints how to sign in, recreates it on --reset."""
 
 import functools
+import re
+import socket
 from io import StringIO
 
 import pytest
@@ -96,3 +98,42 @@ def test_demo_refuses_a_nonsense_number_of_customers(customers):
     with pytest.raises(CommandError, match="number of customers"):
         call_command("demo", "--customers", customers)
     assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_prints_a_line_per_step_as_it_goes():
+    output = run_demo(customers=12)
+
+    steps = [str(step.label) for step in generator.DEMO_STEPS]
+    lines = output.splitlines()
+    for number, step in enumerate(steps):
+        assert re.fullmatch(rf"{re.escape(step)}… \d+\.\d s", lines[number]), lines[number]
+
+
+@pytest.mark.django_db
+def test_the_address_printed_follows_the_port_it_will_be_served_on(monkeypatch):
+    output = run_demo(customers=12, port=free_port_number())
+
+    port = int(re.search(r"http://127\.0\.0\.1:(\d+)", output).group(1))
+    assert f"`clientela serve --port {port}`" in output
+    monkeypatch.setenv("CLIENTELA_PORT", "8123")
+    assert "http://127.0.0.1:8123" in run_demo(customers=12, keep=True)
+
+
+@pytest.mark.django_db
+def test_demo_on_a_port_in_use_says_so_before_building_anything():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=rf"Port {port} is already in use.*PORT="):
+            run_demo(customers=12, port=port)
+
+    assert not Customer.objects.exists()
+
+
+def free_port_number() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -7,12 +7,14 @@ from itertools import groupby
 
 import pytest
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Min, Sum
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from clientela.analytics.models import AnalysisRun, CustomerScore, RunStatus
+from clientela.customers.models import Customer
+from clientela.customers.selectors import customer_summary
 from clientela.demo.generator import build_demo
 from clientela.demo.orders import PRODUCTS, SPECS, in_season
 from clientela.demo.story_time import at_hour
@@ -217,3 +219,22 @@ def test_the_demo_ends_with_an_analysis_that_scores_every_customer(business):
     assert buyers.count() > len(business.customers) / 2
     assert buyers.exclude(pareto_class="").exists() and buyers.exclude(rfm_segment="").exists()
     assert sum(run.figures["stages"].values()) == len(business.customers)
+
+
+def test_each_customer_started_on_the_day_of_their_first_order(business):
+    today = timezone.localdate()
+    first_orders = dict(
+        Order.objects.values("customer")
+        .annotate(first=Min("order_date"))
+        .values_list("customer", "first")
+    )
+    assert first_orders
+    for customer in Customer.objects.all():
+        if customer.pk in first_orders:
+            assert customer.customer_since == first_orders[customer.pk], customer.name
+        else:  # first got in touch on a day of the story, and never ordered
+            assert today - timedelta(days=HISTORY_DAYS) <= customer.customer_since <= today
+
+    # so that only those who started this month are new this month, not every customer
+    summary = customer_summary(user=business.users["lucia"])
+    assert summary.new_this_month < summary.total / 4

@@ -2,6 +2,7 @@
 
 import pytest
 
+from clientela.customers.models import Customer
 from clientela.demo.generator import build_demo
 from clientela.demo.spreadsheet import sample_spreadsheet_write
 from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
@@ -44,6 +45,8 @@ def test_the_sample_spreadsheet_plans_every_kind_of_row_and_imports(data_folder,
         source=path.name,
         skip_invalid=True,
     )
+    # each new customer started on the day its "Fecha de alta" says
+    assert 2019 <= Customer.objects.get(name="Cafetería El Portal").customer_since.year <= 2023
     again = sheet_plan(CUSTOMERS, open_sheet(path), columns)
     assert again.counts["create"] == again.counts["update"] == 0
     assert again.refused == 3

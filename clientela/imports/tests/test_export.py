@@ -1,5 +1,6 @@
 """Exports stream the catalog out in a form the import reads back unchanged."""
 
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -29,6 +30,7 @@ def catalog(db):
             tags=["Mayoreo", "Pan"],
             addresses=[{"street": "Av. Reforma 222", "city": "Puebla", "postal_code": "72000"}],
             notes="Entregar antes de las 7",
+            customer_since=date(2019, 3, 15),
         ),
         CustomerFactory(name='=HYPERLINK("http://evil.example","clic")', emails=["x@y.mx"]),
         # nothing but a name: it comes back by Clientela's number

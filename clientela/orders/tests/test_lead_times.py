@@ -22,14 +22,19 @@ from django_tasks_db.models import DBTaskResult
 
 from clientela.core.pagination import CappedPaginator
 from clientela.customers.tests.factories import CustomerFactory
-from clientela.orders.models import OrderStatus, Product
+from clientela.orders.models import DeliveryDay, OrderStatus, Product
 from clientela.orders.selectors import (
     customer_order_summary,
     lead_time_late_orders,
     lead_time_report,
     lead_time_totals,
 )
-from clientela.orders.services import order_record_dates, order_transition, product_update
+from clientela.orders.services import (
+    delivery_days_deferred,
+    order_record_dates,
+    order_transition,
+    product_update,
+)
 from clientela.orders.tasks import product_tolerance_task
 from clientela.orders.tests.factories import OrderFactory, ProductFactory
 
@@ -313,3 +318,20 @@ def test_customer_summary_without_orders(db):
         0,
         None,
     )
+
+
+def test_deliveries_recorded_in_a_deferred_block_keep_the_same_figures(owner, book):
+    _products, _customers, o = book
+    o[7].refresh_from_db()
+
+    with delivery_days_deferred():
+        order_transition(actor=owner, order=o[7], version=o[7].version, to="in_production")
+        order_transition(actor=owner, order=o[7], version=o[7].version, to="ready", on=d("03-12"))
+        order_transition(
+            actor=owner, order=o[7], version=o[7].version, to="delivered", on=d("03-14")
+        )
+        assert not DeliveryDay.objects.filter(day=d("03-14")).exists()  # not yet: at the end
+
+    assert DeliveryDay.objects.filter(day=d("03-14")).exists()
+    for group_by in ("product", "month"):
+        assert _kept(owner, group_by) == _live(owner, group_by)

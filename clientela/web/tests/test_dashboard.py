@@ -3,7 +3,7 @@ as each role needs it."""
 
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -186,6 +186,8 @@ def test_new_this_month_opens_only_the_customers_new_this_month(client, owner):
     )
     CustomerFactory(actor=owner, name="Tortillería Doña Mary")
     CustomerFactory(actor=owner, name="Cafetería El Portal")
+    # and one entered today who has been a customer for years
+    CustomerFactory(actor=owner, name="Abarrotes Lupita", customer_since=date(2019, 1, 15))
     client.force_login(owner)
 
     # when the owner follows "New this month"
@@ -196,6 +198,7 @@ def test_new_this_month_opens_only_the_customers_new_this_month(client, owner):
     assert card["value"] == "2"
     assert _rows(listed) == 2
     assert "Panadería La Espiga" not in _page(listed)
+    assert "Abarrotes Lupita" not in _page(listed)
     assert "Customers new since" in _page(listed)
 
 

@@ -216,3 +216,19 @@ def test_orders_announce_their_creation_and_every_status_change(owner):
     assert moved.event == "order.status_changed"
     assert moved.payload["data"]["status"] == "confirmed"
     assert moved.payload["data"]["previous_status"] == "draft"
+
+
+def test_data_given_as_a_function_is_made_only_for_a_subscriber():
+    made = []
+
+    def data():
+        made.append(True)
+        return {"id": 1}
+
+    assert webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=data) == []
+    assert made == []  # nobody subscribed: nothing read, nothing queued
+    subscribe("https://hooks.example.com/c", events=[WebhookEvent.CUSTOMER_CREATED])
+
+    (delivery,) = webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=data)
+
+    assert made == [True] and delivery.payload["data"] == {"id": 1}

@@ -1,9 +1,7 @@
 """`clientela serve`: run Clientela with gunicorn, a production web server."""
 
 import argparse
-import errno
 import os
-import socket
 import subprocess
 import sys
 
@@ -14,6 +12,7 @@ from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
 from clientela.core.management.database import require_migrated_database
+from clientela.core.management.ports import port_in_use, port_number
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -41,27 +40,11 @@ def bind_address(host: str, port: int) -> str:
 
 
 def _check_port_free(host: str, port: int) -> None:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise CommandError(
-                    _("Port %(port)s on %(host)s is already in use; pick another with --port.")
-                    % {"port": port, "host": host}
-                ) from error
-            raise CommandError(
-                _("Cannot listen on %(host)s:%(port)s: %(reason)s")
-                % {"host": host, "port": port, "reason": error.strerror}
-            ) from error
-
-
-def _port(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise argparse.ArgumentTypeError(_("a port is a number from 1 to 65535"))
-    return int(value)
+    if port_in_use(host, port):
+        raise CommandError(
+            _("Port %(port)s on %(host)s is already in use; pick another with --port.")
+            % {"port": port, "host": host}
+        )
 
 
 def _positive(value: str) -> int:
@@ -87,7 +70,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--port",
-            type=_port,
+            type=port_number,
             default=os.environ.get("CLIENTELA_PORT", "8000"),
             help=_("Port to listen on (default 8000)."),
         )

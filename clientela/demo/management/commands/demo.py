@@ -1,6 +1,7 @@
 """`clientela demo`: create the demo bakery with its staff and customers."""
 
 import argparse
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -8,6 +9,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from clientela.core.management.database import require_migrated_database
+from clientela.core.management.ports import port_in_use, port_number
 from clientela.core.management.tables import table
 from clientela.core.models import Role
 from clientela.demo.generator import (
@@ -22,7 +24,7 @@ from clientela.demo.generator import (
 from clientela.demo.spreadsheet import sample_spreadsheet_write
 
 MAX_CUSTOMERS = 20_000
-DEMO_URL = "http://127.0.0.1:8000"
+DEMO_HOST = "127.0.0.1"
 
 
 def _customer_count(value: str) -> int:
@@ -61,13 +63,41 @@ class Command(BaseCommand):
             help=_("Remove everything the demo created (and nothing else), then create it again."),
         )
         parser.add_argument(
+            "--port",
+            type=port_number,
+            help=_(
+                "The port it will be served on (`clientela serve --port`): the address "
+                "printed uses it, and the demo stops first if another program holds it "
+                "(default CLIENTELA_PORT or 8000, not checked)."
+            ),
+        )
+        parser.add_argument(
             "--keep",
             action="store_true",
             help=_("If the demo business is already there, keep it and only print the logins."),
         )
 
-    def handle(self, *args, customers: int, seed: int, reset: bool, keep: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        customers: int,
+        seed: int,
+        reset: bool,
+        keep: bool,
+        port: int | None,
+        **options,
+    ) -> None:
         require_migrated_database()
+        if port is not None and port_in_use(DEMO_HOST, port):
+            raise CommandError(
+                _(
+                    "Port %(port)s is already in use by another program, so the demo could "
+                    "not be served on it. Pick another: `make demo PORT=%(other)s`, or "
+                    "`clientela serve --port %(other)s`."
+                )
+                % {"port": port, "other": port + 1 if port < 65535 else 8001}
+            )
+        self.port = port or int(os.environ.get("CLIENTELA_PORT", "8000"))
         if demo_exists():
             if keep and not reset:
                 self.stdout.write(_("The demo business is already there; keeping it."))
@@ -94,9 +124,10 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
         try:
-            business = build_demo(customers=customers, seed=seed)
+            business = build_demo(customers=customers, seed=seed, progress=self._progress)
         except DemoExistsError as error:
             raise CommandError(str(error)) from error
+        self._progress(None)
         elapsed = time.monotonic() - started
         self.stdout.write(
             _(
@@ -124,10 +155,25 @@ class Command(BaseCommand):
         )
         self._print_logins()
 
+    _step_started: float | None = None
+
+    def _progress(self, label: str | None) -> None:
+        """End the line of the step that ran with its time; start the line of ``label``."""
+        now = time.monotonic()
+        if self._step_started is not None:
+            self.stdout.write(_(" %(seconds).1f s") % {"seconds": now - self._step_started})
+        self._step_started = None
+        if label is not None:
+            self.stdout.write(_("%(step)s…") % {"step": label}, ending="")
+            self.stdout.flush()
+            self._step_started = now
+
     def _print_logins(self) -> None:
+        command = "clientela serve" if self.port == 8000 else f"clientela serve --port {self.port}"
         self.stdout.write("")
         self.stdout.write(
-            _("Start it with `clientela serve` and sign in at %(url)s as:") % {"url": DEMO_URL}
+            _("Start it with `%(command)s` and sign in at %(url)s as:")
+            % {"command": command, "url": f"http://{DEMO_HOST}:{self.port}"}
         )
         rows = [(_("role"), _("user"), _("password"), _("name"))]
         rows += [
