@@ -710,7 +710,11 @@ def test_list_runs_the_same_number_of_queries_for_5_and_30_customers(client, rea
 @pytest.mark.parametrize(
     ("field", "typed", "message"),
     [
-        ("tax_id", {"tax_id": "GODE561231GR9"}, "Not a valid RFC (Mexico): its check digit is wrong."),
+        (
+            "tax_id",
+            {"tax_id": "GODE561231GR9"},
+            "Not a valid RFC (Mexico): its check digit is wrong.",
+        ),
         ("emails", {"emails": "ventas@"}, "Not a valid e-mail address: ventas@."),
         ("phones", {"phones": "55 12"}, "Not a valid phone number: 55 12."),
         ("name", {"name": "x" * 201}, "Ensure this value has at most 200 characters"),

@@ -26,9 +26,7 @@ def _mapped(path):
 
 def _imported(path, owner):
     sheet, columns = _mapped(path)
-    return sheet_import(
-        kind=CUSTOMERS, actor=owner, sheet=sheet, columns=columns, source=path.name
-    )
+    return sheet_import(kind=CUSTOMERS, actor=owner, sheet=sheet, columns=columns, source=path.name)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +49,7 @@ def test_a_column_naming_the_name_and_the_legal_name_is_the_name(tmp_path, owner
     )
 
     # when it is imported
-    sheet, columns = _mapped(path)
+    _sheet_read, columns = _mapped(path)
     assert columns[0] == "name"
     plan = _imported(path, owner)
 
@@ -132,7 +130,9 @@ def test_a_wrong_inn_is_refused_naming_the_country_it_was_checked_as(tmp_path, s
     assert problem.message == "Not a valid ИНН (Russia): its check digit is wrong."
 
 
-def test_a_spanish_nif_file_and_a_country_column_and_the_numbers_own_form(tmp_path, owner, settings):
+def test_a_spanish_nif_file_and_a_country_column_and_the_numbers_own_form(
+    tmp_path, owner, settings
+):
     settings.CLIENTELA_DEFAULT_COUNTRY = settings.CLIENTELA_PHONE_REGION = "MX"
     # a Spanish file: NIF (a person's and a company's CIF) and Spanish phones
     spanish = _sheet(
@@ -170,9 +170,7 @@ def test_a_spanish_nif_file_and_a_country_column_and_the_numbers_own_form(tmp_pa
     assert countries["Pastelería Lisboa"] == "ES"
 
 
-def test_a_header_naming_several_countries_ids_takes_the_default_when_it_is_one(
-    tmp_path, settings
-):
+def test_a_header_naming_several_countries_ids_takes_the_default_when_it_is_one(tmp_path, settings):
     # "NIT" is Colombia's, Guatemala's and El Salvador's: on a Colombian install, a NIT
     # that is not valid is refused as Colombia's
     settings.CLIENTELA_DEFAULT_COUNTRY = "CO"
