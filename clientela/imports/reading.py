@@ -7,7 +7,7 @@
 - An .xlsx is streamed by openpyxl, a row at a time, whatever its size. .xls and .ods
   are read by python-calamine, which holds the whole sheet in memory while it is
   read (an .xls has at most 65,536 rows; ``CLIENTELA_IMPORT_MAX_MB`` bounds the others);
-  see ``docs/decisions/0014-calamine-for-other-workbooks.md``.
+  see ``docs/decisions/0010-calamine-for-xls-and-ods.md``.
 - CSV text is UTF-8 (with or without a BOM) when it decodes as such; otherwise
   Windows-1251 when most of its letters are bytes above 127 (Cyrillic), else
   Windows-1252. The delimiter (comma, semicolon or tab) is the one that splits the first
