@@ -83,6 +83,7 @@ def test_each_row_says_what_it_would_do_and_nothing_is_written(tmp_path, catalog
     assert update.target == catalog["maria"].pk
     assert update.changes == {"phones": ["+522225550199"], "notes": "Paga los lunes"}
     assert plan.rows[2].changes == {
+        "country": "MX",  # the country whose ids the RFC column holds
         "name": "Café Olé",
         "emails": ["hola@cafeole.mx"],
         "phones": [],
