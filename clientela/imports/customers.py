@@ -328,7 +328,9 @@ def _read(
     return row
 
 
-def _country(row: _Row, text: dict[int, str], columns: Mapping[int, str], named) -> str:
+def _country(
+    row: _Row, text: dict[int, str], columns: Mapping[int, str], named: tuple[str, ...]
+) -> str:
     """The country a row's tax id and national phone numbers are read in: its own, else
     the one its tax id column's header names, else the one whose ids its tax id has the
     form of, else the default. Kept as the row's country when the file said it (a new
