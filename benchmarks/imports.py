@@ -573,7 +573,11 @@ def readers(args: argparse.Namespace) -> None:
             command += ["--reader", reader, "--step", step, "--file", str(path)]
             print(f"{size:,} rows: {step} with {reader}…", file=sys.stderr, flush=True)
             seconds, peak, output = launcher.submit(run_child, command, env).result()
-            print(f"  {reader}: {output.strip().splitlines()[-1]}")
+            print(
+                f"  {reader}: {output.strip().splitlines()[-1]} "
+                f"({seconds:,.1f} s, peak {peak:,.0f} MiB)",
+                flush=True,
+            )
             if step == "import" and Customer.objects.count() != size:
                 sys.exit(f"{Customer.objects.count():,} customers after importing {size:,} rows")
             results.append((step, size, reader, seconds, peak))
