@@ -833,7 +833,7 @@ def test_create_errors_follow_the_language(client, sales, restore_language):
     assert response.status_code == 200
     assert '<html lang="es">' in _page(response)
     assert _field_error(response, "tax_id") == (
-        "No es válido como RFC: su dígito verificador es incorrecto."
+        "No es válido como RFC (México): su dígito verificador es incorrecto."
     )
     assert _field_error(response, "phones") == "Número de teléfono no válido: 55 12."
     assert not Customer.objects.exists()
