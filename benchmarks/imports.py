@@ -26,6 +26,16 @@ time and peak resident memory, its own and its sheet reader's summed.
     createdb -h 127.0.0.1 -U root bench_imports_1m
     .venv/bin/python benchmarks/imports.py memory \\
         --database-url postgres://root@127.0.0.1:5432/bench_imports_1m --customers 1000000
+
+``readers`` measures the .xlsx reader Clientela uses (openpyxl, streamed) against
+python-calamine (which reads .xls and .ods) on the same .xlsx of N customers: for each,
+reading every row of ``open_sheet`` alone, at N and at 10 N rows, then ``clientela
+import customers FILE`` at N rows into the emptied database, each as a child process
+with its wall time and peak resident memory (its sheet reader's summed). Calamine reads
+through ``reading.calamine_rows`` in place of ``reading._xlsx_rows``.
+
+    .venv/bin/python benchmarks/imports.py readers \\
+        --database-url sqlite:////tmp/bench_readers.sqlite3 --customers 100000
 """
 
 import argparse
@@ -512,9 +522,89 @@ def memory(args: argparse.Namespace) -> None:
     print(f"after: load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
+# --- readers ---------------------------------------------------------------------------
+
+READERS = ("openpyxl", "calamine")
+
+
+def read_or_import(args: argparse.Namespace) -> None:
+    """In a child process: read every row of ``args.file`` with ``args.reader``, or import
+    it (``args.step``)."""
+    django_setup(args.database_url, peer=False)
+    from django.core.management import call_command
+
+    from clientela.imports import reading
+
+    if args.reader == "calamine":
+        reading._xlsx_rows = reading.calamine_rows
+    if args.step == "read":
+        rows = sum(1 for _row in reading.open_sheet(args.file).rows)
+        print(f"read {rows:,} rows")
+        return
+    try:
+        call_command("import", "customers", args.file)
+    except SystemExit as exit_:
+        sys.exit(exit_.code)
+
+
+def readers(args: argparse.Namespace) -> None:
+    django_setup(args.database_url, peer=False)
+    from clientela.customers.models import Customer
+
+    fresh_catalog(args.reset)
+    folder = Path(args.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = [args.customers, args.customers * 10]
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("forkserver")) as writer:
+        files = {
+            size: writer.submit(data_file, folder, "xlsx", size, args.seed).result()
+            for size in sizes
+        }
+    launcher = ProcessPoolExecutor(max_workers=1, mp_context=get_context("forkserver"))
+    env = {**os.environ, "CLIENTELA_IMPORT_MAX_MB": str(args.max_mb)}
+    print(machine())
+    results = []
+    steps = [("read", size) for size in sizes] + [("import", args.customers)]
+    for step, size in steps:
+        for reader in READERS:
+            path = files[size]
+            wipe()
+            command = [sys.executable, __file__, "child", "--database-url", args.database_url]
+            command += ["--reader", reader, "--step", step, "--file", str(path)]
+            print(f"{size:,} rows: {step} with {reader}…", file=sys.stderr, flush=True)
+            seconds, peak, output = launcher.submit(run_child, command, env).result()
+            print(
+                f"  {reader}: {output.strip().splitlines()[-1]} "
+                f"({seconds:,.1f} s, peak {peak:,.0f} MiB)",
+                flush=True,
+            )
+            if step == "import" and Customer.objects.count() != size:
+                sys.exit(f"{Customer.objects.count():,} customers after importing {size:,} rows")
+            results.append((step, size, reader, seconds, peak))
+    launcher.shutdown()
+    print()
+    print("| step | rows | reader | seconds | rows/s | peak memory (MiB) |")
+    print("|---|---:|---|---:|---:|---:|")
+    for step, size, reader, seconds, peak in results:
+        print(
+            f"| {step} | {size:,} | {reader} | {seconds:,.1f} | {size / seconds:,.0f} "
+            f"| {peak:,.0f} |"
+        )
+    print()
+    for step, size in steps:
+        ours, theirs = (
+            next(r for r in results if r[:3] == (step, size, reader)) for reader in READERS
+        )
+        print(
+            f"{step} {size:,} rows: calamine takes {theirs[3] / ours[3]:.2f}× openpyxl's time "
+            f"and {theirs[4] / ours[4]:.2f}× its peak memory"
+        )
+    print(f"after: load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["compare", "memory"])
+    parser.add_argument("mode", choices=["compare", "memory", "readers", "child"])
     parser.add_argument("--database-url", required=True, help="postgres://… or sqlite:////path")
     parser.add_argument("--customers", type=int, default=100_000, help="rows of the file")
     parser.add_argument(
@@ -528,9 +618,13 @@ def main(argv: list[str] | None = None) -> None:
         "--max-mb", type=int, default=400, help="memory: CLIENTELA_IMPORT_MAX_MB for the import"
     )
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--reader", choices=READERS, help="child: the .xlsx reader")
+    parser.add_argument("--step", choices=["read", "import"], help="child: what to do")
+    parser.add_argument("--file", help="child: the .xlsx")
     args = parser.parse_args(argv)
     args.peer_customers = args.peer_customers or args.customers
-    (compare if args.mode == "compare" else memory)(args)
+    modes = {"compare": compare, "memory": memory, "readers": readers, "child": read_or_import}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":

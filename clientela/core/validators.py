@@ -5,7 +5,10 @@ translated message; the caller attaches it to the field it came from.
 """
 
 import importlib
-from collections.abc import Callable, Iterable, Iterator
+import importlib.util
+import pkgutil
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache, wraps
@@ -13,6 +16,7 @@ from types import ModuleType
 from typing import TypeVar
 
 import phonenumbers
+import stdnum
 from babel import Locale
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.util import get_module_name
 
 from clientela.core.parsing import fold
 
@@ -166,13 +171,78 @@ def normalize_tax_id(value: str, country: str) -> tuple[str, str]:
         InvalidComponent: _("a part of it (such as the date) is not valid"),
     }.get(type(error), _("it does not have the right format"))
     raise ValidationError(
-        _("Not a valid %(label)s: %(reason)s."),
+        _("Not a valid %(label)s (%(country)s): %(reason)s."),
         code="invalid_tax_id",
         params={
             "label": labels if isinstance(error, InvalidLength) else tax_type.label,
+            "country": country_name(country),
             "reason": reason,
         },
     )
+
+
+# Names of tax ids that every country has: they say nothing of the country.
+_GENERIC_TAX_ID_NAMES = frozenset({"vat", "tin"})
+
+
+@cache
+def _tax_id_names() -> dict[str, tuple[str, ...]]:
+    """The folded names of national tax ids → the countries whose ids they are: the
+    labels above and the abbreviations python-stdnum gives its modules ("NIF", "ИНН",
+    "RUC") for each country's ids that Clientela checks."""
+    countries = [*TAX_ID_TYPES]
+    countries += sorted(
+        package.name.upper()
+        for package in pkgutil.iter_modules(stdnum.__path__)
+        if package.ispkg
+        and len(package.name) == 2
+        and package.name.upper() not in TAX_ID_TYPES
+        and importlib.util.find_spec(f"stdnum.{package.name}.vat") is not None
+    )
+    names: dict[str, list[str]] = {}
+    for country in countries:
+        for tax_type in _tax_id_types(country):
+            described = get_module_name(_module(tax_type.code)).split(" (")[0]
+            for name in (tax_type.label, *re.split(r",|/| or ", described)):
+                key = fold(name.replace(".", ""))
+                if key and key not in _GENERIC_TAX_ID_NAMES and country not in names.get(key, ()):
+                    names.setdefault(key, []).append(country)
+    return {name: tuple(found) for name, found in names.items()}
+
+
+def tax_id_countries(header: str) -> tuple[str, ...]:
+    """The countries whose national tax id a column header names ("ИНН" → RU, "NIF/CIF"
+    → ES and PT, "RUC" → EC, PE, PY), the most usual first; none for "Tax id" or "VAT"."""
+    words = f" {fold(header.replace('.', ''))} "
+    found: list[str] = []
+    for name, countries in _tax_id_names().items():
+        if f" {name} " in words:
+            found += [country for country in countries if country not in found]
+    order = list(TAX_ID_TYPES)
+    return tuple(sorted(found, key=lambda c: (order.index(c) if c in order else len(order), c)))
+
+
+def tax_id_country(value: str, *, named: Sequence[str], default: str) -> str:
+    """The country to check the tax id ``value`` as: the one country ``named`` (by its
+    column's header), else of those (of every country with national ids above when none
+    is named) the default when its ids take it, else the only one whose ids take it,
+    else the default (or the first named when the default is not)."""
+    if len(named) == 1:
+        return named[0]
+    candidates = list(named or TAX_ID_TYPES)
+    fallback = default if default in candidates or not named else candidates[0]
+    if fallback == default and _valid_tax_id(value, default):
+        return default
+    valid = [c for c in candidates if c != default and _valid_tax_id(value, c)]
+    return valid[0] if len(valid) == 1 else fallback
+
+
+def _valid_tax_id(value: str, country: str) -> bool:
+    try:
+        normalize_tax_id(value, country)
+    except ValidationError:
+        return False
+    return True
 
 
 def _most_telling(errors, value):

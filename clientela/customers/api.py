@@ -152,9 +152,10 @@ class CustomerPatch(WriteSchema):
 
 
 class CustomerCreate(WriteSchema):
-    """A new customer; country and language default to the business's own."""
+    """A new customer; country and language default to the business's own; without a
+    name, its legal name is its name."""
 
-    name: str
+    name: str = ""
     kind: str = "business"
     legal_name: str = ""
     tax_id: str = ""

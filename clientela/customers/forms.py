@@ -119,6 +119,8 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
         self.fields["emails"].widget.attrs["inputmode"] = "email"
         self.fields["phones"].widget.attrs["inputmode"] = "tel"
         if customer is None:
+            self.fields["name"].required = False
+            self.fields["name"].help_text = _("Leave it empty to call them by their legal name.")
             del self.fields["reason"]
             del self.fields["version"]
         if limited_to_own_customers(user):

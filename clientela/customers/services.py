@@ -252,6 +252,21 @@ def customer_refresh_derived(customer: Customer) -> None:
     customer.search_document, customer.name_key = document, key
 
 
+def new_customer_name(fields: dict) -> str:
+    """The name a new customer takes: its name, else its legal name (a sheet or a form
+    may have only the one)."""
+    return fields.get("name") or fields.get("legal_name") or ""
+
+
+def _name_new_customer(fields: dict, errors: dict) -> None:
+    """Give a new customer's ``fields`` its name (``new_customer_name``), or an error."""
+    fields["name"] = new_customer_name(fields)
+    if not fields["name"].strip():
+        errors["name"] = [
+            ValidationError(_("A new customer needs a name or a legal name."), code="blank")
+        ]
+
+
 @transaction.atomic
 def customer_create(
     *,
@@ -271,6 +286,7 @@ def customer_create(
         fields["owner"] = actor
     errors: dict[str, list[ValidationError | str]] = {}
     customer = Customer(language=business_language())
+    _name_new_customer(fields, errors)
     _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
     clean_emails = _clean_emails(emails, errors)
     clean_phones = _clean_phones(phones, customer.country, errors)
@@ -427,6 +443,7 @@ def _new_customer(
         fields["owner"] = actor
     errors: dict[str, list[ValidationError | str]] = {}
     customer = Customer(language=business_language())
+    _name_new_customer(fields, errors)
     _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
     emails = _clean_emails(row.get("emails", ()), errors)
     phones = _clean_phones(row.get("phones", ()), customer.country, errors)

@@ -5,8 +5,9 @@ and a blank row above the header; Spanish headers written every which way, with 
 the catalog has no field for; tax ids in lower case with spaces, phones typed with
 brackets, dots or as plain numbers, e-mails in capitals with stray spaces, the day each
 customer started ("Fecha de alta", a known customer's own) as an Excel date or typed
-day-first. Some rows are customers the catalog already has (some
-bring something new, some nothing), most are new; one looks like a customer already
+day-first. Some rows are customers the catalog already has (some bring something new,
+some nothing; one shares its e-mail with an unmerged duplicate), most are new; one looks
+like a customer already
 there at the same address; one was typed twice; two have mistakes (an e-mail without a
 domain, a tax id with a wrong check digit). The same seed writes the same file.
 """
@@ -18,10 +19,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Count
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from clientela.customers.models import Customer
+from clientela.customers.models import Customer, CustomerEmail
 from clientela.demo import catalog
 
 SAMPLE_FILE = "clientes-de-la-libreta.xlsx"
@@ -87,16 +89,28 @@ def _default_address(customer: Customer):
 
 
 def _known_rows(rng: random.Random) -> list[list]:
-    """Customers the catalog has: three as they are, two with a new phone or a note."""
-    known = list(
+    """Customers the catalog has: three as they are, two with a new phone or a note; one
+    of them, when the demo has one, shares its e-mail with a near-duplicate not merged
+    yet (as real catalogs do; its tax id still says which customer the row is)."""
+    with_tax_id = (
         Customer.objects.exclude(tax_id="")
         .filter(merged_into__isnull=True, emails__isnull=False)
         .prefetch_related("emails", "addresses")
         .order_by("pk")
-        .distinct()[:40]
+        .distinct()
     )
+    shared = (
+        CustomerEmail.objects.filter(customer__merged_into__isnull=True)
+        .values("email")
+        .annotate(customers=Count("customer"))
+        .filter(customers__gt=1)
+        .values("email")
+    )
+    duplicated = list(with_tax_id.filter(emails__email__in=shared)[:1])
+    known = [c for c in with_tax_id[:40] if c not in duplicated]
+    chosen = duplicated + rng.sample(known, min(5 - len(duplicated), len(known)))
     rows = []
-    for index, customer in enumerate(rng.sample(known, min(5, len(known)))):
+    for index, customer in enumerate(chosen):
         email = customer.emails.all()[0].email
         address = _default_address(customer)
         rows.append(

@@ -166,8 +166,8 @@ def _mapping(text: str) -> dict[str, str] | None:
 def dry_run(
     request: HttpRequest, kind: KindKey, file: File[UploadedFile], form: Form[DryRunForm]
 ) -> dict[str, Any]:
-    """The dry run of importing a spreadsheet (a multipart upload of ``file``: .xlsx, .csv,
-    or .vcf for customers): writes nothing and keeps no file. 422 naming ``file`` (unreadable, empty, too
+    """The dry run of importing a spreadsheet (a multipart upload of ``file``: .xlsx, .xls,
+    .ods, .csv, or .vcf for customers): writes nothing and keeps no file. 422 naming ``file`` (unreadable, empty, too
     large…), ``sheet`` or ``mapping`` (a column mapped twice, an unknown field…)."""
     require(request.auth, Capability.IMPORT_RUN)
     plan, columns = services.upload_dry_run(

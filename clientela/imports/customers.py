@@ -5,9 +5,15 @@ else one of its phones (each read in the normal form the catalog stores), else i
 external id (a column the person importing maps to "External id": a code the customer
 has in another system). Clientela's own number in that column (``#42``, as an export
 writes it for a customer without an external id) says which customer it is, whatever
-the other keys match. It then:
+the other keys match.
 
-- **creates** a customer when nothing matches (a name is needed), noting the existing
+A row's tax id and national phone numbers are read in its country: the one its country
+column gives, else the one whose national id its tax id column's header names ("ИНН" is
+Russia's, "NIF" Spain's; python-stdnum knows the names), else the one country whose ids
+its tax id has the form of, else the default country. It then:
+
+- **creates** a customer when nothing matches (a name or a legal name is needed: the
+  catalog names it by its legal name when it has no other), noting the existing
   customers it looks like (a similar name at a similar street of the same postal code or
   city, as the duplicates list judges) for review;
 - **updates** the one it matches, with the values it brings that differ (an empty cell
@@ -15,7 +21,9 @@ the other keys match. It then:
   semicolons — are added to those already there);
 - leaves it **unchanged** when it brings nothing new;
 - is **refused**, saying why, when a value cannot be read, when it matches two customers
-  (by different keys), or when an earlier row of the file has the same tax id, e-mail,
+  (its first key that finds anyone finds two, or another of its keys is another
+  customer's and not this one's; a key this one shares with an unmerged duplicate of it
+  is no second match), or when an earlier row of the file has the same tax id, e-mail,
   phone or external id.
 
 The plan reads the catalog a chunk of rows at a time (one query per key kind and chunk)
@@ -42,10 +50,13 @@ from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.parsing import split_list
 from clientela.core.validators import (
+    TAX_ID_TYPES,
     normalize_country,
     normalize_email,
     normalize_phone,
     normalize_tax_id,
+    tax_id_countries,
+    tax_id_country,
 )
 from clientela.customers.matching import name_key
 from clientela.customers.models import (
@@ -66,6 +77,7 @@ from clientela.customers.services import (
     customer_since_clean,
     customer_update,
     customers_bulk_create,
+    new_customer_name,
 )
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
@@ -91,6 +103,8 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
             "Tax id",
             "VAT",
             "Identificación fiscal",
+            # every national id Clientela checks: CURP, NIE, RUT, CNPJ, УНП…
+            *dict.fromkeys(t.label for types in TAX_ID_TYPES.values() for t in types),
         ),
         example="GODE561231GR8",
     ),
@@ -126,8 +140,11 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
             "Customer",
             "Customer name",
             "Company",
+            "Company name",
+            "Наименование организации",
         ),
         example="Panadería Gómez",
+        absorbs=("legal_name",),
     ),
     Field(
         "legal_name",
@@ -276,24 +293,33 @@ class _Row:
     # Clientela's own number of the customer ("#42" in the external id column, as an
     # export writes it for a customer without an external id), and where it was read.
     number: tuple[int, str, str] | None = None
+    # The country the tax id column's header names, for a row with neither a country nor
+    # a tax id: a new customer's, not a reason to change an existing one's.
+    country: str | None = None
 
 
 def _message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[int, str]) -> _Row:
-    """A row's values in the catalog's normal forms, or its problems."""
+def _read(
+    number: int,
+    cells: list[Cell],
+    headers: list[str],
+    columns: Mapping[int, str],
+    named: tuple[str, ...],
+) -> _Row:
+    """A row's values in the catalog's normal forms, or its problems; ``named`` are the
+    countries whose national id the tax id column's header names."""
     row = _Row(RowPlan(number, row_text(cells)))
     text = {index: cell_text(cells[index]).strip() for index in columns}
-    country = settings.CLIENTELA_DEFAULT_COUNTRY
     for index, key in columns.items():
         if key == "country" and text[index]:
             try:
-                country = normalize_country(text[index])
-                row.values["country"] = country
+                row.values["country"] = normalize_country(text[index])
             except ValidationError as error:
                 row.plan.refuse(headers[index], text[index], _message(error))
+    country = _country(row, text, columns, named)
     for index, key in columns.items():
         value = text[index]
         if not value or key == "country":
@@ -322,6 +348,26 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
         except CellError as error:
             row.plan.refuse(headers[index], value, str(error))
     return row
+
+
+def _country(
+    row: _Row, text: dict[int, str], columns: Mapping[int, str], named: tuple[str, ...]
+) -> str:
+    """The country a row's tax id and national phone numbers are read in: its own, else
+    the one its tax id column's header names, else the one whose ids its tax id has the
+    form of, else the default. Kept as the row's country when the file said it (a new
+    customer's, or with the tax id it goes with)."""
+    if "country" in row.values:
+        return row.values["country"]
+    default = settings.CLIENTELA_DEFAULT_COUNTRY
+    tax_id = next((text[i] for i, key in columns.items() if key == "tax_id" and text[i]), "")
+    if tax_id:
+        row.values["country"] = tax_id_country(tax_id, named=named, default=default)
+        return row.values["country"]
+    if len(named) == 1:
+        row.country = named[0]
+        return row.country
+    return default
 
 
 def _matches(rows: list[_Row]) -> dict[str, dict[str, set[int]]]:
@@ -366,7 +412,13 @@ def customer_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[R
     rows at a time."""
     headers = sheet.headers
     with closing(_KeysSeen()) as seen:
-        read = partial(_read, headers=headers, columns=columns)
+        named = tuple(
+            country
+            for index, key in columns.items()
+            if key == "tax_id"
+            for country in tax_id_countries(headers[index])
+        )
+        read = partial(_read, headers=headers, columns=columns, named=named)
         for rows in sheet_chunks(sheet, read):
             found = _matches(rows)
             # (key kind, value) → the first row with it: earlier chunks', then this one's
@@ -456,10 +508,7 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
         )
     if row.plan.action == "refused":
         return
-    customers: dict[int, str] = {}
-    for kind, value in deciding:
-        for pk in sorted(found[kind].get(value, ())):
-            customers.setdefault(pk, kind)
+    customers = _customers_matched(deciding, found)
     if len(customers) > 1:
         described = ", ".join(
             _("#%(id)s (by %(key)s)") % {"id": pk, "key": _key_label(kind)}
@@ -473,17 +522,37 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
         )
     elif customers:
         row.plan.action, row.plan.target = "update", next(iter(customers))
-    elif not row.values.get("name"):
-        row.plan.refuse("", "", _("A new customer needs a name."))
+    elif not new_customer_name(row.values):
+        row.plan.refuse("", "", _("A new customer needs a name or a legal name."))
     elif _address(row.values) and not _address_whole(row):
         return
     else:
         row.plan.changes = {
+            **({"country": row.country} if row.country else {}),
             **row.values,
             "emails": row.emails,
             "phones": row.phones,
             "tags": row.tags,
         }
+
+
+def _customers_matched(keys: list[tuple[str, str]], found: dict) -> dict[int, str]:
+    """The customers a row's keys find (id → the kind of key that found it): those of its
+    first key that finds any, and those of its other keys that are not that customer's.
+
+    A key an unmerged duplicate shares with the customer the row's first key finds (the
+    same e-mail under two records) adds no one; a key of another customer only does.
+    """
+    holders = [(kind, found[kind].get(value, set())) for kind, value in keys]
+    first = next((pks for _kind, pks in holders if pks), set())
+    target = next(iter(first)) if len(first) == 1 else None
+    customers: dict[int, str] = {}
+    for kind, pks in holders:
+        if target in pks and target in customers:
+            continue
+        for pk in sorted(pks):
+            customers.setdefault(pk, kind)
+    return customers
 
 
 def customers_review(rows: list[RowPlan]) -> None:
@@ -493,7 +562,7 @@ def customers_review(rows: list[RowPlan]) -> None:
     places = [
         (
             row.row,
-            name_key(row.changes["name"]),
+            name_key(new_customer_name(row.changes)),
             row.changes.get("address_street", ""),
             row.changes.get("address_postal_code", "").upper(),
             row.changes.get("address_city", ""),

@@ -18,15 +18,15 @@ class UploadForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(
         label=_("Spreadsheet"),
         allow_empty_file=True,
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.vcf"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.ods,.csv,.vcf"}),
     )
 
     def __init__(self, *args, kinds: list[Kind], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(kind.key, kind.label) for kind in kinds]
         self.fields["file"].help_text = _(
-            "An Excel workbook (.xlsx), a .csv file or contacts as vCards (.vcf), of up to "
-            "%(limit)s MB."
+            "An Excel workbook (.xlsx or the older .xls), a LibreOffice one (.ods), a .csv file "
+            "or contacts as vCards (.vcf), of up to %(limit)s MB."
         ) % {"limit": settings.CLIENTELA_IMPORT_MAX_MB}
 
 

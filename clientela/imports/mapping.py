@@ -5,13 +5,17 @@ punctuation as spaces and dots dropped, so "Razón social", "RAZON SOCIAL" and
 "razón  social." are one, and so are "RFC" and "R.F.C.".
 A column matches a field when its header is one of the field's names in Spanish, Russian
 or English, or starts with one ("Teléfono celular" is a phone); each field takes the
-first such column unless it may repeat (several phone columns). The person importing
+first such column unless it may repeat (several phone columns). A header that names
+two fields at once ("Razón social / Nombre", "Nombre o razón social") fills the one of
+them that takes the other in (``Field.absorbs``: the name takes the legal name), after
+the headers that name one field exactly. The person importing
 can then change any match or ignore a column; a mapping is saved by header text, so it
 applies again to a file with the same headers in another order.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,13 +34,15 @@ def header_key(text: str) -> str:
 @dataclass(frozen=True)
 class Field:
     """A field a column can fill: its key, its label, the headers that name it, whether
-    several columns may fill it, and a value a template shows as an example."""
+    several columns may fill it, a value a template shows as an example, and the other
+    fields a header may name along with it and still mean this one (``absorbs``)."""
 
     key: str
     label: str | Promise
     names: tuple[str, ...]
     repeatable: bool = False
     example: str = ""
+    absorbs: tuple[str, ...] = ()
 
     def header_keys(self) -> tuple[str, ...]:
         """Its names and its label in the active language, in normal form (so a file
@@ -52,14 +58,34 @@ class MappingError(ValueError):
         self.problems = problems
 
 
+# What joins two names in one header: "/", "|", "or" in the site's languages.
+_ALTERNATIVES = re.compile(r"\s*[/|]\s*|\s+(?:o|u|or|или|либо)\s+", re.IGNORECASE)
+
+
+def _field_naming_all(header: str, fields: Sequence[Field]) -> Field | None:
+    """The field a header naming several fields at once fills, if one absorbs the rest."""
+    parts = [header_key(part) for part in _ALTERNATIVES.split(header) if part.strip()]
+    named = {field.key for part in parts for field in fields if part in field.header_keys()}
+    if len(parts) < 2 or len(named) < 2:
+        return None
+    return next((f for f in fields if named <= {f.key, *f.absorbs}), None)
+
+
 def match_columns(headers: Sequence[str], fields: Sequence[Field]) -> dict[int, str]:
     """Column index → field key for the headers that name a field (see the module)."""
     matched: dict[int, str] = {}
     taken: set[str] = set()
     keys = [header_key(header) for header in headers]
-    for exact in (True, False):
+    for stage in ("exact", "several", "prefix"):
+        exact = stage == "exact"
         for index, key in enumerate(keys):
             if index in matched or not key:
+                continue
+            if stage == "several":
+                both = _field_naming_all(headers[index], fields)
+                if both is not None and (both.key not in taken or both.repeatable):
+                    matched[index] = both.key
+                    taken.add(both.key)
                 continue
             best, longest = None, 0
             for field in fields:

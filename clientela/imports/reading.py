@@ -1,9 +1,13 @@
-"""Reading spreadsheets as people really have them: .xlsx (streamed) and .csv.
+"""Reading spreadsheets as people really have them: .xlsx (streamed), .xls, .ods and .csv.
 
-- The kind comes from the content, not the name: an .xlsx is a ZIP holding
-  ``xl/workbook.xml``; an OLE2 file is a workbook with a password or an old .xls (both
-  refused, saying what to do); text that starts with ``BEGIN:VCARD`` is contacts, read
-  by ``vcard.py`` as a customer sheet; other text is CSV; anything else is refused.
+- The kind comes from the content, not the name: a ZIP whose ``mimetype`` is
+  OpenDocument's spreadsheet is an .ods, any other ZIP an .xlsx; an OLE2 file is an old .xls (or a workbook with a password, refused saying so);
+  text that starts with ``BEGIN:VCARD`` is contacts, read by ``vcard.py`` as a customer
+  sheet; other text is CSV; anything else is refused.
+- An .xlsx is streamed by openpyxl, a row at a time, whatever its size. .xls and .ods
+  are read by python-calamine, which holds the whole sheet in memory while it is
+  read (an .xls has at most 65,536 rows; ``CLIENTELA_IMPORT_MAX_MB`` bounds the others);
+  see ``docs/decisions/0012-calamine-for-xls-and-ods.md``.
 - CSV text is UTF-8 (with or without a BOM) when it decodes as such; otherwise
   Windows-1251 when most of its letters are bytes above 127 (Cyrillic), else
   Windows-1252. The delimiter (comma, semicolon or tab) is the one that splits the first
@@ -36,11 +40,15 @@ from django.utils.translation import gettext as _
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 HEADER_SEARCH_ROWS = 30
 MAX_COLUMNS = 500
 _SNIFF_BYTES = 64 * 1024
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# The stream an OLE2 file holding an encrypted .xlsx has, as its directory names it.
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DELIMITERS = (",", ";", "\t")
 # Text that a spreadsheet would run as a formula starts with one of these.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -70,8 +78,12 @@ class Sheet:
 def sheet_names(path: str | Path) -> list[str]:
     """The sheets of an .xlsx, in order; a CSV or vCard file has one, named after it."""
     path = Path(path)
-    if _kind(path) in ("csv", "vcard"):
+    kind = _kind(path)
+    if kind in ("csv", "vcard"):
         return [path.stem]
+    if kind != "xlsx":
+        with _calamine_workbook(path) as workbook:
+            return list(workbook.sheet_names)
     workbook = _workbook(path)
     try:
         return list(workbook.sheetnames)
@@ -89,8 +101,10 @@ def open_sheet(path: str | Path, *, sheet: str | None = None) -> Sheet:
         return vcard_sheet(path, encoding=_encoding(path))
     if kind == "csv":
         name, rows = path.stem, _csv_rows(path, *_csv_dialect(path))
-    else:
+    elif kind == "xlsx":
         name, rows = _xlsx_rows(path, sheet)
+    else:
+        name, rows = calamine_rows(path, sheet)
     return _with_header(name, rows)
 
 
@@ -110,19 +124,25 @@ def _kind(path: Path) -> str:
     with path.open("rb") as file:
         start = file.read(_SNIFF_BYTES)
     if start.startswith(_OLE2):
-        raise SpreadsheetError(
-            _(
-                "This workbook has a password or is an old .xls file. Open it in Excel and "
-                "save it as .xlsx without a password, or as .csv."
-            )
-        )
+        return "xls"
     if start.startswith(b"PK\x03\x04"):
-        return "xlsx"
+        return _zip_kind(path)
     if b"\x00" in start:
-        raise SpreadsheetError(_("This file is not a spreadsheet: use .xlsx or .csv."))
+        raise SpreadsheetError(_("This file is not a spreadsheet: use .xlsx, .xls, .ods or .csv."))
     if start.removeprefix(codecs.BOM_UTF8).lstrip().upper().startswith(b"BEGIN:VCARD"):
         return "vcard"
     return "csv"
+
+
+def _zip_kind(path: Path) -> str:
+    """ "ods" for an OpenDocument spreadsheet; "xlsx" otherwise (damaged, if not)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "mimetype" in archive.namelist() and archive.read("mimetype") == _ODS_MIMETYPE:
+                return "ods"
+    except (zipfile.BadZipFile, OSError):
+        pass
+    return "xlsx"
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -239,10 +259,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, 
     names = list(workbook.sheetnames)
     if sheet is not None and sheet not in names:
         workbook.close()
-        raise SpreadsheetError(
-            _("The workbook has no sheet “%(sheet)s”; its sheets are: %(names)s.")
-            % {"sheet": sheet, "names": ", ".join(names)}
-        )
+        raise _no_such_sheet(sheet, names)
     worksheet = workbook[sheet or names[0]]
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
@@ -259,6 +276,64 @@ def _xlsx_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, 
             workbook.close()
 
     return worksheet.title, rows()
+
+
+# --- .xls, .ods -----------------------------------------------------------------------
+
+
+def _calamine_workbook(path: Path) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_path(path)
+    except (CalamineError, OSError, ValueError) as error:
+        if isinstance(error, PasswordError) or _encrypted(path):
+            raise SpreadsheetError(
+                _("This workbook has a password. Open it, save it without one and import that.")
+            ) from error
+        raise SpreadsheetError(
+            _("This file looks like a workbook but cannot be read: it may be damaged.")
+        ) from error
+
+
+def _encrypted(path: Path) -> bool:
+    """Whether an OLE2 file holds an encrypted .xlsx (Excel saves one with a password so)."""
+    with path.open("rb") as file:
+        tail = b""
+        while chunk := file.read(1024 * 1024):
+            if _ENCRYPTED_PACKAGE in tail + chunk:
+                return True
+            tail = chunk[-len(_ENCRYPTED_PACKAGE) :]
+    return False
+
+
+def _no_such_sheet(sheet: str, names: list[str]) -> SpreadsheetError:
+    return SpreadsheetError(
+        _("The workbook has no sheet “%(sheet)s”; its sheets are: %(names)s.")
+        % {"sheet": sheet, "names": ", ".join(names)}
+    )
+
+
+def calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, list[Cell]]]]:
+    """The name and rows of a sheet of an .xls or .ods (or an .xlsx), read by
+    python-calamine: numbered as in the file, from its first column."""
+    with _calamine_workbook(path) as workbook:
+        names = list(workbook.sheet_names)
+        if sheet is not None and sheet not in names:
+            raise _no_such_sheet(sheet, names)
+        name = sheet or names[0]
+        try:
+            table = workbook.get_sheet_by_name(name)
+        except (CalamineError, ValueError) as error:
+            raise SpreadsheetError(
+                _("This file looks like a workbook but cannot be read: it may be damaged.")
+            ) from error
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        first_row, first_column = table.start or (0, 0)
+        before: list[Cell] = [None] * first_column
+        for number, cells in enumerate(table.iter_rows(), start=first_row + 1):
+            yield number, [*before, *(_clean(cell) for cell in cells)]
+
+    return name, rows()
 
 
 # --- the table -------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from clientela.core.validators import (
     normalize_email,
     normalize_phone,
     normalize_tax_id,
+    tax_id_countries,
+    tax_id_country,
 )
 
 VALID_TAX_IDS = [
@@ -65,6 +67,53 @@ def test_invalid_rfc_names_the_id_type_in_spanish():
         message = error.value.messages[0]  # lazy: rendered in the language of the moment
     assert "RFC" in message
     assert "dígito verificador" in message
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "value", "message"),
+    [
+        ("en", "MX", "GODE561231GR9", "Not a valid RFC (Mexico): its check digit is wrong."),
+        ("es", "ES", "12345678A", "No es válido como NIF (España): su dígito verificador"),
+        ("ru", "RU", "7707083894", "Недопустимое значение ИНН (Россия): неверная контрольная"),
+    ],
+)
+def test_a_refused_tax_id_names_the_country_it_was_checked_as(language, country, value, message):
+    with translation.override(language):
+        with pytest.raises(ValidationError) as error:
+            normalize_tax_id(value, country)
+        assert error.value.messages[0].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("header", "countries"),
+    [
+        ("RFC", ("MX",)),
+        ("R.F.C. del cliente", ("MX",)),
+        ("CURP", ("MX",)),
+        ("ИНН", ("RU",)),
+        ("NIF / NIE / CIF", ("ES",)),
+        ("CUIT", ("AR",)),
+        ("RUT", ("CL", "UY")),
+        ("NIT", ("CO", "GT", "SV")),
+        ("RUC", ("PE", "EC", "PY")),
+        ("Tax id", ()),
+        ("VAT", ()),
+        ("Identificación fiscal", ()),
+    ],
+)
+def test_a_header_names_the_countries_of_its_national_id(header, countries):
+    assert tax_id_countries(header) == countries
+
+
+def test_a_tax_id_without_a_named_country_takes_the_one_whose_form_it_has():
+    # the default's form first; else the only country whose ids take it; else the default
+    assert tax_id_country("GODE561231GR8", named=(), default="MX") == "MX"
+    assert tax_id_country("500100732259", named=(), default="MX") == "RU"
+    assert tax_id_country("20-26756539-3", named=(), default="MX") == "AR"
+    assert tax_id_country("nonsense", named=(), default="MX") == "MX"
+    # of several named, the default when it is one, else the one whose ids take it
+    assert tax_id_country("76.086.428-5", named=("CL", "UY"), default="CL") == "CL"
+    assert tax_id_country("76.086.428-5", named=("CL", "UY"), default="MX") == "CL"
 
 
 def test_tax_id_of_a_country_without_known_ids_is_refused():

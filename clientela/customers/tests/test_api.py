@@ -410,6 +410,19 @@ def test_create_returns_the_customer_normalised_with_its_location(as_user):
     assert body["addresses"][0]["is_default"] is True
 
 
+def test_a_new_customer_without_a_name_takes_its_legal_name(as_user):
+    client = as_user("sales")
+
+    response = client.post(API, {"legal_name": "Distribuidora del Bajío, S.A. de C.V."})
+    assert response.status_code == 201
+    assert response.json()["name"] == "Distribuidora del Bajío, S.A. de C.V."
+
+    # neither a name nor a legal name: refused, naming the field
+    response = client.post(API, {"tax_id": ""})
+    assert response.status_code == 422
+    assert "A new customer needs a name or a legal name." in str(response.json())
+
+
 def test_owner_and_referrer_are_given_by_id(as_user, shop, sales):
     response = as_user("owner").post(
         API,
@@ -441,7 +454,7 @@ def test_owner_and_referrer_are_given_by_id(as_user, shop, sales):
         ({"name": "Café Olé", "emails": "ventas@cafe.mx"}, "emails", "list_type"),
         ({"name": 42}, "name", "string_type"),
         ({"name": "Café Olé", "emial": "typo@cafe.mx"}, "emial", "extra_forbidden"),
-        ({"legal_name": "Sin nombre"}, "name", "missing"),
+        ({"notes": "Sin nombre ni razón social"}, "name", "blank"),
         (
             {
                 "name": "Café Olé",

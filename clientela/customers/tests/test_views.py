@@ -710,11 +710,15 @@ def test_list_runs_the_same_number_of_queries_for_5_and_30_customers(client, rea
 @pytest.mark.parametrize(
     ("field", "typed", "message"),
     [
-        ("tax_id", {"tax_id": "GODE561231GR9"}, "Not a valid RFC: its check digit is wrong."),
+        (
+            "tax_id",
+            {"tax_id": "GODE561231GR9"},
+            "Not a valid RFC (Mexico): its check digit is wrong.",
+        ),
         ("emails", {"emails": "ventas@"}, "Not a valid e-mail address: ventas@."),
         ("phones", {"phones": "55 12"}, "Not a valid phone number: 55 12."),
         ("name", {"name": "x" * 201}, "Ensure this value has at most 200 characters"),
-        ("name", {"name": ""}, "This field is required."),
+        ("name", {"name": ""}, "A new customer needs a name or a legal name."),
     ],
 )
 def test_create_refuses_a_wrong_value_beside_its_field(client, sales, field, typed, message):
@@ -781,6 +785,22 @@ def test_create_stores_a_customer_and_shows_it(client, sales):
     assert "C-0042" in _page(page)
 
 
+def test_a_new_customer_with_only_a_legal_name_is_called_by_it(client, sales):
+    # given a salesperson who types only the legal name of a new customer
+    client.force_login(sales)
+
+    # when they save the form
+    response = client.post(
+        reverse("customers:create"),
+        _new_customer(name="", legal_name="Hoteles Casa Azul, S.A. de C.V."),
+    )
+
+    # then the customer is added, named by its legal name
+    customer = Customer.objects.get()
+    assert response.status_code == 302
+    assert (customer.name, customer.legal_name) == ("Hoteles Casa Azul, S.A. de C.V.",) * 2
+
+
 def test_create_warns_about_a_possible_duplicate(client, sales, owner):
     # given a customer already in the catalog
     CustomerFactory(actor=owner, name="Panadería La Espiga", phones=["55 1234 5678"])
@@ -813,7 +833,7 @@ def test_create_errors_follow_the_language(client, sales, restore_language):
     assert response.status_code == 200
     assert '<html lang="es">' in _page(response)
     assert _field_error(response, "tax_id") == (
-        "No es válido como RFC: su dígito verificador es incorrecto."
+        "No es válido como RFC (México): su dígito verificador es incorrecto."
     )
     assert _field_error(response, "phones") == "Número de teléfono no válido: 55 12."
     assert not Customer.objects.exists()

@@ -1,6 +1,9 @@
 """The sample spreadsheet the demo writes: messy as real ones are, and it imports."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from clientela.customers.models import Customer
 from clientela.demo.generator import build_demo
@@ -50,6 +53,39 @@ def test_the_sample_spreadsheet_plans_every_kind_of_row_and_imports(data_folder,
     again = sheet_plan(CUSTOMERS, open_sheet(path), columns)
     assert again.counts["create"] == again.counts["update"] == 0
     assert again.refused == 3
+
+
+def _import(*args) -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("import", "customers", *map(str, args), stdout=out)
+    except SystemExit as exit_:
+        return exit_.code, out.getvalue()
+    return 0, out.getvalue()
+
+
+def test_the_demo_spreadsheet_imports_as_the_readme_says(data_folder, owner):
+    # given a demo whose catalog has unmerged near-duplicates, one of them sharing the
+    # e-mail of a customer the spreadsheet has (with its tax id)
+    build_demo(customers=100, seed=7, history_days=0)
+    path = sample_spreadsheet_write(seed=7)
+
+    # when a new user dry-runs it as the README shows
+    code, printed = _import(path, "--dry-run")
+
+    # then the row of that customer is the customer its tax id names, not a refusal;
+    # only the spreadsheet's three mistakes are refused
+    assert "11 to create, 2 to update, 3 unchanged, 3 refused." in printed
+    assert "matches more than one customer" not in printed
+    assert code == 1
+
+    # and the README's import takes the rest, and a second run changes nothing
+    before = Customer.objects.count()
+    code, printed = _import(path, "--skip-invalid", "--user", owner.username)
+    assert "11 created, 2 updated, 3 unchanged, 3 refused." in printed
+    assert Customer.objects.count() == before + 11
+    code, printed = _import(path, "--dry-run")
+    assert "0 to create, 0 to update, 16 unchanged, 3 refused." in printed
 
 
 def test_the_same_seed_writes_the_same_rows(data_folder, tmp_path):

@@ -2,6 +2,7 @@
 the background and its run; who may use them, and the 422s naming what is wrong."""
 
 import json
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -96,6 +97,23 @@ def test_the_dry_run_says_what_each_row_would_do_and_writes_nothing(
     assert [item["row"] for item in body["similar"]] == []
     assert Customer.objects.count() == 1
     assert not ImportRun.objects.exists() and _imported_files(data_dir) == []
+
+
+@pytest.mark.parametrize("name", ["clientes-libreoffice.xls", "clientes-libreoffice.ods"])
+def test_an_old_excel_or_a_libreoffice_workbook_gets_its_dry_run(client, api_headers, sales, name):
+    upload = SimpleUploadedFile(name, (Path(__file__).parent / "files" / name).read_bytes())
+
+    response = _post(client, DRY_RUN, api_headers(sales), upload)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["counts"] == {"create": 3, "update": 0, "unchanged": 0, "refused": 0}
+    assert [column["field"] for column in body["columns"]][:4] == [
+        "tax_id",
+        "name",
+        "phone",
+        "email",
+    ]
 
 
 def test_a_mapping_sent_is_used_and_one_mapping_a_field_twice_is_refused(

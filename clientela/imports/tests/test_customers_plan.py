@@ -83,12 +83,13 @@ def test_each_row_says_what_it_would_do_and_nothing_is_written(tmp_path, catalog
     assert update.target == catalog["maria"].pk
     assert update.changes == {"phones": ["+522225550199"], "notes": "Paga los lunes"}
     assert plan.rows[2].changes == {
+        "country": "MX",  # the country whose ids the RFC column holds
         "name": "Café Olé",
         "emails": ["hola@cafeole.mx"],
         "phones": [],
         "tags": ["Café", "Mayoreo"],
     }
-    assert plan.rows[3].problems[0].message == "A new customer needs a name."
+    assert plan.rows[3].problems[0].message == "A new customer needs a name or a legal name."
     assert Customer.objects.count() == before
 
 
@@ -100,6 +101,26 @@ def test_a_row_matching_two_customers_is_refused_and_explained(tmp_path, catalog
     assert row.problems[0].message == (
         f"This row matches more than one customer: #{catalog['gomez'].pk} (by tax id), "
         f"#{catalog['maria'].pk} (by e-mail). Merge them first."
+    )
+
+
+def test_an_e_mail_shared_with_an_unmerged_duplicate_is_no_second_match(tmp_path, catalog):
+    # given the same business entered twice: a duplicate under its legal name shares
+    # Gómez's e-mail and has no tax id
+    twin = CustomerFactory(name="Gómez Hermanos", emails=["pedidos@gomez.mx"])
+
+    # when a row brings Gómez's tax id and that e-mail
+    plan = _plan(tmp_path, [["GODE561231GR8", "Panadería Gómez", "pedidos@gomez.mx", "", "", ""]])
+
+    # then its tax id says which customer it is
+    (row,) = plan.rows
+    assert (row.action, row.target) == ("unchanged", catalog["gomez"].pk)
+
+    # and an e-mail the two share, without a tax id, still cannot choose between them
+    plan = _plan(tmp_path, [["", "Gómez", "pedidos@gomez.mx", "", "", ""]])
+    assert plan.rows[0].problems[0].message == (
+        f"This row matches more than one customer: #{catalog['gomez'].pk} (by e-mail), "
+        f"#{twin.pk} (by e-mail). Merge them first."
     )
 
 

@@ -2,6 +2,7 @@
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -82,6 +83,19 @@ def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path, content, message)
 
     with pytest.raises(CommandError, match=message):
         call_command("import", "customers", str(path), stdout=StringIO())
+
+
+@pytest.mark.parametrize("name", ["clientes-libreoffice.xls", "clientes-libreoffice.ods"])
+def test_an_old_excel_or_a_libreoffice_workbook_is_imported(name):
+    path = Path(__file__).parent / "files" / name
+
+    code, printed = _run("customers", path)
+
+    assert code == 0
+    assert "3 created, 0 updated, 0 unchanged, 0 refused." in printed
+    gomez = Customer.objects.get(tax_id="GODE561231GR8")
+    assert gomez.phones.get().number == "+522225550101"  # typed as a number
+    assert gomez.addresses.get().postal_code == "72000"
 
 
 def test_the_refused_rows_come_out_to_be_corrected_and_imported_again(tmp_path):

@@ -2,6 +2,7 @@
 
 import zipfile
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from django.utils import translation
@@ -14,6 +15,15 @@ from clientela.imports.reading import (
     csv_layout,
     open_sheet,
     sheet_names,
+)
+from clientela.imports.values import cell_text
+
+# An OLE2 file as Excel saves an .xlsx with a password: its encrypted package inside.
+ENCRYPTED = (
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    + b"\x00" * 512
+    + "EncryptedPackage".encode("utf-16-le")
+    + b"\x00" * 512
 )
 
 ROWS = [
@@ -134,7 +144,8 @@ def test_a_sheet_that_is_not_there_is_named_with_the_ones_that_are(tmp_path):
     [
         (b"", "The file is empty."),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a spreadsheet"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "has a password or is an old .xls"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "cannot be read: it may be damaged"),
+        (ENCRYPTED, "This workbook has a password. Open it, save it without one"),
         (b"PK\x03\x04" + b"\x00" * 100, "cannot be read: it may be damaged"),
         (b"\n\n\n", "The sheet has no rows."),
         (b"12,13\n14,15\n", "No header row was found in the first 30 rows"),
@@ -181,3 +192,36 @@ def test_values_beyond_the_last_named_column_are_refused(tmp_path):
 
     with pytest.raises(SpreadsheetError, match="Row 2 has values beyond the last named column"):
         list(open_sheet(path).rows)
+
+
+FILES = Path(__file__).parent / "files"
+
+
+@pytest.mark.parametrize("name", ["clientes-libreoffice.xls", "clientes-libreoffice.ods"])
+def test_old_excel_and_libreoffice_workbooks_are_read_like_an_xlsx(name):
+    # given a workbook LibreOffice saved as .xls or .ods (see files/README.md)
+    path = FILES / name
+
+    # then its sheets, its header under a title and its rows read as from an .xlsx:
+    # numbers as numbers, dates as dates, rows numbered as in the file
+    assert sheet_names(path) == ["Clientes", "Москва"]
+    header_row, headers, rows = _table(path)
+    assert header_row == 3
+    assert headers[:4] == ["RFC", "Nombre", "Teléfono", "Correo electrónico"]
+    assert [number for number, _cells in rows] == [4, 5, 7]
+    first = [cell_text(cell) for cell in rows[0][1]]
+    assert first == [
+        "GODE561231GR8",
+        "Panadería Gómez",
+        "2225550101",
+        "pedidos@gomez.mx",
+        "72000",
+        "Puebla",
+        "Av. Reforma 120",
+        "2021-03-15",
+    ]
+    assert rows[1][1][4] == "06700"  # a postal code typed as text stays so
+    # and another sheet by its name
+    assert _table(path, sheet="Москва")[2][0][1][:2] == ["7707083893", "ПАО Сбербанк"]
+    with pytest.raises(SpreadsheetError, match="no sheet “Ventas”; its sheets are: Clientes"):
+        open_sheet(path, sheet="Ventas")

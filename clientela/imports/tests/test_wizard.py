@@ -8,6 +8,7 @@ import io
 import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -138,7 +139,12 @@ def _files(data_dir) -> list[str]:
     [
         (b"", "The file is empty."),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "This file is not a spreadsheet"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "This workbook has a password"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+            + "EncryptedPackage".encode("utf-16-le")
+            + b"\x00" * 512,
+            "This workbook has a password",
+        ),
         (b"PK\x03\x04" + b"\x00" * 64, "cannot be read: it may be damaged"),
     ],
     ids=["empty", "not a spreadsheet", "password", "corrupt"],
@@ -269,6 +275,25 @@ def test_a_workbook_with_several_sheets_lets_the_user_pick_one(client, sales):
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.sheet == "Proveedores" and run.counts["create"] == 1
+
+
+@pytest.mark.parametrize("name", ["clientes-libreoffice.xls", "clientes-libreoffice.ods"])
+def test_an_old_excel_or_a_libreoffice_workbook_is_imported_like_an_xlsx(client, sales, name):
+    # given a salesperson with a workbook LibreOffice saved as .xls or .ods
+    client.force_login(sales)
+    content = (Path(__file__).parent / "files" / name).read_bytes()
+
+    # when they upload it and pick its Russian sheet
+    run = _uploaded(client, SimpleUploadedFile(name, content))
+    url = reverse("imports:mapping", args=[run.pk])
+    assert '<option value="Москва">' in _page(client.get(url))
+    response = _mapping_post(client, run, {0: "tax_id", 1: "name", 2: "phone"}, sheet="Москва")
+    _work()
+
+    # then its dry run reads the rows as they are
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.counts == {"create": 2, "update": 0, "unchanged": 0, "refused": 0}
 
 
 # --- the dry run ------------------------------------------------------------------------

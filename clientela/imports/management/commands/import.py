@@ -26,14 +26,16 @@ class Command(BaseCommand):
     def help(self) -> str:  # type: ignore[override]
         """The description `--help` shows, in the current language."""
         return _(
-            "Import a spreadsheet (.xlsx or .csv): print what each row does and why a row "
+            "Import a spreadsheet (.xlsx, .xls, .ods or .csv): print what each row does and why a row "
             "is refused. Exits with 1 when a row is refused (nothing is written then, unless "
             "--skip-invalid)."
         )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=list(KINDS), help=_("What the file holds."))
-        parser.add_argument("file", metavar=_("FILE"), help=_("The .xlsx or .csv file."))
+        parser.add_argument(
+            "file", metavar=_("FILE"), help=_("The .xlsx, .xls, .ods or .csv file.")
+        )
         parser.add_argument("--sheet", help=_("The sheet of a workbook (default: the first)."))
         parser.add_argument(
             "--mapping",
