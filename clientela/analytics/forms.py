@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.analytics.models import LadderStage, ParetoClass, RFMSegment
 from clientela.analytics.wording import CHURN_LABELS
-from clientela.web.forms import BootstrapFormMixin
+from clientela.web.forms import BootstrapFormMixin, LocalDecimalField
 
 
 def churn_choices() -> list[tuple[str, str]]:
@@ -82,7 +82,7 @@ class LadderClearForm(BootstrapFormMixin, forms.Form):
 class CustomerWalletForm(BootstrapFormMixin, forms.Form):
     """A salesperson's estimate of the customer's share of wallet."""
 
-    share_percent = forms.DecimalField(
+    share_percent = LocalDecimalField(
         label=_("Share of wallet %"), min_value=0, max_value=100, max_digits=5, decimal_places=2
     )
     recorded_on = forms.DateField(

@@ -24,12 +24,14 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.languages import get_official_languages
 from babel.numbers import (
+    NumberFormatError,
     format_currency,
     format_decimal,
     format_percent,
     get_currency_symbol,
     get_decimal_symbol,
     get_group_symbol,
+    parse_decimal,
 )
 from django.conf import settings
 from django.utils.translation import get_language
@@ -140,6 +142,30 @@ def number_text(value, decimals: int = 0) -> str:
     """A number the local way with exactly ``decimals`` decimals: 1234.5 → "1,234.50"."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(Decimal(str(value)), format=pattern, locale=locale_for())
+
+
+# Spaces people type between thousands, where the locale groups with a no-break one.
+_SPACES = (" ", "\u202f", "\xa0")
+
+
+def decimal_from_text(text: str) -> Decimal:
+    """A number typed the local way (``1,234.56`` in es-MX, ``1.234,56`` in es-ES,
+    ``1 234,56`` in ru-RU; without thousands separators too) as a Decimal. Raises
+    ValueError for anything else, a misplaced separator included (``1,5`` in es-MX is
+    not fifteen)."""
+    locale = locale_for()
+    text = text.strip()
+    group = get_group_symbol(locale)
+    if group in _SPACES:
+        for space in _SPACES:
+            text = text.replace(space, group)
+    try:
+        number = parse_decimal(text, locale=locale, strict=True)
+    except NumberFormatError as error:
+        raise ValueError(str(error)) from error
+    if not number.is_finite():
+        raise ValueError(text)
+    return number
 
 
 # --- Django's format modules --------------------------------------------------------

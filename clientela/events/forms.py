@@ -19,16 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from clientela.events.models import Event, EventKind, EventProduct
 from clientela.orders.models import QUANTITY, Product
 from clientela.orders.selectors import product_list
-from clientela.web.forms import BootstrapFormMixin, QuickSelect
+from clientela.web.forms import BootstrapFormMixin, LocalDecimalField, QuickSelect, typed_number
 
 DATE_INPUT = {"type": "date"}
-
-
-def plain_number(value: Decimal | None) -> str:
-    """A quantity as a number input takes it: ``12`` rather than ``12.000``, a dot for decimals."""
-    if value is None:
-        return ""
-    return format(value.normalize(), "f") if value else "0"
 
 
 class EventFilterForm(BootstrapFormMixin, forms.Form):
@@ -129,9 +122,9 @@ class EventItemForm(BootstrapFormMixin, forms.Form):
         empty_label=_("Choose a product…"),
         widget=QuickSelect,
     )
-    quantity_brought = forms.DecimalField(label=_("Brought"), **QUANTITY)
-    quantity_expected = forms.DecimalField(label=_("Expected to sell"), **QUANTITY)
-    unit_price = forms.DecimalField(
+    quantity_brought = LocalDecimalField(label=_("Brought"), **QUANTITY)
+    quantity_expected = LocalDecimalField(label=_("Expected to sell"), **QUANTITY)
+    unit_price = LocalDecimalField(
         label=_("Price"),
         max_digits=14,
         decimal_places=4,
@@ -145,16 +138,14 @@ class EventItemForm(BootstrapFormMixin, forms.Form):
             Q(is_active=True) | Q(pk=current.product_id if current else None)
         )
         self.fields["product"].queryset = products
-        for name in ("quantity_brought", "quantity_expected", "unit_price"):
-            self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
 
     @classmethod
     def initial_for(cls, item: EventProduct) -> dict:
         return {
             "product": item.product_id,
-            "quantity_brought": plain_number(item.quantity_brought),
-            "quantity_expected": plain_number(item.quantity_expected),
-            "unit_price": plain_number(item.unit_price),
+            "quantity_brought": item.quantity_brought,
+            "quantity_expected": item.quantity_expected,
+            "unit_price": item.unit_price,
         }
 
     def service_arguments(self) -> dict:
@@ -206,7 +197,7 @@ class SaleRow:
 
 
 class SalesGrid:
-    """One row per product, one number input per day; posted cells become sale records.
+    """One row per product, one number box per day (typed the local way); posted cells become sale records.
 
     A cell left out of the POST (a day not shown) is not touched; a cell posted empty
     where nothing is recorded is skipped, and one posted empty where a sale is recorded
@@ -215,7 +206,7 @@ class SalesGrid:
     when it is missing or not a number).
     """
 
-    _number = forms.DecimalField(required=False, **QUANTITY)
+    _number = LocalDecimalField(required=False, **QUANTITY)
 
     def __init__(self, items: list[EventProduct], days: list[date], *, version: int, data=None):
         self.days = days
@@ -235,7 +226,7 @@ class SalesGrid:
                     item=item,
                     day=day,
                     name=name,
-                    value=plain_number(recorded.get(day)),
+                    value=typed_number(recorded.get(day)),
                     recorded=recorded.get(day),
                     upcoming=day > today,
                 )

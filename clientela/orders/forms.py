@@ -70,7 +70,6 @@ class ProductForm(BootstrapFormMixin, forms.Form):
     def initial_for(cls, product: Product) -> dict:
         """The form's initial values for an existing product."""
         initial = {name: getattr(product, name) for name in cls.FIELDS}
-        initial["unit_price"] = product.unit_price.normalize()  # 14, not 14.0000
         initial["version"] = product.version
         return initial
 
@@ -385,17 +384,17 @@ class LineForm(BootstrapFormMixin, forms.Form):
     product = forms.TypedChoiceField(
         label=_("Product"), coerce=int, empty_value=None, widget=ProductSelect
     )
-    quantity = forms.DecimalField(
+    quantity = LocalDecimalField(
         label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001")
     )
-    unit_price = forms.DecimalField(
+    unit_price = LocalDecimalField(
         label=_("Unit price"),
         max_digits=14,
         decimal_places=4,
         required=False,
         help_text=_("Blank: the product's price."),
     )
-    discount_percent = forms.DecimalField(
+    discount_percent = LocalDecimalField(
         label=_("Discount %"),
         max_digits=5,
         decimal_places=2,
@@ -417,9 +416,6 @@ class LineForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["product"].choices = product_choices
         self.fields["product"].widget.prices = prices
-        self.fields["quantity"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
-        self.fields["unit_price"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
-        self.fields["discount_percent"].widget.attrs.update({"step": "any", "inputmode": "decimal"})
         if "DELETE" in self.fields:
             self.fields["DELETE"].label = _("Remove")
 
@@ -524,7 +520,7 @@ class ActualDatesForm(BootstrapFormMixin, forms.Form):
 class PaymentForm(BootstrapFormMixin, forms.Form):
     """Record money received for an order."""
 
-    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
+    amount = LocalDecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     paid_on = forms.DateField(label=_("Paid on"), widget=_date_input())
     reference = forms.CharField(
@@ -539,7 +535,6 @@ class PaymentForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["amount"].widget.attrs.update({"step": "0.01", "inputmode": "decimal"})
         self.fields["paid_on"].initial = timezone.localdate()
 
 

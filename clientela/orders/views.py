@@ -511,11 +511,6 @@ def order_create(request):
     )
 
 
-def _plain(number) -> str:
-    """A decimal as people type it: 20, 2.5, 12.5 (never 2E+1)."""
-    return format(number.normalize(), "f")
-
-
 @capability_required(Capability.ORDER_EDIT)
 def order_edit(request, pk: int):
     """Change an order's due date, address, notes and lines; confirmed ones need a reason."""
@@ -528,9 +523,9 @@ def order_edit(request, pk: int):
     initial_lines = [
         {
             "product": line.product_id,
-            "quantity": _plain(line.quantity),
-            "unit_price": _plain(line.unit_price),
-            "discount_percent": _plain(line.discount_percent),
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "discount_percent": line.discount_percent,
         }
         for line in lines
     ]

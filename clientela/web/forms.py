@@ -1,12 +1,17 @@
 """Form helpers shared by every app's web forms."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import flatatt
+from django.utils import formats
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from clientela.core.errors import ConflictError
+from clientela.core.locale import decimal_from_text
 
 
 def form_add_service_error(form: forms.Form, error: ValidationError | ConflictError) -> None:
@@ -48,14 +53,44 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
 
 
+def typed_number(value: Decimal | None) -> str:
+    """A number as it is shown for typing over: the locale's separators, no trailing
+    zeros (``12``, ``2.5``, ``1,234.56`` in es-MX; ``1.234,56`` in es-ES); "" for None."""
+    if value is None:
+        return ""
+    return formats.localize_input(value.normalize())
+
+
 class LocalDecimalField(forms.DecimalField):
     """A number typed and shown the page's locale's way (1,234.56 in es-MX, 1.234,56 in
     es-ES, 1 234,56 in ru-RU), in a text box with a decimal keypad: a number input would
-    show and take only the browser's own way."""
+    show and take only the browser's own way. A number written another way (``1,5`` in
+    es-MX) is refused with an example of the local way, never misread."""
+
+    default_error_messages = {
+        "invalid": _("Type a number the way it is written here, such as %(example)s."),
+    }
 
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(localize=True, **kwargs)
+
+    def prepare_value(self, value):
+        return typed_number(value) if isinstance(value, Decimal) else value
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return decimal_from_text(str(value))
+        except ValueError:
+            raise forms.ValidationError(
+                self.error_messages["invalid"],
+                code="invalid",
+                params={"example": typed_number(Decimal("1234.56"))},
+            ) from None
 
 
 class BootstrapFormMixin:

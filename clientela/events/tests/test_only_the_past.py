@@ -112,8 +112,8 @@ def test_the_grid_page_opens_only_the_days_that_have_come(client, sales, running
 
     page = client.get(url).content.decode()
 
-    assert re.search(rf'<input type="number" name="sale-{item.pk}-{today.isoformat()}"', page)
-    future = re.search(rf'<input type="number" id="id_sale-{item.pk}-{tomorrow}"[^>]*>', page)
+    assert re.search(rf'<input type="text" name="sale-{item.pk}-{today.isoformat()}"', page)
+    future = re.search(rf'<input type="text" id="id_sale-{item.pk}-{tomorrow}"[^>]*>', page)
     assert future and "disabled" in future.group(0) and "name=" not in future.group(0)
 
     # a cell for tomorrow posted anyway (an old page) is refused beside it, nothing written

@@ -213,7 +213,7 @@ def test_readonly_and_support_see_events_but_change_nothing(client, feria, produ
     for name in ("create", "edit", "item_set", "sales_save", "plan_apply"):
         args = [] if name == "create" else [event.pk]
         assert reverse(f"events:{name}", args=args) not in page, name
-    assert 'type="number"' not in _page(detail)
+    assert 'name="sale-' not in _page(detail)
     assert "Use the plan" not in page
     # and every change is refused, writing nothing
     assert statuses == dict.fromkeys(statuses, 403)
@@ -578,7 +578,7 @@ def test_item_form_changes_a_line_it_opens_filled_in(client, sales, feria, produ
             "20 have already sold",
         ),
         ({"unit_price": "-1"}, "unit_price", "The price cannot be negative."),
-        ({"quantity_brought": "muchos"}, "quantity_brought", "Enter a number."),
+        ({"quantity_brought": "muchos"}, "quantity_brought", "such as 1,234.56."),
         ({"product": ""}, "product", "This field is required."),
     ],
 )
@@ -685,7 +685,7 @@ def test_grid_moves_sales_between_days(client, sales, feria):
     [
         ("31", "Only 30 of Bolillo are left to sell: 50 brought, 20 sold on the other days."),
         ("-2", "The quantity cannot be negative."),
-        ("dos", "Enter a number."),
+        ("dos", "Type a number the way it is written here, such as 1,234.56."),
         ("", "A sale is recorded for this day; type 0 if nothing sold."),
     ],
 )

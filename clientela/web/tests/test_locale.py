@@ -16,10 +16,11 @@ from clientela.analytics.services import analysis_run
 from clientela.analytics.tests.factories import customers_bulk_create, purchases_create
 from clientela.core.locale import business_language, locale_tag, money_text, quantity_text
 from clientela.customers.services import customer_create
+from clientela.events.models import EventProduct, EventSale
 from clientela.events.selectors import event_plan
 from clientela.events.services import event_item_set, event_sale_record
 from clientela.events.tests.factories import EventFactory
-from clientela.orders.models import Product
+from clientela.orders.models import OrderStatus, Payment, Product
 from clientela.orders.tests.factories import OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -352,3 +353,175 @@ def test_a_spanish_user_types_a_price_the_spanish_way(business, speaking, owner)
     )
     assert response.status_code == 302, _page(response)
     assert Product.objects.get(sku="ENS").unit_price == Decimal("1234.56")
+
+
+def _field_error(response, field_id: str) -> str:
+    """The error shown beside the field ``field_id`` (empty when there is none)."""
+    match = re.search(rf'id="{field_id}_error"[^>]*>(.*?)</div>', _page(response), re.S)
+    return re.sub(r"[ \t\r\n]+", " ", match.group(1)).strip() if match else ""
+
+
+@pytest.fixture
+def owed():
+    """A confirmed order of two conchas at $1,315,404.87, nothing paid yet."""
+    concha = ProductFactory(name="Concha", unit_price=PRICE)
+    return OrderFactory(status=OrderStatus.CONFIRMED, lines=[{"product": concha, "quantity": 2}])
+
+
+def _pay(client, order, amount: str):
+    return client.post(
+        reverse("orders:payment", args=[order.pk]),
+        {
+            "payment-amount": amount,
+            "payment-method": "cash",
+            "payment-paid_on": "2024-03-02",
+            "payment-reference": "",
+        },
+    )
+
+
+def test_a_mexican_user_types_a_payment_with_a_thousands_comma(speaking, owner, owed):
+    response = _pay(speaking(owner, "es"), owed, "1,234.56")
+
+    assert response.status_code == 302, _page(response)
+    assert Payment.objects.get(order=owed).amount == Decimal("1234.56")
+
+
+def test_a_user_in_spain_types_a_payment_the_spanish_way(business, speaking, owner, owed):
+    business("ES", "EUR")
+
+    response = _pay(speaking(owner, "es"), owed, "1.234,56")
+
+    assert response.status_code == 302, _page(response)
+    assert Payment.objects.get(order=owed).amount == Decimal("1234.56")
+
+
+@pytest.mark.parametrize(
+    ("country", "currency", "language", "typed", "example"),
+    [
+        ("MX", "MXN", "es", "1,5", "1,234.56"),  # in Mexico not 15 nor 1.5: refused
+        ("MX", "MXN", "es", "1.234,56", "1,234.56"),
+        ("ES", "EUR", "es", "1.5", "1.234,56"),
+        ("RU", "RUB", "ru", "сто", f"1{NBSP}234,56"),
+    ],
+)
+def test_a_number_written_another_way_is_refused_beside_its_field_with_the_local_way(
+    business, speaking, owner, owed, country, currency, language, typed, example
+):
+    business(country, currency)
+
+    response = _pay(speaking(owner, language), owed, typed)
+
+    assert response.status_code == 200
+    error = _field_error(response, "id_payment-amount")
+    assert example in error, error
+    assert f'value="{typed}"' in _page(response)  # what was typed stays, to correct
+    assert not Payment.objects.exists()
+
+
+def test_a_user_in_spain_types_an_event_line_and_reads_it_back_the_spanish_way(
+    business, speaking, owner
+):
+    business("ES", "EUR")
+    ensaimada = ProductFactory(name="Ensaimada", unit_price=Decimal("2.50"))
+    event = EventFactory(name="Fira de Sant Joan", start_date=date(2024, 6, 23))
+    client = speaking(owner, "es")
+
+    response = client.post(
+        reverse("events:item_set", args=[event.pk]),
+        {
+            "product": ensaimada.pk,
+            "quantity_brought": "1.500",
+            "quantity_expected": "1.250,5",
+            "unit_price": "1.234,56",
+        },
+    )
+
+    assert response.status_code == 302, _page(response)
+    item = EventProduct.objects.get(event=event, product=ensaimada)
+    assert (item.quantity_brought, item.quantity_expected, item.unit_price) == (
+        Decimal("1500"),
+        Decimal("1250.5"),
+        Decimal("1234.56"),
+    )
+    page = _page(client.get(reverse("events:item_set", args=[event.pk]), {"product": ensaimada.pk}))
+    for shown in ("1.500", "1.250,5", "1.234,56"):
+        assert f'value="{shown}"' in page, shown
+
+
+def test_a_mexican_user_types_a_days_sales_with_a_thousands_comma(speaking, owner):
+    concha = ProductFactory(name="Concha", unit_price=Decimal("14.00"))
+    event = EventFactory(name="Feria del Zócalo", start_date=date(2024, 3, 10))
+    item = event_item_set(
+        actor=None,
+        event=event,
+        product=concha,
+        quantity_brought=Decimal(3000),
+        quantity_expected=Decimal(2000),
+    )
+    client = speaking(owner, "es")
+    cell = f"sale-{item.pk}-2024-03-10"
+    save = reverse("events:sales_save", args=[event.pk])
+
+    # a number written the Spanish way is refused in its cell, nothing written
+    refused = client.post(save, {"version": event.sales_version, cell: "1.250,5"})
+    assert "1,234.56" in _field_error(refused, f"id_{cell}")
+    assert not EventSale.objects.exists()
+
+    # the Mexican way is recorded, and the grid shows it so again
+    saved = client.post(save, {"version": event.sales_version, cell: "1,250"})
+    assert saved.status_code == 302, _page(saved)
+    assert EventSale.objects.get(item=item).quantity == Decimal("1250")
+    page = _page(client.get(reverse("events:detail", args=[event.pk])))
+    assert re.search(rf'name="{cell}"[^>]*value="1,250"', page)
+
+
+def test_a_user_in_spain_types_order_lines_the_spanish_way(business, speaking, owner):
+    business("ES", "EUR")
+    ensaimada = ProductFactory(name="Ensaimada", unit_price=Decimal("2.50"))
+    order = OrderFactory(
+        status=OrderStatus.DRAFT, lines=[{"product": ensaimada, "quantity": Decimal("2")}]
+    )
+    client = speaking(owner, "es")
+    lines = {
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "1",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-product": str(ensaimada.pk),
+        "lines-0-quantity": "1.200",
+        "lines-0-unit_price": "1.234,56",
+        "lines-0-discount_percent": "2,5",
+    }
+
+    # the running total reads the lines as typed: 1200 × 1234.56 less 2.5 %
+    total = _text(client.post(reverse("orders:lines_total"), lines))
+    assert f"1.444.435,20{NBSP}€" in total
+
+    # and the order saves them so, and its form shows them the Spanish way
+    edit = reverse("orders:edit", args=[order.pk])
+    form = _page(client.get(edit))
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    for shown in ("2", "2,5"):
+        assert re.search(rf'name="lines-0-(quantity|unit_price)" value="{shown}"', form), shown
+    response = client.post(
+        edit,
+        {
+            **lines,
+            "customer": order.customer.pk,
+            "delivery_address": "",
+            "due_date": order.due_date.isoformat(),
+            "notes": "",
+            "version": version,
+        },
+    )
+    assert response.status_code == 302, _page(response)
+    line = order.lines.get()
+    assert (line.quantity, line.unit_price, line.discount_percent) == (
+        Decimal("1200"),
+        Decimal("1234.56"),
+        Decimal("2.5"),
+    )
+    page = _page(client.get(edit))
+    for name, shown in (("quantity", "1.200"), ("unit_price", "1.234,56")):
+        assert re.search(rf'name="lines-0-{name}" value="{shown}"', page), name
