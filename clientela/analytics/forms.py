@@ -46,19 +46,31 @@ class ScoreFilterForm(forms.Form):
         ],
     )
 
+    mine = forms.BooleanField(
+        label=_("My customers only"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    CHOICES = ("segment", "pareto_class", "stage", "churn", "order")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select"
+        for name in self.CHOICES:
+            self.fields[name].widget.attrs["class"] = "form-select"
 
-    def selector_arguments(self) -> dict[str, str]:
-        """Keyword arguments for ``score_list``; a field with a wrong value counts as empty."""
+    def selector_arguments(self, user=None) -> dict:
+        """Keyword arguments for ``score_list``; a field with a wrong value counts as
+        empty. "My customers only" needs the ``user`` who asks."""
         data = getattr(self, "cleaned_data", {})
-        return {name: data.get(name) or "" for name in self.fields}
+        return {
+            **{name: data.get(name) or "" for name in self.CHOICES},
+            "owner": user if data.get("mine") else None,
+        }
 
     def is_filtered(self) -> bool:
-        arguments = self.selector_arguments()
-        return any(value for name, value in arguments.items() if name != "order")
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(name) for name in self.fields if name != "order")
 
 
 class LadderOverrideForm(BootstrapFormMixin, forms.Form):

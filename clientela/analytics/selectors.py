@@ -426,6 +426,7 @@ def score_list(
     *,
     user: User | None,
     as_of: date | None = None,
+    owner: User | None = None,
     segment: str = "",
     pareto_class: str = "",
     stage: str = "",
@@ -433,8 +434,8 @@ def score_list(
     order: str = "",
 ) -> QuerySet[CustomerScore]:
     """The scores of one date (default: the latest) that ``user`` may see (every one
-    for ``None``, the system), with their customers, filtered by RFM segment, Pareto
-    class, ladder stage and churn.
+    for ``None``, the system), with their customers, filtered by the customers'
+    ``owner``, RFM segment, Pareto class, ladder stage and churn.
 
     ``churn``: a key of ``CHURN``. ``order``: ``"clv"`` (highest first, the default)
     or ``"value_at_stake"`` (the default for churn lists but "active"). An empty
@@ -447,6 +448,8 @@ def score_list(
     queryset = CustomerScore.objects.filter(as_of=as_of)
     if user is not None and limited_to_own_customers(user):
         queryset = queryset.filter(customer__owner=user)
+    if owner is not None:
+        queryset = queryset.filter(customer__owner=owner)
     if segment:
         queryset = queryset.filter(rfm_segment=segment)
     if pareto_class:
@@ -772,11 +775,12 @@ def dashboard_figures(
     return _dashboard_counted(user=user, as_of=run.as_of)
 
 
-def churn_totals(*, user: User, churn: str) -> tuple[int, Decimal]:
-    """How many customers the latest scores put on the churn list ``churn`` (as
-    ``score_list`` filters it, for ``user``) and their value at stake, in one query."""
+def churn_totals(*, user: User, churn: str, owner: User | None = None) -> tuple[int, Decimal]:
+    """How many customers (of ``owner``, if given) the latest scores put on the churn
+    list ``churn`` (as ``score_list`` filters it, for ``user``) and their value at
+    stake, in one query."""
     totals = (
-        score_list(user=user, churn=churn)
+        score_list(user=user, churn=churn, owner=owner)
         .order_by()
         .aggregate(customers=Count("id"), at_stake=Sum("value_at_stake"))
     )

@@ -374,7 +374,7 @@ def run_start(request):
 # --- score lists ----------------------------------------------------------------------
 
 
-def _filter_labels(arguments: dict[str, str]) -> list[str]:
+def _filter_labels(arguments: dict) -> list[str]:
     """The chosen filters, named for people (the list's heading)."""
     labels = []
     if arguments["segment"]:
@@ -385,6 +385,8 @@ def _filter_labels(arguments: dict[str, str]) -> list[str]:
         labels.append(str(LadderStage(arguments["stage"]).label))
     if arguments["churn"]:
         labels.append(str(wording.CHURN_LABELS[arguments["churn"]]))
+    if arguments["owner"]:
+        labels.append(str(_("My customers only")))
     return labels
 
 
@@ -393,7 +395,7 @@ def _scores(request):
     its export."""
     filters = ScoreFilterForm(request.GET)
     filters.is_valid()
-    arguments = filters.selector_arguments()
+    arguments = filters.selector_arguments(user=request.user)
     as_of = selectors.score_latest_date()
     queryset = selectors.score_list(user=request.user, as_of=as_of, **arguments)
     return filters, arguments, as_of, queryset

@@ -110,13 +110,19 @@ def order_cards(user: User) -> list[DashboardCard]:
             ),
         ]
     week_start = today - timedelta(days=today.weekday())
-    period = {"date_from": week_start.isoformat(), "date_to": today.isoformat()}
-    late = lead_time_late_orders(user=user, date_from=week_start, date_to=today).count()
+    late = lead_time_late_orders(
+        user=user, date_from=week_start, date_to=today, owner=owner
+    ).count()
     cards.append(
         DashboardCard(
             _("Late deliveries this week"),
             late,
-            _url("orders:late", **period),
+            _url(
+                "orders:late",
+                date_from=week_start.isoformat(),
+                date_to=today.isoformat(),
+                mine=mine,
+            ),
             "clock-history",
             _("See them"),
             attention=late > 0,

@@ -586,8 +586,17 @@ class LateOrderFilterForm(LeadTimeFilterForm):
     month = forms.DateField(
         required=False, input_formats=["%Y-%m", "%Y-%m-%d"], widget=forms.HiddenInput
     )
+    mine = forms.BooleanField(
+        label=_("My customers only"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
 
     def narrowing(self) -> dict:
-        """``product`` (id), ``customer`` (id) and ``month`` as given, when valid."""
+        """``product`` (id), ``customer`` (id) and ``month`` as given, when valid, and
+        ``mine`` (the user's own customers only)."""
         data = self.cleaned_data if self.is_valid() else {}
-        return {key: data.get(key) for key in ("product", "customer", "month")}
+        return {
+            **{key: data.get(key) for key in ("product", "customer", "month")},
+            "mine": bool(data.get("mine")),
+        }

@@ -623,14 +623,16 @@ def lead_time_late_orders(
     date_to: date,
     product: Product | None = None,
     customer: int | None = None,
+    owner: User | None = None,
     month: date | None = None,
 ) -> QuerySet[Order] | CountedRows[Order]:
     """Orders delivered in the period later than their tolerance allows, latest first.
 
     With ``product``, the orders late by that product's own tolerance; ``customer`` (an
-    id) and ``month`` (any day of it) narrow the list. Each order carries ``tolerance``,
-    the days it was allowed. Unless narrowed to a customer, their number comes from
-    ``DeliveryDay`` (when the user's figures do), so a page never counts them.
+    id), ``owner`` (whose customers) and ``month`` (any day of it) narrow the list. Each
+    order carries ``tolerance``, the days it was allowed. Unless narrowed to a customer
+    or an owner, their number comes from ``DeliveryDay`` (when the user's figures do),
+    so a page never counts them.
     """
     if month is not None:
         start = month.replace(day=1)
@@ -639,6 +641,8 @@ def lead_time_late_orders(
     orders = _delivered(user, date_from, date_to).filter(LATE)
     if customer is not None:
         orders = orders.filter(customer_id=customer)
+    if owner is not None:
+        orders = orders.filter(customer__owner=owner)
     if product is not None:
         tolerance = product.lead_time_tolerance_days
         orders = orders.filter(days_late__gt=tolerance, lines__product=product).annotate(
@@ -647,7 +651,7 @@ def lead_time_late_orders(
     else:
         orders = orders.annotate(tolerance=F("tolerance_days"))
     orders = orders.select_related("customer").order_by("-delivered_on", "-id")
-    if customer is not None or not _reads_delivery_days(user):
+    if customer is not None or owner is not None or not _reads_delivery_days(user):
         return orders
     days = DeliveryDay.objects.filter(day__range=(date_from, date_to), product=product)
     return CountedRows(

@@ -876,8 +876,9 @@ def lead_times(request):
 
 
 def _late_orders(request) -> tuple[dict, QuerySet[Order] | CountedRows[Order]]:
-    """What the late orders are narrowed to (period, product, customer, month) and the
-    orders, for the page and its export; 404 for a product or customer not found."""
+    """What the late orders are narrowed to (period, product, customer, month, the
+    user's own customers) and the orders, for the page and its export; 404 for a
+    product or customer not found."""
     filters = LateOrderFilterForm(request.GET)
     date_from, date_to, _group_by = filters.period()
     narrowing = filters.narrowing()
@@ -894,9 +895,11 @@ def _late_orders(request) -> tuple[dict, QuerySet[Order] | CountedRows[Order]]:
         date_to=date_to,
         product=product,
         customer=customer.pk if customer else None,
+        owner=request.user if narrowing["mine"] else None,
         month=narrowing["month"],
     )
     narrowed = {
+        "filters": filters,
         "product": product,
         "customer": customer,
         "month": narrowing["month"],

@@ -1,7 +1,9 @@
 """The analytics pages as staff use them: the dashboard, the score lists, the recompute
 button with its progress, and the scores and ladder on a customer's page."""
 
+import csv
 import html
+import io
 import json
 import re
 from datetime import date, timedelta
@@ -21,9 +23,10 @@ from clientela.analytics.models import (
     RunStatus,
     RunStep,
 )
-from clientela.analytics.selectors import cohort_retention
+from clientela.analytics.selectors import CHURN, cohort_retention
 from clientela.analytics.services import analysis_run
 from clientela.analytics.tests.factories import customers_bulk_create, every, purchases_create
+from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -333,6 +336,36 @@ def test_the_churn_lists_are_sorted_by_value_at_stake(client, readonly, analysed
         stakes = [scores.get(customer_id=pk).value_at_stake for pk in listed]
         assert stakes == sorted(stakes, reverse=True)
     assert len(_listed(client.get(f"{SCORES}?churn=lost"))) > 0
+
+
+def test_my_customers_only_lists_and_exports_the_salespersons_own(client, sales, analysed):
+    # given a salesperson who owns every third customer and may see them all
+    mine = [customer.pk for customer in analysed["customers"][::3]]
+    Customer.objects.filter(pk__in=mine).update(owner=sales)
+    lost = CustomerScore.objects.filter(CHURN["lost"], as_of=AS_OF)
+    own = sorted(lost.filter(customer__in=mine).values_list("customer_id", flat=True))
+    assert 0 < len(own) < lost.count()
+    client.force_login(sales)
+
+    # when they tick "My customers only" on the lost customers
+    response = client.get(SCORES, {"churn": "lost", "mine": "on"})
+    exported = client.get(
+        reverse("analytics:score_export"), {"churn": "lost", "mine": "on", "format": "csv"}
+    )
+
+    # then the list, its count and its export hold only their own customers
+    page = _page(response)
+    assert sorted(_listed(response)) == own
+    assert _list_count(response) == len(own)
+    assert re.search(r'<input type="checkbox" name="mine"[^>]* checked', page)
+    assert "· My customers only" in page
+    exported = b"".join(exported.streaming_content).decode("utf-8-sig")
+    names = {row[0] for row in csv.reader(io.StringIO(exported))}
+    assert names - {"Customer"} == set(
+        Customer.objects.filter(pk__in=own).values_list("name", flat=True)
+    )
+    # and without it, everyone's
+    assert len(_listed(client.get(SCORES, {"churn": "lost"}))) == lost.count()
 
 
 def test_the_score_list_shows_translated_names_and_ignores_wrong_filters(

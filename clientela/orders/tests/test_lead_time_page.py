@@ -1,6 +1,7 @@
 """The lead-time page: figures per product, customer or month, a chart and the late orders."""
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -152,3 +153,36 @@ def test_the_late_list_by_month_and_unknown_filters(client, readonly, deliveries
     assert f"Order {deliveries[2].pk}" in april
     assert client.get(reverse("orders:late"), {"product": 999999}).status_code == 404
     assert client.get(reverse("orders:late"), {"customer": 999999}).status_code == 404
+
+
+def test_my_customers_only_lists_and_exports_the_salespersons_late_orders(
+    client, owner, sales, deliveries
+):
+    # given a late delivery of the salesperson's own customer besides Aurora's
+    espiga = CustomerFactory(actor=owner, name="Panadería La Espiga", owner=sales)
+    concha = deliveries[0].lines.get().product
+    theirs = OrderFactory(
+        actor=owner,
+        customer=espiga,
+        lines=[{"product": concha, "quantity": 1}],
+        order_date=date(2024, 4, 1),
+        due_date=date(2024, 4, 15),
+        status="delivered",
+        finished_on=date(2024, 4, 15),
+        delivered_on=date(2024, 4, 20),
+    )
+    client.force_login(sales)
+    period = {"date_from": "2024-03-01", "date_to": "2024-04-30"}
+
+    # when they tick "My customers only" on the late orders
+    everyone = client.get(reverse("orders:late"), period).content.decode()
+    late = client.get(reverse("orders:late"), {**period, "mine": "on"}).content.decode()
+    exported = client.get(reverse("orders:late_export"), {**period, "mine": "on", "format": "csv"})
+
+    # then the list, its count and its export hold only their customer's
+    assert "2 orders" in everyone and "Cafetería Aurora" in everyone
+    assert "1 order" in late and f"Order {theirs.pk}" in late
+    assert "Cafetería Aurora" not in late
+    assert re.search(r'<input type="checkbox" name="mine"[^>]* checked', late)
+    rows = b"".join(exported.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(rows) == 2 and "Panadería La Espiga" in rows[1]

@@ -161,6 +161,7 @@ def test_the_owner_sees_the_days_work_and_each_count_opens_that_many_rows(client
     assert cards["Drifting away"]["value"] == "2"
     assert cards["Drifting away"]["detail"] == "Value at stake: MX$1,500.50"
     assert cards["Drifting away"]["url"] == reverse("analytics:scores") + "?churn=at_risk"
+    assert "mine" not in cards["Late deliveries this week"]["url"]
     assert cards["Next event"]["value"] == "Feria del Pan de Coyoacán"
     assert "(in 4 days) · Coyoacán" in cards["Next event"]["detail"]
     assert cards["Possible duplicates"]["value"] == "1"
@@ -202,21 +203,45 @@ def test_new_this_month_opens_only_the_customers_new_this_month(client, owner):
     assert "Customers new since" in _page(listed)
 
 
-def test_a_salesperson_sees_their_own_customers_work(client, sales, day):
+def test_a_salesperson_sees_their_own_customers_work(client, owner, sales, day):
+    # given two late deliveries of La Espiga's this week besides Portal's
+    pan = services.product_create(actor=owner, sku="PAN-2", name="Bolillo", unit_price=1)
+    for days in (4, 6):
+        late = _confirmed(owner, day["espiga"], pan, due=TODAY - timedelta(days=days), paid=1)
+        _deliver(late, on=TODAY)
     client.force_login(sales)
 
     # when the salesperson (who may see every customer) opens the home page
     cards = _cards(client.get(HOME))
 
-    # then the order book's figures are their own customers', and open their lists
+    # then the figures are their own customers', and open their lists
     assert cards["Deliveries today"]["value"] == "1"
     assert cards["Overdue deliveries"]["value"] == "1"
     assert cards["Orders to confirm"]["value"] == "1"
     assert cards["Money owed"]["value"] == "MX$40.00"
-    for label in ("Deliveries today", "Overdue deliveries", "Orders to confirm"):
-        assert "mine=on" in cards[label]["url"]
-        assert _rows(client.get(cards[label]["url"])) == int(cards[label]["value"]), label
+    assert cards["Late deliveries this week"]["value"] == "2"
+    assert cards["Drifting away"]["value"] == "1"
+    assert cards["Drifting away"]["detail"] == "Value at stake: MX$1,200.50"
+    counted = (
+        "Deliveries today",
+        "Overdue deliveries",
+        "Orders to confirm",
+        "Late deliveries this week",
+        "Drifting away",
+    )
+    for label in counted:
+        assert "mine=on" in cards[label]["url"], label
+        listed = client.get(cards[label]["url"])
+        assert _rows(listed) == int(cards[label]["value"]), label
+        assert "Cafetería El Portal" not in _page(listed), label
     assert _rows(client.get(cards["Money owed"]["url"])) == 1
+    # while the owner's same cards still count the whole business
+    client.force_login(owner)
+    for_owner = _cards(client.get(HOME))
+    assert for_owner["Late deliveries this week"]["value"] == "3"
+    assert for_owner["Drifting away"]["value"] == "2"
+    for label in ("Late deliveries this week", "Drifting away"):
+        assert _rows(client.get(for_owner[label]["url"])) == int(for_owner[label]["value"])
 
 
 def test_a_limited_salesperson_counts_only_the_customers_they_see(client, settings, sales, day):
