@@ -128,6 +128,7 @@ class EventItemForm(BootstrapFormMixin, forms.Form):
         label=_("Price"),
         max_digits=14,
         decimal_places=4,
+        money=True,
         required=False,
         help_text=_("Empty: the product's price for a new line, the line's own for a change."),
     )

@@ -41,7 +41,9 @@ class ProductForm(BootstrapFormMixin, forms.Form):
     unit = forms.CharField(
         label=_("Unit"), max_length=20, initial="pza", help_text=_("Piece, kg, dozen…")
     )
-    unit_price = LocalDecimalField(label=_("Unit price"), max_digits=14, decimal_places=4)
+    unit_price = LocalDecimalField(
+        label=_("Unit price"), max_digits=14, decimal_places=4, money=True
+    )
     lead_time_tolerance_days = forms.IntegerField(
         label=_("Delivery tolerance (days)"),
         min_value=0,
@@ -391,6 +393,7 @@ class LineForm(BootstrapFormMixin, forms.Form):
         label=_("Unit price"),
         max_digits=14,
         decimal_places=4,
+        money=True,
         required=False,
         help_text=_("Blank: the product's price."),
     )
@@ -520,7 +523,7 @@ class ActualDatesForm(BootstrapFormMixin, forms.Form):
 class PaymentForm(BootstrapFormMixin, forms.Form):
     """Record money received for an order."""
 
-    amount = LocalDecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
+    amount = LocalDecimalField(label=_("Amount"), max_digits=14, decimal_places=2, money=True)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     paid_on = forms.DateField(label=_("Paid on"), widget=_date_input())
     reference = forms.CharField(

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import flatatt
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.core.errors import ConflictError
 from clientela.core.locale import decimal_from_text
+from clientela.core.money import currency_decimals
 
 
 def form_add_service_error(form: forms.Form, error: ValidationError | ConflictError) -> None:
@@ -53,12 +55,16 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
 
 
-def typed_number(value: Decimal | None) -> str:
+def typed_number(value: Decimal | None, *, min_decimals: int = 0) -> str:
     """A number as it is shown for typing over: the locale's separators, no trailing
-    zeros (``12``, ``2.5``, ``1,234.56`` in es-MX; ``1.234,56`` in es-ES); "" for None."""
+    zeros past ``min_decimals`` (``12``, ``2.5``, ``1,234.56`` in es-MX; ``1.234,56`` in
+    es-ES; ``100.00`` for money); "" for None."""
     if value is None:
         return ""
-    return formats.localize_input(value.normalize())
+    value = value.normalize()
+    if -value.as_tuple().exponent < min_decimals:
+        value = value.quantize(Decimal(1).scaleb(-min_decimals))
+    return formats.localize_input(value)
 
 
 class LocalDecimalField(forms.DecimalField):
@@ -71,12 +77,18 @@ class LocalDecimalField(forms.DecimalField):
         "invalid": _("Type a number the way it is written here, such as %(example)s."),
     }
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, money: bool = False, **kwargs):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(localize=True, **kwargs)
+        self.money = money
 
     def prepare_value(self, value):
-        return typed_number(value) if isinstance(value, Decimal) else value
+        """A money amount shows its currency's cents (``100.00``), any other number no
+        trailing zeros."""
+        if not isinstance(value, Decimal):
+            return value
+        decimals = currency_decimals(settings.CLIENTELA_CURRENCY) if self.money else 0
+        return typed_number(value, min_decimals=decimals)
 
     def to_python(self, value):
         if value in self.empty_values or (isinstance(value, str) and not value.strip()):

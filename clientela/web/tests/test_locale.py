@@ -502,7 +502,7 @@ def test_a_user_in_spain_types_order_lines_the_spanish_way(business, speaking, o
     edit = reverse("orders:edit", args=[order.pk])
     form = _page(client.get(edit))
     version = re.search(r'name="version" value="(\d+)"', form).group(1)
-    for shown in ("2", "2,5"):
+    for shown in ("2", "2,50"):  # a price shows its cents
         assert re.search(rf'name="lines-0-(quantity|unit_price)" value="{shown}"', form), shown
     response = client.post(
         edit,
