@@ -27,6 +27,7 @@ from django.db.models import F, Model, OrderBy, Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from ninja.errors import ValidationError as QueryInvalid
 from ninja.pagination import PageNumberPagination
 
 RowModel = TypeVar("RowModel", bound=Model)
@@ -418,8 +419,9 @@ class CappedPageNumberPagination(PageNumberPagination):
             try:
                 page = paginator.page_after(pagination.after)
             except ValueError as error:
-                raise ValidationError(
-                    {"after": _("This is not a cursor of this list: start from the first page.")}
+                message = _("This is not a cursor of this list: start from the first page.")
+                raise QueryInvalid(
+                    [{"loc": ["query", "after"], "msg": message, "type": "invalid"}]
                 ) from error
             items, more = list(page.object_list), page.has_next()
         else:

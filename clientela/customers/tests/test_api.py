@@ -266,6 +266,7 @@ def test_the_next_cursor_reads_every_page_to_the_last(as_user, owner, settings):
     assert len(pages) == 3 and all(page["count"] == 3 for page in pages)
     refused = reader.get(f"{API}?after=nonsense")
     assert refused.status_code == 422 and "cursor" in str(refused.json())
+    assert refused.json()["detail"][0]["loc"] == ["query", "after"]
 
 
 def test_a_list_item_carries_every_catalog_field(as_user, shop):
