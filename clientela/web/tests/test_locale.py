@@ -312,6 +312,11 @@ def test_the_analytics_dashboard_writes_money_and_dates_the_mexican_way(speaking
     assert f"${total:,.2f}{NBSP}MXN" in text
     assert "30 de junio de 2024" in text
     assert f"{total:,.2f}".translate(str.maketrans(",.", ".,")) not in text
+    assert "El mejor 20%" in text  # the Pareto line's share, the Mexican way
+
+    # and in Russian the percent sign stands apart, as Russian writes it
+    russian = _text(speaking(readonly, "ru").get(reverse("analytics:dashboard")))
+    assert f"Лучшие 20{NBSP}% клиентов" in russian
 
 
 # --- forms read what they show ------------------------------------------------------
