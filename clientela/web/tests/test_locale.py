@@ -317,6 +317,8 @@ def test_the_analytics_dashboard_writes_money_and_dates_the_mexican_way(speaking
     # and in Russian the percent sign stands apart, as Russian writes it
     russian = _text(speaking(readonly, "ru").get(reverse("analytics:dashboard")))
     assert f"Лучшие 20{NBSP}% клиентов" in russian
+    scores = _text(speaking(readonly, "ru").get(reverse("analytics:scores")))
+    assert "30 июня 2024 г." in scores and "г.." not in scores + russian  # one full stop
 
 
 # --- forms read what they show ------------------------------------------------------
