@@ -46,7 +46,7 @@ import os
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -166,8 +166,9 @@ class OfflineAnalysis:
 
 @dataclass(frozen=True, eq=False)
 class _Outcome:
-    """A model's fit, or why there is none. ``status``: fitted, not_converged, unusable,
-    skipped or failed; only a fitted model scores customers."""
+    """A model's fit, or why there is none. ``status``: fitted, boundary (fitted at a
+    limit of the model, ``FitResult.status``), not_converged, unusable, skipped or failed;
+    only a fitted or boundary model scores customers."""
 
     status: str
     fit: FitResult | None = None
@@ -176,7 +177,7 @@ class _Outcome:
 
     @property
     def usable(self) -> bool:
-        return self.status == "fitted"
+        return self.status in ("fitted", "boundary")
 
 
 def _together(*work: Callable[[], Any]) -> list[Any]:
@@ -522,10 +523,14 @@ def _attempt(fitter: Callable[[], FitResult]) -> _Outcome:
             _("The fit did not converge; its parameters are shown but not used for scores."),
         )
     low, high = EXTREME_PARAMETERS
-    extreme = [name for name, value in asdict(fit.parameters).items() if not low <= value <= high]
+    parameters, _errors = fit.reported()
+    # p, a limit's chance of leaving, is a probability: near 0 it means nobody leaves.
+    extreme = [
+        name for name, value in parameters.items() if name != "p" and not low <= value <= high
+    ]
     if extreme:
         return _Outcome(
-            "fitted",
+            fit.status,
             fit,
             warning=_(
                 "%(parameters)s went to an extreme: the data cannot pin them down (customers "
@@ -534,7 +539,7 @@ def _attempt(fitter: Callable[[], FitResult]) -> _Outcome:
             )
             % {"parameters": ", ".join(extreme)},
         )
-    return _Outcome("fitted", fit)
+    return _Outcome(fit.status, fit)
 
 
 def _too_few(count: int) -> str:
@@ -627,9 +632,12 @@ def _model_report(outcome: _Outcome) -> dict[str, Any]:
         entry["warning"] = outcome.warning
     fit = outcome.fit
     if fit is not None:
+        parameters, errors = fit.reported()
+        if fit.boundary is not None:
+            entry["boundary"] = fit.boundary.kind
         entry.update(
-            parameters={k: _number(v) for k, v in asdict(fit.parameters).items()},
-            standard_errors={k: _number(v) for k, v in asdict(fit.standard_errors).items()},
+            parameters={k: _number(v) for k, v in parameters.items()},
+            standard_errors={k: _number(v) for k, v in errors.items()},
             log_likelihood=_number(fit.log_likelihood),
             n_customers=fit.n_customers,
             converged=fit.converged,

@@ -425,16 +425,10 @@ def _finite(value: float) -> float | None:
 
 
 def _fit_record(fit: FitResult, seconds: float) -> dict:
-    """A fit as the run records it; a boundary fit with its limiting model's parameters
-    (the stand-ins for the unbounded ones mean nothing to a reader)."""
-    parameters = dataclasses.asdict(fit.parameters)
-    errors = dataclasses.asdict(fit.standard_errors)
-    status = "fitted" if fit.converged else "not_converged"
-    if fit.boundary is not None:
-        parameters, errors = fit.boundary.parameters, fit.boundary.standard_errors
-        status = "boundary" if fit.converged else status
+    """A fit as the run records it (``FitResult.status`` and ``reported``)."""
+    parameters, errors = fit.reported()
     return {
-        "status": status,
+        "status": fit.status,
         "reason": "" if fit.converged else _("The fit did not converge."),
         "boundary": fit.boundary.kind if fit.boundary is not None else "",
         "parameters": {name: _finite(value) for name, value in parameters.items()},

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clientela.analytics import wording
 from clientela.analytics.offline import (
     MODEL_NAMES,
     OfflineAnalysis,
@@ -343,6 +344,8 @@ class Command(BaseCommand):
             if model.get("status") != "fitted" and model.get("reason"):
                 line = f"{line} {model['reason']}"
             lines.append(line)
+            if model.get("boundary"):
+                lines.append(f"    {wording.boundary_explanation(key, model)}")
             if "warning" in model:
                 lines.append(f"    {model['warning']}")
             comparison = model.get("holdout")

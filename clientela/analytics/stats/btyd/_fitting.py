@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -61,6 +61,20 @@ class FitResult(Generic[P]):
     iterations: int
     covariance: FloatArray
     boundary: Boundary | None = None
+
+    @property
+    def status(self) -> str:
+        """``"not_converged"``, ``"boundary"`` (converged to a limit) or ``"fitted"``."""
+        if not self.converged:
+            return "not_converged"
+        return "fitted" if self.boundary is None else "boundary"
+
+    def reported(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The parameters and standard errors to show a reader: the limiting model's for a
+        boundary fit (the stand-ins for the unbounded ones mean nothing to a reader)."""
+        if self.boundary is not None:
+            return self.boundary.parameters, self.boundary.standard_errors
+        return asdict(self.parameters), asdict(self.standard_errors)
 
 
 def fit_timed(
