@@ -76,6 +76,7 @@ from clientela.analytics.stats.summary import (
     calibration_holdout_summary,
     coded_transaction_summary,
 )
+from clientela.analytics.wording import MODEL_NAMES
 from clientela.core.parsing import parse_amount, parse_date
 from clientela.imports.reading import CsvLayout, SpreadsheetError, csv_layout
 
@@ -90,11 +91,6 @@ MINIMUM_CUSTOMERS = 10
 # A fitted parameter outside this range has run off to a limit of the model.
 EXTREME_PARAMETERS = (1e-6, 1e6)
 
-MODEL_NAMES: dict[str, str] = {
-    "bgnbd": "BG/NBD",
-    "paretonbd": "Pareto/NBD",
-    "gammagamma": "Gamma-Gamma",
-}
 PURCHASE_MODELS = ("bgnbd", "paretonbd")
 
 CUSTOMER_COLUMNS: tuple[str, ...] = (
