@@ -237,6 +237,30 @@ class LogScaleOptimum:
     iterations: int
 
 
+def fit_result(
+    fields: Callable[..., P],
+    optimum: LogScaleOptimum,
+    total: float,
+    *,
+    parameters: P | None = None,
+    errors: P | None = None,
+    boundary: Boundary | None = None,
+) -> FitResult[P]:
+    """The ``FitResult`` of ``optimum`` over ``total`` customers: its parameters and
+    standard errors as ``fields``, or, for a limit, the stand-ins ``parameters`` and
+    ``errors`` with ``boundary``."""
+    return FitResult(
+        parameters=parameters or fields(*map(float, optimum.parameters)),
+        standard_errors=errors or fields(*map(float, standard_errors(optimum.covariance))),
+        log_likelihood=-optimum.negative_log_likelihood,
+        n_customers=round(total),
+        converged=optimum.converged,
+        iterations=optimum.iterations,
+        covariance=optimum.covariance,
+        boundary=boundary,
+    )
+
+
 def minimize_negative_log_likelihood(
     objective: Callable[[FloatArray], tuple[float, FloatArray]],
     initial_log_parameters: FloatArray,
