@@ -74,7 +74,7 @@ from clientela.analytics.stats.rfm import rfm
 from clientela.analytics.stats.summary import (
     TransactionSummary,
     calibration_holdout_summary,
-    coded_transaction_summary,
+    transaction_summary,
 )
 from clientela.analytics.wording import MODEL_NAMES
 from clientela.core.parsing import parse_amount, parse_date
@@ -959,13 +959,14 @@ def analyze_transactions(
         % {"rows": days.size, "customers": len(transactions.customer_ids)}
     )
     summary, duplicates = _together(
-        lambda: coded_transaction_summary(
+        lambda: transaction_summary(
             transactions.customer_codes,
             days,
             transactions.amounts,
             observation_end=np.datetime64(end_day, "D"),
             time_unit="day",
             unit_multiplier=UNIT_DAYS[time_unit],
+            coded=True,
         ),
         lambda: _duplicate_rows(transactions.customer_codes, days, transactions.amounts),
     )
