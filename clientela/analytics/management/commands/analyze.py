@@ -191,7 +191,6 @@ class Command(BaseCommand):
     def _recompute_database(self, as_of: date | None, verbosity: int) -> None:
         from clientela.analytics.models import RunStatus
         from clientela.analytics.services import analysis_run
-        from clientela.analytics.wording import run_warnings
 
         require_migrated_database()
 
@@ -211,7 +210,7 @@ class Command(BaseCommand):
         )
         for line in self._model_lines(run.fitted_models or {}):
             self.stdout.write(line)
-        for warning in run_warnings(run):
+        for warning in wording.run_warnings(run):
             self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
 
     def _analyze_file(self, options: dict[str, Any]) -> None:
