@@ -60,6 +60,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clientela.analytics.stats.btyd import (
+    PURCHASE_MODELS,
     UNITS_PER_MONTH,
     FitResult,
     bgnbd,
@@ -68,6 +69,7 @@ from clientela.analytics.stats.btyd import (
     gammagamma,
     paretonbd,
     probability_alive,
+    purchase_models_by_preference,
 )
 from clientela.analytics.stats.pareto import pareto_classes
 from clientela.analytics.stats.rfm import rfm
@@ -90,8 +92,6 @@ MINIMUM_CUSTOMERS = 10
 
 # A fitted parameter outside this range has run off to a limit of the model.
 EXTREME_PARAMETERS = (1e-6, 1e6)
-
-PURCHASE_MODELS = ("bgnbd", "paretonbd")
 
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -644,7 +644,7 @@ def _model_report(outcome: _Outcome) -> dict[str, Any]:
 
 def _purchase_choice(outcomes: dict[str, _Outcome], preferred: str) -> str | None:
     """The purchase model that scores customers: ``preferred``, else the other, if usable."""
-    ordered = sorted(PURCHASE_MODELS, key=lambda name: name != preferred)
+    ordered = purchase_models_by_preference(preferred)
     return next((name for name in ordered if outcomes[name].usable), None)
 
 
@@ -845,7 +845,7 @@ def _holdout_report(
     x, t_x, age = calibration.frequency, calibration.recency, calibration.T
     actual = split.frequency_holdout.astype(float)
     with np.errstate(all="ignore"):
-        for name in ("bgnbd", "paretonbd"):
+        for name in PURCHASE_MODELS:
             if outcomes[name].usable:
                 predicted = conditional_expected_purchases(
                     outcomes[name].fit.parameters, split.duration_holdout, x, t_x, age

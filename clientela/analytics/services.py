@@ -87,12 +87,14 @@ from clientela.analytics.models import (
 )
 from clientela.analytics.stats import ladder, pareto, rfm
 from clientela.analytics.stats.btyd import (
+    PURCHASE_MODELS,
     UNITS_PER_MONTH,
     FitResult,
     bgnbd,
     fit_timed,
     gammagamma,
     paretonbd,
+    purchase_models_by_preference,
 )
 from clientela.core.access import Capability
 from clientela.core.models import User
@@ -104,7 +106,6 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, str], None]
 
-PURCHASE_MODELS = ("bgnbd", "paretonbd")
 MODELS = (*PURCHASE_MODELS, "gammagamma")
 # Statuses of a fit the scores may use, and of one that should have been usable.
 USABLE = ("fitted", "boundary")
@@ -484,7 +485,7 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
     fits = _Fits(records=dict.fromkeys(MODELS))  # each model's record in this order
     fitters = {"bgnbd": bgnbd.fit, "paretonbd": paretonbd.fit}
     # The model scoring uses first; the others compare with it, or score if it fails.
-    chosen_first = sorted(PURCHASE_MODELS, key=lambda name: name != options.purchase_model)
+    chosen_first = purchase_models_by_preference(options.purchase_model)
     eligible = []
     for name in chosen_first:
         if name not in options.models:
