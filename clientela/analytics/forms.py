@@ -8,11 +8,6 @@ from clientela.analytics.wording import CHURN_LABELS
 from clientela.web.forms import BootstrapFormMixin, LocalDecimalField
 
 
-def churn_choices() -> list[tuple[str, str]]:
-    """The churn filters of ``selectors.score_list``, named for people."""
-    return list(CHURN_LABELS.items())
-
-
 class ScoreFilterForm(forms.Form):
     """The score list's filters, read from the query string; wrong values are ignored."""
 
@@ -34,7 +29,7 @@ class ScoreFilterForm(forms.Form):
     churn = forms.ChoiceField(
         label=_("Still buying?"),
         required=False,
-        choices=[("", _("Any customer")), *churn_choices()],
+        choices=[("", _("Any customer")), *CHURN_LABELS.items()],
     )
     order = forms.ChoiceField(
         label=_("Sort by"),

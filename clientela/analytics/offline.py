@@ -46,7 +46,7 @@ import os
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -60,6 +60,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clientela.analytics.stats.btyd import (
+    PURCHASE_MODELS,
     UNITS_PER_MONTH,
     FitResult,
     bgnbd,
@@ -68,14 +69,16 @@ from clientela.analytics.stats.btyd import (
     gammagamma,
     paretonbd,
     probability_alive,
+    purchase_models_by_preference,
 )
 from clientela.analytics.stats.pareto import pareto_classes
 from clientela.analytics.stats.rfm import rfm
 from clientela.analytics.stats.summary import (
     TransactionSummary,
     calibration_holdout_summary,
-    coded_transaction_summary,
+    transaction_summary,
 )
+from clientela.analytics.wording import MODEL_NAMES
 from clientela.core.parsing import parse_amount, parse_date
 from clientela.imports.reading import CsvLayout, SpreadsheetError, csv_layout
 
@@ -89,13 +92,6 @@ MINIMUM_CUSTOMERS = 10
 
 # A fitted parameter outside this range has run off to a limit of the model.
 EXTREME_PARAMETERS = (1e-6, 1e6)
-
-MODEL_NAMES: dict[str, str] = {
-    "bgnbd": "BG/NBD",
-    "paretonbd": "Pareto/NBD",
-    "gammagamma": "Gamma-Gamma",
-}
-PURCHASE_MODELS = ("bgnbd", "paretonbd")
 
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -166,8 +162,9 @@ class OfflineAnalysis:
 
 @dataclass(frozen=True, eq=False)
 class _Outcome:
-    """A model's fit, or why there is none. ``status``: fitted, not_converged, unusable,
-    skipped or failed; only a fitted model scores customers."""
+    """A model's fit, or why there is none. ``status``: fitted, boundary (fitted at a
+    limit of the model, ``FitResult.status``), not_converged, unusable, skipped or failed;
+    only a fitted or boundary model scores customers."""
 
     status: str
     fit: FitResult | None = None
@@ -176,7 +173,7 @@ class _Outcome:
 
     @property
     def usable(self) -> bool:
-        return self.status == "fitted"
+        return self.status in ("fitted", "boundary")
 
 
 def _together(*work: Callable[[], Any]) -> list[Any]:
@@ -522,10 +519,14 @@ def _attempt(fitter: Callable[[], FitResult]) -> _Outcome:
             _("The fit did not converge; its parameters are shown but not used for scores."),
         )
     low, high = EXTREME_PARAMETERS
-    extreme = [name for name, value in asdict(fit.parameters).items() if not low <= value <= high]
+    parameters, _errors = fit.reported()
+    # p, a limit's chance of leaving, is a probability: near 0 it means nobody leaves.
+    extreme = [
+        name for name, value in parameters.items() if name != "p" and not low <= value <= high
+    ]
     if extreme:
         return _Outcome(
-            "fitted",
+            fit.status,
             fit,
             warning=_(
                 "%(parameters)s went to an extreme: the data cannot pin them down (customers "
@@ -534,7 +535,7 @@ def _attempt(fitter: Callable[[], FitResult]) -> _Outcome:
             )
             % {"parameters": ", ".join(extreme)},
         )
-    return _Outcome("fitted", fit)
+    return _Outcome(fit.status, fit)
 
 
 def _too_few(count: int) -> str:
@@ -627,9 +628,12 @@ def _model_report(outcome: _Outcome) -> dict[str, Any]:
         entry["warning"] = outcome.warning
     fit = outcome.fit
     if fit is not None:
+        parameters, errors = fit.reported()
+        if fit.boundary is not None:
+            entry["boundary"] = fit.boundary.kind
         entry.update(
-            parameters={k: _number(v) for k, v in asdict(fit.parameters).items()},
-            standard_errors={k: _number(v) for k, v in asdict(fit.standard_errors).items()},
+            parameters={k: _number(v) for k, v in parameters.items()},
+            standard_errors={k: _number(v) for k, v in errors.items()},
             log_likelihood=_number(fit.log_likelihood),
             n_customers=fit.n_customers,
             converged=fit.converged,
@@ -640,7 +644,7 @@ def _model_report(outcome: _Outcome) -> dict[str, Any]:
 
 def _purchase_choice(outcomes: dict[str, _Outcome], preferred: str) -> str | None:
     """The purchase model that scores customers: ``preferred``, else the other, if usable."""
-    ordered = sorted(PURCHASE_MODELS, key=lambda name: name != preferred)
+    ordered = purchase_models_by_preference(preferred)
     return next((name for name in ordered if outcomes[name].usable), None)
 
 
@@ -841,7 +845,7 @@ def _holdout_report(
     x, t_x, age = calibration.frequency, calibration.recency, calibration.T
     actual = split.frequency_holdout.astype(float)
     with np.errstate(all="ignore"):
-        for name in ("bgnbd", "paretonbd"):
+        for name in PURCHASE_MODELS:
             if outcomes[name].usable:
                 predicted = conditional_expected_purchases(
                     outcomes[name].fit.parameters, split.duration_holdout, x, t_x, age
@@ -955,13 +959,14 @@ def analyze_transactions(
         % {"rows": days.size, "customers": len(transactions.customer_ids)}
     )
     summary, duplicates = _together(
-        lambda: coded_transaction_summary(
+        lambda: transaction_summary(
             transactions.customer_codes,
             days,
             transactions.amounts,
             observation_end=np.datetime64(end_day, "D"),
             time_unit="day",
             unit_multiplier=UNIT_DAYS[time_unit],
+            coded=True,
         ),
         lambda: _duplicate_rows(transactions.customer_codes, days, transactions.amounts),
     )

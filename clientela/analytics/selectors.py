@@ -571,10 +571,11 @@ def _started_since(day: date) -> Q:
 
 def score_overview(*, user: User | None, as_of: date, new_since: date) -> ScoreOverview:
     """The dashboard's counts over the scores of ``as_of`` that ``user`` may see (every
-    one for ``None``), in one scan: buyers, active ones (bought, neither at risk nor lost), new ones (first
-    purchase from ``new_since`` on, and no "customer since" date before it), at risk, lost, revenue of the Pareto period, mean
-    CLV, customers per segment, stage and Pareto class, the R×F grid and the
-    histogram of probability alive."""
+    one for ``None``), in one scan: buyers, new ones (first purchase from ``new_since``
+    on, and no "customer since" date before it), each churn list of ``OVERVIEW_CHURN``
+    (counted with the condition its list filters on), revenue of the Pareto period, mean
+    CLV, customers per segment, stage and Pareto class, the R×F grid and the histogram of
+    probability alive."""
     queryset = score_list(user=user, as_of=as_of).order_by()
     aggregates: dict = {
         "customers": Count("id"),

@@ -87,12 +87,14 @@ from clientela.analytics.models import (
 )
 from clientela.analytics.stats import ladder, pareto, rfm
 from clientela.analytics.stats.btyd import (
+    PURCHASE_MODELS,
     UNITS_PER_MONTH,
     FitResult,
     bgnbd,
     fit_timed,
     gammagamma,
     paretonbd,
+    purchase_models_by_preference,
 )
 from clientela.core.access import Capability
 from clientela.core.models import User
@@ -104,7 +106,6 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, str], None]
 
-PURCHASE_MODELS = ("bgnbd", "paretonbd")
 MODELS = (*PURCHASE_MODELS, "gammagamma")
 # Statuses of a fit the scores may use, and of one that should have been usable.
 USABLE = ("fitted", "boundary")
@@ -425,16 +426,10 @@ def _finite(value: float) -> float | None:
 
 
 def _fit_record(fit: FitResult, seconds: float) -> dict:
-    """A fit as the run records it; a boundary fit with its limiting model's parameters
-    (the stand-ins for the unbounded ones mean nothing to a reader)."""
-    parameters = dataclasses.asdict(fit.parameters)
-    errors = dataclasses.asdict(fit.standard_errors)
-    status = "fitted" if fit.converged else "not_converged"
-    if fit.boundary is not None:
-        parameters, errors = fit.boundary.parameters, fit.boundary.standard_errors
-        status = "boundary" if fit.converged else status
+    """A fit as the run records it (``FitResult.status`` and ``reported``)."""
+    parameters, errors = fit.reported()
     return {
-        "status": status,
+        "status": fit.status,
         "reason": "" if fit.converged else _("The fit did not converge."),
         "boundary": fit.boundary.kind if fit.boundary is not None else "",
         "parameters": {name: _finite(value) for name, value in parameters.items()},
@@ -490,7 +485,7 @@ def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _
     fits = _Fits(records=dict.fromkeys(MODELS))  # each model's record in this order
     fitters = {"bgnbd": bgnbd.fit, "paretonbd": paretonbd.fit}
     # The model scoring uses first; the others compare with it, or score if it fails.
-    chosen_first = sorted(PURCHASE_MODELS, key=lambda name: name != options.purchase_model)
+    chosen_first = purchase_models_by_preference(options.purchase_model)
     eligible = []
     for name in chosen_first:
         if name not in options.models:

@@ -275,6 +275,7 @@ def dashboard(request):
     if run is None:
         return render(request, "analytics/dashboard.html", context)
     overview, cohorts = selectors.dashboard_figures(user=request.user, run=run)
+    churn_explanations = wording.churn_explanations(run)
     first_month = run.as_of.year * 12 + run.as_of.month - selectors.DASHBOARD_MONTHS
     flows_since = date(first_month // 12, first_month % 12 + 1, 1)
     flow_chart, flow_totals = _flows(
@@ -316,9 +317,9 @@ def dashboard(request):
             "cohort_months": range(selectors.DASHBOARD_MONTHS),
             "fitted_models": _fitted_models(run),
             "warnings": wording.run_warnings(run),
-            "churn_cards": _churn_cards(overview, run),
+            "churn_cards": _churn_cards(overview, churn_explanations),
             "explain": wording.figure_explanations(run),
-            "churn_explanations": wording.churn_explanations(run),
+            "churn_explanations": churn_explanations,
         }
     )
     return render(request, "analytics/dashboard.html", context)
@@ -328,9 +329,9 @@ def dashboard(request):
 CHURN_CARDS = ("at_risk", "overdue", "lapsed", "leaving", "likely_gone")
 
 
-def _churn_cards(overview: selectors.ScoreOverview, run: AnalysisRun) -> list[dict]:
-    """Each churn card: its list's key, name, count and what it means."""
-    explanations = wording.churn_explanations(run)
+def _churn_cards(overview: selectors.ScoreOverview, explanations: dict[str, str]) -> list[dict]:
+    """Each churn card: its list's key, name, count and what it means (``explanations``,
+    ``wording.churn_explanations``)."""
     return [
         {
             "key": key,

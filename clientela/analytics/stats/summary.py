@@ -181,38 +181,16 @@ def transaction_summary(
     observation_end=None,
     time_unit: TimeUnit = "day",
     unit_multiplier: float = 1.0,
+    coded: bool = False,
 ) -> TransactionSummary:
     """Frequency, recency, T and mean repeat spend per customer from (customer, date,
     amount) arrays, as lifetimes' ``summary_data_from_transaction_data``.
 
     ``dates`` are anything numpy reads as ``datetime64`` (finer resolutions are floored to
     the day). ``observation_end`` defaults to the last date; transactions in periods after
-    its period are ignored.
+    its period are ignored. ``coded``: the customers are already numbered 0, 1, 2… (the
+    codes of a dictionary encoding), so the sort that would number them is skipped.
     """
-    return _whole_period_summary(
-        customer_ids, dates, amounts, observation_end, time_unit, unit_multiplier, coded=False
-    )
-
-
-def coded_transaction_summary(
-    customer_codes,
-    dates,
-    amounts=None,
-    *,
-    observation_end=None,
-    time_unit: TimeUnit = "day",
-    unit_multiplier: float = 1.0,
-) -> TransactionSummary:
-    """``transaction_summary`` of customers already numbered 0, 1, 2… (the codes of a
-    dictionary encoding): the same summary, without the sort that would number them."""
-    return _whole_period_summary(
-        customer_codes, dates, amounts, observation_end, time_unit, unit_multiplier, coded=True
-    )
-
-
-def _whole_period_summary(
-    customer_ids, dates, amounts, observation_end, time_unit, unit_multiplier, *, coded: bool
-) -> TransactionSummary:
     ids, days, values = _inputs(customer_ids, dates, amounts)
     if observation_end is None:
         if days.size == 0:

@@ -19,8 +19,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from clientela.analytics.offline import CUSTOMER_COLUMNS, _attempt
+from clientela.analytics.offline import CUSTOMER_COLUMNS, _attempt, _model_report
 from clientela.analytics.stats.btyd import BGNBDParameters, FitResult
+from clientela.analytics.stats.btyd._fitting import Boundary
 
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "stats" / "tests" / "data" / "CDNOW_sample.txt"
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -304,6 +305,37 @@ def test_a_parameter_run_off_to_a_limit_is_reported():
     outcome = _attempt(fitter)
     assert outcome.status == "fitted"
     assert outcome.warning.startswith("r, alpha went to an extreme")
+
+
+def test_a_fit_at_the_edge_of_the_model_reports_the_limit_as_a_database_run_does():
+    # given a converged BG/NBD fit at a, b → ∞: everyone leaves with the same 5 % chance
+    def fitter():
+        return FitResult(
+            parameters=BGNBDParameters(r=0.8, alpha=40.0, a=0.05e12, b=0.95e12),
+            standard_errors=BGNBDParameters(0.1, 2.0, float("nan"), float("nan")),
+            log_likelihood=-100.0,
+            n_customers=50,
+            converged=True,
+            iterations=20,
+            covariance=np.eye(3),
+            boundary=Boundary(
+                kind="same_dropout",
+                parameters={"r": 0.8, "alpha": 40.0, "p": 0.05},
+                standard_errors={"r": 0.1, "alpha": 2.0, "p": 0.01},
+            ),
+        )
+
+    # when its outcome is judged and written to model.json
+    outcome = _attempt(fitter)
+    entry = _model_report(outcome)
+
+    # then it scores, labelled as the database run labels it, with the limit's r, α, p
+    # (not the stand-ins a, b) and no warning about parameters gone to an extreme
+    assert outcome.usable
+    assert entry["status"] == "boundary" and entry["boundary"] == "same_dropout"
+    assert entry["parameters"] == {"r": 0.8, "alpha": 40.0, "p": 0.05}
+    assert entry["standard_errors"] == {"r": 0.1, "alpha": 2.0, "p": 0.01}
+    assert "warning" not in entry
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clientela.analytics import wording
 from clientela.analytics.offline import (
     MODEL_NAMES,
     OfflineAnalysis,
@@ -190,7 +191,6 @@ class Command(BaseCommand):
     def _recompute_database(self, as_of: date | None, verbosity: int) -> None:
         from clientela.analytics.models import RunStatus
         from clientela.analytics.services import analysis_run
-        from clientela.analytics.wording import run_warnings
 
         require_migrated_database()
 
@@ -210,7 +210,7 @@ class Command(BaseCommand):
         )
         for line in self._model_lines(run.fitted_models or {}):
             self.stdout.write(line)
-        for warning in run_warnings(run):
+        for warning in wording.run_warnings(run):
             self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
 
     def _analyze_file(self, options: dict[str, Any]) -> None:
@@ -343,6 +343,8 @@ class Command(BaseCommand):
             if model.get("status") != "fitted" and model.get("reason"):
                 line = f"{line} {model['reason']}"
             lines.append(line)
+            if model.get("boundary"):
+                lines.append(f"    {wording.boundary_explanation(key, model)}")
             if "warning" in model:
                 lines.append(f"    {model['warning']}")
             comparison = model.get("holdout")

@@ -29,6 +29,7 @@ from clientela.analytics.stats.btyd.gammagamma import GammaGammaParameters
 from clientela.analytics.stats.btyd.paretonbd import ParetoNBDParameters
 
 __all__ = [
+    "PURCHASE_MODELS",
     "UNITS_PER_MONTH",
     "BGNBDParameters",
     "FitResult",
@@ -41,13 +42,23 @@ __all__ = [
     "gammagamma",
     "paretonbd",
     "probability_alive",
+    "purchase_models_by_preference",
 ]
+
+# The purchase models, by module name.
+PURCHASE_MODELS = ("bgnbd", "paretonbd")
 
 # Length of a month in each time unit, as lifetimes' customer_lifetime_value has them
 # (a month is 30 days, or 4.345 weeks ≈ 30.4 days).
 UNITS_PER_MONTH: dict[str, float] = {"day": 30.0, "week": 4.345}
 
 TransactionParameters = BGNBDParameters | ParetoNBDParameters
+
+
+def purchase_models_by_preference(preferred: str) -> list[str]:
+    """``PURCHASE_MODELS``, ``preferred`` first: the order in which one is found to score
+    the customers (the next one when a model cannot be used)."""
+    return sorted(PURCHASE_MODELS, key=lambda name: name != preferred)
 
 
 def _model(parameters: TransactionParameters):

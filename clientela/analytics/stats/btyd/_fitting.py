@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -61,6 +61,20 @@ class FitResult(Generic[P]):
     iterations: int
     covariance: FloatArray
     boundary: Boundary | None = None
+
+    @property
+    def status(self) -> str:
+        """``"not_converged"``, ``"boundary"`` (converged to a limit) or ``"fitted"``."""
+        if not self.converged:
+            return "not_converged"
+        return "fitted" if self.boundary is None else "boundary"
+
+    def reported(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The parameters and standard errors to show a reader: the limiting model's for a
+        boundary fit (the stand-ins for the unbounded ones mean nothing to a reader)."""
+        if self.boundary is not None:
+            return self.boundary.parameters, self.boundary.standard_errors
+        return asdict(self.parameters), asdict(self.standard_errors)
 
 
 def fit_timed(
@@ -221,6 +235,30 @@ class LogScaleOptimum:
     covariance: FloatArray
     converged: bool
     iterations: int
+
+
+def fit_result(
+    fields: Callable[..., P],
+    optimum: LogScaleOptimum,
+    total: float,
+    *,
+    parameters: P | None = None,
+    errors: P | None = None,
+    boundary: Boundary | None = None,
+) -> FitResult[P]:
+    """The ``FitResult`` of ``optimum`` over ``total`` customers: its parameters and
+    standard errors as ``fields``, or, for a limit, the stand-ins ``parameters`` and
+    ``errors`` with ``boundary``."""
+    return FitResult(
+        parameters=parameters or fields(*map(float, optimum.parameters)),
+        standard_errors=errors or fields(*map(float, standard_errors(optimum.covariance))),
+        log_likelihood=-optimum.negative_log_likelihood,
+        n_customers=round(total),
+        converged=optimum.converged,
+        iterations=optimum.iterations,
+        covariance=optimum.covariance,
+        boundary=boundary,
+    )
 
 
 def minimize_negative_log_likelihood(

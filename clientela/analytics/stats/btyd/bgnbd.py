@@ -31,6 +31,7 @@ from clientela.analytics.stats.btyd._fitting import (
     FloatArray,
     collapse_rows,
     customer_arrays,
+    fit_result,
     minimize_negative_log_likelihood,
     standard_errors,
 )
@@ -190,16 +191,14 @@ def _boundary_result(optimum, total: float) -> FitResult[BGNBDParameters]:
     p = odds / (1 + odds)
     r_error, alpha_error, odds_error = standard_errors(optimum.covariance)
     nan = float("nan")
-    return FitResult(
+    return fit_result(
+        BGNBDParameters,
+        optimum,
+        total,
         parameters=BGNBDParameters(
             float(r), float(alpha), float(p * LIMIT_SCALE), float((1 - p) * LIMIT_SCALE)
         ),
-        standard_errors=BGNBDParameters(float(r_error), float(alpha_error), nan, nan),
-        log_likelihood=-optimum.negative_log_likelihood,
-        n_customers=round(total),
-        converged=optimum.converged,
-        iterations=optimum.iterations,
-        covariance=optimum.covariance,
+        errors=BGNBDParameters(float(r_error), float(alpha_error), nan, nan),
         boundary=Boundary(
             kind="no_dropout" if p < _NO_DROPOUT else "same_dropout",
             parameters={"r": float(r), "alpha": float(alpha), "p": float(p)},
@@ -271,15 +270,7 @@ def fit(
         tolerance = 1e-7 * max(1.0, abs(optimum.negative_log_likelihood))
         if limit.negative_log_likelihood <= optimum.negative_log_likelihood + tolerance:
             return _boundary_result(limit, total)
-    return FitResult(
-        parameters=BGNBDParameters(*map(float, optimum.parameters)),
-        standard_errors=BGNBDParameters(*map(float, standard_errors(optimum.covariance))),
-        log_likelihood=-optimum.negative_log_likelihood,
-        n_customers=round(total),
-        converged=optimum.converged,
-        iterations=optimum.iterations,
-        covariance=optimum.covariance,
-    )
+    return fit_result(BGNBDParameters, optimum, total)
 
 
 def _log_odds_dropped(parameters: BGNBDParameters, x, t_x, age) -> FloatArray:

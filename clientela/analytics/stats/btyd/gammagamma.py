@@ -20,8 +20,8 @@ from clientela.analytics.stats.btyd._fitting import (
     FitResult,
     FloatArray,
     collapse_rows,
+    fit_result,
     minimize_negative_log_likelihood,
-    standard_errors,
 )
 
 
@@ -142,15 +142,7 @@ def fit(
     else:
         start = np.log(initial.as_array())
     optimum = minimize_negative_log_likelihood(objective, start, total)
-    return FitResult(
-        parameters=GammaGammaParameters(*map(float, optimum.parameters)),
-        standard_errors=GammaGammaParameters(*map(float, standard_errors(optimum.covariance))),
-        log_likelihood=-optimum.negative_log_likelihood,
-        n_customers=round(total),
-        converged=optimum.converged,
-        iterations=optimum.iterations,
-        covariance=optimum.covariance,
-    )
+    return fit_result(GammaGammaParameters, optimum, total)
 
 
 def expected_average_spend(

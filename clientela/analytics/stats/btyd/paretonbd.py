@@ -38,6 +38,7 @@ from clientela.analytics.stats.btyd._fitting import (
     central_gradient,
     collapse_rows,
     customer_arrays,
+    fit_result,
     forward_gradient,
     minimize_negative_log_likelihood,
     numeric_hessian_from_values,
@@ -232,15 +233,7 @@ def fit(
         tolerance = 1e-7 * max(1.0, abs(optimum.negative_log_likelihood))
         if nbd.negative_log_likelihood <= optimum.negative_log_likelihood + tolerance:
             return _no_dropout_result(nbd, total)
-    return FitResult(
-        parameters=ParetoNBDParameters(*map(float, optimum.parameters)),
-        standard_errors=ParetoNBDParameters(*map(float, standard_errors(optimum.covariance))),
-        log_likelihood=-optimum.negative_log_likelihood,
-        n_customers=round(total),
-        converged=optimum.converged,
-        iterations=optimum.iterations,
-        covariance=optimum.covariance,
-    )
+    return fit_result(ParetoNBDParameters, optimum, total)
 
 
 def _no_dropout_result(optimum, total: float) -> FitResult[ParetoNBDParameters]:
@@ -248,14 +241,12 @@ def _no_dropout_result(optimum, total: float) -> FitResult[ParetoNBDParameters]:
     r, alpha = map(float, optimum.parameters)
     r_error, alpha_error = map(float, standard_errors(optimum.covariance))
     nan = float("nan")
-    return FitResult(
+    return fit_result(
+        ParetoNBDParameters,
+        optimum,
+        total,
         parameters=ParetoNBDParameters(r, alpha, 0.0, 1.0),
-        standard_errors=ParetoNBDParameters(r_error, alpha_error, nan, nan),
-        log_likelihood=-optimum.negative_log_likelihood,
-        n_customers=round(total),
-        converged=optimum.converged,
-        iterations=optimum.iterations,
-        covariance=optimum.covariance,
+        errors=ParetoNBDParameters(r_error, alpha_error, nan, nan),
         boundary=Boundary(
             kind="no_dropout",
             parameters={"r": r, "alpha": alpha},
