@@ -162,11 +162,6 @@ def order_list(
     return queryset.order_by(*(("due_date", "id") if owing else ("-order_date", "-id")))
 
 
-def orders_owing(*, user: User) -> QuerySet[Order]:
-    """Bought, not cancelled orders with a balance due, the oldest due date first."""
-    return order_list(user=user, owing=True)
-
-
 # --- money owed -----------------------------------------------------------------------
 
 # What an owing order still owes (owing orders are never cancelled).
