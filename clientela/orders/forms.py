@@ -454,14 +454,27 @@ class BaseLineFormSet(forms.BaseFormSet):
         self._non_form_errors.extend(messages)
 
     def chosen_lines(self) -> list[tuple[LineForm, dict]]:
-        """The filled-in, not removed lines, each with the form it came from."""
+        """The filled-in, valid, not removed lines, each with the form it came from."""
         chosen = []
         for form in self.forms:
             data = getattr(form, "cleaned_data", None) or {}
-            if not data or data.get("DELETE"):
+            if not data or data.get("DELETE") or not form.is_valid():
                 continue
             chosen.append((form, form.line()))
         return chosen
+
+    def priced_lines(self) -> list[dict]:
+        """The lines as ``order_lines_total`` takes them: a sent form's chosen lines, an
+        unsent one's initial lines (an order being changed)."""
+        if self.is_bound:
+            self.is_valid()
+            return [line for _form, line in self.chosen_lines()]
+        products = self.form_kwargs["products"]
+        return [
+            {**line, "product": products[line["product"]]}
+            for line in self.initial or []
+            if line.get("product") in products
+        ]
 
 
 LineFormSet = forms.formset_factory(
