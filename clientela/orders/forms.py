@@ -213,15 +213,17 @@ class MoneyOwedFilterForm(forms.Form):
     )
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
-    def choices(self) -> dict:
+    def choices(self, user=None) -> dict:
         """``by`` ("orders" or "customers"), ``aging``, ``sort``, ``mine`` and
-        ``customer`` (an id) as asked, or their defaults."""
+        ``customer`` (an id) as asked, or their defaults; ``owner`` is ``user`` when
+        "My customers only" is ticked."""
         data = self.cleaned_data if self.is_valid() else {}
         return {
             "by": data.get("by") or "orders",
             "aging": data.get("aging") or "",
             "sort": data.get("sort") or "overdue",
             "mine": bool(data.get("mine")),
+            "owner": user if data.get("mine") else None,
             "customer": data.get("customer"),
         }
 

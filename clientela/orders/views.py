@@ -255,9 +255,8 @@ def _money_owed(request):
     """The money-owed page's filters, what they chose, and its rows (orders or
     customers), for the page and its export."""
     filters = MoneyOwedFilterForm(request.GET)
-    chosen = filters.choices()
-    owner = request.user if chosen["mine"] else None
-    narrowing = {"user": request.user, "owner": owner, "aging": chosen["aging"]}
+    chosen = filters.choices(request.user)
+    narrowing = {"user": request.user, "owner": chosen["owner"], "aging": chosen["aging"]}
     if chosen["by"] == "customers":
         rows = selectors.money_owed_customers(**narrowing, sort=chosen["sort"])
     else:
@@ -288,7 +287,7 @@ def money_owed(request):
     if not partial:
         context["totals"] = selectors.money_owed_totals(
             user=request.user,
-            owner=request.user if chosen["mine"] else None,
+            owner=chosen["owner"],
             customer=customer.pk if customer else None,
         )
     template = "orders/_owed_results.html" if partial else "orders/money_owed.html"
