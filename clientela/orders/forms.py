@@ -27,6 +27,15 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _mine() -> forms.BooleanField:
+    """A list filter's "My customers only" tick box."""
+    return forms.BooleanField(
+        label=_("My customers only"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+
 # --- products -----------------------------------------------------------------------
 
 
@@ -147,7 +156,7 @@ class OrderFilterForm(forms.Form):
         widget=QuickSelect,
     )
     owing = forms.BooleanField(label=_("Owing money only"), required=False)
-    mine = forms.BooleanField(label=_("My customers only"), required=False)
+    mine = _mine()
     due_from = forms.DateField(label=_("Due from"), required=False, widget=_date_input())
     due_to = forms.DateField(label=_("Due until"), required=False, widget=_date_input())
 
@@ -206,11 +215,7 @@ class MoneyOwedFilterForm(forms.Form):
         ],
         widget=QuickSelect(attrs={"class": "form-select"}),
     )
-    mine = forms.BooleanField(
-        label=_("My customers only"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
+    mine = _mine()
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
     def choices(self, user=None) -> dict:
@@ -604,11 +609,7 @@ class LateOrderFilterForm(LeadTimeFilterForm):
     month = forms.DateField(
         required=False, input_formats=["%Y-%m", "%Y-%m-%d"], widget=forms.HiddenInput
     )
-    mine = forms.BooleanField(
-        label=_("My customers only"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
+    mine = _mine()
 
     def narrowing(self) -> dict:
         """``product`` (id), ``customer`` (id) and ``month`` as given, when valid, and
