@@ -315,22 +315,24 @@ class CappedPaginator(Paginator):
         self.limit = limit or settings.CLIENTELA_COUNT_LIMIT
 
     @cached_property
+    def _counts_every_row(self) -> bool:
+        return getattr(self.object_list, "counts_every_row", False)
+
+    @cached_property
     def _counted(self) -> int:
-        if getattr(self.object_list, "counts_every_row", False):
+        if self._counts_every_row:
             return len(self.object_list)
         return count_up_to(self.object_list, self.limit)
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
         """The matches, or ``limit`` when there are more."""
-        if getattr(self.object_list, "counts_every_row", False):
-            return self._counted
-        return min(self._counted, self.limit)
+        return self._counted if self._counts_every_row else min(self._counted, self.limit)
 
     @property
     def count_is_exact(self) -> bool:
         """False when there are more matches than ``count``."""
-        return getattr(self.object_list, "counts_every_row", False) or self._counted <= self.limit
+        return self._counts_every_row or self._counted <= self.limit
 
     def page(self, number) -> CappedPage:  # type: ignore[override]
         """A numbered page; the last numbered page of a queryset whose count is capped is

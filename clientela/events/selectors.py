@@ -1,5 +1,6 @@
 """Reads of event sales: lists, one event, estimated vs actual, and the plan for the next one."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -80,6 +81,28 @@ def event_quantities_brought(*, event_ids: list[int]) -> dict[int, Decimal]:
         .order_by()
     )
     return {row["event_id"]: row["total"] for row in rows}
+
+
+@dataclass(frozen=True)
+class EventListRow:
+    """An event as the list shows it: what was brought and the share of it sold (None
+    when nothing was brought or the event has not started: no share to judge)."""
+
+    event: Event
+    brought: Decimal
+    share: Decimal | None
+
+
+def event_list_rows(events: Iterable[Event]) -> list[EventListRow]:
+    """The list's rows of ``events`` (a page), their quantities brought in one query."""
+    events = list(events)
+    brought = event_quantities_brought(event_ids=[event.pk for event in events])
+    rows = []
+    for event in events:
+        total = brought.get(event.pk, Decimal(0))
+        judged = bool(total) and event_stage(event) is not EventStage.UPCOMING
+        rows.append(EventListRow(event, total, event.quantity_sold / total if judged else None))
+    return rows
 
 
 def event_years() -> list[int]:

@@ -1,7 +1,7 @@
 """Staff pages of event sales: parse the request, call a selector or a service, render."""
 
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,7 +28,7 @@ from clientela.events.forms import (
     SalesGrid,
 )
 from clientela.events.models import Event
-from clientela.events.selectors import Comparison, EventPlan, EventStage
+from clientela.events.selectors import Comparison, EventPlan
 from clientela.imports.downloads import table_download
 from clientela.imports.events import event_rows
 from clientela.web.decorators import capability_required
@@ -64,18 +64,7 @@ def event_list(request):
     """Events, newest first, by kind, location and year; htmx swaps only the results."""
     filters, queryset = _events(request)
     page = CappedPaginator(queryset, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
-    brought = selectors.event_quantities_brought(event_ids=[event.pk for event in page])
-    rows = [
-        {
-            "event": event,
-            "brought": brought.get(event.pk, Decimal(0)),
-            # an event that has not started has sold nothing yet: no share to judge
-            "share": (event.quantity_sold / brought[event.pk])
-            if brought.get(event.pk) and selectors.event_stage(event) != EventStage.UPCOMING
-            else None,
-        }
-        for event in page
-    ]
+    rows = selectors.event_list_rows(page)
     partial = bool(
         request.htmx
         and request.htmx.target == RESULTS_TARGET

@@ -12,6 +12,7 @@ from clientela.core.access import Capability, user_can
 from clientela.core.models import User
 from clientela.orders.selectors import (
     OVERDUE,
+    MoneyOwed,
     lead_time_late_orders,
     money_owed_totals,
     order_day,
@@ -28,6 +29,14 @@ def _url(name: str, **query) -> str:
 
 def _orders(count: int) -> str:
     return ngettext("%(count)s order", "%(count)s orders", count) % {"count": count}
+
+
+def _owed(totals: list[MoneyOwed], part: str) -> tuple[str, int]:
+    """The ``part`` (``"owed"`` or ``"overdue"``) of the money owed: its amounts, one per
+    currency that has any, joined by " + " (zero without), and its number of orders."""
+    amounts = [(getattr(row, part), row.currency) for row in totals]
+    text = " + ".join(money(owed.amount, currency) for owed, currency in amounts if owed.orders)
+    return text or money(0), sum(owed.orders for owed, _currency in amounts)
 
 
 def order_cards(user: User) -> list[DashboardCard]:
@@ -83,29 +92,26 @@ def order_cards(user: User) -> list[DashboardCard]:
         )
     if user_can(user, Capability.PAYMENT_RECORD):
         totals = money_owed_totals(user=user, owner=owner)
-        owed = sum(row.owed.orders for row in totals)
-        overdue = sum(row.overdue.orders for row in totals)
+        owed, owed_orders = _owed(totals, "owed")
+        overdue, overdue_orders = _owed(totals, "overdue")
         cards += [
             DashboardCard(
                 _("Money owed"),
-                " + ".join(money(row.owed.amount, row.currency) for row in totals) or money(0),
+                owed,
                 _url("orders:owing", mine=mine),
                 "cash-coin",
                 _("See who owes"),
-                detail=_orders(owed),
+                detail=_orders(owed_orders),
                 order=CardOrder.MONEY,
             ),
             DashboardCard(
                 _("Overdue payments"),
-                " + ".join(
-                    money(row.overdue.amount, row.currency) for row in totals if row.overdue.orders
-                )
-                or money(0),
+                overdue,
                 _url("orders:owing", aging=OVERDUE.key, mine=mine),
                 "hourglass-bottom",
                 _("Collect them"),
-                attention=overdue > 0,
-                detail=_orders(overdue),
+                attention=overdue_orders > 0,
+                detail=_orders(overdue_orders),
                 order=CardOrder.MONEY,
             ),
         ]

@@ -27,6 +27,15 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _mine() -> forms.BooleanField:
+    """A list filter's "My customers only" tick box."""
+    return forms.BooleanField(
+        label=_("My customers only"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+
 # --- products -----------------------------------------------------------------------
 
 
@@ -147,7 +156,7 @@ class OrderFilterForm(forms.Form):
         widget=QuickSelect,
     )
     owing = forms.BooleanField(label=_("Owing money only"), required=False)
-    mine = forms.BooleanField(label=_("My customers only"), required=False)
+    mine = _mine()
     due_from = forms.DateField(label=_("Due from"), required=False, widget=_date_input())
     due_to = forms.DateField(label=_("Due until"), required=False, widget=_date_input())
 
@@ -206,22 +215,20 @@ class MoneyOwedFilterForm(forms.Form):
         ],
         widget=QuickSelect(attrs={"class": "form-select"}),
     )
-    mine = forms.BooleanField(
-        label=_("My customers only"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
+    mine = _mine()
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
-    def choices(self) -> dict:
+    def choices(self, user=None) -> dict:
         """``by`` ("orders" or "customers"), ``aging``, ``sort``, ``mine`` and
-        ``customer`` (an id) as asked, or their defaults."""
+        ``customer`` (an id) as asked, or their defaults; ``owner`` is ``user`` when
+        "My customers only" is ticked."""
         data = self.cleaned_data if self.is_valid() else {}
         return {
             "by": data.get("by") or "orders",
             "aging": data.get("aging") or "",
             "sort": data.get("sort") or "overdue",
             "mine": bool(data.get("mine")),
+            "owner": user if data.get("mine") else None,
             "customer": data.get("customer"),
         }
 
@@ -454,14 +461,27 @@ class BaseLineFormSet(forms.BaseFormSet):
         self._non_form_errors.extend(messages)
 
     def chosen_lines(self) -> list[tuple[LineForm, dict]]:
-        """The filled-in, not removed lines, each with the form it came from."""
+        """The filled-in, valid, not removed lines, each with the form it came from."""
         chosen = []
         for form in self.forms:
             data = getattr(form, "cleaned_data", None) or {}
-            if not data or data.get("DELETE"):
+            if not data or data.get("DELETE") or not form.is_valid():
                 continue
             chosen.append((form, form.line()))
         return chosen
+
+    def priced_lines(self) -> list[dict]:
+        """The lines as ``order_lines_total`` takes them: a sent form's chosen lines, an
+        unsent one's initial lines (an order being changed)."""
+        if self.is_bound:
+            self.is_valid()
+            return [line for _form, line in self.chosen_lines()]
+        products = self.form_kwargs["products"]
+        return [
+            {**line, "product": products[line["product"]]}
+            for line in self.initial or []
+            if line.get("product") in products
+        ]
 
 
 LineFormSet = forms.formset_factory(
@@ -589,11 +609,7 @@ class LateOrderFilterForm(LeadTimeFilterForm):
     month = forms.DateField(
         required=False, input_formats=["%Y-%m", "%Y-%m-%d"], widget=forms.HiddenInput
     )
-    mine = forms.BooleanField(
-        label=_("My customers only"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
+    mine = _mine()
 
     def narrowing(self) -> dict:
         """``product`` (id), ``customer`` (id) and ``month`` as given, when valid, and

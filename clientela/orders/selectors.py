@@ -98,11 +98,13 @@ def product_get(*, pk: int) -> Product:
 # --- orders -------------------------------------------------------------------------
 
 
-def order_scope(*, user: User) -> QuerySet[Order]:
-    """The orders ``user`` may see."""
+def order_scope(*, user: User, owner: User | None = None) -> QuerySet[Order]:
+    """The orders ``user`` may see (of ``owner``'s customers, if given)."""
     queryset = Order.objects.all()
     if limited_to_own_customers(user):
         queryset = queryset.filter(customer__owner=user)
+    if owner is not None:
+        queryset = queryset.filter(customer__owner=owner)
     return queryset
 
 
@@ -126,7 +128,7 @@ def order_list(
     case) or words the customer search finds. Newest first; money owed (``owing``)
     earliest due first.
     """
-    queryset = order_scope(user=user)
+    queryset = order_scope(user=user, owner=owner)
     if status == "open":
         queryset = queryset.exclude(status__in=[OrderStatus.DELIVERED, OrderStatus.CANCELLED])
     elif status == "to_deliver":
@@ -135,8 +137,6 @@ def order_list(
         queryset = queryset.filter(status=status)
     if customer is not None:
         queryset = queryset.filter(customer=customer)
-    if owner is not None:
-        queryset = queryset.filter(customer__owner=owner)
     if due_from:
         queryset = queryset.filter(due_date__gte=due_from)
     if due_to:
@@ -160,11 +160,6 @@ def order_list(
             Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
         )
     return queryset.order_by(*(("due_date", "id") if owing else ("-order_date", "-id")))
-
-
-def orders_owing(*, user: User) -> QuerySet[Order]:
-    """Bought, not cancelled orders with a balance due, the oldest due date first."""
-    return order_list(user=user, owing=True)
 
 
 # --- money owed -----------------------------------------------------------------------
@@ -227,9 +222,7 @@ def _owing(
     user: User, *, owner: User | None = None, customer: int | None = None, aging: str = ""
 ) -> QuerySet[Order]:
     """Owing orders the user may see, narrowed to a customer owner, customer and bucket."""
-    queryset = order_scope(user=user).filter(OWING)
-    if owner is not None:
-        queryset = queryset.filter(customer__owner=owner)
+    queryset = order_scope(user=user, owner=owner).filter(OWING)
     if customer is not None:
         queryset = queryset.filter(customer_id=customer)
     if aging:
@@ -350,10 +343,7 @@ def order_day(*, user: User, owner: User | None = None) -> OrderDay:
     """The order book's work of the day over the orders the user may see (of
     ``owner``'s customers, if given), in one query."""
     today = timezone.localdate()
-    queryset = order_scope(user=user)
-    if owner is not None:
-        queryset = queryset.filter(customer__owner=owner)
-    figures = queryset.aggregate(
+    figures = order_scope(user=user, owner=owner).aggregate(
         due_today=Count("pk", filter=TO_DELIVER & Q(due_date=today)),
         overdue=Count("pk", filter=TO_DELIVER & Q(due_date__lt=today)),
         to_confirm=Count("pk", filter=Q(status=OrderStatus.DRAFT)),
@@ -498,8 +488,10 @@ def _reads_delivery_days(user: User) -> bool:
     return not limited_to_own_customers(user)
 
 
-def _delivered(user: User, date_from: date, date_to: date) -> QuerySet[Order]:
-    return order_scope(user=user).filter(delivered_on__range=(date_from, date_to))
+def _delivered(
+    user: User, date_from: date, date_to: date, owner: User | None = None
+) -> QuerySet[Order]:
+    return order_scope(user=user, owner=owner).filter(delivered_on__range=(date_from, date_to))
 
 
 def lead_time_period_check(date_from: date, date_to: date) -> None:
@@ -638,11 +630,9 @@ def lead_time_late_orders(
         start = month.replace(day=1)
         following = (start + timedelta(days=32)).replace(day=1)
         date_from, date_to = max(date_from, start), min(date_to, following - timedelta(days=1))
-    orders = _delivered(user, date_from, date_to).filter(LATE)
+    orders = _delivered(user, date_from, date_to, owner).filter(LATE)
     if customer is not None:
         orders = orders.filter(customer_id=customer)
-    if owner is not None:
-        orders = orders.filter(customer__owner=owner)
     if product is not None:
         tolerance = product.lead_time_tolerance_days
         orders = orders.filter(days_late__gt=tolerance, lines__product=product).annotate(

@@ -1,7 +1,6 @@
 """Staff pages of the order book: parse the request, call a selector or a service, render."""
 
 from datetime import date
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -256,9 +255,8 @@ def _money_owed(request):
     """The money-owed page's filters, what they chose, and its rows (orders or
     customers), for the page and its export."""
     filters = MoneyOwedFilterForm(request.GET)
-    chosen = filters.choices()
-    owner = request.user if chosen["mine"] else None
-    narrowing = {"user": request.user, "owner": owner, "aging": chosen["aging"]}
+    chosen = filters.choices(request.user)
+    narrowing = {"user": request.user, "owner": chosen["owner"], "aging": chosen["aging"]}
     if chosen["by"] == "customers":
         rows = selectors.money_owed_customers(**narrowing, sort=chosen["sort"])
     else:
@@ -289,7 +287,7 @@ def money_owed(request):
     if not partial:
         context["totals"] = selectors.money_owed_totals(
             user=request.user,
-            owner=request.user if chosen["mine"] else None,
+            owner=chosen["owner"],
             customer=customer.pk if customer else None,
         )
     template = "orders/_owed_results.html" if partial else "orders/money_owed.html"
@@ -360,20 +358,12 @@ def address_options(request):
 @capability_required(Capability.ORDER_EDIT)
 def lines_total(request):
     """The order form's running total of its lines, as the order would be priced."""
+    lines = _line_formset(request).priced_lines()
     return render(
-        request, "orders/_lines_total.html", {"lines_total": _lines_total(_line_formset(request))}
+        request,
+        "orders/_lines_total.html",
+        {"lines_total": services.order_lines_total(lines=lines)},
     )
-
-
-def _lines_total(formset) -> Decimal:
-    """What the form's filled-in, not removed lines come to."""
-    formset.is_valid()
-    lines = []
-    for form in formset.forms:
-        data = getattr(form, "cleaned_data", None) or {}
-        if form.is_valid() and data.get("product") and not data.get("DELETE"):
-            lines.append(form.line())
-    return services.order_lines_total(lines=lines)
 
 
 # --- creating and changing an order -------------------------------------------------
@@ -459,23 +449,13 @@ def _quiet(form, formset) -> None:
 
 def _order_form_page(request, context: dict):
     formset = context["formset"]
-    context["lines_total"] = _lines_total(formset) if formset.is_bound else _initial_total(formset)
+    context["lines_total"] = services.order_lines_total(lines=formset.priced_lines())
     if request.method == "POST" and "add_line" in request.POST:
         _quiet(context["form"], formset)
     context["line_errors"] = any(form.errors for form in formset.forms) or bool(
         formset.non_form_errors()
     )
     return render(request, "orders/form.html", context)
-
-
-def _initial_total(formset) -> Decimal:
-    """What the lines an unsent form starts with (an order being changed) come to."""
-    lines = [
-        {**line, "product": formset.form_kwargs["products"][line["product"]]}
-        for line in formset.initial or []
-        if line.get("product") in formset.form_kwargs["products"]
-    ]
-    return services.order_lines_total(lines=lines)
 
 
 @capability_required(Capability.ORDER_EDIT)
