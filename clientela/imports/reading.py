@@ -104,7 +104,7 @@ def open_sheet(path: str | Path, *, sheet: str | None = None) -> Sheet:
     elif kind == "xlsx":
         name, rows = _xlsx_rows(path, sheet)
     else:
-        name, rows = calamine_rows(path, sheet)
+        name, rows = _calamine_rows(path, sheet)
     return _with_header(name, rows)
 
 
@@ -312,7 +312,7 @@ def _no_such_sheet(sheet: str, names: list[str]) -> SpreadsheetError:
     )
 
 
-def calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, list[Cell]]]]:
+def _calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, list[Cell]]]]:
     """The name and rows of a sheet of an .xls or .ods (or an .xlsx), read by
     python-calamine: numbered as in the file, from its first column."""
     with _calamine_workbook(path) as workbook:
