@@ -258,13 +258,17 @@ def new_customer_name(fields: dict) -> str:
     return fields.get("name") or fields.get("legal_name") or ""
 
 
-def _name_new_customer(fields: dict, errors: dict) -> None:
-    """Give a new customer's ``fields`` its name (``new_customer_name``), or an error."""
+def _customer_unsaved(fields: dict, errors: dict) -> Customer:
+    """A new customer with ``fields`` set, not saved: named by ``new_customer_name`` (or an
+    error), in the business's country and language unless ``fields`` say otherwise."""
     fields["name"] = new_customer_name(fields)
     if not fields["name"].strip():
         errors["name"] = [
             ValidationError(_("A new customer needs a name or a legal name."), code="blank")
         ]
+    customer = Customer(language=business_language())
+    _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
+    return customer
 
 
 @transaction.atomic
@@ -285,9 +289,7 @@ def customer_create(
     if actor is not None and limited_to_own_customers(actor):
         fields["owner"] = actor
     errors: dict[str, list[ValidationError | str]] = {}
-    customer = Customer(language=business_language())
-    _name_new_customer(fields, errors)
-    _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
+    customer = _customer_unsaved(fields, errors)
     clean_emails = _clean_emails(emails, errors)
     clean_phones = _clean_phones(phones, customer.country, errors)
     clean_tags = _clean_tags(tags, errors)
@@ -442,9 +444,7 @@ def _new_customer(
     if limited:
         fields["owner"] = actor
     errors: dict[str, list[ValidationError | str]] = {}
-    customer = Customer(language=business_language())
-    _name_new_customer(fields, errors)
-    _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
+    customer = _customer_unsaved(fields, errors)
     emails = _clean_emails(row.get("emails", ()), errors)
     phones = _clean_phones(row.get("phones", ()), customer.country, errors)
     tags = _clean_tags(row.get("tags", ()), errors)
