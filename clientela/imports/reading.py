@@ -289,9 +289,7 @@ def _calamine_workbook(path: Path) -> CalamineWorkbook:
             raise SpreadsheetError(
                 _("This workbook has a password. Open it, save it without one and import that.")
             ) from error
-        raise SpreadsheetError(
-            _("This file looks like a workbook but cannot be read: it may be damaged.")
-        ) from error
+        raise _damaged() from error
 
 
 def _encrypted(path: Path) -> bool:
@@ -303,6 +301,12 @@ def _encrypted(path: Path) -> bool:
                 return True
             tail = chunk[-len(_ENCRYPTED_PACKAGE) :]
     return False
+
+
+def _damaged() -> SpreadsheetError:
+    return SpreadsheetError(
+        _("This file looks like a workbook but cannot be read: it may be damaged.")
+    )
 
 
 def _no_such_sheet(sheet: str, names: list[str]) -> SpreadsheetError:
@@ -323,9 +327,7 @@ def _calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[i
         try:
             table = workbook.get_sheet_by_name(name)
         except (CalamineError, ValueError) as error:
-            raise SpreadsheetError(
-                _("This file looks like a workbook but cannot be read: it may be damaged.")
-            ) from error
+            raise _damaged() from error
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         first_row, first_column = table.start or (0, 0)
