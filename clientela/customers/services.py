@@ -310,16 +310,11 @@ def customer_create(
                 raise ValidationError({key: error.messages}) from error
     customer_refresh_derived(customer)
     duplicates_refresh_for(customer=customer)
-    webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=lambda: _webhook_data(customer))
-    return customer
-
-
-def _webhook_data(customer: Customer) -> dict:
-    return _created_data(
-        customer,
-        list(customer.emails.values_list("email", flat=True)),
-        list(customer.phones.values_list("number", flat=True)),
+    webhook_emit(
+        event=WebhookEvent.CUSTOMER_CREATED,
+        data=_created_data(customer, clean_emails, clean_phones),
     )
+    return customer
 
 
 def _created_data(customer: Customer, emails: list[str], phones: list[str]) -> dict:
