@@ -138,12 +138,6 @@ def percent_text(share, pattern: str | None = None) -> str:
     return format_percent(share, format=pattern, locale=locale_for())
 
 
-def number_text(value, decimals: int = 0) -> str:
-    """A number the local way with exactly ``decimals`` decimals: 1234.5 → "1,234.50"."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(Decimal(str(value)), format=pattern, locale=locale_for())
-
-
 # Spaces people type between thousands, where the locale groups with a no-break one.
 _SPACES = (" ", "\u202f", "\xa0")
 

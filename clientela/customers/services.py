@@ -258,13 +258,17 @@ def new_customer_name(fields: dict) -> str:
     return fields.get("name") or fields.get("legal_name") or ""
 
 
-def _name_new_customer(fields: dict, errors: dict) -> None:
-    """Give a new customer's ``fields`` its name (``new_customer_name``), or an error."""
+def _customer_unsaved(fields: dict, errors: dict) -> Customer:
+    """A new customer with ``fields`` set, not saved: named by ``new_customer_name`` (or an
+    error), in the business's country and language unless ``fields`` say otherwise."""
     fields["name"] = new_customer_name(fields)
     if not fields["name"].strip():
         errors["name"] = [
             ValidationError(_("A new customer needs a name or a legal name."), code="blank")
         ]
+    customer = Customer(language=business_language())
+    _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
+    return customer
 
 
 @transaction.atomic
@@ -285,9 +289,7 @@ def customer_create(
     if actor is not None and limited_to_own_customers(actor):
         fields["owner"] = actor
     errors: dict[str, list[ValidationError | str]] = {}
-    customer = Customer(language=business_language())
-    _name_new_customer(fields, errors)
-    _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
+    customer = _customer_unsaved(fields, errors)
     clean_emails = _clean_emails(emails, errors)
     clean_phones = _clean_phones(phones, customer.country, errors)
     clean_tags = _clean_tags(tags, errors)
@@ -308,16 +310,11 @@ def customer_create(
                 raise ValidationError({key: error.messages}) from error
     customer_refresh_derived(customer)
     duplicates_refresh_for(customer=customer)
-    webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=lambda: _webhook_data(customer))
-    return customer
-
-
-def _webhook_data(customer: Customer) -> dict:
-    return _created_data(
-        customer,
-        list(customer.emails.values_list("email", flat=True)),
-        list(customer.phones.values_list("number", flat=True)),
+    webhook_emit(
+        event=WebhookEvent.CUSTOMER_CREATED,
+        data=_created_data(customer, clean_emails, clean_phones),
     )
+    return customer
 
 
 def _created_data(customer: Customer, emails: list[str], phones: list[str]) -> dict:
@@ -442,9 +439,7 @@ def _new_customer(
     if limited:
         fields["owner"] = actor
     errors: dict[str, list[ValidationError | str]] = {}
-    customer = Customer(language=business_language())
-    _name_new_customer(fields, errors)
-    _apply_customer_fields(customer, {"country": customer.country, **fields}, errors)
+    customer = _customer_unsaved(fields, errors)
     emails = _clean_emails(row.get("emails", ()), errors)
     phones = _clean_phones(row.get("phones", ()), customer.country, errors)
     tags = _clean_tags(row.get("tags", ()), errors)

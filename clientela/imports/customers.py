@@ -69,6 +69,7 @@ from clientela.customers.models import (
     CustomerTag,
 )
 from clientela.customers.selectors import customers_alike, customers_alike_recorded
+from clientela.customers.services import CUSTOMER_FIELDS as CUSTOMER_MODEL_FIELDS
 from clientela.customers.services import (
     CustomerRowInvalid,
     address_create,
@@ -584,15 +585,8 @@ def _key_label(kind: str) -> str:
     }[kind]
 
 
-_CUSTOMER_COLUMNS = (
-    "name",
-    "legal_name",
-    "tax_id",
-    "external_id",
-    "customer_since",
-    "country",
-    "notes",
-)
+# The fields of the sheet that are the customer's own columns (not its lists or address).
+_CUSTOMER_COLUMNS = tuple(f.key for f in CUSTOMER_FIELDS if f.key in CUSTOMER_MODEL_FIELDS)
 
 
 _ADDRESS_FIELDS = {

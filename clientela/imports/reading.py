@@ -104,7 +104,7 @@ def open_sheet(path: str | Path, *, sheet: str | None = None) -> Sheet:
     elif kind == "xlsx":
         name, rows = _xlsx_rows(path, sheet)
     else:
-        name, rows = calamine_rows(path, sheet)
+        name, rows = _calamine_rows(path, sheet)
     return _with_header(name, rows)
 
 
@@ -289,9 +289,7 @@ def _calamine_workbook(path: Path) -> CalamineWorkbook:
             raise SpreadsheetError(
                 _("This workbook has a password. Open it, save it without one and import that.")
             ) from error
-        raise SpreadsheetError(
-            _("This file looks like a workbook but cannot be read: it may be damaged.")
-        ) from error
+        raise _damaged() from error
 
 
 def _encrypted(path: Path) -> bool:
@@ -305,6 +303,12 @@ def _encrypted(path: Path) -> bool:
     return False
 
 
+def _damaged() -> SpreadsheetError:
+    return SpreadsheetError(
+        _("This file looks like a workbook but cannot be read: it may be damaged.")
+    )
+
+
 def _no_such_sheet(sheet: str, names: list[str]) -> SpreadsheetError:
     return SpreadsheetError(
         _("The workbook has no sheet “%(sheet)s”; its sheets are: %(names)s.")
@@ -312,7 +316,7 @@ def _no_such_sheet(sheet: str, names: list[str]) -> SpreadsheetError:
     )
 
 
-def calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, list[Cell]]]]:
+def _calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, list[Cell]]]]:
     """The name and rows of a sheet of an .xls or .ods (or an .xlsx), read by
     python-calamine: numbered as in the file, from its first column."""
     with _calamine_workbook(path) as workbook:
@@ -323,9 +327,7 @@ def calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[in
         try:
             table = workbook.get_sheet_by_name(name)
         except (CalamineError, ValueError) as error:
-            raise SpreadsheetError(
-                _("This file looks like a workbook but cannot be read: it may be damaged.")
-            ) from error
+            raise _damaged() from error
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         first_row, first_column = table.start or (0, 0)

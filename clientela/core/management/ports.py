@@ -2,10 +2,16 @@
 
 import argparse
 import errno
+import os
 import socket
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+
+
+def default_port() -> str:
+    """The port Clientela is served on when none is given: ``CLIENTELA_PORT``, else 8000."""
+    return os.environ.get("CLIENTELA_PORT", "8000")
 
 
 def port_number(value: str) -> int:

@@ -11,7 +11,8 @@ from clientela.demo.spreadsheet import sample_spreadsheet_write
 from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.mapping import match_columns
 from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_import, sheet_plan
+from clientela.imports.services import sheet_plan
+from clientela.imports.tests.uploads import customers_file_import
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +41,7 @@ def test_the_sample_spreadsheet_plans_every_kind_of_row_and_imports(data_folder,
     assert len(plan.similar) == 1
 
     # and with the valid rows only, it imports; the second time nothing changes
-    sheet_import(
-        kind=CUSTOMERS,
-        actor=owner,
-        sheet=open_sheet(path),
-        columns=columns,
-        source=path.name,
-        skip_invalid=True,
-    )
+    customers_file_import(path, owner, columns=columns, skip_invalid=True)
     # each new customer started on the day its "Fecha de alta" says
     assert 2019 <= Customer.objects.get(name="Cafetería El Portal").customer_since.year <= 2023
     again = sheet_plan(CUSTOMERS, open_sheet(path), columns)

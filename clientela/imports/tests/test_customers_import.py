@@ -9,6 +9,7 @@ from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.mapping import match_columns
 from clientela.imports.reading import open_sheet
 from clientela.imports.services import sheet_import
+from clientela.imports.tests.uploads import customers_file_import
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +25,7 @@ def _import(tmp_path, rows, owner, **options):
     path.write_text(
         "\n".join(";".join(cells) for cells in [HEADERS, *rows]) + "\n", encoding="utf-8"
     )
-    sheet = open_sheet(path)
-    columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
-    return sheet_import(
-        kind=CUSTOMERS, actor=owner, sheet=sheet, columns=columns, source=path.name, **options
-    )
+    return customers_file_import(path, owner, **options)
 
 
 @pytest.fixture
@@ -162,15 +159,8 @@ def test_an_update_compares_with_the_customers_default_address(tmp_path, owner):
     )
     path = tmp_path / "clientes.csv"
     path.write_text("Código;Nombre;Dirección;Ciudad\nC-7;Café Olé;Av. Juárez 10;Puebla\n")
-    sheet = open_sheet(path)
 
-    plan = sheet_import(
-        kind=CUSTOMERS,
-        actor=owner,
-        sheet=sheet,
-        columns=match_columns(sheet.headers, CUSTOMER_FIELDS),
-        source=path.name,
-    )
+    plan = customers_file_import(path, owner)
 
     assert plan.counts["unchanged"] == 1
     assert sorted(shop.addresses.values_list("street", flat=True)) == [

@@ -8,14 +8,13 @@ from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.imports.customers import (
     CUSTOMER_FIELDS,
-    CUSTOMERS,
     customer_chunks,
     customers_review,
 )
 from clientela.imports.mapping import match_columns
 from clientela.imports.plan import Plan
 from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_import
+from clientela.imports.tests.uploads import customers_file_import
 
 pytestmark = pytest.mark.django_db
 
@@ -204,15 +203,8 @@ def test_an_import_flags_look_alikes_of_existing_customers_and_of_its_earlier_ro
         "Tortilleria Dona Mary;dona@example.mx;C. 5 de Mayo 10;72000;Puebla\n",
         encoding="utf-8",
     )
-    sheet = open_sheet(path)
 
-    plan = sheet_import(
-        kind=CUSTOMERS,
-        actor=owner,
-        sheet=sheet,
-        columns=match_columns(sheet.headers, CUSTOMER_FIELDS),
-        source="clientes.csv",
-    )
+    plan = customers_file_import(path, owner)
 
     mary = Customer.objects.get(emails__email="mary@example.mx")
     assert [(s.row, s.target, s.name) for s in plan.similar] == [

@@ -7,7 +7,8 @@ from clientela.customers.models import Customer
 from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.mapping import match_columns
 from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_import, sheet_plan
+from clientela.imports.services import sheet_plan
+from clientela.imports.tests.uploads import customers_file_import
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +23,6 @@ def _sheet(tmp_path, lines, *, encoding="utf-8", delimiter=";"):
 def _mapped(path):
     sheet = open_sheet(path)
     return sheet, match_columns(sheet.headers, CUSTOMER_FIELDS)
-
-
-def _imported(path, owner):
-    sheet, columns = _mapped(path)
-    return sheet_import(kind=CUSTOMERS, actor=owner, sheet=sheet, columns=columns, source=path.name)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +47,7 @@ def test_a_column_naming_the_name_and_the_legal_name_is_the_name(tmp_path, owner
     # when it is imported
     _sheet_read, columns = _mapped(path)
     assert columns[0] == "name"
-    plan = _imported(path, owner)
+    plan = customers_file_import(path, owner)
 
     # then every row is a new customer of that name
     assert plan.counts["create"] == 1
@@ -74,14 +70,7 @@ def test_a_sheet_with_only_a_legal_name_names_its_new_customers_by_it(tmp_path, 
 
     assert plan.counts["create"] == 1
     assert [p.message for p in plan.problems] == ["A new customer needs a name or a legal name."]
-    sheet_import(
-        kind=CUSTOMERS,
-        actor=owner,
-        sheet=open_sheet(path),
-        columns=columns,
-        source=path.name,
-        skip_invalid=True,
-    )
+    customers_file_import(path, owner, columns=columns, skip_invalid=True)
     customer = Customer.objects.get()
     assert (customer.name, customer.legal_name) == ("Hoteles Casa Azul, S.A. de C.V.",) * 2
 
@@ -105,7 +94,7 @@ def test_a_russian_file_is_read_as_russian_on_a_mexican_install(
     path = _sheet(tmp_path, RUSSIAN_ROWS, encoding=encoding)
 
     # when it is imported
-    plan = _imported(path, owner)
+    plan = customers_file_import(path, owner)
 
     # then the INNs are checked as Russia's and the national phones read as Russian,
     # even in the row without an INN
@@ -143,7 +132,7 @@ def test_a_spanish_nif_file_and_a_country_column_and_the_numbers_own_form(
             ["B12345674", "Panadería Sol, S.L.", "91 123 45 67"],
         ],
     )
-    plan = _imported(spanish, owner)
+    plan = customers_file_import(spanish, owner)
     assert plan.counts["create"] == 2
     juan = Customer.objects.get(name="Juan Pérez")
     assert (juan.country, juan.tax_id_type) == ("ES", "es.nif")
@@ -162,7 +151,7 @@ def test_a_spanish_nif_file_and_a_country_column_and_the_numbers_own_form(
             ["X1234567L", "Pastelería Lisboa", "España"],
         ],
     )
-    plan = _imported(path, owner)
+    plan = customers_file_import(path, owner)
     assert plan.counts["create"] == 3
     countries = dict(Customer.objects.values_list("name", "country"))
     assert countries["Panadería Porteña"] == "AR"

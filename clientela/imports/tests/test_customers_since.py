@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
-from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
+from clientela.imports.customers import CUSTOMER_FIELDS
 from clientela.imports.mapping import match_columns
-from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_import
+from clientela.imports.tests.uploads import customers_file_import
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +35,7 @@ def test_new_and_matched_customers_take_the_day_and_bad_days_are_refused(tmp_pat
         f"Pan de Mañana;manana@example.mx;{tomorrow}\n",
         encoding="utf-8",
     )
-    sheet = open_sheet(path)
-
-    plan = sheet_import(
-        kind=CUSTOMERS,
-        actor=owner,
-        sheet=sheet,
-        columns=match_columns(sheet.headers, CUSTOMER_FIELDS),
-        source=path.name,
-        skip_invalid=True,
-    )
+    plan = customers_file_import(path, owner, skip_invalid=True)
 
     assert plan.counts == {"create": 1, "update": 1, "unchanged": 0, "refused": 2}
     assert Customer.objects.get(name="Café Olé").customer_since == date(2019, 3, 15)
@@ -62,14 +52,6 @@ def test_the_same_day_again_changes_nothing(tmp_path, owner):
     CustomerFactory(name="Café Olé", emails=["hola@cafeole.mx"], customer_since=date(2019, 3, 15))
     path = tmp_path / "clientes.csv"
     path.write_text("Nombre;Correo;Alta\nCafé Olé;hola@cafeole.mx;15.03.2019\n", encoding="utf-8")
-    sheet = open_sheet(path)
-
-    plan = sheet_import(
-        kind=CUSTOMERS,
-        actor=owner,
-        sheet=sheet,
-        columns=match_columns(sheet.headers, CUSTOMER_FIELDS),
-        source=path.name,
-    )
+    plan = customers_file_import(path, owner)
 
     assert plan.counts["unchanged"] == 1

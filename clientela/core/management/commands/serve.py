@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
 from clientela.core.management.database import require_migrated_database
-from clientela.core.management.ports import port_in_use, port_number
+from clientela.core.management.ports import default_port, port_in_use, port_number
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -71,7 +71,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--port",
             type=port_number,
-            default=os.environ.get("CLIENTELA_PORT", "8000"),
+            default=default_port(),
             help=_("Port to listen on (default 8000)."),
         )
         parser.add_argument(

@@ -1,7 +1,6 @@
 """`clientela demo`: create the demo bakery with its staff and customers."""
 
 import argparse
-import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,7 +8,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from clientela.core.management.database import require_migrated_database
-from clientela.core.management.ports import port_in_use, port_number
+from clientela.core.management.ports import default_port, port_in_use, port_number
 from clientela.core.management.tables import table
 from clientela.core.models import Role
 from clientela.demo.generator import (
@@ -97,7 +96,7 @@ class Command(BaseCommand):
                 )
                 % {"port": port, "other": port + 1 if port < 65535 else 8001}
             )
-        self.port = port or int(os.environ.get("CLIENTELA_PORT", "8000"))
+        self.port = port or int(default_port())
         if demo_exists():
             if keep and not reset:
                 self.stdout.write(_("The demo business is already there; keeping it."))
