@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from clientela.core.history import History
 from clientela.core.models import BaseModel
 
 
@@ -121,7 +121,7 @@ class Customer(BaseModel):
     name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
     search_document = models.TextField(blank=True, editable=False)
 
-    history = HistoricalRecords(
+    history = History(
         excluded_fields=["search_document", "name_key", "updated_at"],
         no_db_index=["created_at", "tax_id", "external_id", "owner", "referred_by", "merged_into"],
     )
@@ -151,7 +151,7 @@ class CustomerEmail(models.Model):
     )
     email = models.CharField(_("e-mail"), max_length=254, db_index=True)
     position = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords(no_db_index=["email"])
+    history = History(no_db_index=["email"])
 
     MERGE_UNIQUE_FIELDS = ("email",)
 
@@ -174,7 +174,7 @@ class CustomerPhone(models.Model):
     )
     number = models.CharField(_("phone"), max_length=20, db_index=True)
     position = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords(no_db_index=["number"])
+    history = History(no_db_index=["number"])
 
     MERGE_UNIQUE_FIELDS = ("number",)
 
@@ -196,7 +196,7 @@ class CustomerTag(models.Model):
         Customer, on_delete=models.CASCADE, related_name="customer_tags", db_index=False
     )
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_tags")
-    history = HistoricalRecords(no_db_index=["tag"])
+    history = History(no_db_index=["tag"])
 
     MERGE_UNIQUE_FIELDS = ("tag",)
 
@@ -222,7 +222,7 @@ class Contact(BaseModel):
     is_primary = models.BooleanField(_("main contact"), default=False)
     notes = models.TextField(_("notes"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
-    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["created_at"])
+    history = History(excluded_fields=["updated_at"], no_db_index=["created_at"])
 
     class Meta:
         verbose_name = _("contact")
@@ -249,9 +249,7 @@ class Address(BaseModel):
     delivery_notes = models.TextField(_("delivery notes"), blank=True)
     is_default = models.BooleanField(_("default address"), default=False)
     version = models.PositiveIntegerField(_("version"), default=1)
-    history = HistoricalRecords(
-        excluded_fields=["updated_at"], no_db_index=["created_at", "postal_code"]
-    )
+    history = History(excluded_fields=["updated_at"], no_db_index=["created_at", "postal_code"])
 
     class Meta:
         verbose_name = _("address")

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from clientela.core.history import History
 from clientela.core.models import BaseModel
 from clientela.orders.models import PRICE, QUANTITY, Product
 
@@ -36,7 +36,7 @@ class Event(BaseModel):
     sales_version = models.PositiveIntegerField(
         _("version of the daily sales"), default=1, editable=False
     )
-    history = HistoricalRecords(excluded_fields=["updated_at", "sales_version"])
+    history = History(excluded_fields=["updated_at", "sales_version"])
 
     class Meta:
         verbose_name = _("event")
@@ -77,7 +77,7 @@ class EventProduct(BaseModel):
     unit_price = models.DecimalField(
         _("price at the event"), **PRICE, validators=[MinValueValidator(0)]
     )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = History(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("product at an event")
@@ -104,7 +104,7 @@ class EventSale(BaseModel):
     item = models.ForeignKey(EventProduct, on_delete=models.CASCADE, related_name="sales")
     sold_on = models.DateField(_("day"))
     quantity = models.DecimalField(_("quantity sold"), **QUANTITY)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = History(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("daily sale")

@@ -5,8 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from clientela.core.history import History
 from clientela.core.locale import unit_is_counted
 from clientela.core.models import BaseModel
 from clientela.customers.models import Address, Customer
@@ -37,7 +37,7 @@ class Product(BaseModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(_("version"), default=1)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = History(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("product")
@@ -126,7 +126,7 @@ class Order(BaseModel):
         verbose_name=_("created by"),
     )
     version = models.PositiveIntegerField(_("version"), default=1)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = History(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("order")
@@ -208,7 +208,7 @@ class OrderLine(BaseModel):
         _("discount %"), max_digits=5, decimal_places=2, default=0
     )
     line_total = models.DecimalField(_("line total"), **AMOUNT, default=0)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = History(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("order line")
@@ -282,7 +282,7 @@ class Payment(BaseModel):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = History(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("payment")
