@@ -75,6 +75,7 @@ from clientela.analytics.stats.pareto import pareto_classes
 from clientela.analytics.stats.rfm import rfm
 from clientela.analytics.stats.summary import (
     TransactionSummary,
+    by_customer_and_period,
     calibration_holdout_summary,
     transaction_summary,
 )
@@ -1021,18 +1022,16 @@ def _duplicate_rows(codes: np.ndarray, days: np.ndarray, amounts: np.ndarray | N
     """How many rows repeat an earlier one exactly (customer, day and amount). Rows are
     sorted by customer and day; only the amounts of a customer's day with more than one
     row are compared."""
-    first = int(days.min())
-    key = codes.astype(np.int64) * (int(days.max()) - first + 1) + (days - first)
-    order = np.argsort(key)
-    key = key[order]
-    repeated = key[1:] == key[:-1]
+    order, codes, days = by_customer_and_period(codes, days)
+    repeated = (codes[1:] == codes[:-1]) & (days[1:] == days[:-1])
     if amounts is None or not repeated.any():
         return int(repeated.sum())
     shared = np.flatnonzero(np.concatenate(([False], repeated)) | np.append(repeated, False))
-    keys, values = key[shared], amounts[order[shared]]
-    within = np.lexsort((values, keys))
-    keys, values = keys[within], values[within]
-    return int(((keys[1:] == keys[:-1]) & (values[1:] == values[:-1])).sum())
+    codes, days, values = codes[shared], days[shared], amounts[order[shared]]
+    within = np.lexsort((values, days, codes))
+    codes, days, values = codes[within], days[within], values[within]
+    same = (codes[1:] == codes[:-1]) & (days[1:] == days[:-1]) & (values[1:] == values[:-1])
+    return int(same.sum())
 
 
 def _input_report(transactions: Transactions, end_day: int, duplicates: int) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from clientela.analytics.models import (
     TransitionSource,
 )
 from clientela.analytics.stats import ladder
-from clientela.analytics.stats.summary import TransactionSummary
+from clientela.analytics.stats.summary import TransactionSummary, by_customer_and_period
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
 from clientela.core.sql import DayNumber, MonthNumber, day_number
@@ -117,10 +117,10 @@ def transaction_rows(*, as_of: date) -> TransactionRows:
     table = _fetch(f"SELECT cid, day, CAST(amount AS DOUBLE PRECISION) FROM ({sql}) d", params, 3)
     customer_ids = table[:, 0].astype(np.int64)
     days = table[:, 1].astype(np.int64)
-    order = np.lexsort((days, customer_ids))
+    order, customer_ids, days = by_customer_and_period(customer_ids, days)
     return TransactionRows(
-        customer_ids=customer_ids[order],
-        dates=days[order].astype("datetime64[D]"),
+        customer_ids=customer_ids,
+        dates=days.astype("datetime64[D]"),
         amounts=table[order, 2],
     )
 

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clientela.analytics.stats.summary import by_customer_and_period
+
 STAGES: tuple[str, ...] = (
     "possible",
     "potential",
@@ -139,8 +141,7 @@ def purchase_regularity(
     keep = days <= end
     keys, codes = np.unique(ids[keep], return_inverse=True)
     codes, days = codes.ravel(), days[keep]
-    order = np.lexsort((days, codes))
-    codes, days = codes[order], days[order]
+    _, codes, days = by_customer_and_period(codes, days)
     distinct = np.ones(codes.size, dtype=bool)
     distinct[1:] = (codes[1:] != codes[:-1]) | (days[1:] != days[:-1])
     codes, days = codes[distinct], days[distinct]

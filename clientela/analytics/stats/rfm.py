@@ -96,9 +96,15 @@ def rank_scores(values, *, bins: int = 5, higher_is_better: bool = True) -> np.n
         raise ValueError("scores need finite values")
     if data.size == 0:
         return np.zeros(0, dtype=np.int64)
-    ordered = np.sort(data if higher_is_better else -data)
-    worse = np.searchsorted(ordered, data if higher_is_better else -data, side="left")
-    return 1 + (bins * worse) // data.size
+    oriented = data if higher_is_better else -data
+    # A score passes k when at least ceil(k·n/bins) customers are worse, that is when the
+    # value beats the one at that place in order: bins - 1 order statistics, no sort.
+    places = [-(-k * data.size // bins) - 1 for k in range(1, bins)]
+    scores = np.ones(data.size, dtype=np.int64)
+    if places:
+        for threshold in np.partition(oriented, places)[places]:
+            scores += oriented > threshold
+    return scores
 
 
 def _matches(scores: np.ndarray, bounds: tuple[int, int] | None) -> np.ndarray | bool:

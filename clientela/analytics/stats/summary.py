@@ -81,6 +81,36 @@ def _period(days: np.ndarray | int, time_unit: TimeUnit):
     raise ValueError(f"unknown time unit {time_unit!r}")
 
 
+def by_customer_and_period(
+    codes: np.ndarray, periods: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows sorted by customer, then period, then position: the order (what
+    ``np.lexsort((periods, codes))`` returns) and the codes and periods in it. Whole
+    numbers in a range that fits are packed with the row number into one int64 key, which
+    numpy's vectorised sort orders several times faster than an argsort, and from which
+    the sorted codes and periods are read back without gathering them."""
+    size = codes.size
+    if size and codes.dtype.kind in "iu" and periods.dtype.kind in "iu":
+        first_code, first_period = int(codes.min()), int(periods.min())
+        period_span = int(periods.max()) - first_period + 1
+        row_bits = (size - 1).bit_length()
+        if (int(codes.max()) - first_code + 1) * period_span < 1 << (63 - row_bits):
+            key = codes.astype(np.int64) - first_code
+            key *= period_span
+            key += periods - first_period
+            key <<= row_bits
+            key |= np.arange(size, dtype=np.int64)
+            key.sort()
+            order = key & ((1 << row_bits) - 1)
+            key >>= row_bits
+            sorted_codes, sorted_periods = np.divmod(key, period_span)
+            sorted_codes += first_code
+            sorted_periods += first_period
+            return order, sorted_codes, sorted_periods
+    order = np.lexsort((periods, codes))
+    return order, codes[order], periods[order]
+
+
 def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Sums of ``values`` over the consecutive segments beginning at ``starts``."""
     if starts.size == 0:
@@ -122,8 +152,7 @@ def _summarise(
 ) -> tuple[TransactionSummary, np.ndarray]:
     """The summary of transactions already coded by customer (``codes`` index ``keys``)
     and cut into periods; also returns each summary row's customer code."""
-    order = np.lexsort((periods, codes))
-    codes, periods = codes[order], periods[order]
+    order, codes, periods = by_customer_and_period(codes, periods)
     new_period = np.ones(codes.size, dtype=bool)
     new_period[1:] = (codes[1:] != codes[:-1]) | (periods[1:] != periods[:-1])
     period_starts = np.flatnonzero(new_period)
@@ -262,8 +291,7 @@ def calibration_holdout_summary(
     in_holdout = (days > calibration_day) & (days <= end_day)
     holdout_codes = codes[in_holdout]
     holdout_periods = periods[in_holdout]
-    order = np.lexsort((holdout_periods, holdout_codes))
-    sorted_codes, sorted_periods = holdout_codes[order], holdout_periods[order]
+    _, sorted_codes, sorted_periods = by_customer_and_period(holdout_codes, holdout_periods)
     new_period = np.ones(sorted_codes.size, dtype=bool)
     new_period[1:] = (sorted_codes[1:] != sorted_codes[:-1]) | (
         sorted_periods[1:] != sorted_periods[:-1]

@@ -36,6 +36,16 @@ def test_ties_share_the_score_their_group_starts_in():
     assert scores.tolist() == [1, 1, 1, 1, 1, 1, 4, 4, 5, 5]
 
 
+@settings(max_examples=200, deadline=None)
+@given(values, st.integers(1, 7), st.booleans())
+def test_each_score_counts_the_customers_strictly_worse(data, bins, higher_is_better):
+    scores = rfm.rank_scores(data, bins=bins, higher_is_better=higher_is_better)
+
+    for value, score in zip(data, scores, strict=True):
+        worse = sum((other < value) if higher_is_better else (other > value) for other in data)
+        assert score == 1 + bins * worse // len(data)
+
+
 @settings(max_examples=100, deadline=None)
 @given(values, st.randoms(use_true_random=False))
 def test_scores_do_not_depend_on_order_and_ties_share_scores(data, shuffler):

@@ -3,7 +3,11 @@ import pandas as pd
 import pytest
 from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
 
-from clientela.analytics.stats.summary import calibration_holdout_summary, transaction_summary
+from clientela.analytics.stats.summary import (
+    by_customer_and_period,
+    calibration_holdout_summary,
+    transaction_summary,
+)
 
 
 def _frame(transactions) -> pd.DataFrame:
@@ -176,3 +180,28 @@ def test_cdnow_summary_in_days_over_seven_is_the_published_summary(
     np.testing.assert_allclose(summary.recency, cdnow_summary.recency, atol=0.005)
     np.testing.assert_allclose(summary.T, cdnow_summary.T, atol=0.005)
     np.testing.assert_allclose(summary.monetary_value, cdnow_summary.monetary_value, atol=0.005)
+
+
+@pytest.mark.parametrize(
+    ("codes", "periods"),
+    [
+        # packed into one key: small whole numbers, negative ones and ties included
+        (np.array([3, 1, 3, 1, 2, 1, 3]), np.array([5, 9, 5, -2, 0, 9, 4])),
+        # too wide to pack with the row number: sorted by lexsort instead
+        (np.array([2**40, 7, 2**40, 7]), np.array([2**30, 1, -(2**30), 1])),
+        # not whole numbers
+        (np.array([1.5, 0.5, 1.5]), np.array([2.0, 1.0, 0.0])),
+    ],
+)
+def test_rows_sort_by_customer_then_period_then_position(codes, periods):
+    order, sorted_codes, sorted_periods = by_customer_and_period(codes, periods)
+
+    expected = np.lexsort((periods, codes))
+    assert order.tolist() == expected.tolist()
+    assert sorted_codes.tolist() == codes[expected].tolist()
+    assert sorted_periods.tolist() == periods[expected].tolist()
+
+
+def test_sorting_no_rows_gives_no_order():
+    order, codes, periods = by_customer_and_period(np.zeros(0, int), np.zeros(0, int))
+    assert order.size == codes.size == periods.size == 0
