@@ -430,16 +430,42 @@ def _amount_values(texts: pa.ChunkedArray) -> np.ndarray | None:
 
 
 def _without_blank_rows(table: pa.Table) -> pa.Table:
-    """The table without the rows whose cells are all empty; the customers' ids without
-    spaces around them."""
-    customers = pc.utf8_trim_whitespace(table["customer"])
-    table = table.set_column(table.column_names.index("customer"), "customer", customers)
-    if table.num_rows == 0 or pc.min(pc.binary_length(customers)).as_py() > 0:
-        return table
+    """The table without the rows whose cells are all empty (or only spaces)."""
     blank = np.ones(table.num_rows, dtype=bool)
     for role in table.column_names:
         blank &= pc.binary_length(pc.utf8_trim_whitespace(table[role])).to_numpy() == 0
     return table.filter(pa.array(~blank))
+
+
+def _customer_codes(texts: pa.ChunkedArray) -> pa.DictionaryArray | None:
+    """The customers' ids, without spaces around them, coded in order of first
+    appearance; ``None`` if one is empty. The spaces are trimmed from each different id,
+    not from every row."""
+    encoded = pc.dictionary_encode(texts).combine_chunks()
+    trimmed = pc.utf8_trim_whitespace(encoded.dictionary)
+    if len(trimmed) == 0 or pc.min(pc.binary_length(trimmed)).as_py() == 0:
+        return None
+    if not pc.all(pc.equal(trimmed, encoded.dictionary)).as_py():
+        again = pc.dictionary_encode(trimmed)
+        encoded = pa.DictionaryArray.from_arrays(
+            again.indices.take(encoded.indices), again.dictionary
+        )
+    return encoded
+
+
+def _coded_columns(
+    table: pa.Table,
+) -> tuple[pa.DictionaryArray | None, np.ndarray | None, np.ndarray | None]:
+    """The customers coded, the day numbers and the amounts of ``table``, worked out at
+    the same time; ``None`` for a column with an empty or unreadable value (amounts:
+    also without an amount column)."""
+    return tuple(
+        _together(
+            lambda: _customer_codes(table["customer"]),
+            lambda: _day_numbers(table["date"]),
+            lambda: None if "amount" not in table.column_names else _amount_values(table["amount"]),
+        )
+    )
 
 
 def read_transactions(
@@ -474,19 +500,18 @@ def read_transactions(
         raise bad_row or OfflineAnalysisError(
             _("%(file)s cannot be read as CSV: %(reason)s.") % {"file": source, "reason": error}
         ) from error
-    table = _without_blank_rows(table)
+    no_rows = OfflineAnalysisError(
+        _("%(file)s has a header but no transactions below it.") % {"file": source}
+    )
     if table.num_rows == 0:
-        raise OfflineAnalysisError(
-            _("%(file)s has a header but no transactions below it.") % {"file": source}
-        )
-    days = amounts = None
-    if pc.min(pc.binary_length(table["customer"])).as_py() > 0:  # no customer is empty
-        customers, days, amounts = _together(
-            lambda: pc.dictionary_encode(table["customer"]).combine_chunks(),
-            lambda: _day_numbers(table["date"]),
-            lambda: None if "amount" not in indexes else _amount_values(table["amount"]),
-        )
-    if days is None or ("amount" in indexes and amounts is None):
+        raise no_rows
+    customers, days, amounts = _coded_columns(table)
+    if customers is None:  # an empty customer: blank rows to leave out, or a missing id
+        table = _without_blank_rows(table)
+        if table.num_rows == 0:
+            raise no_rows
+        customers, days, amounts = _coded_columns(table)
+    if customers is None or days is None or ("amount" in indexes and amounts is None):
         raise _first_bad_row(source, layout, indexes, columns) or OfflineAnalysisError(
             _("%(file)s has a value that cannot be read.") % {"file": source}
         )
@@ -1067,6 +1092,25 @@ def _arrow_column(values: Any, count: int) -> pa.Array:
     return pa.array(array)
 
 
+def _write_csv(table: pa.Table, stream: io.BufferedWriter) -> None:
+    """``table`` as CSV into ``stream``: its two halves are formatted at once by two
+    threads (Arrow's writer lets go of Python's lock), the first straight into the file,
+    the second into memory and then after it."""
+    half = (table.num_rows + 1) // 2
+    rest = io.BytesIO()
+    _together(
+        lambda: pacsv.write_csv(
+            table.slice(0, half), stream, pacsv.WriteOptions(quoting_style="needed")
+        ),
+        lambda: pacsv.write_csv(
+            table.slice(half),
+            rest,
+            pacsv.WriteOptions(quoting_style="needed", include_header=False),
+        ),
+    )
+    stream.write(rest.getbuffer())
+
+
 def write_results(analysis: OfflineAnalysis, out_dir: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``model.json`` and ``customers.csv`` into ``out_dir`` (created if needed)
     through temporary files renamed at the end; returns their paths. Raises
@@ -1085,7 +1129,7 @@ def write_results(analysis: OfflineAnalysis, out_dir: str | os.PathLike) -> tupl
             json.dump(analysis.report, model_file, ensure_ascii=False, indent=2, allow_nan=False)
             model_file.write("\n")
         with open(temporaries[1], "xb") as customers_file:
-            pacsv.write_csv(table, customers_file, pacsv.WriteOptions(quoting_style="needed"))
+            _write_csv(table, customers_file)
         for temporary, target in zip(temporaries, targets, strict=True):
             os.replace(temporary, target)
     except OSError as error:

@@ -189,14 +189,14 @@ def test_without_amounts_there_is_no_spend_model_value_or_pareto_class(cdnow_csv
 
 def test_semicolons_decimal_commas_day_first_dates_and_a_bom(tmp_path):
     # given a Spanish spreadsheet export: BOM, semicolons, CRLF, day-first dates,
-    # decimal commas with thousands points, a refund and a blank row
+    # decimal commas with thousands points, a refund, a blank row and an id with spaces
     path = tmp_path / "ventas.csv"
     path.write_bytes(
         "\ufeffCliente;Fecha;Importe\r\n"
         "Ana;03/01/2024;1.234,50\r\n"
         "Ana;10/01/2024;100,25\r\n"
-        "Ana;10/01/2024;-0,25\r\n"
-        "\r\n"
+        " Ana ;10/01/2024;-0,25\r\n"
+        " ; ;\r\n"
         "Beto;05.01.2024 10:30;99\r\n".encode()
     )
     folder = tmp_path / "results"
@@ -208,8 +208,10 @@ def test_semicolons_decimal_commas_day_first_dates_and_a_bom(tmp_path):
         )
     )
 
-    # then the values are read and the refund nets against its day
+    # then the values are read and the refund nets against its day, the spaced id
+    # being the same customer
     customers = {row["customer_id"]: row for row in read_customers(folder)}
+    assert sorted(customers) == ["Ana", "Beto"]
     ana, beto = customers["Ana"], customers["Beto"]
     assert (ana["first_purchase"], ana["last_purchase"]) == ("2024-01-03", "2024-01-10")
     assert (ana["frequency"], float(ana["recency"]), float(ana["T"])) == ("1", 7.0, 7.0)

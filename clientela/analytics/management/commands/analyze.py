@@ -71,6 +71,10 @@ def _figure(value: float | None) -> str:
 
 
 class Command(BaseCommand):
+    # A file needs no database, URLs or admin: Django's system checks (over half a
+    # second at every start) would only delay it.
+    requires_system_checks: list[str] = []
+
     @property
     def help(self) -> str:  # type: ignore[override]
         """The description `--help` shows, in the current language."""

@@ -25,6 +25,13 @@ P = TypeVar("P")
 # fit is reported as converged.
 CONVERGED_GRADIENT = 1e-5
 
+# From this many distinct rows on, a fit first searches on every WARM_START_STEP-th row
+# (``warm_start``).
+WARM_START_ROWS = 50_000
+WARM_START_STEP = 16
+
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+
 
 @dataclass(frozen=True)
 class Boundary:
@@ -261,19 +268,49 @@ def fit_result(
     )
 
 
+def warm_start(
+    objective_for: Callable[..., Objective],
+    columns: tuple[FloatArray, ...],
+    row_weights: FloatArray,
+    start: FloatArray,
+) -> tuple[FloatArray, FloatArray | None]:
+    """Where a fit on many rows should start: the optimum on every ``WARM_START_STEP``-th
+    row, with the inverse Hessian of the mean objective there, so that BFGS on all rows
+    starts next to its end with the curvature known (a few steps instead of twenty).
+    ``objective_for(*columns, row_weights)`` makes the objective of some rows. With fewer
+    than ``WARM_START_ROWS`` rows, or no usable optimum, it is ``start`` and no Hessian."""
+    if row_weights.size < WARM_START_ROWS:
+        return start, None
+    weights = row_weights[::WARM_START_STEP]
+    total = float(weights.sum())
+    optimum = minimize_negative_log_likelihood(
+        objective_for(*(column[::WARM_START_STEP] for column in columns), weights), start, total
+    )
+    parameters = optimum.parameters
+    if not (optimum.converged and np.isfinite(parameters).all()):
+        return start, None
+    log_covariance = optimum.covariance / np.outer(parameters, parameters)
+    log_covariance = (log_covariance + log_covariance.T) / 2
+    if not np.isfinite(log_covariance).all() or (np.linalg.eigvalsh(log_covariance) <= 0).any():
+        return np.log(parameters), None
+    return np.log(parameters), log_covariance * total
+
+
 def minimize_negative_log_likelihood(
-    objective: Callable[[FloatArray], tuple[float, FloatArray]],
+    objective: Objective,
     initial_log_parameters: FloatArray,
     total_weight: float,
     *,
-    precise_objective: Callable[[FloatArray], tuple[float, FloatArray]] | None = None,
+    precise_objective: Objective | None = None,
     hessian_function: Callable[[FloatArray], FloatArray] | None = None,
+    inverse_hessian: FloatArray | None = None,
 ) -> LogScaleOptimum:
     """Minimise ``objective`` (total negative log-likelihood and its gradient, both on the
     log-parameter scale) with BFGS, polish with Newton steps on a numeric Hessian (using
     ``precise_objective`` and ``hessian_function`` if given, else differences of the
     gradient), and return the parameters with their covariance (delta method from the
-    log scale).
+    log scale). ``inverse_hessian``: BFGS's first guess of the mean objective's (from
+    ``warm_start``).
     """
     search_objective = objective
     objective = precise_objective or objective
@@ -292,7 +329,8 @@ def minimize_negative_log_likelihood(
         initial_log_parameters,
         jac=True,
         method="BFGS",
-        options={"gtol": 1e-7, "maxiter": 2000},
+        options={"gtol": 1e-7, "maxiter": 2000}
+        | ({} if inverse_hessian is None else {"hess_inv0": inverse_hessian}),
     )
     point = np.asarray(result.x, dtype=float)
     value, gradient = objective(point)

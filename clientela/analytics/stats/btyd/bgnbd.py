@@ -29,11 +29,13 @@ from clientela.analytics.stats.btyd._fitting import (
     Boundary,
     FitResult,
     FloatArray,
+    Objective,
     collapse_rows,
     customer_arrays,
     fit_result,
     minimize_negative_log_likelihood,
     standard_errors,
+    warm_start,
 )
 from clientela.analytics.stats.btyd._hypergeometric import hyp2f1
 
@@ -219,6 +221,23 @@ def log_likelihood(parameters: BGNBDParameters, frequency, recency, T) -> FloatA
     return values
 
 
+def _objective(x, t_x, age, row_weights) -> Objective:
+    """The negative log-likelihood of collapsed rows and its gradient, on the log scale."""
+    frequencies = np.unique(x, return_inverse=True)
+
+    def objective(log_parameters: FloatArray) -> tuple[float, FloatArray]:
+        parameters = np.exp(log_parameters)
+        values, gradient = _row_terms(
+            parameters, x, t_x, age, gradient=True, frequencies=frequencies
+        )
+        assert gradient is not None
+        return -float(np.einsum("i,i->", row_weights, values)), -np.einsum(
+            "ki,i->k", gradient, row_weights
+        ) * parameters
+
+    return objective
+
+
 def fit(
     frequency,
     recency,
@@ -245,24 +264,15 @@ def fit(
     if total <= 0:
         raise ValueError("no customers to fit")
 
-    unique_x, x_index = np.unique(x, return_inverse=True)
-
-    def objective(log_parameters: FloatArray) -> tuple[float, FloatArray]:
-        parameters = np.exp(log_parameters)
-        values, gradient = _row_terms(
-            parameters, x, t_x, age, gradient=True, frequencies=(unique_x, x_index)
-        )
-        assert gradient is not None
-        return -float(np.einsum("i,i->", row_weights, values)), -np.einsum(
-            "ki,i->k", gradient, row_weights
-        ) * parameters
-
     if initial is None:
         time_scale = max(float(np.average(age, weights=row_weights)), 1e-6)
         start = np.log([1.0, time_scale, 1.0, 1.0])
     else:
         start = np.log(initial.as_array())
-    optimum = minimize_negative_log_likelihood(objective, start, total)
+    start, inverse_hessian = warm_start(_objective, (x, t_x, age), row_weights, start)
+    optimum = minimize_negative_log_likelihood(
+        _objective(x, t_x, age, row_weights), start, total, inverse_hessian=inverse_hessian
+    )
     r, alpha, a, b = optimum.parameters
     if not optimum.converged or a + b > _RIDGE_CONCENTRATION:
         odds = a / b if np.isfinite(a / b) and a / b > 0 else 0.1

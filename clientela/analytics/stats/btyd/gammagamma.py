@@ -19,9 +19,11 @@ from scipy.special import digamma, gammaln
 from clientela.analytics.stats.btyd._fitting import (
     FitResult,
     FloatArray,
+    Objective,
     collapse_rows,
     fit_result,
     minimize_negative_log_likelihood,
+    warm_start,
 )
 
 
@@ -102,6 +104,21 @@ def log_likelihood(parameters: GammaGammaParameters, frequency, monetary_value) 
     return result
 
 
+def _objective(x, value, row_weights) -> Objective:
+    """The negative log-likelihood of collapsed rows and its gradient, on the log scale."""
+    frequencies = np.unique(x, return_inverse=True)
+
+    def objective(log_parameters: FloatArray) -> tuple[float, FloatArray]:
+        parameters = np.exp(log_parameters)
+        values, gradient = _row_terms(parameters, x, value, gradient=True, frequencies=frequencies)
+        assert gradient is not None
+        return -float(np.einsum("i,i->", row_weights, values)), -np.einsum(
+            "ki,i->k", gradient, row_weights
+        ) * parameters
+
+    return objective
+
+
 def fit(
     frequency,
     monetary_value,
@@ -127,21 +144,14 @@ def fit(
     if total <= 0:
         raise ValueError("no customers with repeat purchases to fit")
 
-    frequencies = np.unique(x, return_inverse=True)
-
-    def objective(log_parameters: FloatArray) -> tuple[float, FloatArray]:
-        parameters = np.exp(log_parameters)
-        values, gradient = _row_terms(parameters, x, value, gradient=True, frequencies=frequencies)
-        assert gradient is not None
-        return -float(np.einsum("i,i->", row_weights, values)), -np.einsum(
-            "ki,i->k", gradient, row_weights
-        ) * parameters
-
     if initial is None:
         start = np.log([1.0, 2.0, float(np.average(value, weights=row_weights))])
     else:
         start = np.log(initial.as_array())
-    optimum = minimize_negative_log_likelihood(objective, start, total)
+    start, inverse_hessian = warm_start(_objective, (x, value), row_weights, start)
+    optimum = minimize_negative_log_likelihood(
+        _objective(x, value, row_weights), start, total, inverse_hessian=inverse_hessian
+    )
     return fit_result(GammaGammaParameters, optimum, total)
 
 

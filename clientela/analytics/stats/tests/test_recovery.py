@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from clientela.analytics.stats import btyd, simulate
-from clientela.analytics.stats.btyd import bgnbd, gammagamma, paretonbd
+from clientela.analytics.stats.btyd import _fitting, bgnbd, gammagamma, paretonbd
 from clientela.analytics.stats.summary import transaction_summary
 
 BG = btyd.BGNBDParameters(r=0.25, alpha=4.0, a=0.8, b=2.5)
@@ -114,3 +114,31 @@ def test_conditional_expectation_and_probability_alive_match_simulation(model, p
     # and the mean P(alive) is the share alive in a fresh simulation at the same ages
     alive_error = alive_at_calibration.alive.std() / np.sqrt(alive.size)
     assert abs(alive.mean() - alive_at_calibration.alive.mean()) < 3 * alive_error + 0.01
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "gammagamma"])
+def test_a_fit_on_many_customers_started_from_a_sample_ends_where_a_cold_one_does(
+    model, monkeypatch
+):
+    # given 20,000 customers, all different, and a warm start from 5,000 rows on
+    monkeypatch.setattr(_fitting, "WARM_START_ROWS", 5_000)
+    customers = simulate.simulate_bgnbd(BG, _ages(20_000, 5), seed=15)
+    spend = simulate.simulate_spend(GG, customers.frequency, seed=16)
+    if model == "bgnbd":
+        module, data = bgnbd, (customers.frequency, customers.recency, customers.T)
+    else:
+        module, data = gammagamma, (customers.frequency, spend.monetary_value)
+
+    # when fitted from a sample's optimum, as a fit of many rows is, and from the start
+    warm = module.fit(*data)
+    monkeypatch.setattr(_fitting, "WARM_START_ROWS", 10**9)
+    cold = module.fit(*data)
+
+    # then both reach the same optimum, with the same standard errors, in fewer steps
+    assert warm.converged and cold.converged
+    np.testing.assert_allclose(warm.parameters.as_array(), cold.parameters.as_array(), rtol=1e-6)
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, rel=1e-12)
+    np.testing.assert_allclose(
+        warm.standard_errors.as_array(), cold.standard_errors.as_array(), rtol=1e-3
+    )
+    assert warm.iterations < cold.iterations
