@@ -71,7 +71,7 @@ from clientela.analytics.stats.btyd import (
     probability_alive,
     purchase_models_by_preference,
 )
-from clientela.analytics.stats.pareto import pareto_classes
+from clientela.analytics.stats.pareto import CLASSES, pareto_classes
 from clientela.analytics.stats.rfm import rfm
 from clientela.analytics.stats.summary import (
     TransactionSummary,
@@ -722,6 +722,11 @@ def _predictions(
     return alive, expected, spend_values, value
 
 
+def _categories(index: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray:
+    """A column of a few different texts, as each one's place among ``names``."""
+    return pa.DictionaryArray.from_arrays(pa.array(index), pa.array(names))
+
+
 def _customer_scores(
     transactions: Transactions,
     summary: TransactionSummary,
@@ -758,7 +763,7 @@ def _customer_scores(
             None if revenue is None else pareto_classes(revenue, tie_breaker=summary.customer_ids)
         ),
     )
-    segment_counts = pc.value_counts(pa.array(scores.segment))
+    segment_counts = np.bincount(scores.segment_index, minlength=len(scores.segment_keys))
     columns: dict[str, Any] = {
         "customer_id": transactions.customer_ids.take(summary.customer_ids),
         "first_purchase": first_day.astype("datetime64[D]"),
@@ -774,8 +779,8 @@ def _customer_scores(
         "recency_score": scores.recency_score,
         "frequency_score": scores.frequency_score,
         "monetary_score": None if revenue is None else scores.monetary_score,
-        "rfm_segment": scores.segment,
-        "pareto_class": None if pareto is None else pareto.classes,
+        "rfm_segment": _categories(scores.segment_index, scores.segment_keys),
+        "pareto_class": None if pareto is None else _categories(pareto.class_index, CLASSES),
         "revenue": revenue,
     }
     description: dict[str, Any] = {
@@ -787,11 +792,9 @@ def _customer_scores(
         "rfm_monetary": "revenue" if revenue is not None else "frequency",
         "rfm_segments": dict(
             sorted(
-                zip(
-                    segment_counts.field("values").to_pylist(),
-                    segment_counts.field("counts").to_pylist(),
-                    strict=True,
-                )
+                (key, int(count))
+                for key, count in zip(scores.segment_keys, segment_counts, strict=True)
+                if count
             )
         ),
         "pareto": None

@@ -19,10 +19,13 @@ import numpy as np
 # rounding in the sum.
 _SHARE_SLACK = 1e-12
 
+CLASSES: tuple[str, ...] = ("A", "B", "C")
+
 
 @dataclass(frozen=True, eq=False)
 class ParetoResult:
-    """Classes (``"A"``, ``"B"``, ``"C"``) in input order, the ranking, and the curve.
+    """Classes (``"A"``, ``"B"``, ``"C"``) in input order, also as their place in
+    ``CLASSES`` (``class_index``), the ranking, and the curve.
 
     ``customer_share[k]`` and ``revenue_share[k]`` are the cumulative shares of the top k
     customers (k = 0..n), both starting at 0. ``top_share`` is the share of revenue made
@@ -31,6 +34,7 @@ class ParetoResult:
     """
 
     classes: np.ndarray
+    class_index: np.ndarray
     rank_order: np.ndarray
     customer_share: np.ndarray
     revenue_share: np.ndarray
@@ -69,29 +73,34 @@ def pareto_classes(
     ranked = positive[order]
     total = float(ranked.sum())
     cumulative = np.cumsum(ranked)
-    classes_ranked = np.full(n, "C")
+    a, b, c = range(len(CLASSES))
+    ranked_index = np.full(n, c, dtype=np.int8)
     if total > 0:
         slack = _SHARE_SLACK * total
         # The first position whose cumulative revenue reaches each threshold closes it.
         a_end = int(np.searchsorted(cumulative, a_share * total - slack, side="left")) + 1
         b_end = int(np.searchsorted(cumulative, b_share * total - slack, side="left")) + 1
-        classes_ranked[: min(a_end, n)] = "A"
-        classes_ranked[min(a_end, n) : min(b_end, n)] = "B"
-        classes_ranked[ranked <= 0] = "C"
-    classes = np.empty(n, dtype=classes_ranked.dtype)
-    classes[order] = classes_ranked
+        ranked_index[: min(a_end, n)] = a
+        ranked_index[min(a_end, n) : min(b_end, n)] = b
+        ranked_index[ranked <= 0] = c
+    class_index = np.empty(n, dtype=np.int8)
+    class_index[order] = ranked_index
+    classes = np.asarray(CLASSES)[class_index]
 
     customer_share = np.arange(n + 1) / max(n, 1)
     revenue_share = np.concatenate([[0.0], cumulative / total if total > 0 else np.zeros(n)])
     if n:
         revenue_share[-1] = 1.0 if total > 0 else 0.0
     top_share = float(np.interp(top_customer_share, customer_share, revenue_share))
-    class_counts = {name: int((classes == name).sum()) for name in ("A", "B", "C")}
-    class_revenue = {name: float(positive[classes == name].sum()) for name in ("A", "B", "C")}
-    for array in (classes, order, customer_share, revenue_share):
+    counts = np.bincount(class_index, minlength=len(CLASSES))
+    revenues = np.bincount(class_index, weights=positive, minlength=len(CLASSES))
+    class_counts = {name: int(count) for name, count in zip(CLASSES, counts, strict=True)}
+    class_revenue = {name: float(value) for name, value in zip(CLASSES, revenues, strict=True)}
+    for array in (classes, class_index, order, customer_share, revenue_share):
         array.setflags(write=False)
     return ParetoResult(
         classes=classes,
+        class_index=class_index,
         rank_order=order,
         customer_share=customer_share,
         revenue_share=revenue_share,

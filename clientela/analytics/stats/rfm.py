@@ -76,13 +76,16 @@ DEFAULT_RULES: tuple[SegmentRule, ...] = (
 
 @dataclass(frozen=True, eq=False)
 class RFMResult:
-    """Per-customer scores (1..bins) and segment keys, in the order of the input."""
+    """Per-customer scores (1..bins) and segment keys, in the order of the input; each
+    key also as its place in ``segment_keys`` (``segment_index``)."""
 
     recency_score: np.ndarray
     frequency_score: np.ndarray
     monetary_score: np.ndarray
     frequency_monetary_score: np.ndarray
     segment: np.ndarray
+    segment_index: np.ndarray
+    segment_keys: tuple[str, ...]
     bins: int
 
 
@@ -123,12 +126,24 @@ def segment(
     default: str = UNSEGMENTED,
 ) -> np.ndarray:
     """Segment keys from scores by the first matching rule (``default`` if none)."""
+    index = segment_index(recency_score, frequency_score, monetary_score, rules=rules)
+    return np.asarray([rule.key for rule in rules] + [default])[index]
+
+
+def segment_index(
+    recency_score,
+    frequency_score,
+    monetary_score,
+    *,
+    rules: Sequence[SegmentRule] = DEFAULT_RULES,
+) -> np.ndarray:
+    """The place of each customer's first matching rule in ``rules``; ``len(rules)``
+    where none matches."""
     recency = np.asarray(recency_score, dtype=np.int64).ravel()
     frequency = np.asarray(frequency_score, dtype=np.int64).ravel()
     monetary = np.asarray(monetary_score, dtype=np.int64).ravel()
     frequency_monetary = (frequency + monetary + 1) // 2
-    keys = [rule.key for rule in rules] + [default]
-    result = np.full(recency.shape, len(rules), dtype=np.int64)
+    result = np.full(recency.shape, len(rules), dtype=np.int8)
     for index in range(len(rules) - 1, -1, -1):
         rule = rules[index]
         hit = (
@@ -137,8 +152,8 @@ def segment(
             & _matches(frequency, rule.frequency)
             & _matches(monetary, rule.monetary)
         )
-        result = np.where(hit, index, result)
-    return np.asarray(keys)[result]
+        result[hit] = index
+    return result
 
 
 def rfm(
@@ -161,13 +176,16 @@ def rfm(
     monetary_score = rank_scores(monetary, bins=bins)
     if not recency_score.shape == frequency_score.shape == monetary_score.shape:
         raise ValueError("recency, frequency and monetary must have the same length")
-    segments = segment(recency_score, frequency_score, monetary_score, rules=rules, default=default)
+    index = segment_index(recency_score, frequency_score, monetary_score, rules=rules)
+    keys = (*(rule.key for rule in rules), default)
     result = RFMResult(
         recency_score=recency_score,
         frequency_score=frequency_score,
         monetary_score=monetary_score,
         frequency_monetary_score=(frequency_score + monetary_score + 1) // 2,
-        segment=segments,
+        segment=np.asarray(keys)[index],
+        segment_index=index,
+        segment_keys=keys,
         bins=bins,
     )
     for array in (
@@ -176,6 +194,7 @@ def rfm(
         result.monetary_score,
         result.frequency_monetary_score,
         result.segment,
+        result.segment_index,
     ):
         array.setflags(write=False)
     return result

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clientela.analytics.stats.pareto import pareto_classes
+from clientela.analytics.stats.pareto import CLASSES, pareto_classes
 
 
 def test_the_fewest_customers_making_80_percent_are_a():
@@ -15,6 +15,7 @@ def test_the_fewest_customers_making_80_percent_are_a():
 
     # then 50+20+10 = 80 are A (the first of the tied 10s by position), up to 95 B
     assert result.classes.tolist() == ["A", "A", "B", "A", "B", "C"]
+    assert [CLASSES[index] for index in result.class_index] == result.classes.tolist()
     assert result.class_counts == {"A": 3, "B": 2, "C": 1}
     assert result.class_revenue == {"A": 80.0, "B": 15.0, "C": 5.0}
 

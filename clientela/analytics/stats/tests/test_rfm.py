@@ -128,4 +128,5 @@ def test_rfm_scores_and_segments_customers():
     assert result.recency_score.tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
     assert result.segment[0] == "champions"
     assert result.segment[-1] == "lost"
+    assert [result.segment_keys[index] for index in result.segment_index] == list(result.segment)
     assert rfm.segment_names(result.segment)[0] == "Champions"
