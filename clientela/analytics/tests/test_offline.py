@@ -15,10 +15,13 @@ from io import StringIO
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from clientela.analytics import offline
 from clientela.analytics.offline import CUSTOMER_COLUMNS, _attempt, _model_report
 from clientela.analytics.stats.btyd import BGNBDParameters, FitResult
 from clientela.analytics.stats.btyd._fitting import Boundary
@@ -357,6 +360,12 @@ def test_a_fit_at_the_edge_of_the_model_reports_the_limit_as_a_database_run_does
             id="unparsable date",
         ),
         pytest.param(
+            "customer,date,amount\n1,2024-01-01,10\n1,2024-13-01,10\n1,2024-1-5,10\n",
+            [],
+            r"Row 3 of .*data\.csv: the date “2024-13-01” in column “date” could not be read",
+            id="month out of range",
+        ),
+        pytest.param(
             "customer,date,amount\n1,2024-01-01,10\n\n2,2024-01-02,10 pesos\n",
             [],
             r"Row 4 of .*data\.csv: the amount “10 pesos” in column “amount” could not be read",
@@ -602,3 +611,21 @@ def test_the_console_command_exits_zero_on_success_and_one_on_bad_input(tmp_path
     assert "There is no column “client”" in failure.stderr
     assert "its columns are: “customer”, “date”." in failure.stderr
     assert not (tmp_path / "other").exists()
+
+
+def test_ids_encoded_in_two_halves_keep_their_order_of_first_appearance(monkeypatch):
+    # given a column long enough to be encoded in two halves, with ids of every length,
+    # empty ones included, a slice of a longer array and values repeated far apart
+    monkeypatch.setattr(offline, "_SPLIT_ENCODING_ROWS", 4)
+    ids = ["", "b", "ab", "C100", "", "ba", "C101", "b", "C100", "ñandú", "C101", "zz", "a"]
+    texts = pa.chunked_array(
+        [pa.array(["skipped", *ids]).slice(1), pa.array(["", ""]), pa.array(ids[::-1])]
+    )
+
+    # when encoded
+    encoded = offline._dictionary_encoded(texts)
+
+    # then it is the plain encoding: the same values, numbered in order of first appearance
+    plain = pc.dictionary_encode(texts).combine_chunks()
+    assert encoded.dictionary.to_pylist() == plain.dictionary.to_pylist()
+    assert encoded.indices.to_pylist() == plain.indices.to_pylist()
