@@ -46,7 +46,7 @@ import os
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -71,8 +71,8 @@ from clientela.analytics.stats.btyd import (
     probability_alive,
     purchase_models_by_preference,
 )
-from clientela.analytics.stats.pareto import CLASSES, pareto_classes
-from clientela.analytics.stats.rfm import rfm
+from clientela.analytics.stats.pareto import CLASSES, ParetoResult, pareto_classes
+from clientela.analytics.stats.rfm import RFMResult, rfm
 from clientela.analytics.stats.summary import (
     TransactionSummary,
     by_customer_and_period,
@@ -792,10 +792,39 @@ def _categories(index: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray
     return pa.DictionaryArray.from_arrays(pa.array(index), pa.array(names))
 
 
+def _rankings(summary: TransactionSummary) -> tuple[RFMResult, ParetoResult | None]:
+    """The customers' RFM scores and, with amounts, Pareto classes. They need no model,
+    so they are worked out while the models are fitted."""
+    x, t_x, age, revenue = summary.frequency, summary.recency, summary.T, summary.total_amount
+    return (
+        rfm(age - t_x, x, x if revenue is None else revenue),
+        None if revenue is None else pareto_classes(revenue, tie_breaker=summary.customer_ids),
+    )
+
+
+def _customers(summary: TransactionSummary, rows: slice) -> TransactionSummary:
+    """The summary of some of its customers."""
+    return replace(
+        summary,
+        **{
+            name: None if getattr(summary, name) is None else getattr(summary, name)[rows]
+            for name in (
+                "customer_ids",
+                "frequency",
+                "recency",
+                "T",
+                "monetary_value",
+                "total_amount",
+            )
+        },
+    )
+
+
 def _customer_scores(
     transactions: Transactions,
     summary: TransactionSummary,
     outcomes: dict[str, _Outcome],
+    rankings: tuple[RFMResult, ParetoResult | None],
     *,
     purchase_model: str,
     time_unit: TimeUnit,
@@ -813,20 +842,28 @@ def _customer_scores(
     purchase_name = _purchase_choice(outcomes, purchase_model)
     spend_name = "gammagamma" if outcomes["gammagamma"].usable else None
     revenue = summary.total_amount
-    (alive, expected, spend, value), scores, pareto = _together(
-        lambda: _predictions(
-            summary,
-            None if purchase_name is None else outcomes[purchase_name],
-            None if spend_name is None else outcomes[spend_name],
-            horizon=horizon,
-            time_unit=time_unit,
-            months=months,
-            monthly_discount_rate=monthly_discount_rate,
-        ),
-        lambda: rfm(age - t_x, x, x if revenue is None else revenue),
-        lambda: (
-            None if revenue is None else pareto_classes(revenue, tie_breaker=summary.customer_ids)
-        ),
+    scores, pareto = rankings
+    # Each customer's predictions are his own: two threads work out a half each.
+    halves = (slice(0, count // 2), slice(count // 2, None))
+    alive, expected, spend, value = (
+        np.concatenate(column)
+        for column in zip(
+            *_together(
+                *(
+                    lambda half=half: _predictions(
+                        _customers(summary, half),
+                        None if purchase_name is None else outcomes[purchase_name],
+                        None if spend_name is None else outcomes[spend_name],
+                        horizon=horizon,
+                        time_unit=time_unit,
+                        months=months,
+                        monthly_discount_rate=monthly_discount_rate,
+                    )
+                    for half in halves
+                )
+            ),
+            strict=True,
+        )
     )
     segment_counts = np.bincount(scores.segment_index, minlength=len(scores.segment_keys))
     columns: dict[str, Any] = {
@@ -1064,7 +1101,9 @@ def analyze_transactions(
         ),
         lambda: _duplicate_rows(transactions.customer_codes, days, transactions.amounts),
     )
-    outcomes = _fit_models(summary, models, stage)
+    outcomes, rankings = _together(
+        lambda: _fit_models(summary, models, stage), lambda: _rankings(summary)
+    )
     stage(
         ngettext(
             "scoring %(count)d customer", "scoring %(count)d customers", summary.frequency.size
@@ -1075,6 +1114,7 @@ def analyze_transactions(
         transactions,
         summary,
         outcomes,
+        rankings,
         purchase_model=purchase_model,
         time_unit=time_unit,
         months=months,
