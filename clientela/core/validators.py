@@ -122,6 +122,20 @@ TAX_ID_TYPES: dict[str, tuple[TaxIdType, ...]] = {
 STRICT_OPTIONS: dict[str, dict[str, bool]] = {"mx.rfc": {"validate_check_digits": True}}
 
 
+# Ids a tax office gives many people at once, by type: Mexico's RFC of the general public
+# (XAXX010101000) and of foreigners without one (XEXX010101000). Real invoices and
+# customer lists carry them; they are valid, but they say nothing of who a customer is.
+SHARED_TAX_IDS: dict[str, frozenset[str]] = {
+    "mx.rfc": frozenset({"XAXX010101000", "XEXX010101000"}),
+}
+
+
+def tax_id_is_shared(value: str) -> bool:
+    """Whether the normalised tax id ``value`` is one that many people share
+    (``SHARED_TAX_IDS``): it cannot tell a customer apart from another."""
+    return any(value in shared for shared in SHARED_TAX_IDS.values())
+
+
 def _tax_id_types(country: str) -> tuple[TaxIdType, ...]:
     if country in TAX_ID_TYPES:
         return TAX_ID_TYPES[country]
@@ -158,6 +172,9 @@ def normalize_tax_id(value: str, country: str) -> tuple[str, str]:
     errors = []
     for tax_type in types:
         module = _module(tax_type.code)
+        shared = SHARED_TAX_IDS.get(tax_type.code, frozenset())
+        if shared and module.compact(value) in shared:
+            return module.compact(value), tax_type.code
         options = STRICT_OPTIONS.get(tax_type.code, {})
         try:
             return module.validate(value, **options), tax_type.code

@@ -57,6 +57,7 @@ from clientela.core.validators import (
     normalize_tax_id,
     tax_id_countries,
     tax_id_country,
+    tax_id_is_shared,
 )
 from clientela.customers.matching import name_key
 from clientela.customers.models import (
@@ -373,7 +374,7 @@ def _country(
 
 def _matches(rows: list[_Row]) -> dict[str, dict[str, set[int]]]:
     """For each key kind, the live customers holding each of these rows' values."""
-    tax_ids = {row.values["tax_id"] for row in rows if "tax_id" in row.values}
+    tax_ids = {key for row in rows for kind, key in _keys(row) if kind == "tax_id"}
     emails = {email for row in rows for email in row.emails}
     phones = {phone for row in rows for phone in row.phones}
     external_ids = {row.values["external_id"] for row in rows if "external_id" in row.values}
@@ -480,7 +481,9 @@ class _KeysSeen:
 def _keys(row: _Row) -> list[tuple[str, str]]:
     """The row's keys a customer is matched by: (kind, value)."""
     keys = [("number", str(row.number[0]))] if row.number else []
-    keys += [("tax_id", row.values["tax_id"])] if "tax_id" in row.values else []
+    tax_id = row.values.get("tax_id", "")
+    # An id many people share (the RFC of the general public) finds nobody.
+    keys += [("tax_id", tax_id)] if tax_id and not tax_id_is_shared(tax_id) else []
     keys += [("email", email) for email in row.emails] + [("phone", p) for p in row.phones]
     if "external_id" in row.values:
         keys.append(("external_id", row.values["external_id"]))

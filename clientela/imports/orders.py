@@ -60,7 +60,7 @@ from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check, money_round
 from clientela.core.parsing import fold
-from clientela.core.validators import normalize_email, normalize_tax_id
+from clientela.core.validators import normalize_email, normalize_tax_id, tax_id_is_shared
 from clientela.customers.matching import name_key
 from clientela.customers.models import LIVE, Customer, CustomerEmail
 from clientela.imports.exporting import chunks_by_id, neutralised
@@ -357,7 +357,9 @@ def _read(
                 line.reference = text.upper()
                 Order._meta.get_field("reference").run_validators(line.reference)
             elif key == "customer_tax_id":
-                line.customer[key] = _tax_id(text)
+                tax_id = _tax_id(text)
+                if not tax_id_is_shared(tax_id):  # the general public's RFC names nobody
+                    line.customer[key] = tax_id
             elif key == "customer_email":
                 line.customer[key] = normalize_email(text)
             elif key == "customer":
@@ -376,6 +378,15 @@ def _read(
             line.refuse(key, str(error))
         except ValidationError as error:
             line.refuse(key, " ".join(error.messages))
+    if "customer_tax_id" in line.shown and not line.customer:
+        line.refuse(
+            "customer_tax_id",
+            _(
+                "%(tax_id)s is a tax id many people share: it names no customer. Give the "
+                "customer's code, e-mail or name too."
+            )
+            % {"tax_id": line.shown["customer_tax_id"][1]},
+        )
     return line
 
 

@@ -13,6 +13,7 @@ from clientela.core.validators import (
     normalize_tax_id,
     tax_id_countries,
     tax_id_country,
+    tax_id_is_shared,
 )
 
 VALID_TAX_IDS = [
@@ -51,6 +52,18 @@ INVALID_TAX_IDS = [
 @pytest.mark.parametrize(("country", "typed", "stored", "kind"), VALID_TAX_IDS)
 def test_valid_tax_ids_are_stored_compact_with_their_type(country, typed, stored, kind):
     assert normalize_tax_id(typed, country) == (stored, kind)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("XAXX010101000", "XAXX010101000"), ("xexx-010101-000", "XEXX010101000")]
+)
+def test_the_rfcs_many_people_share_are_valid_and_known_as_shared(typed, stored):
+    # the RFC of the general public and of foreigners fail the check digit, yet the tax
+    # office gives them to everyone who has none
+    assert normalize_tax_id(typed, "MX") == (stored, "mx.rfc")
+    assert tax_id_is_shared(stored)
+    assert tax_id_country(typed, named=[], default="ES") == "MX"
+    assert not tax_id_is_shared("GODE561231GR8")
 
 
 @pytest.mark.parametrize(("country", "value", "words"), INVALID_TAX_IDS)

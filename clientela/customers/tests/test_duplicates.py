@@ -39,6 +39,21 @@ def test_same_tax_id_email_or_phone_is_a_possible_duplicate(owner):
     }
 
 
+def test_customers_sharing_the_general_publics_rfc_are_not_duplicates(owner):
+    # given walk-in buyers invoiced to the RFC of the general public, and two shops with
+    # one real RFC
+    CustomerFactory(actor=owner, name="María López", tax_id="XAXX010101000")
+    CustomerFactory(actor=owner, name="Juan Pérez", tax_id="XAXX010101000")
+    CustomerFactory(actor=owner, name="John Smith", tax_id="XEXX010101000")
+    CustomerFactory(actor=owner, name="Café Olé", tax_id="PLE990101AB7")
+    CustomerFactory(actor=owner, name="Cafe Ole Roma", tax_id="PLE990101AB7")
+
+    # then only the shops are proposed, both when saved one by one and on a full scan
+    assert _pairs(owner) == {("Café Olé", "Cafe Ole Roma"): ["tax_id"]}
+    duplicates_scan()
+    assert _pairs(owner) == {("Café Olé", "Cafe Ole Roma"): ["tax_id"]}
+
+
 def test_similar_name_at_similar_address_is_a_possible_duplicate(owner):
     CustomerFactory(actor=owner, name="Panadería La Espiga, S.A. de C.V.", addresses=[ROMA])
     CustomerFactory(

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from clientela.customers.models import Customer
+from clientela.customers.models import Customer, DuplicateCandidate
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.mapping import match_columns
@@ -52,6 +52,30 @@ def test_an_import_creates_and_updates_and_a_second_one_changes_nothing(tmp_path
 
     assert again.counts == {"create": 0, "update": 0, "unchanged": 2, "refused": 0}
     assert Customer.objects.count() == 2
+
+
+def test_rows_with_the_general_publics_rfc_are_different_customers(tmp_path, owner):
+    # given a customer invoiced to the RFC of the general public, and a file with two more
+    mostrador = CustomerFactory(name="Mostrador", tax_id="XAXX010101000")
+    rows = [
+        ["XAXX010101000", "María López", "maria@correo.mx", "", "", "", "", ""],
+        ["xaxx-010101-000", "Juan Pérez", "", "55 1234 5678", "", "", "", ""],
+    ]
+
+    # when imported
+    plan = _import(tmp_path, rows, owner)
+
+    # then the RFC is taken, but it finds nobody: two new customers, none flagged as
+    # duplicates of another
+    assert plan.counts == {"create": 2, "update": 0, "unchanged": 0, "refused": 0}
+    assert set(Customer.objects.values_list("name", "tax_id")) == {
+        ("Mostrador", "XAXX010101000"),
+        ("María López", "XAXX010101000"),
+        ("Juan Pérez", "XAXX010101000"),
+    }
+    mostrador.refresh_from_db()
+    assert mostrador.name == "Mostrador"
+    assert not DuplicateCandidate.objects.exists()
 
 
 def test_a_refused_last_row_leaves_nothing_written(tmp_path, owner, gomez):

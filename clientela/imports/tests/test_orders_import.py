@@ -137,6 +137,30 @@ def test_the_customer_is_found_by_tax_id_else_by_name(tmp_path, book, tax_id, na
     assert plan.rows[0].changes["customer"] == book[matched].pk
 
 
+def test_the_general_publics_rfc_finds_the_customer_by_name_and_alone_is_refused(tmp_path, book):
+    # given walk-in buyers invoiced to the RFC of the general public, as Mexican sales
+    # exports have them, one of them a customer of the book
+    CustomerFactory(name="Mostrador", tax_id="XAXX010101000")
+    rows = [
+        ["F-8", "XAXX010101000", "Café Olé", "2024-03-01", "2024-03-02", "", "", "BOL-01", "1", "", ""],
+        ["F-9", "XAXX010101000", "", "2024-03-01", "2024-03-02", "", "", "BOL-01", "1", "", ""],
+    ]  # fmt: skip
+
+    plan = _plan(_file(tmp_path, rows))
+
+    # then the name finds the customer, and the RFC alone names nobody
+    assert plan.rows[0].changes["customer"] == book["cafe"].pk
+    assert _messages(plan) == [
+        (
+            3,
+            "RFC",
+            "XAXX010101000",
+            "XAXX010101000 is a tax id many people share: it names no customer. Give the "
+            "customer's code, e-mail or name too.",
+        )
+    ]
+
+
 def test_the_customer_is_found_by_code_or_e_mail(tmp_path, book):
     headers = ["Pedido", "Código de cliente", "Correo", "Fecha", "Fecha de entrega", "SKU", "Qty"]
     rows = [
