@@ -7,6 +7,8 @@ import path, so this module imports no domain app.
 
 import json
 import re
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -191,19 +193,36 @@ def _detail(request: HttpRequest, message: Any, status: int, **extra: Any) -> Ht
     return api.create_response(request, {"detail": str(message), **extra}, status=status)
 
 
-@api.exception_handler(ValidationError)
-def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    """A service refused the data: 422, one entry per message, naming the field."""
+def _entries(exc: ValidationError, in_path: Collection[str] = ()) -> list[dict[str, Any]]:
+    """The 422 entries of a service's refusal: one per message, located in the body, or
+    in the path for the fields ``in_path`` (a route's path parameters)."""
     entries = []
     by_field = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
     for field, errors in by_field.items():
         # "lines.2.quantity" is the quantity of the third line: ["body", "lines", 2, "quantity"].
         path = [int(part) if part.isdigit() else part for part in field.split(".")]
-        loc = ["body"] if field == NON_FIELD_ERRORS else ["body", *path]
+        where = "path" if field in in_path else "body"
+        loc = ["body"] if field == NON_FIELD_ERRORS else [where, *path]
         for error in errors:
             message = error.message % error.params if error.params else error.message
             entries.append({"loc": loc, "msg": str(message), "type": error.code or "invalid"})
-    return api.create_response(request, {"detail": entries}, status=422)
+    return entries
+
+
+@contextmanager
+def path_fields(*fields: str) -> Iterator[None]:
+    """A service's refusal of ``fields`` is about the route's path parameters of those
+    names: its 422 locates them as ``["path", field]``."""
+    try:
+        yield
+    except ValidationError as error:
+        raise NinjaValidationError(_entries(error, fields)) from error
+
+
+@api.exception_handler(ValidationError)
+def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A service refused the data: 422, one entry per message, naming the field."""
+    return api.create_response(request, {"detail": _entries(exc)}, status=422)
 
 
 @api.exception_handler(AccessDenied)

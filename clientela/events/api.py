@@ -21,7 +21,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, require
-from clientela.core.api import WriteSchema, etag, version_required
+from clientela.core.api import WriteSchema, etag, path_fields, version_required
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.events import selectors, services
 from clientela.events.models import Event, EventKind, EventProduct
@@ -351,14 +351,15 @@ def sale_record(
     event = _event(request, event_id)
     item = _item(event, product_id)
     version = version_required(request, payload.version)
-    services.event_sale_record(
-        actor=request.auth,
-        item=item,
-        sold_on=sold_on,
-        quantity=payload.quantity,
-        version=version,
-        reason=payload.reason,
-    )
+    with path_fields("sold_on"):
+        services.event_sale_record(
+            actor=request.auth,
+            item=item,
+            sold_on=sold_on,
+            quantity=payload.quantity,
+            version=version,
+            reason=payload.reason,
+        )
     response["ETag"] = etag(Event.objects.values_list("sales_version", flat=True).get(pk=event.pk))
     return _item(event, product_id)
 

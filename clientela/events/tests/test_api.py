@@ -97,7 +97,7 @@ def test_a_sale_outside_the_event_or_beyond_what_was_brought_gets_422(call, owne
     negative = call("sales", "put", item_url, {"quantity_brought": "-1", "quantity_expected": "0"})
 
     assert outside.status_code == too_many.status_code == negative.status_code == 422
-    assert outside.json()["detail"][0]["loc"] == ["body", "sold_on"]
+    assert outside.json()["detail"][0]["loc"] == ["path", "sold_on"]
     assert too_many.json()["detail"][0]["loc"] == ["body", "quantity"]
     assert negative.json()["detail"][0]["loc"] == ["body", "quantity_brought"]
     assert not EventSale.objects.exists()
