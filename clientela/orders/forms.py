@@ -4,6 +4,7 @@ Forms only parse what the user typed; the services validate and write, and their
 ``ValidationError`` is put back on the form (or on the line it names) by the views.
 """
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -469,6 +470,38 @@ class BaseLineFormSet(forms.BaseFormSet):
                 continue
             chosen.append((form, form.line()))
         return chosen
+
+    def uncounted_lines(self, refused: Mapping[str, list]) -> list[str]:
+        """Why each filled-in, not removed line of a sent form is left out of the running
+        total: its own error when it does not read, else the one ``order_lines_total``
+        gave (``refused``, keyed by its place among ``priced_lines``). "Line 2 is not
+        counted: Quantity: Enter a number."."""
+        if not self.is_bound:
+            return []
+        problems: dict[int, tuple[forms.Form, str, str]] = {}
+        for number, form in enumerate(self.forms, start=1):
+            if (
+                not form.has_changed()
+                or form.is_valid()
+                or form.data.get(form.add_prefix("DELETE"))
+            ):
+                continue
+            field, errors = next(iter(form.errors.items()))
+            problems[number] = (form, field, str(errors[0]))
+        chosen = [form for form, _line in self.chosen_lines()]
+        for key, messages in refused.items():
+            _lines, place, field = [*key.split("."), "", ""][:3]
+            if place.isdigit() and int(place) < len(chosen):
+                form = chosen[int(place)]
+                problems.setdefault(self.forms.index(form) + 1, (form, field, str(messages[0])))
+        notes = []
+        for number, (form, field, message) in sorted(problems.items()):
+            label = form.fields[field].label if field in form.fields else None
+            notes.append(
+                _("Line %(number)d is not counted: %(problem)s")
+                % {"number": number, "problem": f"{label}: {message}" if label else message}
+            )
+        return notes
 
     def priced_lines(self) -> list[dict]:
         """The lines as ``order_lines_total`` takes them: a sent form's chosen lines, an

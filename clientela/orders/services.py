@@ -300,13 +300,17 @@ def _clean_lines(
     return cleaned
 
 
-def order_lines_total(*, lines: Sequence[dict], currency: str | None = None) -> Decimal:
+def order_lines_total(
+    *, lines: Sequence[dict], currency: str | None = None
+) -> tuple[Decimal, Errors]:
     """What ``lines`` come to, each priced and rounded as ``order_create`` prices it
-    (in ``currency``, the business's by default); lines it would refuse count nothing.
-    Writes nothing: the order form's running total."""
+    (in ``currency``, the business's by default), and why ``order_create`` would refuse
+    the lines that count nothing (keyed ``lines.<index>.<field>``). Writes nothing: the
+    order form's running total."""
     currency = currency or settings.CLIENTELA_CURRENCY
-    priced = _clean_lines(lines, currency, {}) if lines else []
-    return sum((line.line_total for line in priced), Decimal(0))
+    refused: Errors = {}
+    priced = _clean_lines(lines, currency, refused) if lines else []
+    return sum((line.line_total for line in priced), Decimal(0)), refused
 
 
 def _write_lines(order: Order, lines: list[_Line], actor: User | None, reason: str) -> None:

@@ -357,12 +357,14 @@ def address_options(request):
 @require_POST
 @capability_required(Capability.ORDER_EDIT)
 def lines_total(request):
-    """The order form's running total of its lines, as the order would be priced."""
-    lines = _line_formset(request).priced_lines()
+    """The order form's running total of its lines, as the order would be priced, and
+    why a line that does not read yet is not counted."""
+    formset = _line_formset(request)
+    total, refused = services.order_lines_total(lines=formset.priced_lines())
     return render(
         request,
         "orders/_lines_total.html",
-        {"lines_total": services.order_lines_total(lines=lines)},
+        {"lines_total": total, "uncounted": formset.uncounted_lines(refused)},
     )
 
 
@@ -449,7 +451,7 @@ def _quiet(form, formset) -> None:
 
 def _order_form_page(request, context: dict):
     formset = context["formset"]
-    context["lines_total"] = services.order_lines_total(lines=formset.priced_lines())
+    context["lines_total"], _refused = services.order_lines_total(lines=formset.priced_lines())
     if request.method == "POST" and "add_line" in request.POST:
         _quiet(context["form"], formset)
     context["line_errors"] = any(form.errors for form in formset.forms) or bool(

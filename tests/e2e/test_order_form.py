@@ -69,7 +69,14 @@ def test_type_a_name_pick_it_add_and_remove_lines_and_save(page):
     expect(page.locator("#lines-total")).to_have_text("MX$80.00")
     page.get_by_role("button", name="Add a line").click()
     page.get_by_label("Product (line 3)").select_option(label="Bolillo · BOL-1")
+    # A quantity that does not read is not counted, and the total says why
+    total = page.locator("#lines-total")
+    page.get_by_label("Quantity (line 3)").fill("1,0,0")
+    expect(total).to_contain_text("Line 3 is not counted: Quantity: Type a number")
+    expect(total).to_contain_text("MX$80.00")
+    # and so is a product already on another line
     page.get_by_label("Quantity (line 3)").fill("1")
+    expect(total).to_contain_text("Line 3 is not counted: Product: BOL-1 is already on line 2")
 
     # And removes the first and the third
     page.get_by_role("button", name="Remove line 1").click()

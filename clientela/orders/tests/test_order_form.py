@@ -166,7 +166,19 @@ def test_the_running_total_prices_the_lines_as_the_order_would(client, sales, bo
 
     assert _text(total) == "MX$75.00"
     assert _text(removed) == "MX$30.00"
-    assert _text(half_typed) == "MX$30.00"  # a line that does not read yet counts nothing
+    twice = client.post(
+        reverse("orders:lines_total"),
+        _form(book, **{"lines-1-product": str(book["bolillo"].pk)}),
+    )
+
+    # a line that does not read yet, or that the order would refuse, counts nothing, and
+    # the total says why
+    assert _text(half_typed).startswith("MX$30.00")
+    assert "Line 2 is not counted: Quantity:" in _text(half_typed)
+    assert _text(twice).startswith("MX$30.00")
+    assert "Line 2 is not counted: Product: " in _text(twice)
+    assert "is already on line 1" in _text(twice)
+    assert "not counted" not in _text(total) + _text(removed)
 
 
 def test_the_form_shows_each_products_price_and_the_total_without_javascript(client, sales, book):
