@@ -301,16 +301,23 @@ def _clean_lines(
 
 
 def order_lines_total(
-    *, lines: Sequence[dict], currency: str | None = None
+    *, lines: Sequence[dict], order: Order | None = None
 ) -> tuple[Decimal, Errors]:
-    """What ``lines`` come to, each priced and rounded as ``order_create`` prices it
-    (in ``currency``, the business's by default), and why ``order_create`` would refuse
-    the lines that count nothing (keyed ``lines.<index>.<field>``). Writes nothing: the
-    order form's running total."""
-    currency = currency or settings.CLIENTELA_CURRENCY
+    """What ``lines`` come to, each priced and rounded as ``order_create`` (or, for an
+    ``order`` being changed, ``order_update``: in its currency, its products kept even if
+    no longer sold) prices it, and why it would refuse the lines that count nothing
+    (keyed ``lines.<index>.<field>``). Writes nothing: the order form's running total."""
+    currency = order.currency if order else settings.CLIENTELA_CURRENCY
     refused: Errors = {}
-    priced = _clean_lines(lines, currency, refused) if lines else []
+    priced = _clean_lines(lines, currency, refused, _kept_products(order)) if lines else []
     return sum((line.line_total for line in priced), Decimal(0)), refused
+
+
+def _kept_products(order: Order | None) -> frozenset[int]:
+    """The products already on ``order``, which stay on it even when no longer sold."""
+    if order is None:
+        return frozenset()
+    return frozenset(order.lines.values_list("product_id", flat=True))
 
 
 def _write_lines(order: Order, lines: list[_Line], actor: User | None, reason: str) -> None:
@@ -533,8 +540,7 @@ def order_update(
         order.notes = changes["notes"] or ""
     cleaned = None
     if "lines" in changes:
-        kept = frozenset(order.lines.values_list("product_id", flat=True))
-        cleaned = _clean_lines(changes["lines"], order.currency, errors, kept)
+        cleaned = _clean_lines(changes["lines"], order.currency, errors, _kept_products(order))
         if "lines" not in errors:
             log.extend(_line_changes(order, cleaned))
     renegotiated = order.status in RENEGOTIABLE and bool(log)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("customer-lookup/", views.customer_lookup, name="customer_lookup"),
     path("address-options/", views.address_options, name="address_options"),
     path("lines-total/", views.lines_total, name="lines_total"),
+    path("<int:pk>/lines-total/", views.lines_total, name="lines_total"),
     path("<int:pk>/", views.order_detail, name="detail"),
     path("<int:pk>/edit/", views.order_edit, name="edit"),
     path("<int:pk>/move/<slug:to>/", views.order_transition, name="transition"),

@@ -356,11 +356,12 @@ def address_options(request):
 
 @require_POST
 @capability_required(Capability.ORDER_EDIT)
-def lines_total(request):
-    """The order form's running total of its lines, as the order would be priced, and
-    why a line that does not read yet is not counted."""
-    formset = _line_formset(request)
-    total, refused = services.order_lines_total(lines=formset.priced_lines())
+def lines_total(request, pk: int | None = None):
+    """The order form's running total of its lines, as the order (order ``pk`` when it is
+    being changed) would be priced, and why a line that does not read yet is not counted."""
+    order = None if pk is None else _order(request, pk)
+    formset = _line_formset(request, kept=_products_on(order))
+    total, refused = services.order_lines_total(lines=formset.priced_lines(), order=order)
     return render(
         request,
         "orders/_lines_total.html",
@@ -398,6 +399,11 @@ def _product_choices(
             "unit": product.unit,
         }
     return by_id, choices, prices
+
+
+def _products_on(order: Order | None) -> set[int]:
+    """The products already on ``order`` (a line may keep one that is no longer sold)."""
+    return set() if order is None else {line.product_id for line in order.lines.all()}
 
 
 def _line_formset(request, *, initial=None, kept=frozenset()):
@@ -451,7 +457,9 @@ def _quiet(form, formset) -> None:
 
 def _order_form_page(request, context: dict):
     formset = context["formset"]
-    context["lines_total"], _refused = services.order_lines_total(lines=formset.priced_lines())
+    context["lines_total"], _refused = services.order_lines_total(
+        lines=formset.priced_lines(), order=context.get("order")
+    )
     if request.method == "POST" and "add_line" in request.POST:
         _quiet(context["form"], formset)
     context["line_errors"] = any(form.errors for form in formset.forms) or bool(
@@ -511,7 +519,6 @@ def order_edit(request, pk: int):
         }
         for line in lines
     ]
-    kept = {line.product_id for line in lines}
     form = OrderForm(
         request.POST or None,
         user=request.user,
@@ -525,7 +532,7 @@ def order_edit(request, pk: int):
             "version": order.version,
         },
     )
-    formset = _line_formset(request, initial=initial_lines, kept=kept)
+    formset = _line_formset(request, initial=initial_lines, kept=_products_on(order))
     if request.method == "POST" and "add_line" not in request.POST:
         form_valid, formset_valid = form.is_valid(), formset.is_valid()
         if form_valid and formset_valid:

@@ -192,3 +192,36 @@ def test_the_form_shows_each_products_price_and_the_total_without_javascript(cli
     assert 'id="lines-total"' in page.content.decode() and "MX$75.00" in text
     assert 'id="line-template"' in page.content.decode()  # what "Add a line" copies
     assert not Order.objects.exists()
+
+
+def test_changing_an_order_counts_a_product_no_longer_sold_that_it_already_has(
+    client, owner, book
+):
+    # given a draft order of 2 conchas, and conchas no longer sold
+    order = services.order_create(
+        actor=owner,
+        customer=book["espiga"],
+        due_date=TODAY + timedelta(days=3),
+        lines=[{"product": book["concha"], "quantity": Decimal(2)}],
+    )
+    services.product_deactivate(actor=owner, product=book["concha"])
+    client.force_login(owner)
+
+    # when the order is opened to be changed and its quantity typed again
+    page = client.get(reverse("orders:edit", args=[order.pk]))
+    lines = {
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "1",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-product": str(book["concha"].pk),
+        "lines-0-quantity": "3",
+    }
+    typed = client.post(reverse("orders:lines_total", args=[order.pk]), lines)
+    new_order = client.post(reverse("orders:lines_total"), lines)
+
+    # then its running total counts the conchas, as saving the change would; a new order
+    # may not take them
+    assert re.search(r'<output id="lines-total"[^>]*>\s*MX\$25\.00', page.content.decode())
+    assert _text(typed) == "MX$37.50"
+    assert _text(new_order).startswith("MX$0.00")
