@@ -66,6 +66,11 @@ def load() -> str:
     return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
+def transactions_path(folder: Path, customers: int) -> Path:
+    """Where the simulated export of ``customers`` customers is kept."""
+    return folder / f"transactions-{customers}-{SEED}.csv"
+
+
 def transactions_file(folder: Path, customers: int) -> Path:
     """The simulated export of ``customers`` customers (written once, then reused)."""
     import pyarrow as pa
@@ -73,7 +78,7 @@ def transactions_file(folder: Path, customers: int) -> Path:
 
     from clientela.analytics.stats import btyd, simulate
 
-    path = folder / f"transactions-{customers}-{SEED}.csv"
+    path = transactions_path(folder, customers)
     if path.exists():
         return path
     started = time.perf_counter()
@@ -220,7 +225,7 @@ def main() -> None:
     )
     command = [sys.executable, __file__, "--write-file", "--folder", str(args.folder)]
     subprocess.run([*command, "--customers", str(args.customers)], check=True)
-    path = transactions_file(args.folder, args.customers)
+    path = transactions_path(args.folder, args.customers)
     # Python keeps compiled modules between runs, as on a user's machine (this workplace
     # turns that off for its own commands).
     env = {

@@ -46,7 +46,7 @@ import os
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -570,12 +570,16 @@ def read_transactions(
     )
     if table.num_rows == 0:
         raise no_rows
-    customers, days, amounts = _coded_columns(table)
-    if customers is None:  # an empty customer: blank rows to leave out, or a missing id
-        table = _without_blank_rows(table)
-        if table.num_rows == 0:
-            raise no_rows
+    # An empty customer is a blank row to leave out, or a missing id: looked for before
+    # the columns are coded (cheaply), and once more if an id was only spaces.
+    for tried in range(2):
+        if tried or pc.min(pc.binary_length(table["customer"])).as_py() == 0:
+            table = _without_blank_rows(table)
+            if table.num_rows == 0:
+                raise no_rows
         customers, days, amounts = _coded_columns(table)
+        if customers is not None:
+            break
     if customers is None or days is None or ("amount" in indexes and amounts is None):
         raise _first_bad_row(source, layout, indexes, columns) or OfflineAnalysisError(
             _("%(file)s has a value that cannot be read.") % {"file": source}
@@ -802,24 +806,6 @@ def _rankings(summary: TransactionSummary) -> tuple[RFMResult, ParetoResult | No
     )
 
 
-def _customers(summary: TransactionSummary, rows: slice) -> TransactionSummary:
-    """The summary of some of its customers."""
-    return replace(
-        summary,
-        **{
-            name: None if getattr(summary, name) is None else getattr(summary, name)[rows]
-            for name in (
-                "customer_ids",
-                "frequency",
-                "recency",
-                "T",
-                "monetary_value",
-                "total_amount",
-            )
-        },
-    )
-
-
 def _customer_scores(
     transactions: Transactions,
     summary: TransactionSummary,
@@ -843,27 +829,14 @@ def _customer_scores(
     spend_name = "gammagamma" if outcomes["gammagamma"].usable else None
     revenue = summary.total_amount
     scores, pareto = rankings
-    # Each customer's predictions are his own: two threads work out a half each.
-    halves = (slice(0, count // 2), slice(count // 2, None))
-    alive, expected, spend, value = (
-        np.concatenate(column)
-        for column in zip(
-            *_together(
-                *(
-                    lambda half=half: _predictions(
-                        _customers(summary, half),
-                        None if purchase_name is None else outcomes[purchase_name],
-                        None if spend_name is None else outcomes[spend_name],
-                        horizon=horizon,
-                        time_unit=time_unit,
-                        months=months,
-                        monthly_discount_rate=monthly_discount_rate,
-                    )
-                    for half in halves
-                )
-            ),
-            strict=True,
-        )
+    alive, expected, spend, value = _predictions(
+        summary,
+        None if purchase_name is None else outcomes[purchase_name],
+        None if spend_name is None else outcomes[spend_name],
+        horizon=horizon,
+        time_unit=time_unit,
+        months=months,
+        monthly_discount_rate=monthly_discount_rate,
     )
     segment_counts = np.bincount(scores.segment_index, minlength=len(scores.segment_keys))
     columns: dict[str, Any] = {

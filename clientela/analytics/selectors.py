@@ -422,6 +422,12 @@ CHURN = {
 SCORE_ORDERS = ("clv", "value_at_stake")
 
 
+def score_order(*, churn: str = "", order: str = "") -> str:
+    """How a score list is sorted: ``order`` if given, else by value at stake for a churn
+    list (but "active"), else by lifetime value."""
+    return order or ("value_at_stake" if churn and churn != "active" else "clv")
+
+
 def score_list(
     *,
     user: User | None,
@@ -460,7 +466,7 @@ def score_list(
         if churn not in CHURN:
             raise ValueError(f"churn must be one of {', '.join(CHURN)}")
         queryset = queryset.filter(CHURN[churn])
-    order = order or ("value_at_stake" if churn and churn != "active" else "clv")
+    order = score_order(churn=churn, order=order)
     if order not in SCORE_ORDERS:
         raise ValueError(f"order must be one of {', '.join(SCORE_ORDERS)}")
     ordering = (

@@ -434,7 +434,7 @@ def score_list(request):
             "page": page,
             "filtered": filters.is_filtered(),
             "filter_labels": _filter_labels(arguments),
-            "by_stake": (arguments["order"] or ("value_at_stake" if arguments["churn"] else ""))
+            "by_stake": selectors.score_order(churn=arguments["churn"], order=arguments["order"])
             == "value_at_stake",
         },
     )

@@ -282,10 +282,6 @@ class CappedPage(Page):
         return self.paginator.keyset is not None and not self.paginator.count_is_exact
 
     @property
-    def is_last(self) -> bool:
-        return not self.has_next()
-
-    @property
     def numbers(self) -> list:
         """The page numbers to link, elided (none on a page found by a cursor)."""
         if self.number is None:

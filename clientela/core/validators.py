@@ -130,10 +130,10 @@ SHARED_TAX_IDS: dict[str, frozenset[str]] = {
 }
 
 
-def tax_id_is_shared(value: str) -> bool:
-    """Whether the normalised tax id ``value`` is one that many people share
-    (``SHARED_TAX_IDS``): it cannot tell a customer apart from another."""
-    return any(value in shared for shared in SHARED_TAX_IDS.values())
+def tax_id_tells_apart(value: str) -> bool:
+    """Whether two customers with the normalised tax id ``value`` may be the same one:
+    not when it is empty or one that many people share (``SHARED_TAX_IDS``)."""
+    return bool(value) and not any(value in shared for shared in SHARED_TAX_IDS.values())
 
 
 def _tax_id_types(country: str) -> tuple[TaxIdType, ...]:

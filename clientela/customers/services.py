@@ -34,7 +34,7 @@ from clientela.core.validators import (
     normalize_email,
     normalize_phone,
     normalize_tax_id,
-    tax_id_is_shared,
+    tax_id_tells_apart,
 )
 from clientela.customers import matching
 from clientela.customers.models import (
@@ -681,19 +681,15 @@ def _statistics_refresh() -> None:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _telling(tax_id: str) -> bool:
-    """Whether two customers with this tax id may be the same one: not when it is empty
-    or one that many people share (the RFC of the general public)."""
-    return bool(tax_id) and not tax_id_is_shared(tax_id)
-
-
 def _duplicates_record(new: list[_NewCustomer]) -> None:
     """What ``duplicates_refresh_for`` records for each of the ``new`` customers (saved,
     with their records), in a few queries for them all."""
     reasons: dict[tuple[int, int], set[str]] = {}
     held = {
         DuplicateReason.TAX_ID: {
-            item.customer.pk: [item.customer.tax_id] if _telling(item.customer.tax_id) else []
+            item.customer.pk: [item.customer.tax_id]
+            if tax_id_tells_apart(item.customer.tax_id)
+            else []
             for item in new
         },
         DuplicateReason.EMAIL: {item.customer.pk: item.emails for item in new},
@@ -986,7 +982,7 @@ def duplicates_refresh_for(*, customer: Customer) -> list[DuplicateCandidate]:
     reasons: dict[int, set[str]] = {}
     scores: dict[int, float] = {}
     live = Customer.objects.filter(merged_into__isnull=True).exclude(pk=customer.pk)
-    if _telling(customer.tax_id):
+    if tax_id_tells_apart(customer.tax_id):
         for other in live.filter(tax_id=customer.tax_id).values_list("pk", flat=True):
             reasons.setdefault(other, set()).add(DuplicateReason.TAX_ID)
     emails = list(customer.emails.values_list("email", flat=True))

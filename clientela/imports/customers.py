@@ -57,7 +57,7 @@ from clientela.core.validators import (
     normalize_tax_id,
     tax_id_countries,
     tax_id_country,
-    tax_id_is_shared,
+    tax_id_tells_apart,
 )
 from clientela.customers.matching import name_key
 from clientela.customers.models import (
@@ -483,7 +483,7 @@ def _keys(row: _Row) -> list[tuple[str, str]]:
     keys = [("number", str(row.number[0]))] if row.number else []
     tax_id = row.values.get("tax_id", "")
     # An id many people share (the RFC of the general public) finds nobody.
-    keys += [("tax_id", tax_id)] if tax_id and not tax_id_is_shared(tax_id) else []
+    keys += [("tax_id", tax_id)] if tax_id_tells_apart(tax_id) else []
     keys += [("email", email) for email in row.emails] + [("phone", p) for p in row.phones]
     if "external_id" in row.values:
         keys.append(("external_id", row.values["external_id"]))

@@ -60,7 +60,7 @@ from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check, money_round
 from clientela.core.parsing import fold
-from clientela.core.validators import normalize_email, normalize_tax_id, tax_id_is_shared
+from clientela.core.validators import normalize_email, normalize_tax_id, tax_id_tells_apart
 from clientela.customers.matching import name_key
 from clientela.customers.models import LIVE, Customer, CustomerEmail
 from clientela.imports.exporting import chunks_by_id, neutralised
@@ -358,7 +358,7 @@ def _read(
                 Order._meta.get_field("reference").run_validators(line.reference)
             elif key == "customer_tax_id":
                 tax_id = _tax_id(text)
-                if not tax_id_is_shared(tax_id):  # the general public's RFC names nobody
+                if tax_id_tells_apart(tax_id):  # the general public's RFC names nobody
                     line.customer[key] = tax_id
             elif key == "customer_email":
                 line.customer[key] = normalize_email(text)

@@ -308,9 +308,6 @@ class OrderForm(BootstrapFormMixin, forms.Form):
             del self.fields["reason"]
         self.chosen_customer = customer or self._typed_customer()
         self.fields["delivery_address"].choices = self.address_choices(self.chosen_customer)
-        self.needs_address = (
-            self.chosen_customer is not None and len(self.fields["delivery_address"].choices) == 1
-        )
 
     def _typed_customer(self) -> Customer | None:
         if not self.is_bound or "customer" not in self.fields:

@@ -338,6 +338,17 @@ def test_the_churn_lists_are_sorted_by_value_at_stake(client, readonly, analysed
     assert len(_listed(client.get(f"{SCORES}?churn=lost"))) > 0
 
 
+def test_each_score_list_says_how_it_is_sorted(client, readonly, analysed):
+    client.force_login(readonly)
+
+    lost = client.get(f"{SCORES}?churn=lost").content.decode()
+    active = client.get(f"{SCORES}?churn=active").content.decode()
+
+    assert "The most at stake first." in lost
+    # the active customers are sorted by lifetime value, and their page says so
+    assert "The highest lifetime value first." in active
+
+
 def test_my_customers_only_lists_and_exports_the_salespersons_own(client, sales, analysed):
     # given a salesperson who owns every third customer and may see them all
     mine = [customer.pk for customer in analysed["customers"][::3]]

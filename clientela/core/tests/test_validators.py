@@ -13,7 +13,7 @@ from clientela.core.validators import (
     normalize_tax_id,
     tax_id_countries,
     tax_id_country,
-    tax_id_is_shared,
+    tax_id_tells_apart,
 )
 
 VALID_TAX_IDS = [
@@ -61,9 +61,9 @@ def test_the_rfcs_many_people_share_are_valid_and_known_as_shared(typed, stored)
     # the RFC of the general public and of foreigners fail the check digit, yet the tax
     # office gives them to everyone who has none
     assert normalize_tax_id(typed, "MX") == (stored, "mx.rfc")
-    assert tax_id_is_shared(stored)
+    assert not tax_id_tells_apart(stored)
     assert tax_id_country(typed, named=[], default="ES") == "MX"
-    assert not tax_id_is_shared("GODE561231GR8")
+    assert tax_id_tells_apart("GODE561231GR8")
 
 
 @pytest.mark.parametrize(("country", "value", "words"), INVALID_TAX_IDS)

@@ -194,9 +194,7 @@ def test_the_form_shows_each_products_price_and_the_total_without_javascript(cli
     assert not Order.objects.exists()
 
 
-def test_changing_an_order_counts_a_product_no_longer_sold_that_it_already_has(
-    client, owner, book
-):
+def test_changing_an_order_counts_a_product_no_longer_sold_that_it_already_has(client, owner, book):
     # given a draft order of 2 conchas, and conchas no longer sold
     order = services.order_create(
         actor=owner,
