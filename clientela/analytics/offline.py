@@ -123,6 +123,8 @@ _ARROW_ENCODINGS = {"utf-8-sig": "utf8"}
 _BLOCK_BYTES = 1 << 20
 # From this many rows on, customer ids are encoded in two halves at once.
 _SPLIT_ENCODING_ROWS = 200_000
+# The low n bytes of a 64-bit number, for n = 0 to 8.
+_BYTE_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _SHOWN_VALUE_LENGTH = 60
 
@@ -303,11 +305,17 @@ def _header_width(source: Path, layout: CsvLayout) -> int:
         return len(next(itertools.islice(reader, layout.header_row - 1, None)))
 
 
-def _arrow_table(source: Path, layout: CsvLayout, indexes: dict[str, int]) -> pa.Table:
-    """The columns ``indexes`` names (role → index in the header) as text, read by Arrow.
+def _arrow_table(
+    source: Path, layout: CsvLayout, indexes: dict[str, int], *, typed: bool
+) -> pa.Table | None:
+    """The columns ``indexes`` names (role → index in the header), read by Arrow: as
+    text, or ``typed`` (dates written YYYY-MM-DD and plain numbers converted as they are
+    read, an empty cell null; Arrow raises ``ArrowInvalid`` for a value it cannot
+    convert).
 
     A row with more or fewer cells than the header goes to Python's reader instead
-    (padded with empty cells, or cut) and its values are added at the end."""
+    (padded with empty cells, or cut) and its values are added at the end as text; a
+    typed reading meeting one gives ``None``."""
     width = _header_width(source, layout)
     names = [f"column {index}" for index in range(width)]
     odd_rows: list[list[str]] = []
@@ -318,6 +326,9 @@ def _arrow_table(source: Path, layout: CsvLayout, indexes: dict[str, int]) -> pa
         odd_rows.append([cells[index] for index in indexes.values()])
         return "skip"
 
+    types = {role: pa.string() for role in indexes}
+    if typed:
+        types |= {"date": pa.date32(), "amount": pa.float64()}
     read = pacsv.read_csv(
         source,
         read_options=pacsv.ReadOptions(
@@ -332,18 +343,30 @@ def _arrow_table(source: Path, layout: CsvLayout, indexes: dict[str, int]) -> pa
         ),
         convert_options=pacsv.ConvertOptions(
             include_columns=sorted({names[index] for index in indexes.values()}),
-            column_types={names[index]: pa.string() for index in indexes.values()},
+            column_types={names[index]: types[role] for role, index in indexes.items()},
+            null_values=[""],
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
     table = pa.table({role: read[names[index]] for role, index in indexes.items()})
     if odd_rows:
+        if typed:
+            return None
         extra = pa.table(
             dict(zip(indexes, map(pa.array, zip(*odd_rows, strict=True)), strict=True))
         )
         table = pa.concat_tables([table, extra])
     return table
+
+
+def _read_table(source: Path, layout: CsvLayout, indexes: dict[str, int]) -> pa.Table:
+    """The columns ``indexes`` names: typed if every value converts, else as text."""
+    try:
+        table = _arrow_table(source, layout, indexes, typed=True)
+    except pa.ArrowInvalid:
+        table = None
+    return table or _arrow_table(source, layout, indexes, typed=False)
 
 
 def _first_bad_row(
@@ -384,9 +407,11 @@ def _first_bad_row(
 
 
 def _day_numbers(texts: pa.ChunkedArray) -> np.ndarray | None:
-    """The day number of each date, or ``None`` if one cannot be read. Dates all written
-    YYYY-MM-DD are read by Arrow; otherwise each different date (without a time after
-    it) is read once, by ``parse_date``."""
+    """The day number of each date, or ``None`` if one cannot be read (or, for dates
+    read as dates, is empty). Dates all written YYYY-MM-DD are read by Arrow; otherwise
+    each different date (without a time after it) is read once, by ``parse_date``."""
+    if texts.type == pa.date32():
+        return None if texts.null_count else texts.cast(pa.int32()).to_numpy()
     try:
         return pc.cast(pc.cast(texts, pa.date32()), pa.int32()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -410,7 +435,11 @@ def _day_numbers(texts: pa.ChunkedArray) -> np.ndarray | None:
 def _amount_values(texts: pa.ChunkedArray) -> np.ndarray | None:
     """The amounts as floats, or ``None`` if one cannot be read. Arrow converts plain
     numbers (1234.56, and 1234,56 with its decimal comma made a point); what it cannot,
-    ``parse_amount`` reads, once for each different text."""
+    ``parse_amount`` reads, once for each different text. Amounts read as numbers are
+    taken as they are (``None`` if one is empty)."""
+    if texts.type == pa.float64():
+        values = None if texts.null_count else texts.to_numpy()
+        return values if values is not None and np.isfinite(values).all() else None
     trimmed = pc.utf8_trim_whitespace(texts)
     candidates = (
         lambda: trimmed,
@@ -437,10 +466,14 @@ def _amount_values(texts: pa.ChunkedArray) -> np.ndarray | None:
 
 
 def _without_blank_rows(table: pa.Table) -> pa.Table:
-    """The table without the rows whose cells are all empty (or only spaces)."""
+    """The table without the rows whose cells are all empty (or only spaces): null in a
+    typed column."""
     blank = np.ones(table.num_rows, dtype=bool)
-    for role in table.column_names:
-        blank &= pc.binary_length(pc.utf8_trim_whitespace(table[role])).to_numpy() == 0
+    for column in table.columns:
+        if column.type == pa.string():
+            blank &= pc.binary_length(pc.utf8_trim_whitespace(column)).to_numpy() == 0
+        else:
+            blank &= pc.is_null(column).to_numpy(zero_copy_only=False)
     return table.filter(pa.array(~blank))
 
 
@@ -464,13 +497,38 @@ def _side(texts: pa.StringArray) -> np.ndarray:
     return (last.astype(np.int32) + before) & 1
 
 
+def _packed(texts: pa.StringArray) -> np.ndarray | None:
+    """Each value's bytes as one 64-bit number (the first byte lowest), read from Arrow's
+    buffers; ``None`` unless every value fits in 8 bytes and none holds a zero byte (so
+    two different values never make the same number)."""
+    data = np.frombuffer(texts.buffers()[2] or b"", dtype=np.uint8)
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)
+    offsets = offsets[texts.offset : texts.offset + len(texts) + 1]
+    data = data[offsets[0] : offsets[-1]]
+    lengths = np.diff(offsets)
+    if lengths.max(initial=0) > 8 or not data.all():
+        return None
+    padded = np.zeros(data.size + 8, dtype=np.uint8)
+    padded[: data.size] = data
+    # Every 8 bytes of the column from each place on, as numbers: one read per value.
+    windows = np.ndarray((data.size + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    return windows[offsets[:-1] - offsets[0]] & _BYTE_MASKS[lengths]
+
+
 def _dictionary_encoded(texts: pa.ChunkedArray) -> pa.DictionaryArray:
     """``texts`` dictionary-encoded, the different values in order of first appearance.
 
     Looking a million different ids up one by one is the longest step of reading a big
-    file, so a long column is cut in two by a bit of each value's last two bytes: the
-    halves share no value, two threads encode them at once, and the two dictionaries are
-    put back in order of first appearance."""
+    file. Ids of up to 8 bytes (numbers, short codes) are looked up as 64-bit numbers,
+    several times faster than as text. Otherwise a long column is cut in two by a bit of
+    each value's last two bytes: the halves share no value, two threads encode them at
+    once, and the two dictionaries are put back in order of first appearance."""
+    numbers = [_packed(chunk) for chunk in texts.chunks]
+    if len(texts) and all(chunk is not None for chunk in numbers):
+        codes = pc.dictionary_encode(pa.array(np.concatenate(numbers).view(np.int64)))
+        codes = codes.indices.to_numpy()
+        values = texts.take(pa.array(_first_appearances(codes))).combine_chunks()
+        return pa.DictionaryArray.from_arrays(pa.array(codes), values)
     if len(texts) < _SPLIT_ENCODING_ROWS or texts.nbytes >= 2**31:
         return pc.dictionary_encode(texts).combine_chunks()
     side = np.concatenate([_side(chunk) for chunk in texts.chunks])
@@ -557,7 +615,7 @@ def read_transactions(
     }
     columns = {role: layout.headers[indexes[role]] if role in indexes else None for role in names}
     try:
-        table = _arrow_table(source, layout, indexes)
+        table = _read_table(source, layout, indexes)
     except OSError as error:
         raise _cannot_read(source, error) from error
     except pa.ArrowInvalid as error:
@@ -1062,18 +1120,16 @@ def analyze_transactions(
         )
         % {"rows": days.size, "customers": len(transactions.customer_ids)}
     )
-    summary, duplicates = _together(
-        lambda: transaction_summary(
-            transactions.customer_codes,
-            days,
-            transactions.amounts,
-            observation_end=np.datetime64(end_day, "D"),
-            time_unit="day",
-            unit_multiplier=UNIT_DAYS[time_unit],
-            coded=True,
-        ),
-        lambda: _duplicate_rows(transactions.customer_codes, days, transactions.amounts),
+    summary = transaction_summary(
+        transactions.customer_codes,
+        days,
+        transactions.amounts,
+        observation_end=np.datetime64(end_day, "D"),
+        time_unit="day",
+        unit_multiplier=UNIT_DAYS[time_unit],
+        coded=True,
     )
+    duplicates = _duplicate_rows(transactions, summary, end_day)
     outcomes, rankings = _together(
         lambda: _fit_models(summary, models, stage), lambda: _rankings(summary)
     )
@@ -1124,14 +1180,22 @@ def analyze_transactions(
     return OfflineAnalysis(report=report, customers=customers)
 
 
-def _duplicate_rows(codes: np.ndarray, days: np.ndarray, amounts: np.ndarray | None) -> int:
-    """How many rows repeat an earlier one exactly (customer, day and amount). Rows are
-    sorted by customer and day; only the amounts of a customer's day with more than one
-    row are compared."""
-    order, codes, days = by_customer_and_period(codes, days)
+def _duplicate_rows(transactions: Transactions, summary: TransactionSummary, end_day: int) -> int:
+    """How many rows up to the observation end repeat an earlier one exactly (customer,
+    day and amount). Only the rows of customers with more rows than days of purchase
+    (the summary's frequency + 1) can, and only those are sorted and compared."""
+    codes, days = transactions.customer_codes, transactions.days
+    kept = days <= end_day
+    rows = np.bincount(codes[kept], minlength=len(transactions.customer_ids))
+    purchase_days = np.zeros_like(rows)
+    purchase_days[summary.customer_ids] = summary.frequency + 1
+    candidates = np.flatnonzero(kept & (rows > purchase_days)[codes])
+    amounts = transactions.amounts
+    order, codes, days = by_customer_and_period(codes[candidates], days[candidates])
     repeated = (codes[1:] == codes[:-1]) & (days[1:] == days[:-1])
     if amounts is None or not repeated.any():
         return int(repeated.sum())
+    amounts = amounts[candidates]
     shared = np.flatnonzero(np.concatenate(([False], repeated)) | np.append(repeated, False))
     codes, days, values = codes[shared], days[shared], amounts[order[shared]]
     within = np.lexsort((values, days, codes))
