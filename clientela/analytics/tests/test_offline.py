@@ -377,6 +377,18 @@ def test_a_fit_at_the_edge_of_the_model_reports_the_limit_as_a_database_run_does
             r"Row 3 of .*data\.csv: column “customer” is empty\.",
             id="empty customer",
         ),
+        pytest.param(
+            "customer,date,amount\n1,2024-01-01,10\n,,\n2,2024-01-02,\n",
+            [],
+            r"Row 4 of .*data\.csv: column “amount” is empty\.",
+            id="empty amount below a row of empty cells",
+        ),
+        pytest.param(
+            "customer,date,amount\n1,2024-01-01,10\n2,,5\n",
+            [],
+            r"Row 3 of .*data\.csv: column “date” is empty\.",
+            id="empty date",
+        ),
         pytest.param("", [], r".*data\.csv is empty\.", id="empty file"),
         pytest.param("\n \n", [], r".*data\.csv is empty\.", id="blank file"),
         pytest.param(
@@ -450,6 +462,25 @@ def test_files_as_the_spreadsheet_import_reads_them(tmp_path):
     path.write_bytes("cliente,fecha\nJosé,2024-01-01\nMaría,2024-01-02\n".encode("cp1252"))
     analyze(*file_arguments(path, folder, customer_col="cliente", date_col="fecha"))
     assert [row["customer_id"] for row in read_customers(folder)] == ["José", "María"]
+
+
+def test_rows_of_empty_cells_are_skipped_and_late_odd_values_still_read(tmp_path):
+    # given an export whose dates and amounts start plainly written, with rows of empty
+    # cells (some only spaces) among them, and end with a day-first date and an amount
+    # with a decimal comma far below
+    plain = "".join(f"c{row % 7},2024-01-{row % 28 + 1:02d},{row}.5\n" for row in range(3000))
+    path = tmp_path / "sales.csv"
+    path.write_text("customer,date,amount\n" + plain + ",,\n , , \n" + 'c1,31/01/2024,"7,25"\n')
+    folder = tmp_path / "results"
+
+    analyze(*file_arguments(path, folder, amount_col="amount"))
+
+    # then every row with values is read, the empty ones skipped
+    model = read_model(folder)
+    assert model["input"]["rows"] == 3001
+    assert model["input"]["last_date"] == "2024-01-31"
+    revenue = sum(float(row["revenue"]) for row in read_customers(folder))
+    assert revenue == pytest.approx(sum(row + 0.5 for row in range(3000)) + 7.25)
 
 
 def test_a_bad_value_is_named_by_its_row_in_the_file(tmp_path):
@@ -613,11 +644,20 @@ def test_the_console_command_exits_zero_on_success_and_one_on_bad_input(tmp_path
     assert not (tmp_path / "other").exists()
 
 
-def test_ids_encoded_in_two_halves_keep_their_order_of_first_appearance(monkeypatch):
-    # given a column long enough to be encoded in two halves, with ids of every length,
+@pytest.mark.parametrize(
+    "longest",
+    ["C1000000", "ñandúes", "C10000000", "a\x00"],
+    ids=["8 bytes", "8 bytes of letters", "9 bytes", "a zero byte"],
+)
+def test_ids_encoded_as_numbers_or_in_two_halves_keep_their_order_of_first_appearance(
+    monkeypatch, longest
+):
+    # given a column long enough to be encoded in two halves, with ids of every length up
+    # to 8 bytes (looked up as numbers) or beyond, or with a zero byte (in two halves),
     # empty ones included, a slice of a longer array and values repeated far apart
     monkeypatch.setattr(offline, "_SPLIT_ENCODING_ROWS", 4)
-    ids = ["", "b", "ab", "C100", "", "ba", "C101", "b", "C100", "ñandú", "C101", "zz", "a"]
+    ids = ["", "b", "ab", "C100", "", "ba", "C101", "b", longest, "C100", "ñandú", "C101", "a"]
+    ids += ["zz", longest, "C1000000"]
     texts = pa.chunked_array(
         [pa.array(["skipped", *ids]).slice(1), pa.array(["", ""]), pa.array(ids[::-1])]
     )

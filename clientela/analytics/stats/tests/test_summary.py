@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
 
+from clientela.analytics.stats import summary as summary_module
 from clientela.analytics.stats.summary import (
     by_customer_and_period,
     calibration_holdout_summary,
@@ -100,8 +101,13 @@ def test_summary_matches_lifetimes_on_cdnow(cdnow_transactions, time_unit, freq,
     np.testing.assert_allclose(ours.monetary_value, theirs["monetary_value"], rtol=1e-12)
 
 
-def test_summary_matches_lifetimes_with_a_multiplier_on_random_transactions():
-    # given random transactions with many same-day purchases
+@pytest.mark.parametrize("halves_from", [10**9, 1000], ids=["one piece", "two halves"])
+def test_summary_matches_lifetimes_with_a_multiplier_on_random_transactions(
+    monkeypatch, halves_from
+):
+    # given random transactions with many same-day purchases, summarised in one piece or,
+    # from a smaller size than usual, in two halves of the customers
+    monkeypatch.setattr(summary_module, "_HALVES_ROWS", halves_from)
     rng = np.random.default_rng(7)
     n = 5000
     customers = rng.integers(0, 600, n)
@@ -115,12 +121,20 @@ def test_summary_matches_lifetimes_with_a_multiplier_on_random_transactions():
         frame, "customer", "date", "amount", freq="D", freq_multiplier=7
     ).sort_index()
 
-    # then they agree
-    np.testing.assert_array_equal(ours.customer_ids, theirs.index.to_numpy())
-    np.testing.assert_array_equal(ours.frequency, theirs["frequency"])
-    np.testing.assert_allclose(ours.recency, theirs["recency"], rtol=1e-15)
-    np.testing.assert_allclose(ours.T, theirs["T"], rtol=1e-15)
-    np.testing.assert_allclose(ours.monetary_value, theirs["monetary_value"], rtol=1e-12)
+    coded = transaction_summary(
+        customers, dates, amounts, time_unit="day", unit_multiplier=7, coded=True
+    )
+
+    # then they agree, and with the customers already numbered as well
+    for summary in (ours, coded):
+        np.testing.assert_array_equal(summary.customer_ids, theirs.index.to_numpy())
+        np.testing.assert_array_equal(summary.frequency, theirs["frequency"])
+        np.testing.assert_allclose(summary.recency, theirs["recency"], rtol=1e-15)
+        np.testing.assert_allclose(summary.T, theirs["T"], rtol=1e-15)
+        np.testing.assert_allclose(summary.monetary_value, theirs["monetary_value"], rtol=1e-12)
+        np.testing.assert_allclose(
+            summary.total_amount, frame.groupby("customer")["amount"].sum(), rtol=1e-12
+        )
 
 
 @pytest.mark.parametrize(("time_unit", "freq"), [("day", "D"), ("week", "W")])
