@@ -38,6 +38,7 @@ Rules:
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
@@ -75,7 +76,6 @@ from clientela.analytics.stats.pareto import CLASSES, ParetoResult, pareto_class
 from clientela.analytics.stats.rfm import RFMResult, rfm
 from clientela.analytics.stats.summary import (
     TransactionSummary,
-    by_customer_and_period,
     calibration_holdout_summary,
     transaction_summary,
 )
@@ -197,6 +197,48 @@ def _together(*work: Callable[[], Any]) -> list[Any]:
     with ThreadPoolExecutor(max_workers=len(work)) as pool:
         futures = [pool.submit(speaking(task)) for task in work]
         return [future.result() for future in futures]
+
+
+# --- between Arrow and numpy ------------------------------------------------------------
+# Arrow's ``to_numpy`` and ``pa.array`` of a numpy array look for pandas first, and import
+# it where it is installed: longer than reading the columns of a million customers. The
+# columns go between the two through their memory instead.
+
+
+def _numbers(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The values of an Arrow array of fixed-width numbers without nulls, in numpy (a
+    chunked array joined first)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    dtype = np.dtype(array.type.to_pandas_dtype())
+    return np.frombuffer(
+        array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize
+    )
+
+
+def _arrow(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """A one-dimensional numpy array of numbers or days in Arrow, null where ``valid`` is
+    false."""
+    if values.dtype == np.dtype("datetime64[D]"):
+        return _arrow(values.view(np.int64).astype(np.int32), valid).view(pa.date32())
+    values = np.ascontiguousarray(values)
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(
+        pa.from_numpy_dtype(values.dtype),
+        len(values),
+        [bitmap, pa.py_buffer(values)],
+        null_count=-1 if valid is not None else 0,
+    )
+
+
+def _texts(values: Collection[str]) -> pa.StringArray:
+    """Python strings in Arrow."""
+    encoded = [value.encode() for value in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(value) for value in encoded], out=offsets[1:])
+    return pa.StringArray.from_buffers(
+        len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))
+    )
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -353,9 +395,7 @@ def _arrow_table(
     if odd_rows:
         if typed:
             return None
-        extra = pa.table(
-            dict(zip(indexes, map(pa.array, zip(*odd_rows, strict=True)), strict=True))
-        )
+        extra = pa.table(dict(zip(indexes, map(_texts, zip(*odd_rows, strict=True)), strict=True)))
         table = pa.concat_tables([table, extra])
     return table
 
@@ -411,9 +451,9 @@ def _day_numbers(texts: pa.ChunkedArray) -> np.ndarray | None:
     read as dates, is empty). Dates all written YYYY-MM-DD are read by Arrow; otherwise
     each different date (without a time after it) is read once, by ``parse_date``."""
     if texts.type == pa.date32():
-        return None if texts.null_count else texts.cast(pa.int32()).to_numpy()
+        return None if texts.null_count else _numbers(texts.cast(pa.int32()))
     try:
-        return pc.cast(pc.cast(texts, pa.date32()), pa.int32()).to_numpy()
+        return _numbers(pc.cast(pc.cast(texts, pa.date32()), pa.int32()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     encoded = pc.dictionary_encode(texts).combine_chunks()
@@ -429,7 +469,7 @@ def _day_numbers(texts: pa.ChunkedArray) -> np.ndarray | None:
             days[position] = _day_number(parse_date(text))
         except ValueError:
             return None
-    return days[dates.indices.to_numpy()][encoded.indices.to_numpy()]
+    return days[_numbers(dates.indices)][_numbers(encoded.indices)]
 
 
 def _amount_values(texts: pa.ChunkedArray) -> np.ndarray | None:
@@ -438,7 +478,7 @@ def _amount_values(texts: pa.ChunkedArray) -> np.ndarray | None:
     ``parse_amount`` reads, once for each different text. Amounts read as numbers are
     taken as they are (``None`` if one is empty)."""
     if texts.type == pa.float64():
-        values = None if texts.null_count else texts.to_numpy()
+        values = None if texts.null_count else _numbers(texts)
         return values if values is not None and np.isfinite(values).all() else None
     trimmed = pc.utf8_trim_whitespace(texts)
     candidates = (
@@ -449,7 +489,7 @@ def _amount_values(texts: pa.ChunkedArray) -> np.ndarray | None:
     )
     for candidate in candidates:
         try:
-            values = pc.cast(candidate(), pa.float64()).to_numpy()
+            values = _numbers(pc.cast(candidate(), pa.float64()))
             break
         except pa.ArrowInvalid:
             continue
@@ -461,20 +501,20 @@ def _amount_values(texts: pa.ChunkedArray) -> np.ndarray | None:
                 distinct[position] = parse_amount(text)
             except ValueError:
                 return None
-        values = distinct[encoded.indices.to_numpy()]
+        values = distinct[_numbers(encoded.indices)]
     return values if np.isfinite(values).all() else None
 
 
 def _without_blank_rows(table: pa.Table) -> pa.Table:
     """The table without the rows whose cells are all empty (or only spaces): null in a
     typed column."""
-    blank = np.ones(table.num_rows, dtype=bool)
-    for column in table.columns:
-        if column.type == pa.string():
-            blank &= pc.binary_length(pc.utf8_trim_whitespace(column)).to_numpy() == 0
-        else:
-            blank &= pc.is_null(column).to_numpy(zero_copy_only=False)
-    return table.filter(pa.array(~blank))
+    blank = [
+        pc.equal(pc.binary_length(pc.utf8_trim_whitespace(column)), 0)
+        if column.type == pa.string()
+        else pc.is_null(column)
+        for column in table.columns
+    ]
+    return table.filter(pc.invert(functools.reduce(pc.and_, blank)))
 
 
 def _first_appearances(codes: np.ndarray) -> np.ndarray:
@@ -525,21 +565,20 @@ def _dictionary_encoded(texts: pa.ChunkedArray) -> pa.DictionaryArray:
     once, and the two dictionaries are put back in order of first appearance."""
     numbers = [_packed(chunk) for chunk in texts.chunks]
     if len(texts) and all(chunk is not None for chunk in numbers):
-        codes = pc.dictionary_encode(pa.array(np.concatenate(numbers).view(np.int64)))
-        codes = codes.indices.to_numpy()
-        values = texts.take(pa.array(_first_appearances(codes))).combine_chunks()
-        return pa.DictionaryArray.from_arrays(pa.array(codes), values)
+        codes = pc.dictionary_encode(_arrow(np.concatenate(numbers).view(np.int64))).indices
+        values = texts.take(_arrow(_first_appearances(_numbers(codes)))).combine_chunks()
+        return pa.DictionaryArray.from_arrays(codes, values)
     if len(texts) < _SPLIT_ENCODING_ROWS or texts.nbytes >= 2**31:
         return pc.dictionary_encode(texts).combine_chunks()
     side = np.concatenate([_side(chunk) for chunk in texts.chunks])
     rows = [np.flatnonzero(side == half) for half in (0, 1)]
     halves = _together(
         *(
-            lambda taken=taken: pc.dictionary_encode(texts.take(pa.array(taken))).combine_chunks()
+            lambda taken=taken: pc.dictionary_encode(texts.take(_arrow(taken))).combine_chunks()
             for taken in rows
         )
     )
-    one, other = (half.indices.to_numpy() for half in halves)
+    one, other = (_numbers(half.indices) for half in halves)
     # Each half's values are in order of their first appearance in the half; ordering
     # the two lists' first rows orders them in the whole column.
     first_rows = np.concatenate(
@@ -556,8 +595,8 @@ def _dictionary_encoded(texts: pa.ChunkedArray) -> pa.DictionaryArray:
     codes = np.empty(len(texts), dtype=np.int32)
     codes[rows[0]] = place[one]
     codes[rows[1]] = place[other + len(halves[0].dictionary)]
-    values = pa.concat_arrays([half.dictionary for half in halves]).take(pa.array(in_order))
-    return pa.DictionaryArray.from_arrays(pa.array(codes), values)
+    values = pa.concat_arrays([half.dictionary for half in halves]).take(_arrow(in_order))
+    return pa.DictionaryArray.from_arrays(_arrow(codes), values)
 
 
 def _customer_codes(texts: pa.ChunkedArray) -> pa.DictionaryArray | None:
@@ -644,7 +683,7 @@ def read_transactions(
         )
     return Transactions(
         customer_ids=customers.dictionary,
-        customer_codes=customers.indices.to_numpy(),
+        customer_codes=_numbers(customers.indices),
         days=days,
         amounts=amounts,
         source=str(source),
@@ -851,7 +890,7 @@ def _predictions(
 
 def _categories(index: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray:
     """A column of a few different texts, as each one's place among ``names``."""
-    return pa.DictionaryArray.from_arrays(pa.array(index), pa.array(names))
+    return pa.DictionaryArray.from_arrays(_arrow(index), _texts(names))
 
 
 def _rankings(summary: TransactionSummary) -> tuple[RFMResult, ParetoResult | None]:
@@ -898,7 +937,7 @@ def _customer_scores(
     )
     segment_counts = np.bincount(scores.segment_index, minlength=len(scores.segment_keys))
     columns: dict[str, Any] = {
-        "customer_id": transactions.customer_ids.take(summary.customer_ids),
+        "customer_id": transactions.customer_ids.take(_arrow(summary.customer_ids)),
         "first_purchase": first_day.astype("datetime64[D]"),
         "last_purchase": last_day.astype("datetime64[D]"),
         "frequency": x,
@@ -1129,7 +1168,6 @@ def analyze_transactions(
         unit_multiplier=UNIT_DAYS[time_unit],
         coded=True,
     )
-    duplicates = _duplicate_rows(transactions, summary, end_day)
     outcomes, rankings = _together(
         lambda: _fit_models(summary, models, stage), lambda: _rankings(summary)
     )
@@ -1151,7 +1189,7 @@ def analyze_transactions(
     )
     report: dict[str, Any] = {
         "format": FORMAT_VERSION,
-        "input": _input_report(transactions, end_day, duplicates),
+        "input": _input_report(transactions, end_day, summary.repeated_rows),
         "options": {
             "time_unit": time_unit,
             "unit_days": UNIT_DAYS[time_unit],
@@ -1178,30 +1216,6 @@ def analyze_transactions(
         ),
     }
     return OfflineAnalysis(report=report, customers=customers)
-
-
-def _duplicate_rows(transactions: Transactions, summary: TransactionSummary, end_day: int) -> int:
-    """How many rows up to the observation end repeat an earlier one exactly (customer,
-    day and amount). Only the rows of customers with more rows than days of purchase
-    (the summary's frequency + 1) can, and only those are sorted and compared."""
-    codes, days = transactions.customer_codes, transactions.days
-    kept = days <= end_day
-    rows = np.bincount(codes[kept], minlength=len(transactions.customer_ids))
-    purchase_days = np.zeros_like(rows)
-    purchase_days[summary.customer_ids] = summary.frequency + 1
-    candidates = np.flatnonzero(kept & (rows > purchase_days)[codes])
-    amounts = transactions.amounts
-    order, codes, days = by_customer_and_period(codes[candidates], days[candidates])
-    repeated = (codes[1:] == codes[:-1]) & (days[1:] == days[:-1])
-    if amounts is None or not repeated.any():
-        return int(repeated.sum())
-    amounts = amounts[candidates]
-    shared = np.flatnonzero(np.concatenate(([False], repeated)) | np.append(repeated, False))
-    codes, days, values = codes[shared], days[shared], amounts[order[shared]]
-    within = np.lexsort((values, days, codes))
-    codes, days, values = codes[within], days[within], values[within]
-    same = (codes[1:] == codes[:-1]) & (days[1:] == days[:-1]) & (values[1:] == values[:-1])
-    return int(same.sum())
 
 
 def _input_report(transactions: Transactions, end_day: int, duplicates: int) -> dict[str, Any]:
@@ -1233,8 +1247,8 @@ def _arrow_column(values: Any, count: int) -> pa.Array:
         return values
     array = np.asarray(values)
     if array.dtype.kind == "f":
-        return pa.array(np.round(array, 6), mask=~np.isfinite(array))
-    return pa.array(array)
+        return _arrow(np.round(array, 6), valid=np.isfinite(array))
+    return _arrow(array)
 
 
 def _write_csv(table: pa.Table, stream: io.BufferedWriter) -> None:

@@ -39,7 +39,9 @@ class TransactionSummary:
     """One row per customer with a purchase up to the observation end (sorted by id).
 
     ``monetary_value`` and ``total_amount`` (all amounts, first purchase included) are
-    ``None`` when no amounts were given.
+    ``None`` when no amounts were given. ``repeated_rows`` counts the rows that repeat an
+    earlier one of the same customer and period exactly (the same amount, when there are
+    amounts); ``None`` for a summary not made from rows.
     """
 
     customer_ids: np.ndarray
@@ -51,6 +53,7 @@ class TransactionSummary:
     observation_end: np.datetime64
     time_unit: TimeUnit
     unit_multiplier: float
+    repeated_rows: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,7 +164,7 @@ def _summarise(
     summarised at once by two threads (numpy lets go of Python's lock in its loops), and
     the two summaries, each in code order, put one after the other."""
 
-    def part(rows: np.ndarray | None) -> dict[str, np.ndarray | None]:
+    def part(rows: np.ndarray | None) -> tuple[dict[str, np.ndarray | None], int]:
         if rows is None:
             return _summarise_rows(codes, periods, values, end_period, unit_multiplier)
         return _summarise_rows(
@@ -173,15 +176,16 @@ def _summarise(
         )
 
     if codes.size < _HALVES_ROWS:
-        columns = part(None)
+        columns, repeated_rows = part(None)
     else:
         lower = codes < keys.size // 2
         with ThreadPoolExecutor(max_workers=2) as pool:
-            parts = list(pool.map(part, (lower, ~lower)))
+            (columns, repeated_rows), (more, more_repeated) = pool.map(part, (lower, ~lower))
         columns = {
-            name: None if value is None else np.concatenate([value, parts[1][name]])
-            for name, value in parts[0].items()
+            name: None if value is None else np.concatenate([value, more[name]])
+            for name, value in columns.items()
         }
+        repeated_rows += more_repeated
     customer_codes = columns.pop("customer_codes")
     summary = TransactionSummary(
         customer_ids=keys[customer_codes],
@@ -189,6 +193,7 @@ def _summarise(
         observation_end=observation_end,
         time_unit=time_unit,
         unit_multiplier=float(unit_multiplier),
+        repeated_rows=repeated_rows,
     )
     _readonly(*(columns.values()), summary.customer_ids)
     return summary, customer_codes
@@ -200,13 +205,14 @@ def _summarise_rows(
     values: np.ndarray | None,
     end_period: int,
     unit_multiplier: float,
-) -> dict[str, np.ndarray | None]:
+) -> tuple[dict[str, np.ndarray | None], int]:
     """``_summarise``'s work on the rows of some customers: each one's code
-    (``customer_codes``) and the summary's columns."""
+    (``customer_codes``) and the summary's columns, and the rows repeated."""
     order, codes, periods = by_customer_and_period(codes, periods)
     new_period = np.ones(codes.size, dtype=bool)
     new_period[1:] = (codes[1:] != codes[:-1]) | (periods[1:] != periods[:-1])
     period_starts = np.flatnonzero(new_period)
+    repeated_rows = _repeated_rows(codes, periods, new_period, values, order)
     period_codes = codes[period_starts]
     period_numbers = periods[period_starts]
 
@@ -230,7 +236,7 @@ def _summarise_rows(
         repeat_total = _segment_sums(repeat_amounts, customer_starts)
         with np.errstate(invalid="ignore", divide="ignore"):
             monetary_value = np.where(frequency > 0, repeat_total / frequency, 0.0)
-    return {
+    columns = {
         "customer_codes": period_codes[customer_starts],
         "frequency": frequency,
         "recency": recency.astype(float),
@@ -238,6 +244,29 @@ def _summarise_rows(
         "monetary_value": monetary_value,
         "total_amount": total_amount,
     }
+    return columns, repeated_rows
+
+
+def _repeated_rows(
+    codes: np.ndarray,
+    periods: np.ndarray,
+    new_period: np.ndarray,
+    values: np.ndarray | None,
+    order: np.ndarray,
+) -> int:
+    """How many rows, sorted by customer and period (``new_period`` marking each one's
+    first row), repeat an earlier one of the same customer, period and value. Only the
+    periods with more than one row are sorted again, by value."""
+    if values is None:
+        return int(codes.size - np.count_nonzero(new_period))
+    shared = ~new_period
+    shared[:-1] |= ~new_period[1:]
+    rows = np.flatnonzero(shared)
+    codes, periods, values = codes[rows], periods[rows], values[order[rows]]
+    within = np.lexsort((values, periods, codes))
+    codes, periods, values = codes[within], periods[within], values[within]
+    same = (codes[1:] == codes[:-1]) & (periods[1:] == periods[:-1]) & (values[1:] == values[:-1])
+    return int(np.count_nonzero(same))
 
 
 def transaction_summary(

@@ -456,6 +456,7 @@ def test_files_as_the_spreadsheet_import_reads_them(tmp_path):
     assert float(customers["ООО Ромашка"]["revenue"]) == pytest.approx(1334.75)
     assert customers["ООО Ромашка"]["last_purchase"] == "2024-01-10"
     assert float(customers["Иванов И."]["revenue"]) == 99.0
+    assert customers["Иванов И."]["first_purchase"] == "2024-01-05"
 
     # and so is a Windows-1252 export (what Excel writes in Spain or Mexico)
     path = tmp_path / "ventas.csv"

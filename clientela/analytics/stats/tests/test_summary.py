@@ -41,6 +41,26 @@ def test_purchases_on_the_same_day_collapse_and_the_first_is_not_repeat_spend():
     assert summary.total_amount.tolist() == [37.0, 5.0]
 
 
+@pytest.mark.parametrize("halves_from", [10**9, 2], ids=["one piece", "two halves"])
+def test_rows_repeating_an_earlier_one_exactly_are_counted(monkeypatch, halves_from):
+    # given a customer buying 10, 20 and 10 on one day, another buying 5 twice on one day
+    # and 5 again the next, and a repeat after the observation end
+    monkeypatch.setattr(summary_module, "_HALVES_ROWS", halves_from)
+    customers = np.array(["a", "b", "a", "b", "a", "b", "b", "b"])
+    days = ["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-02", "2024-01-01", "2024-01-03"]
+    dates = np.array([*days, "2024-02-09", "2024-02-09"], "datetime64[D]")
+    amounts = np.array([10.0, 5.0, 20.0, 5.0, 10.0, 5.0, 1.0, 1.0])
+
+    # when summarised up to the end of January, with and without the amounts
+    with_amounts = transaction_summary(customers, dates, amounts, observation_end="2024-01-31")
+    without = transaction_summary(customers, dates, observation_end="2024-01-31")
+
+    # then the second 10 and the second 5 of the day repeat an earlier row; without
+    # amounts every row after a day's first does
+    assert with_amounts.repeated_rows == 2
+    assert without.repeated_rows == 3
+
+
 def test_weeks_run_monday_to_sunday_and_multiplier_divides_time():
     # given purchases on Sunday 2024-01-07 and Monday 2024-01-08
     dates = np.array(["2024-01-07", "2024-01-08", "2024-01-14"], "datetime64[D]")
