@@ -44,13 +44,15 @@ import itertools
 import json
 import math
 import os
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -60,18 +62,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clientela.analytics.stats.btyd import (
-    PURCHASE_MODELS,
-    UNITS_PER_MONTH,
-    FitResult,
-    bgnbd,
-    conditional_expected_purchases,
-    customer_lifetime_value,
-    gammagamma,
-    paretonbd,
-    probability_alive,
-    purchase_models_by_preference,
-)
+from clientela.analytics.stats import PURCHASE_MODELS
 from clientela.analytics.stats.pareto import CLASSES, ParetoResult, pareto_classes
 from clientela.analytics.stats.rfm import RFMResult, rfm
 from clientela.analytics.stats.summary import (
@@ -82,6 +73,9 @@ from clientela.analytics.stats.summary import (
 from clientela.analytics.wording import MODEL_NAMES
 from clientela.core.parsing import parse_amount, parse_date
 from clientela.imports.reading import CsvLayout, SpreadsheetError, csv_layout
+
+if TYPE_CHECKING:
+    from clientela.analytics.stats.btyd import FitResult
 
 TimeUnit = Literal["day", "week"]
 
@@ -696,6 +690,14 @@ def read_transactions(
 # --- fitting ----------------------------------------------------------------------------
 
 
+def _models() -> ModuleType:
+    """The models (``stats.btyd``). Loading scipy takes a third of a second, so
+    ``analyze_file`` has a thread load them while the file is read; this waits for it."""
+    from clientela.analytics.stats import btyd
+
+    return btyd
+
+
 def _attempt(fitter: Callable[[], FitResult]) -> _Outcome:
     try:
         with np.errstate(all="ignore"):
@@ -774,7 +776,7 @@ def _spend_model(summary: TransactionSummary) -> _Outcome:
             % {"minimum": MINIMUM_CUSTOMERS, "count": count},
         )
     outcome = _attempt(
-        lambda: gammagamma.fit(
+        lambda: _models().gammagamma.fit(
             np.where(spenders, summary.frequency, 0),
             np.where(spenders, summary.monetary_value, 0.0),
         )
@@ -794,8 +796,8 @@ def _fit_models(
     """Each model's outcome (in ``MODEL_NAMES``' order); those not in ``models`` are
     skipped."""
     fitters = {
-        "bgnbd": lambda: _purchase_model(bgnbd, summary),
-        "paretonbd": lambda: _purchase_model(paretonbd, summary),
+        "bgnbd": lambda: _purchase_model(_models().bgnbd, summary),
+        "paretonbd": lambda: _purchase_model(_models().paretonbd, summary),
         "gammagamma": lambda: _spend_model(summary),
     }
     skipped = _Outcome("skipped", reason=_("Not among the models to fit."))
@@ -836,7 +838,7 @@ def _model_report(outcome: _Outcome) -> dict[str, Any]:
 
 def _purchase_choice(outcomes: dict[str, _Outcome], preferred: str) -> str | None:
     """The purchase model that scores customers: ``preferred``, else the other, if usable."""
-    ordered = purchase_models_by_preference(preferred)
+    ordered = _models().purchase_models_by_preference(preferred)
     return next((name for name in ordered if outcomes[name].usable), None)
 
 
@@ -855,25 +857,28 @@ def _predictions(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Probability alive, expected purchases over ``horizon``, expected average spend
     and lifetime value of each customer (NaN where a model is missing)."""
+    btyd = _models()
     x, t_x, age = summary.frequency, summary.recency, summary.T
     missing = np.full(x.size, np.nan)
     alive = expected = spend_values = value = missing
     with np.errstate(all="ignore"):
         if purchase is not None:
-            alive = probability_alive(purchase.fit.parameters, x, t_x, age)
-            expected = conditional_expected_purchases(purchase.fit.parameters, horizon, x, t_x, age)
+            alive = btyd.probability_alive(purchase.fit.parameters, x, t_x, age)
+            expected = btyd.conditional_expected_purchases(
+                purchase.fit.parameters, horizon, x, t_x, age
+            )
         if spend is not None:
             spenders = _spenders(summary)
             # Repeat buyers whose refunds cancel their spend have no expected spend.
             known = (x == 0) | spenders
-            spend_values = gammagamma.expected_average_spend(
+            spend_values = btyd.gammagamma.expected_average_spend(
                 spend.fit.parameters,
                 np.where(spenders, x, 0),
                 np.where(spenders, summary.monetary_value, 0.0),
             )
             spend_values[~known] = np.nan
             if purchase is not None:
-                value = customer_lifetime_value(
+                value = btyd.customer_lifetime_value(
                     purchase.fit.parameters,
                     spend.fit.parameters,
                     x,
@@ -921,7 +926,7 @@ def _customer_scores(
     end_day = int(summary.observation_end.astype(np.int64))
     first_day = end_day - np.rint(age * unit_days).astype(np.int64)
     last_day = first_day + np.rint(t_x * unit_days).astype(np.int64)
-    horizon = months * UNITS_PER_MONTH[time_unit]
+    horizon = months * _models().UNITS_PER_MONTH[time_unit]
     purchase_name = _purchase_choice(outcomes, purchase_model)
     spend_name = "gammagamma" if outcomes["gammagamma"].usable else None
     revenue = summary.total_amount
@@ -1025,6 +1030,7 @@ def _holdout_report(
     models: Collection[str],
     stage: Progress,
 ) -> dict[str, Any]:
+    btyd = _models()
     unit_days = UNIT_DAYS[time_unit]
     stage(
         _("summarising the calibration data up to %(end)s and the holdout after it")
@@ -1048,14 +1054,14 @@ def _holdout_report(
     with np.errstate(all="ignore"):
         for name in PURCHASE_MODELS:
             if outcomes[name].usable:
-                predicted = conditional_expected_purchases(
+                predicted = btyd.conditional_expected_purchases(
                     outcomes[name].fit.parameters, split.duration_holdout, x, t_x, age
                 )
                 models[name]["holdout"] = _purchase_comparison(predicted, actual, x)
         if outcomes["gammagamma"].usable and split.monetary_value_holdout is not None:
             spenders = _spenders(calibration)
             compared = ((x == 0) | spenders) & (split.frequency_holdout > 0)
-            predicted = gammagamma.expected_average_spend(
+            predicted = btyd.gammagamma.expected_average_spend(
                 outcomes["gammagamma"].fit.parameters,
                 np.where(spenders, x, 0)[compared],
                 np.where(spenders, calibration.monetary_value, 0.0)[compared],
@@ -1334,6 +1340,7 @@ def analyze_file(
             _("%(folder)s is a file; give a folder for the results.") % {"folder": folder}
         )
     _checked_models(models, purchase_model)
+    threading.Thread(target=_models, daemon=True).start()
     stage = progress or _silent
     stage(_("reading %(file)s") % {"file": path})
     transactions = read_transactions(

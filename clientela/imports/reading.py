@@ -4,7 +4,8 @@
   OpenDocument's spreadsheet is an .ods, any other ZIP an .xlsx; an OLE2 file is an old .xls (or a workbook with a password, refused saying so);
   text that starts with ``BEGIN:VCARD`` is contacts, read by ``vcard.py`` as a customer
   sheet; other text is CSV; anything else is refused.
-- An .xlsx is streamed by openpyxl, a row at a time, whatever its size. .xls and .ods
+- An .xlsx is streamed by openpyxl, a row at a time, whatever its size (``xlsx.py``,
+  loaded only for a workbook: openpyxl is slow to import). .xls and .ods
   are read by python-calamine, which holds the whole sheet in memory while it is
   read (an .xls has at most 65,536 rows; ``CLIENTELA_IMPORT_MAX_MB`` bounds the others);
   see ``docs/decisions/0012-calamine-for-xls-and-ods.md``.
@@ -37,9 +38,6 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
-from openpyxl.xml.functions import iterparse
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 HEADER_SEARCH_ROWS = 30
@@ -84,7 +82,9 @@ def sheet_names(path: str | Path) -> list[str]:
     if kind != "xlsx":
         with _calamine_workbook(path) as workbook:
             return list(workbook.sheet_names)
-    workbook = _workbook(path)
+    from clientela.imports.xlsx import xlsx_workbook
+
+    workbook = xlsx_workbook(path)
     try:
         return list(workbook.sheetnames)
     finally:
@@ -102,7 +102,9 @@ def open_sheet(path: str | Path, *, sheet: str | None = None) -> Sheet:
     if kind == "csv":
         name, rows = path.stem, _csv_rows(path, *_csv_dialect(path))
     elif kind == "xlsx":
-        name, rows = _xlsx_rows(path, sheet)
+        from clientela.imports.xlsx import xlsx_rows
+
+        name, rows = xlsx_rows(path, sheet)
     else:
         name, rows = _calamine_rows(path, sheet)
     return _with_header(name, rows)
@@ -192,7 +194,7 @@ def _csv_dialect(path: Path) -> tuple[str, str]:
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Cell]]]:
     with path.open(encoding=encoding, newline="") as file:
         for number, row in enumerate(csv.reader(file, delimiter=delimiter), start=1):
-            yield number, [_clean(cell) for cell in row]
+            yield number, [clean(cell) for cell in row]
 
 
 @dataclass(frozen=True)
@@ -214,68 +216,6 @@ def csv_layout(path: str | Path) -> CsvLayout:
     encoding, delimiter = _csv_dialect(path)
     sheet = _with_header(path.stem, _csv_rows(path, encoding, delimiter))
     return CsvLayout(encoding, delimiter, sheet.header_row, sheet.headers)
-
-
-# --- xlsx ------------------------------------------------------------------------------
-
-
-_SI, _T, _R = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "t", "r"))
-
-
-def _shared_strings(source) -> list[str]:
-    """The shared strings as openpyxl reads them (text without its formatting or
-    phonetic guide), without a formatted-text object for each: most of a workbook's
-    text is here, and those objects took a third of the time of reading a large one."""
-    strings = []
-    for _event, node in iterparse(source):
-        if node.tag == _SI:
-            runs = (run.findtext(_T) or "" for run in node.iter(_R))
-            strings.append(((node.findtext(_T) or "") + "".join(runs)).replace("x005F_", ""))
-            node.clear()
-    return strings
-
-
-class _ExcelReader(ExcelReader):
-    def read_strings(self) -> None:
-        part = self.package.find(SHARED_STRINGS)
-        if part is not None:
-            with self.archive.open(part.PartName[1:]) as source:
-                self.shared_strings = _shared_strings(source)
-
-
-def _workbook(path: Path):
-    try:
-        reader = _ExcelReader(path, read_only=True, data_only=True)
-        reader.read()
-        return reader.wb
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise SpreadsheetError(
-            _("This file looks like an Excel workbook but cannot be read: it may be damaged.")
-        ) from error
-
-
-def _xlsx_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, list[Cell]]]]:
-    workbook = _workbook(path)
-    names = list(workbook.sheetnames)
-    if sheet is not None and sheet not in names:
-        workbook.close()
-        raise _no_such_sheet(sheet, names)
-    worksheet = workbook[sheet or names[0]]
-
-    def rows() -> Iterator[tuple[int, list[Cell]]]:
-        number = 0
-        try:
-            for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                yield number, [_clean(cell) for cell in row]
-        except (zipfile.BadZipFile, KeyError, ValueError) as error:
-            raise SpreadsheetError(
-                _("This workbook cannot be read past row %(row)s: it may be damaged.")
-                % {"row": number}
-            ) from error
-        finally:
-            workbook.close()
-
-    return worksheet.title, rows()
 
 
 # --- .xls, .ods -----------------------------------------------------------------------
@@ -309,7 +249,8 @@ def _damaged() -> SpreadsheetError:
     )
 
 
-def _no_such_sheet(sheet: str, names: list[str]) -> SpreadsheetError:
+def no_such_sheet(sheet: str, names: list[str]) -> SpreadsheetError:
+    """The refusal of a sheet the workbook does not have, naming those it has."""
     return SpreadsheetError(
         _("The workbook has no sheet “%(sheet)s”; its sheets are: %(names)s.")
         % {"sheet": sheet, "names": ", ".join(names)}
@@ -322,7 +263,7 @@ def _calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[i
     with _calamine_workbook(path) as workbook:
         names = list(workbook.sheet_names)
         if sheet is not None and sheet not in names:
-            raise _no_such_sheet(sheet, names)
+            raise no_such_sheet(sheet, names)
         name = sheet or names[0]
         try:
             table = workbook.get_sheet_by_name(name)
@@ -333,7 +274,7 @@ def _calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[i
         first_row, first_column = table.start or (0, 0)
         before: list[Cell] = [None] * first_column
         for number, cells in enumerate(table.iter_rows(), start=first_row + 1):
-            yield number, [*before, *(_clean(cell) for cell in cells)]
+            yield number, [*before, *(clean(cell) for cell in cells)]
 
     return name, rows()
 
@@ -341,7 +282,8 @@ def _calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[i
 # --- the table -------------------------------------------------------------------------
 
 
-def _clean(cell) -> Cell:
+def clean(cell) -> Cell:
+    """A cell as the import sees it: text with its spaces tidied, ``None`` for nothing."""
     if isinstance(cell, str):
         cell = " ".join(cell.split())
         if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS:

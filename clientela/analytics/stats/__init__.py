@@ -13,3 +13,7 @@ Modules:
 
 Inputs are numpy arrays; results are frozen dataclasses whose arrays are read-only.
 """
+
+# The purchase models, by the name of their module in ``btyd`` (named here too, for
+# callers that check a name before loading scipy with the models).
+PURCHASE_MODELS = ("bgnbd", "paretonbd")

@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 
+from clientela.analytics.stats import PURCHASE_MODELS
 from clientela.analytics.stats.btyd import bgnbd, gammagamma, paretonbd
 from clientela.analytics.stats.btyd._fitting import (
     FitResult,
@@ -44,9 +45,6 @@ __all__ = [
     "probability_alive",
     "purchase_models_by_preference",
 ]
-
-# The purchase models, by module name.
-PURCHASE_MODELS = ("bgnbd", "paretonbd")
 
 # Length of a month in each time unit, as lifetimes' customer_lifetime_value has them
 # (a month is 30 days, or 4.345 weeks ≈ 30.4 days).
