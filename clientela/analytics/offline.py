@@ -863,33 +863,28 @@ def _predictions(
     alive = expected = spend_values = value = missing
     with np.errstate(all="ignore"):
         if purchase is not None:
-            alive = btyd.probability_alive(purchase.fit.parameters, x, t_x, age)
-            expected = btyd.conditional_expected_purchases(
-                purchase.fit.parameters, horizon, x, t_x, age
-            )
+            parameters = purchase.fit.parameters
+            alive = btyd.probability_alive(parameters, x, t_x, age)
+            expected = alive * btyd.expected_purchases_if_alive(parameters, horizon, x, age)
         if spend is not None:
             spenders = _spenders(summary)
-            # Repeat buyers whose refunds cancel their spend have no expected spend.
-            known = (x == 0) | spenders
             spend_values = btyd.gammagamma.expected_average_spend(
                 spend.fit.parameters,
                 np.where(spenders, x, 0),
                 np.where(spenders, summary.monetary_value, 0.0),
             )
-            spend_values[~known] = np.nan
+            # Repeat buyers whose refunds cancel their spend have no expected spend.
+            spend_values[(x > 0) & ~spenders] = np.nan
             if purchase is not None:
-                value = btyd.customer_lifetime_value(
-                    purchase.fit.parameters,
-                    spend.fit.parameters,
+                value = alive * btyd.value_if_alive(
+                    parameters,
                     x,
-                    t_x,
                     age,
-                    np.where(known, summary.monetary_value, 1.0),
+                    spend_values,
                     months=months,
                     monthly_discount_rate=monthly_discount_rate,
                     time_unit=time_unit,
                 )
-                value[~known] = np.nan
     return alive, expected, spend_values, value
 
 

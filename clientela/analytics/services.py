@@ -88,13 +88,13 @@ from clientela.analytics.models import (
 from clientela.analytics.stats import ladder, pareto, rfm
 from clientela.analytics.stats.btyd import (
     PURCHASE_MODELS,
-    UNITS_PER_MONTH,
     FitResult,
     bgnbd,
     fit_timed,
     gammagamma,
     paretonbd,
     purchase_models_by_preference,
+    value_if_alive,
 )
 from clientela.core.access import Capability
 from clientela.core.models import User
@@ -567,28 +567,6 @@ class _Scores:
     stage: np.ndarray  # per customer, codes
 
 
-def _value_if_alive(
-    fits: _Fits, options: AnalysisOptions, x: np.ndarray, age: np.ndarray, spend: np.ndarray
-) -> np.ndarray:
-    """Discounted expected spend over the lifetime-value horizon for a customer still
-    alive (``stats.btyd.customer_lifetime_value`` without the probability alive)."""
-    model = bgnbd if fits.purchase_name == "bgnbd" else paretonbd
-    month = UNITS_PER_MONTH["day"]
-    # The expectation depends on (x, T) only, both whole days: evaluate each pair once.
-    key = x.astype(np.int64) * (int(age.max(initial=0)) + 1) + age.astype(np.int64)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    value = np.zeros(x.size)
-    previous = np.zeros(x.size)
-    for index in range(1, options.clv_months + 1):
-        cumulative = model.expected_purchases_if_alive(
-            fits.purchase.parameters, index * month, x[first], age[first]
-        )[inverse]
-        value += spend * (cumulative - previous) / (1 + options.monthly_discount_rate) ** index
-        previous = cumulative
-    return value
-
-
 def _customers_score(book: _Book, fits: _Fits, options: AnalysisOptions) -> _Scores:
     summary = book.summary
     x = summary.frequency
@@ -609,7 +587,14 @@ def _customers_score(book: _Book, fits: _Fits, options: AnalysisOptions) -> _Sco
             expected_spend = gammagamma.expected_average_spend(
                 fits.spend.parameters, np.where(spends, x, 0), summary.monetary_value
             )
-            value_at_stake = _value_if_alive(fits, options, x.astype(float), age, expected_spend)
+            value_at_stake = value_if_alive(
+                parameters,
+                x,
+                age,
+                expected_spend,
+                months=options.clv_months,
+                monthly_discount_rate=options.monthly_discount_rate,
+            )
             clv = alive * value_at_stake
 
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -39,11 +39,13 @@ __all__ = [
     "bgnbd",
     "conditional_expected_purchases",
     "customer_lifetime_value",
+    "expected_purchases_if_alive",
     "fit_timed",
     "gammagamma",
     "paretonbd",
     "probability_alive",
     "purchase_models_by_preference",
+    "value_if_alive",
 ]
 
 # Length of a month in each time unit, as lifetimes' customer_lifetime_value has them
@@ -70,6 +72,12 @@ def _model(parameters: TransactionParameters):
 def probability_alive(parameters: TransactionParameters, frequency, recency, T) -> np.ndarray:
     """P(alive | x, t_x, T) under whichever purchase model ``parameters`` belong to."""
     return _model(parameters).probability_alive(parameters, frequency, recency, T)
+
+
+def expected_purchases_if_alive(parameters: TransactionParameters, t, frequency, T) -> np.ndarray:
+    """Expected repeat purchases in the next ``t`` time units of a customer still alive,
+    under whichever purchase model ``parameters`` belong to."""
+    return _model(parameters).expected_purchases_if_alive(parameters, t, frequency, T)
 
 
 def conditional_expected_purchases(
@@ -100,25 +108,52 @@ def customer_lifetime_value(
     (``UNITS_PER_MONTH``: 30 days or 4.345 weeks, as lifetimes'
     ``customer_lifetime_value`` with ``freq="D"`` or ``"W"``; Fader, Hardie & Lee 2005,
     "RFM and CLV", discount the same cash flows in continuous time). ``time_unit`` must
-    be the unit of the data the purchase model was fitted on.
+    be the unit of the data the purchase model was fitted on. It is the probability alive
+    times ``value_if_alive``.
     """
+    x, t_x, age = customer_arrays(frequency, recency, T)
+    spend = gammagamma.expected_average_spend(spend_parameters, x, monetary_value)
+    alive = _model(purchase_parameters).probability_alive(purchase_parameters, x, t_x, age)
+    return alive * value_if_alive(
+        purchase_parameters,
+        x,
+        age,
+        spend,
+        months=months,
+        monthly_discount_rate=monthly_discount_rate,
+        time_unit=time_unit,
+    )
+
+
+def value_if_alive(
+    purchase_parameters: TransactionParameters,
+    frequency,
+    T,
+    spend,
+    *,
+    months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    time_unit: Literal["day", "week"] = "day",
+) -> np.ndarray:
+    """The lifetime value of ``customer_lifetime_value`` for a customer still alive:
+    Σ_{i=1..months} (E[X(i·u) | alive] - E[X((i-1)·u) | alive]) · ``spend`` / (1 + d)^i.
+
+    The expectation given alive depends on (x, T) only: the discounted sum is worked out
+    once for each different pair."""
     if months < 0:
         raise ValueError("months must be non-negative")
     if monthly_discount_rate <= -1:
         raise ValueError("the discount rate must be greater than -100%")
     model = _model(purchase_parameters)
-    x, t_x, age = customer_arrays(frequency, recency, T)
+    x, _, age = customer_arrays(frequency, 0.0, T)
     month_length = UNITS_PER_MONTH[time_unit]
-    spend = gammagamma.expected_average_spend(spend_parameters, x, monetary_value)
-    alive = model.probability_alive(purchase_parameters, x, t_x, age)
-    # The expectation given alive depends on (x, T) only: evaluate each pair once.
     (unique_x, unique_age), _, inverse = collapse_rows(x, age)
-    value = np.zeros_like(spend)
-    previous = np.zeros_like(spend)
+    discounted = np.zeros(unique_x.size)
+    previous = np.zeros(unique_x.size)
     for month in range(1, months + 1):
         cumulative = model.expected_purchases_if_alive(
             purchase_parameters, month * month_length, unique_x, unique_age
-        )[inverse]
-        value += spend * alive * (cumulative - previous) / (1 + monthly_discount_rate) ** month
+        )
+        discounted += (cumulative - previous) / (1 + monthly_discount_rate) ** month
         previous = cumulative
-    return value
+    return np.asarray(spend, dtype=float) * discounted[inverse]
