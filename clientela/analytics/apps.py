@@ -8,8 +8,6 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from clientela.analytics.dashboard import analytics_cards
-        from clientela.analytics.panels import customer_analytics_panel
         from clientela.core.access import Capability
         from clientela.core.models import Role
         from clientela.customers.panels import CustomerPanel, customer_panel_register
@@ -27,9 +25,15 @@ class AnalyticsConfig(AppConfig):
         )
         customer_panel_register(
             "analytics",
-            CustomerPanel("analytics/_customer_panel.html", customer_analytics_panel, order=20),
+            CustomerPanel(
+                "analytics/_customer_panel.html",
+                "clientela.analytics.panels.customer_analytics_panel",
+                order=20,
+            ),
         )
         # Winning customers back is the sellers' work, not the support team's.
         dashboard_register(
-            "analytics", analytics_cards, roles=(Role.OWNER, Role.SALES, Role.READONLY)
+            "analytics",
+            "clientela.analytics.dashboard.analytics_cards",
+            roles=(Role.OWNER, Role.SALES, Role.READONLY),
         )

@@ -9,7 +9,6 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from clientela.core.access import Capability
-        from clientela.customers.dashboard import customer_cards
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
 
@@ -22,4 +21,4 @@ class CustomersConfig(AppConfig):
                 order=10,
             )
         )
-        dashboard_register("customers", customer_cards)
+        dashboard_register("customers", "clientela.customers.dashboard.customer_cards")

@@ -1,12 +1,14 @@
 """Sections other apps add to a customer's page (orders, tickets…), shown to who may see them.
 
 An app registers a panel from its ``AppConfig.ready()``; the catalog knows nothing of
-the apps that extend it.
+the apps that extend it. The function giving a panel's context is named by its dotted
+path and imported when a customer's page is first shown.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from django.utils.module_loading import import_string
 
 from clientela.core.models import User
 from clientela.customers.models import Customer
@@ -14,10 +16,11 @@ from clientela.customers.models import Customer
 
 @dataclass(frozen=True)
 class CustomerPanel:
-    """A template and the function that gives its context, or None to leave it out."""
+    """A template and the function that gives its context, or None to leave it out:
+    ``(customer, user) -> dict | None``, by its dotted path."""
 
     template: str
-    context: Callable[[Customer, User], dict[str, Any] | None]
+    context: str
     order: int = 100
 
 
@@ -33,7 +36,7 @@ def customer_panels(*, customer: Customer, user: User) -> list[dict[str, Any]]:
     """The sections ``user`` sees on ``customer``'s page, in order: template and context."""
     shown = []
     for panel in sorted(_panels.values(), key=lambda p: p.order):
-        context = panel.context(customer, user)
+        context = import_string(panel.context)(customer, user)
         if context is not None:
             shown.append({"template": panel.template, "context": context})
     return shown

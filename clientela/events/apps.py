@@ -9,7 +9,6 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from clientela.core.access import Capability
-        from clientela.events.dashboard import event_cards
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
 
@@ -22,4 +21,4 @@ class EventsConfig(AppConfig):
                 order=30,
             )
         )
-        dashboard_register("events", event_cards)
+        dashboard_register("events", "clientela.events.dashboard.event_cards")

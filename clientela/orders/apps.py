@@ -10,8 +10,6 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from clientela.core.access import Capability
         from clientela.customers.panels import CustomerPanel, customer_panel_register
-        from clientela.orders.dashboard import order_cards
-        from clientela.orders.panels import customer_orders_panel
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
 
@@ -25,6 +23,11 @@ class OrdersConfig(AppConfig):
             )
         )
         customer_panel_register(
-            "orders", CustomerPanel("orders/_customer_panel.html", customer_orders_panel, order=10)
+            "orders",
+            CustomerPanel(
+                "orders/_customer_panel.html",
+                "clientela.orders.panels.customer_orders_panel",
+                order=10,
+            ),
         )
-        dashboard_register("orders", order_cards)
+        dashboard_register("orders", "clientela.orders.dashboard.order_cards")

@@ -3,7 +3,9 @@
 A card is a figure of the day's work that opens the list it counts (the list shows
 exactly that many rows). Cards show in the order of their ``order``, the most urgent
 first, whatever app gave them; a provider may be kept to some roles (the support team's
-tickets, say) and decides itself what each user's role sees.
+tickets, say) and decides itself what each user's role sees. A provider is registered by
+its dotted path and imported when the home page is first shown, so that starting a
+command that shows no page does not load what the cards need.
 """
 
 from collections.abc import Callable, Iterable
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 
 from clientela.core.models import Role, User
 
@@ -45,14 +48,16 @@ class CardOrder(IntEnum):
     CATALOG = 80
 
 
+# What a provider is: a function of the user giving their cards.
 CardProvider = Callable[[User], list[DashboardCard]]
-_providers: dict[str, tuple[CardProvider, frozenset[str] | None]] = {}
+_providers: dict[str, tuple[str, frozenset[str] | None]] = {}
 
 
 def dashboard_register(
-    name: str, provider: CardProvider, *, roles: Iterable[Role | str] | None = None
+    name: str, provider: str, *, roles: Iterable[Role | str] | None = None
 ) -> None:
-    """Add a provider of home-page cards; apps call this from ``AppConfig.ready()``.
+    """Add a provider of home-page cards (a ``CardProvider``, by its dotted path); apps
+    call this from ``AppConfig.ready()``.
 
     ``roles`` keeps its cards to users of those roles (default: every role; the
     provider still checks what the user may see)."""
@@ -66,7 +71,7 @@ def dashboard_cards(*, user: User) -> list[DashboardCard]:
         card
         for provider, roles in _providers.values()
         if roles is None or user.role in roles
-        for card in provider(user)
+        for card in import_string(provider)(user)
     ]
     return sorted(cards, key=lambda card: card.order)
 
