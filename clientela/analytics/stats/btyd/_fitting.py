@@ -192,16 +192,20 @@ def forward_gradient(
     return gradient
 
 
-def numeric_hessian(gradient: Callable[[FloatArray], FloatArray], point: FloatArray) -> FloatArray:
-    """Symmetric Hessian by central differences of the gradient."""
+def numeric_hessian(
+    gradient: Callable[[FloatArray], FloatArray], point: FloatArray, at_point: FloatArray
+) -> FloatArray:
+    """Symmetric Hessian by forward differences of the analytic gradient (``at_point`` is
+    its value at ``point``): one gradient a parameter, half the cost of central
+    differences, with a relative error near the step's (1e-5), far below what standard
+    errors are read to."""
     size = point.size
     hessian = np.empty((size, size))
     for index in range(size):
-        step = 1e-4 * max(1.0, abs(point[index]))
-        up, down = point.copy(), point.copy()
-        up[index] += step
-        down[index] -= step
-        hessian[:, index] = (gradient(up) - gradient(down)) / (2 * step)
+        step = 1e-5 * max(1.0, abs(point[index]))
+        shifted = point.copy()
+        shifted[index] += step
+        hessian[:, index] = (gradient(shifted) - at_point) / step
     return (hessian + hessian.T) / 2
 
 
@@ -335,7 +339,11 @@ def minimize_negative_log_likelihood(
     point = np.asarray(result.x, dtype=float)
     value, gradient = objective(point)
     iterations = int(result.nit)
-    hessian = (hessian_function or (lambda at: numeric_hessian(gradient_only, at)))(point)
+    hessian = (
+        hessian_function(point)
+        if hessian_function is not None
+        else numeric_hessian(gradient_only, point, gradient)
+    )
     # Newton polish: BFGS stops on line-search precision well before the gradient is tiny.
     # The Hessian is kept from the first point: the steps are tiny by then.
     for _ in range(8):
