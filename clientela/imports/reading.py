@@ -156,7 +156,10 @@ def _encoding(path: Path) -> str:
     with path.open("rb") as file:
         try:
             while chunk := file.read(1024 * 1024):
-                decoder.decode(chunk)
+                # Plain ASCII is UTF-8 when no character is left half read before it;
+                # telling it is many times faster than decoding it.
+                if not (chunk.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(chunk)
             decoder.decode(b"", final=True)
             return "utf-8-sig"
         except UnicodeDecodeError:

@@ -88,6 +88,28 @@ def test_another_reader_is_told_how_a_csv_is_written(tmp_path):
     assert csv_layout(path) == CsvLayout("cp1251", ";", 3, ["ИНН", "Наименование"])
 
 
+@pytest.mark.parametrize(
+    ("rest", "encoding"),
+    [
+        pytest.param("é,1\n".encode() + b"ana,1\n" * 9, "utf-8-sig", id="a letter across it"),
+        pytest.param(
+            b"\xc3" + b"a,1\n" * 2**18 + "©,1\n".encode()[1:], "cp1252", id="a letter torn apart"
+        ),
+        pytest.param(b"ana,1\n" * 200_000 + "é".encode("cp1252"), "cp1252", id="a 1252 letter"),
+    ],
+)
+def test_a_long_csv_is_utf8_only_if_all_of_it_is(tmp_path, rest, encoding):
+    # given a file whose first MiB but one byte is plain ASCII, then: a UTF-8 letter
+    # whose two bytes the MiB splits; or the first byte of one, a MiB of plain ASCII and
+    # its second byte; or over a MiB of plain ASCII, then a Windows-1252 letter
+    first = (b"name,amount\n" + b"ana,1\n" * 200_000)[: 2**20 - 1]
+    path = tmp_path / "long.csv"
+    path.write_bytes(first + rest)
+
+    # then the encoding is told from the whole file
+    assert csv_layout(path).encoding == encoding
+
+
 def test_the_header_is_found_below_a_title_and_blank_rows_and_stray_spaces_go(tmp_path):
     path = _csv(
         tmp_path / "lista.csv",
