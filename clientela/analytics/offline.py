@@ -531,22 +531,35 @@ def _side(texts: pa.StringArray) -> np.ndarray:
     return (last.astype(np.int32) + before) & 1
 
 
-def _packed(texts: pa.StringArray) -> np.ndarray | None:
+def _packed(texts: pa.ChunkedArray) -> np.ndarray | None:
     """Each value's bytes as one 64-bit number (the first byte lowest), read from Arrow's
-    buffers; ``None`` unless every value fits in 8 bytes and none holds a zero byte (so
-    two different values never make the same number)."""
-    data = np.frombuffer(texts.buffers()[2] or b"", dtype=np.uint8)
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)
-    offsets = offsets[texts.offset : texts.offset + len(texts) + 1]
-    data = data[offsets[0] : offsets[-1]]
-    lengths = np.diff(offsets)
-    if lengths.max(initial=0) > 8 or not data.all():
-        return None
-    padded = np.zeros(data.size + 8, dtype=np.uint8)
-    padded[: data.size] = data
-    # Every 8 bytes of the column from each place on, as numbers: one read per value.
-    windows = np.ndarray((data.size + 1,), dtype="<u8", buffer=padded, strides=(1,))
-    return windows[offsets[:-1] - offsets[0]] & _BYTE_MASKS[lengths]
+    buffers a chunk at a time; ``None`` unless every value fits in 8 bytes and none holds
+    a zero byte (so two different values never make the same number)."""
+    numbers = np.empty(len(texts), dtype=np.uint64)
+    done = 0
+    for chunk in texts.chunks:
+        data = np.frombuffer(chunk.buffers()[2] or b"", dtype=np.uint8)
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = data[offsets[0] : offsets[-1]]
+        starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+        if lengths.max(initial=0) > 8 or not data.all():
+            return None
+        out = numbers[done : done + len(chunk)]
+        # Every 8 bytes from each place on, as numbers: one read per value; the last
+        # values, within 8 bytes of the end, are read from a copy padded with zeros.
+        inside = int(np.searchsorted(starts, data.size - 7))
+        if inside:
+            windows = np.ndarray((data.size - 7,), dtype="<u8", buffer=data, strides=(1,))
+            np.take(windows, starts[:inside], out=out[:inside])
+        if inside < len(chunk):
+            tail = np.zeros(data.size - starts[inside] + 8, dtype=np.uint8)
+            tail[: data.size - starts[inside]] = data[starts[inside] :]
+            windows = np.ndarray((tail.size - 7,), dtype="<u8", buffer=tail, strides=(1,))
+            np.take(windows, starts[inside:] - starts[inside], out=out[inside:])
+        out &= _BYTE_MASKS[lengths]
+        done += len(chunk)
+    return numbers
 
 
 def _dictionary_encoded(texts: pa.ChunkedArray) -> pa.DictionaryArray:
@@ -557,9 +570,9 @@ def _dictionary_encoded(texts: pa.ChunkedArray) -> pa.DictionaryArray:
     several times faster than as text. Otherwise a long column is cut in two by a bit of
     each value's last two bytes: the halves share no value, two threads encode them at
     once, and the two dictionaries are put back in order of first appearance."""
-    numbers = [_packed(chunk) for chunk in texts.chunks]
-    if len(texts) and all(chunk is not None for chunk in numbers):
-        codes = pc.dictionary_encode(_arrow(np.concatenate(numbers).view(np.int64))).indices
+    numbers = _packed(texts) if len(texts) else None
+    if numbers is not None:
+        codes = pc.dictionary_encode(_arrow(numbers.view(np.int64))).indices
         values = texts.take(_arrow(_first_appearances(_numbers(codes)))).combine_chunks()
         return pa.DictionaryArray.from_arrays(codes, values)
     if len(texts) < _SPLIT_ENCODING_ROWS or texts.nbytes >= 2**31:
