@@ -73,7 +73,12 @@ class CalibrationHoldoutSummary:
 
 
 def _days(dates) -> np.ndarray:
-    return np.asarray(dates, dtype="datetime64[D]").astype(np.int64).ravel()
+    """Day numbers (days since 1970-01-01); whole numbers are taken as day numbers
+    already, without a copy."""
+    array = np.asarray(dates)
+    if array.dtype.kind in "iu":
+        return array.ravel()
+    return np.asarray(dates, dtype="datetime64[D]").view(np.int64).ravel()
 
 
 def _day(date) -> int:
@@ -102,18 +107,24 @@ def by_customer_and_period(
         period_span = int(periods.max()) - first_period + 1
         row_bits = (size - 1).bit_length()
         if (int(codes.max()) - first_code + 1) * period_span < 1 << (63 - row_bits):
-            key = codes.astype(np.int64) - first_code
+            # Fresh memory is costly: the row numbers' array becomes the order, and the
+            # key the sorted codes.
+            key = codes.astype(np.int64)
+            key -= first_code
             key *= period_span
-            key += periods - first_period
+            key += periods
+            key -= first_period
             key <<= row_bits
-            key |= np.arange(size, dtype=np.int64)
+            order = np.arange(size, dtype=np.int64)
+            key |= order
             key.sort()
-            order = key & ((1 << row_bits) - 1)
+            np.bitwise_and(key, (1 << row_bits) - 1, out=order)
             key >>= row_bits
-            sorted_codes, sorted_periods = np.divmod(key, period_span)
-            sorted_codes += first_code
+            sorted_periods = np.empty_like(key)
+            np.divmod(key, period_span, out=(key, sorted_periods))
+            key += first_code
             sorted_periods += first_period
-            return order, sorted_codes, sorted_periods
+            return order, key, sorted_periods
     order = np.lexsort((periods, codes))
     return order, codes[order], periods[order]
 
