@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from clientela.analytics.models import AnalysisRun, CustomerScore
-from clientela.web.templatetags.clientela import money, percent
+from clientela.core.locale import money_text, percent_text
 
 MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "gammagamma": "Gamma-Gamma"}
 
@@ -64,11 +64,21 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _money(amount) -> str:
+    """An amount in the user's locale, nothing for none."""
+    return "" if amount is None else money_text(amount)
+
+
+def _percent(share) -> str:
+    """A 0–1 share as a whole percentage in the user's locale, nothing for none."""
+    return "" if share is None else percent_text(float(share))
+
+
 def _share(value: float) -> str:
     """A probability as a percentage; "< 1 %" rather than "0 %" for a tiny one."""
     if 0 < value < 0.005:
-        return "< " + percent(0.01)
-    return percent(value)
+        return "< " + _percent(0.01)
+    return _percent(value)
 
 
 def churn_explanations(run: AnalysisRun | None) -> dict[str, str]:
@@ -76,8 +86,8 @@ def churn_explanations(run: AnalysisRun | None) -> dict[str, str]:
     options = _options(run)
     at_risk_intervals = _number(options.get("at_risk_intervals", 2))
     lost_intervals = _number(options.get("lost_intervals", 3))
-    at_risk_alive = percent(options.get("at_risk_alive", 0.5))
-    lost_alive = percent(options.get("lost_alive", 0.2))
+    at_risk_alive = _percent(options.get("at_risk_alive", 0.5))
+    lost_alive = _percent(options.get("lost_alive", 0.2))
     return {
         "active": _("Bought, and no warning from their rhythm nor from the model."),
         "at_risk": _(
@@ -128,7 +138,7 @@ def figure_explanations(run: AnalysisRun | None) -> dict[str, str]:
             "By revenue of the Pareto period: A are the fewest customers making %(a)s of it,"
             " B the next %(b)s, C the rest. It looks back; lifetime value looks ahead."
         )
-        % {"a": percent(0.8), "b": percent(0.15)},
+        % {"a": _percent(0.8), "b": _percent(0.15)},
     }
 
 
@@ -139,7 +149,7 @@ def boundary_explanation(model: str, record: dict) -> str:
             "The best fit lies at the edge of the model (a and b without bound): every"
             " customer has the same %(share)s chance of leaving after each purchase. The"
             " scores use this limiting model."
-        ) % {"share": percent((record.get("parameters") or {}).get("p"))}
+        ) % {"share": _percent((record.get("parameters") or {}).get("p"))}
     if record.get("boundary") == "no_dropout":
         return _(
             "The best fit lies at the edge of the model: no customer is seen leaving, so"
@@ -222,8 +232,8 @@ def run_warnings(run: AnalysisRun | None) -> list[str]:
             }
             if previous.get("mean_clv") is not None and figures.get("mean_clv") is not None:
                 text += " " + _("Mean lifetime value went from %(before)s to %(after)s.") % {
-                    "before": money(previous["mean_clv"]),
-                    "after": money(figures["mean_clv"]),
+                    "before": _money(previous["mean_clv"]),
+                    "after": _money(figures["mean_clv"]),
                 }
             messages.append(text)
     return messages
@@ -294,8 +304,8 @@ def score_notes(score: CustomerScore, run: AnalysisRun | None) -> list[str]:
                 "interval": round(interval) if interval is not None else "—",
                 "days": silent,
                 "alive": _share(alive),
-                "value": money(score.value_at_stake),
-                "clv": money(score.clv),
+                "value": _money(score.value_at_stake),
+                "clv": _money(score.clv),
             }
         )
         if score.pareto_class in ("A", "B"):
@@ -312,6 +322,6 @@ def score_notes(score: CustomerScore, run: AnalysisRun | None) -> list[str]:
                 "One purchase says little about what they will spend, so their expected"
                 " spend per purchase is the average customer's, %(spend)s."
             )
-            % {"spend": money(score.expected_spend)}
+            % {"spend": _money(score.expected_spend)}
         )
     return notes
