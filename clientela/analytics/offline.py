@@ -652,7 +652,24 @@ def read_transactions(
     and value).
     """
     source = Path(path)
-    layout = _layout(source)
+    return _read_transactions(
+        source,
+        _layout(source),
+        customer_column=customer_column,
+        date_column=date_column,
+        amount_column=amount_column,
+    )
+
+
+def _read_transactions(
+    source: Path,
+    layout: CsvLayout,
+    *,
+    customer_column: str,
+    date_column: str,
+    amount_column: str | None,
+) -> Transactions:
+    """``read_transactions`` once the file's layout is known."""
     names = {"customer": customer_column, "date": date_column, "amount": amount_column}
     indexes = {
         role: _column_index(layout.headers, name, source)
@@ -705,7 +722,8 @@ def read_transactions(
 
 def _models() -> ModuleType:
     """The models (``stats.btyd``). Loading scipy takes a third of a second, so
-    ``analyze_file`` has a thread load them while the file is read; this waits for it."""
+    ``analyze_file`` has a thread load them while the file is read; this waits for it
+    (Python's import lock)."""
     from clientela.analytics.stats import btyd
 
     return btyd
@@ -1352,11 +1370,16 @@ def analyze_file(
             _("%(folder)s is a file; give a folder for the results.") % {"folder": folder}
         )
     _checked_models(models, purchase_model)
-    threading.Thread(target=_models, daemon=True).start()
     stage = progress or _silent
     stage(_("reading %(file)s") % {"file": path})
-    transactions = read_transactions(
-        path,
+    source = Path(path)
+    layout = _layout(source)
+    # The models load while Arrow reads the file, letting go of Python's lock: not while
+    # the layout is found, in Python.
+    threading.Thread(target=_models, daemon=True).start()
+    transactions = _read_transactions(
+        source,
+        layout,
         customer_column=customer_column,
         date_column=date_column,
         amount_column=amount_column,
