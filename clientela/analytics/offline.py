@@ -643,8 +643,11 @@ def read_transactions(
     customer_column: str,
     date_column: str,
     amount_column: str | None = None,
+    meanwhile: Callable[[], Any] | None = None,
 ) -> Transactions:
-    """Read (customer, date[, amount]) from a CSV file into arrays, column by column.
+    """Read (customer, date[, amount]) from a CSV file into arrays, column by column;
+    ``meanwhile`` runs in a thread while the columns are coded (the ids' lookup leaves a
+    core free).
 
     Raises ``OfflineAnalysisError`` for a file that cannot be read, an empty file or one
     without a header row, a file without rows below the header, a missing column
@@ -652,24 +655,7 @@ def read_transactions(
     and value).
     """
     source = Path(path)
-    return _read_transactions(
-        source,
-        _layout(source),
-        customer_column=customer_column,
-        date_column=date_column,
-        amount_column=amount_column,
-    )
-
-
-def _read_transactions(
-    source: Path,
-    layout: CsvLayout,
-    *,
-    customer_column: str,
-    date_column: str,
-    amount_column: str | None,
-) -> Transactions:
-    """``read_transactions`` once the file's layout is known."""
+    layout = _layout(source)
     names = {"customer": customer_column, "date": date_column, "amount": amount_column}
     indexes = {
         role: _column_index(layout.headers, name, source)
@@ -689,6 +675,8 @@ def _read_transactions(
     no_rows = OfflineAnalysisError(
         _("%(file)s has a header but no transactions below it.") % {"file": source}
     )
+    if meanwhile is not None:
+        threading.Thread(target=meanwhile, daemon=True).start()
     if table.num_rows == 0:
         raise no_rows
     # An empty customer is a blank row to leave out, or a missing id: looked for before
@@ -722,8 +710,8 @@ def _read_transactions(
 
 def _models() -> ModuleType:
     """The models (``stats.btyd``). Loading scipy takes a third of a second, so
-    ``analyze_file`` has a thread load them while the file is read; this waits for it
-    (Python's import lock)."""
+    ``analyze_file`` has a thread load them while the ids are looked up; this waits for
+    it (Python's import lock)."""
     from clientela.analytics.stats import btyd
 
     return btyd
@@ -1372,17 +1360,12 @@ def analyze_file(
     _checked_models(models, purchase_model)
     stage = progress or _silent
     stage(_("reading %(file)s") % {"file": path})
-    source = Path(path)
-    layout = _layout(source)
-    # The models load while Arrow reads the file, letting go of Python's lock: not while
-    # the layout is found, in Python.
-    threading.Thread(target=_models, daemon=True).start()
-    transactions = _read_transactions(
-        source,
-        layout,
+    transactions = read_transactions(
+        path,
         customer_column=customer_column,
         date_column=date_column,
         amount_column=amount_column,
+        meanwhile=_models,
     )
     _memory_given_back()
     analysis = analyze_transactions(
