@@ -918,7 +918,8 @@ def _rankings(summary: TransactionSummary) -> tuple[RFMResult, ParetoResult | No
     x, t_x, age, revenue = summary.frequency, summary.recency, summary.T, summary.total_amount
     return (
         rfm(age - t_x, x, x if revenue is None else revenue),
-        None if revenue is None else pareto_classes(revenue, tie_breaker=summary.customer_ids),
+        # Equal revenues rank by position, which is the customers' order already.
+        None if revenue is None else pareto_classes(revenue),
     )
 
 
