@@ -383,6 +383,8 @@ def _arrow_table(
             null_values=[""],
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
+            # The whole file was found to be UTF-8, or Arrow turns it into UTF-8.
+            check_utf8=False,
         ),
     )
     table = pa.table({role: read[names[index]] for role, index in indexes.items()})
