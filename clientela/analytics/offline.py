@@ -374,7 +374,9 @@ def _arrow_table(
         ),
         parse_options=pacsv.ParseOptions(
             delimiter=layout.delimiter,
-            newlines_in_values=True,
+            # A cell holding a line break is quoted: without quotes below the header,
+            # the rows are found at every line break, faster.
+            newlines_in_values=layout.quoted_below,
             invalid_row_handler=odd_row,
         ),
         convert_options=pacsv.ConvertOptions(

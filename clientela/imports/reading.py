@@ -152,7 +152,15 @@ def _zip_kind(path: Path) -> str:
 
 def _encoding(path: Path) -> str:
     """utf-8-sig when the whole file is UTF-8; else Windows-1251 or -1252 by its letters."""
+    return _scan(path)[0]
+
+
+def _scan(path: Path) -> tuple[str, int | None]:
+    """The file's encoding (``_encoding``) and where its last quote character is (a byte
+    offset, -1 without one), found in one pass over a UTF-8 file; ``None`` for where
+    when the file is not UTF-8 (then only its start is read)."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    last_quote, read = -1, 0
     with path.open("rb") as file:
         try:
             while chunk := file.read(1024 * 1024):
@@ -160,14 +168,17 @@ def _encoding(path: Path) -> str:
                 # telling it is many times faster than decoding it.
                 if not (chunk.isascii() and not decoder.getstate()[0]):
                     decoder.decode(chunk)
+                if (quote := chunk.rfind(b'"')) >= 0:
+                    last_quote = read + quote
+                read += len(chunk)
             decoder.decode(b"", final=True)
-            return "utf-8-sig"
+            return "utf-8-sig", last_quote
         except UnicodeDecodeError:
             file.seek(0)
             sample = file.read(_SNIFF_BYTES)
     high = sum(byte >= 0xC0 for byte in sample)
     letters = high + sum(chr(byte).isalpha() for byte in sample if byte < 0x80)
-    return "cp1251" if letters and high / letters > 0.3 else "cp1252"
+    return ("cp1251" if letters and high / letters > 0.3 else "cp1252"), None
 
 
 def _delimiter(sample: str) -> str:
@@ -203,12 +214,15 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, 
 @dataclass(frozen=True)
 class CsvLayout:
     """How a CSV file is written: its encoding (a Python codec), delimiter, header row
-    (numbered from 1, blank rows counted) and the header's cells."""
+    (numbered from 1, blank rows counted) and the header's cells. ``quoted_below``:
+    whether a quote character may follow the header, and so a cell below it hold a line
+    break (a reader that splits rows at every line break may when it is false)."""
 
     encoding: str
     delimiter: str
     header_row: int
     headers: list[str]
+    quoted_below: bool = True
 
 
 def csv_layout(path: str | Path) -> CsvLayout:
@@ -216,9 +230,25 @@ def csv_layout(path: str | Path) -> CsvLayout:
     finds them, for a reader of its own (without the import's size limit). Raises
     ``SpreadsheetError`` for a file without a header row."""
     path = Path(path)
-    encoding, delimiter = _csv_dialect(path)
+    encoding, last_quote = _scan(path)
+    with path.open(encoding=encoding, newline="") as file:
+        delimiter = _delimiter(file.read(_SNIFF_BYTES))
     sheet = _with_header(path.stem, _csv_rows(path, encoding, delimiter))
-    return CsvLayout(encoding, delimiter, sheet.header_row, sheet.headers)
+    quoted_below = True
+    if last_quote is not None:
+        with path.open("rb") as file:
+            start = file.read(_SNIFF_BYTES)
+        # The header row's line break, counted in the file's lines: a cell above it
+        # holding a line break would make it one of the header's or of a row above,
+        # so a quote after it may be the header's, never one of the rows below missed.
+        end = -1
+        for _line in range(sheet.header_row):
+            end = start.find(b"\n", end + 1)
+            if end < 0:
+                break
+        if end >= 0:
+            quoted_below = last_quote > end
+    return CsvLayout(encoding, delimiter, sheet.header_row, sheet.headers, quoted_below)
 
 
 # --- .xls, .ods -----------------------------------------------------------------------

@@ -484,6 +484,29 @@ def test_rows_of_empty_cells_are_skipped_and_late_odd_values_still_read(tmp_path
     assert revenue == pytest.approx(sum(row + 0.5 for row in range(3000)) + 7.25)
 
 
+@pytest.mark.parametrize(
+    "note", ["plain", '"with, a comma"', '"over\ntwo lines"'], ids=["plain", "comma", "lines"]
+)
+def test_rows_below_a_quoted_header_are_read_whether_or_not_cells_are_quoted(tmp_path, note):
+    # given an export whose header is quoted, and whose last row's note is plain, quoted
+    # with a comma, or quoted over two lines
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        '"customer","date","amount","note"\n'
+        "ana,2024-01-03,10,x\nbeto,2024-01-05,5,y\n"
+        f"ana,2024-02-01,20,{note}\n"
+    )
+    folder = tmp_path / "results"
+
+    analyze(*file_arguments(path, folder, amount_col="amount"))
+
+    # then the three rows are read, each with its own values
+    customers = {row["customer_id"]: row for row in read_customers(folder)}
+    assert read_model(folder)["input"]["rows"] == 3
+    assert float(customers["ana"]["revenue"]) == 30.0
+    assert customers["ana"]["last_purchase"] == "2024-02-01"
+
+
 def test_a_bad_value_is_named_by_its_row_in_the_file(tmp_path):
     # given a title, blank rows and a quoted note over two lines above the bad date
     path = tmp_path / "sales.csv"

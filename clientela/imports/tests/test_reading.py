@@ -110,6 +110,33 @@ def test_a_long_csv_is_utf8_only_if_all_of_it_is(tmp_path, rest, encoding):
     assert csv_layout(path).encoding == encoding
 
 
+@pytest.mark.parametrize(
+    ("content", "quoted_below"),
+    [
+        pytest.param(b'"customer","date"\na,2024-01-01\nb,2024-01-02\n', False, id="header"),
+        pytest.param(b'customer,note\na,"two\nlines"\n', True, id="a cell below"),
+        pytest.param(b'"Sales, 2024"\n\ncustomer,note\na,plain\n', False, id="a title"),
+        pytest.param(b'"Sales\n2024"\ncustomer,note\na,plain\n', False, id="a title on 2 lines"),
+        pytest.param(
+            b'"Sales\n2024"\n"customer","note"\na,plain\n', True, id="and a quoted header"
+        ),
+        pytest.param('cliente,nota\nJosé,"sí"\n'.encode("cp1252"), True, id="not UTF-8"),
+    ],
+)
+def test_another_reader_is_told_whether_cells_below_the_header_are_quoted(
+    tmp_path, content, quoted_below
+):
+    # given a file with quotes in its header, below it, in a title above it (over two
+    # lines, which hides where the header ends), or one that is not UTF-8 (only its
+    # start is read for the encoding)
+    path = tmp_path / "sales.csv"
+    path.write_bytes(content)
+
+    # then a reader is told whether a cell below the header may hold a line break; where
+    # it cannot tell, it is told that one may
+    assert csv_layout(path).quoted_below is quoted_below
+
+
 def test_the_header_is_found_below_a_title_and_blank_rows_and_stray_spaces_go(tmp_path):
     path = _csv(
         tmp_path / "lista.csv",
