@@ -566,6 +566,18 @@ def _packed(texts: pa.ChunkedArray) -> np.ndarray | None:
     return numbers
 
 
+def _unpacked(numbers: np.ndarray) -> pa.StringArray:
+    """The texts ``_packed`` made these numbers of: each one's bytes up to its first zero
+    byte (a text holds none)."""
+    data = numbers.view(np.uint8).reshape(-1, 8)
+    kept = data != 0
+    offsets = np.zeros(len(numbers) + 1, dtype=np.int32)
+    np.cumsum(kept.sum(axis=1, dtype=np.int32), out=offsets[1:])
+    return pa.StringArray.from_buffers(
+        len(numbers), pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data[kept]))
+    )
+
+
 def _dictionary_encoded(texts: pa.ChunkedArray) -> pa.DictionaryArray:
     """``texts`` dictionary-encoded, the different values in order of first appearance.
 
@@ -576,9 +588,10 @@ def _dictionary_encoded(texts: pa.ChunkedArray) -> pa.DictionaryArray:
     once, and the two dictionaries are put back in order of first appearance."""
     numbers = _packed(texts) if len(texts) else None
     if numbers is not None:
-        codes = pc.dictionary_encode(_arrow(numbers.view(np.int64))).indices
-        values = texts.take(_arrow(_first_appearances(_numbers(codes)))).combine_chunks()
-        return pa.DictionaryArray.from_arrays(codes, values)
+        encoded = pc.dictionary_encode(_arrow(numbers.view(np.int64)))
+        return pa.DictionaryArray.from_arrays(
+            encoded.indices, _unpacked(_numbers(encoded.dictionary))
+        )
     if len(texts) < _SPLIT_ENCODING_ROWS or texts.nbytes >= 2**31:
         return pc.dictionary_encode(texts).combine_chunks()
     side = np.concatenate([_side(chunk) for chunk in texts.chunks])
