@@ -63,7 +63,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clientela.analytics.stats import PURCHASE_MODELS
-from clientela.analytics.stats.pareto import CLASSES, ParetoResult, pareto_classes
+from clientela.analytics.stats.pareto import CLASSES, pareto_classes
 from clientela.analytics.stats.rfm import RFMResult, rfm
 from clientela.analytics.stats.summary import (
     TransactionSummary,
@@ -929,29 +929,26 @@ def _categories(index: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray
     return pa.DictionaryArray.from_arrays(_arrow(index), _texts(names))
 
 
-def _rankings(summary: TransactionSummary) -> tuple[RFMResult, ParetoResult | None]:
-    """The customers' RFM scores and, with amounts, Pareto classes. They need no model,
-    so they are worked out while the models are fitted."""
+def _rfm_scores(summary: TransactionSummary) -> RFMResult:
+    """The customers' RFM scores: they need no model, so they are worked out while the
+    models are fitted."""
     x, t_x, age, revenue = summary.frequency, summary.recency, summary.T, summary.total_amount
-    return (
-        rfm(age - t_x, x, x if revenue is None else revenue),
-        # Equal revenues rank by position, which is the customers' order already.
-        None if revenue is None else pareto_classes(revenue),
-    )
+    return rfm(age - t_x, x, x if revenue is None else revenue)
 
 
 def _customer_scores(
     transactions: Transactions,
     summary: TransactionSummary,
     outcomes: dict[str, _Outcome],
-    rankings: tuple[RFMResult, ParetoResult | None],
+    scores: RFMResult,
     *,
     purchase_model: str,
     time_unit: TimeUnit,
     months: int,
     monthly_discount_rate: float,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """customers.csv's columns and the report's description of the scores."""
+    """customers.csv's columns and the report's description of the scores. The Pareto
+    classes need no model: they are worked out beside the predictions."""
     count = summary.frequency.size
     x, t_x, age = summary.frequency, summary.recency, summary.T
     unit_days = UNIT_DAYS[time_unit]
@@ -962,15 +959,18 @@ def _customer_scores(
     purchase_name = _purchase_choice(outcomes, purchase_model)
     spend_name = "gammagamma" if outcomes["gammagamma"].usable else None
     revenue = summary.total_amount
-    scores, pareto = rankings
-    alive, expected, spend, value = _predictions(
-        summary,
-        None if purchase_name is None else outcomes[purchase_name],
-        None if spend_name is None else outcomes[spend_name],
-        horizon=horizon,
-        time_unit=time_unit,
-        months=months,
-        monthly_discount_rate=monthly_discount_rate,
+    (alive, expected, spend, value), pareto = _together(
+        lambda: _predictions(
+            summary,
+            None if purchase_name is None else outcomes[purchase_name],
+            None if spend_name is None else outcomes[spend_name],
+            horizon=horizon,
+            time_unit=time_unit,
+            months=months,
+            monthly_discount_rate=monthly_discount_rate,
+        ),
+        # Equal revenues rank by position, which is the customers' order already.
+        lambda: None if revenue is None else pareto_classes(revenue),
     )
     segment_counts = np.bincount(scores.segment_index, minlength=len(scores.segment_keys))
     columns: dict[str, Any] = {
@@ -1206,8 +1206,8 @@ def analyze_transactions(
         unit_multiplier=UNIT_DAYS[time_unit],
         coded=True,
     )
-    outcomes, rankings = _together(
-        lambda: _fit_models(summary, models, stage), lambda: _rankings(summary)
+    outcomes, rfm_scores = _together(
+        lambda: _fit_models(summary, models, stage), lambda: _rfm_scores(summary)
     )
     stage(
         ngettext(
@@ -1219,7 +1219,7 @@ def analyze_transactions(
         transactions,
         summary,
         outcomes,
-        rankings,
+        rfm_scores,
         purchase_model=purchase_model,
         time_unit=time_unit,
         months=months,
