@@ -25,6 +25,7 @@ from django.core.management.base import CommandError
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
+from clientela.__main__ import _analyses_a_file
 from clientela.core.api import ApiTokenAuth
 from clientela.core.management.utility import PRODUCT_COMMANDS
 from clientela.core.models import ApiToken, Role, User, token_digest
@@ -344,3 +345,20 @@ def test_the_data_folder_is_the_projects_wherever_the_command_runs_from(tmp_path
     }
 
     assert folders == {str(project / "data")}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "analyses_a_file"),
+    [
+        (["analyze", "--transactions", "sales.csv", "--out", "results"], True),
+        (["analyze", "--customer-col", "c", "--transactions=sales.csv"], True),
+        (["analyze"], False),
+        (["analyze", "--as-of", "2024-01-01"], False),
+        (["serve", "--transactions"], False),
+        ([], False),
+    ],
+)
+def test_only_the_offline_analysis_keeps_freed_memory_in_one_heap(arguments, analyses_a_file):
+    # the allocator is set for one heap (and freed memory kept) only for a file's
+    # analysis: the web server and the worker keep a heap per thread
+    assert _analyses_a_file(arguments) is analyses_a_file
