@@ -579,8 +579,8 @@ def _customers_score(book: _Book, fits: _Fits, options: AnalysisOptions) -> _Sco
         parameters = fits.purchase.parameters
         model = bgnbd if fits.purchase_name == "bgnbd" else paretonbd
         alive = model.probability_alive(parameters, x, t_x, age)
-        expected = model.conditional_expected_purchases(
-            parameters, options.horizon_days, x, t_x, age
+        expected = alive * model.expected_purchases_if_alive(
+            parameters, options.horizon_days, x, age
         )
         if fits.spend is not None:
             spends = summary.monetary_value > 0
