@@ -14,12 +14,14 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger, _csrf_needed
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 from pydantic import ConfigDict
@@ -137,6 +139,22 @@ class ClientelaAPI(NinjaAPI):
         return error
 
 
+class LocalSwagger(Swagger):
+    """The docs page with the Swagger UI ninja ships, served from here: ninja not being
+    an installed app (see settings), its own page would load it from a CDN, which the
+    content security policy refuses."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        """The page, rendered with ninja's template found in the settings' DIRS."""
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": _csrf_needed(api),
+        }
+        return render(request, self.template, context)
+
+
 api = ClientelaAPI(
     title="Clientela",
     version="1",
@@ -146,6 +164,7 @@ api = ClientelaAPI(
     ),
     urls_namespace="api",
     docs_url="/docs",
+    docs=LocalSwagger(),
     openapi_url="/openapi.json",
     auth=[ApiTokenAuth(), BrowserSessionAuth()],
 )

@@ -27,7 +27,7 @@ import numpy as np
 
 TimeUnit = Literal["day", "week"]
 
-# From this many rows on, two threads summarise half of the customers each.
+# From this many rows on, two threads sort half of the (customer, period) pairs each.
 _HALVES_ROWS = 200_000
 
 # 1970-01-05, day 4 of the epoch, is a Monday: weeks run Monday to Sunday (pandas' "W").
@@ -157,6 +157,49 @@ def _inputs(customer_ids, dates, amounts):
     return ids, days, values
 
 
+def _sorted(keys: np.ndarray) -> None:
+    """Sort ``keys`` in place; from ``_HALVES_ROWS`` on, two threads sort a half each
+    (numpy lets go of Python's lock) and a stable sort, which merges sorted runs in one
+    pass, joins them."""
+    if keys.size < _HALVES_ROWS:
+        keys.sort()
+        return
+    half = keys.size // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(np.ndarray.sort, (keys[:half], keys[half:])))
+    keys.sort(kind="stable")
+
+
+def _pairs_in_order(
+    codes: np.ndarray, periods: np.ndarray, customers: int
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The rows' (customer, period) pairs, each as one number ``code * span + period -
+    first``, sorted, and the rows in that order (in their own order within a pair); and
+    ``span`` and ``first``. Where the row numbers fit beside the pairs, each row's pair
+    and number are packed into one int64 and sorted as numbers, several times faster than
+    an argsort, and the rows are read back from them."""
+    first = int(periods.min())
+    span = int(periods.max()) - first + 1
+    row_bits = (codes.size - 1).bit_length()
+    if customers * span >= 1 << (63 - row_bits):
+        order = np.lexsort((periods, codes))
+        pairs = codes[order].astype(np.int64)
+        pairs *= span
+        pairs += periods[order] - first
+        return pairs, order, span, first
+    pairs = codes.astype(np.int64)
+    pairs *= span
+    pairs -= first
+    pairs += periods
+    pairs <<= row_bits
+    order = np.arange(codes.size, dtype=np.int64)
+    pairs |= order
+    _sorted(pairs)
+    np.bitwise_and(pairs, (1 << row_bits) - 1, out=order)
+    pairs >>= row_bits
+    return pairs, order, span, first
+
+
 def _summarise(
     keys: np.ndarray,
     codes: np.ndarray,
@@ -171,33 +214,46 @@ def _summarise(
     """The summary of transactions already coded by customer (``codes`` index ``keys``)
     and cut into periods; also returns each summary row's customer code.
 
-    From ``_HALVES_ROWS`` rows on, the customers with the lower codes and the others are
-    summarised at once by two threads (numpy lets go of Python's lock in its loops), and
-    the two summaries, each in code order, put one after the other."""
-
-    def part(rows: np.ndarray | None) -> tuple[dict[str, np.ndarray | None], int]:
-        if rows is None:
-            return _summarise_rows(codes, periods, values, end_period, unit_multiplier)
-        return _summarise_rows(
-            codes[rows],
-            periods[rows],
-            None if values is None else values[rows],
-            end_period,
-            unit_multiplier,
-        )
-
-    if codes.size < _HALVES_ROWS:
-        columns, repeated_rows = part(None)
+    Only the rows' (customer, period) pairs are sorted; the amounts are summed per
+    customer by code."""
+    if codes.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        customer_codes, frequency, first, last, repeated_rows = empty, empty, empty, empty, 0
     else:
-        lower = codes < keys.size // 2
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            (columns, repeated_rows), (more, more_repeated) = pool.map(part, (lower, ~lower))
-        columns = {
-            name: None if value is None else np.concatenate([value, more[name]])
-            for name, value in columns.items()
-        }
-        repeated_rows += more_repeated
-    customer_codes = columns.pop("customer_codes")
+        pairs, order, span, first_period = _pairs_in_order(codes, periods, keys.size)
+        new = np.ones(pairs.size, dtype=bool)
+        np.not_equal(pairs[1:], pairs[:-1], out=new[1:])
+        repeated_rows = _repeated_rows(pairs, order, new, values)
+        pair_codes, pair_periods = np.divmod(pairs[new], span)
+        del pairs, order, new
+        pair_periods += first_period
+        new_customer = np.ones(pair_codes.size, dtype=bool)
+        np.not_equal(pair_codes[1:], pair_codes[:-1], out=new_customer[1:])
+        customer_starts = np.flatnonzero(new_customer)
+        customer_ends = np.append(customer_starts[1:], pair_codes.size) - 1
+        customer_codes = pair_codes[customer_starts].astype(np.int64)
+        frequency = (customer_ends - customer_starts).astype(np.int64)
+        first = pair_periods[customer_starts]
+        last = pair_periods[customer_ends]
+
+    monetary_value = total_amount = None
+    if values is not None:
+        # A customer's first period's amounts are not repeat spend.
+        first_by_code = np.zeros(keys.size, dtype=first.dtype)
+        first_by_code[customer_codes] = first
+        repeat = np.where(periods == first_by_code[codes], 0.0, values)
+        repeat_total = np.bincount(codes, weights=repeat, minlength=keys.size)[customer_codes]
+        del repeat
+        total_amount = np.bincount(codes, weights=values, minlength=keys.size)[customer_codes]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            monetary_value = np.where(frequency > 0, repeat_total / frequency, 0.0)
+    columns = {
+        "frequency": frequency,
+        "recency": ((last - first) / unit_multiplier).astype(float),
+        "T": ((end_period - first) / unit_multiplier).astype(float),
+        "monetary_value": monetary_value,
+        "total_amount": total_amount,
+    }
     summary = TransactionSummary(
         customer_ids=keys[customer_codes],
         **columns,
@@ -210,74 +266,21 @@ def _summarise(
     return summary, customer_codes
 
 
-def _summarise_rows(
-    codes: np.ndarray,
-    periods: np.ndarray,
-    values: np.ndarray | None,
-    end_period: int,
-    unit_multiplier: float,
-) -> tuple[dict[str, np.ndarray | None], int]:
-    """``_summarise``'s work on the rows of some customers: each one's code
-    (``customer_codes``) and the summary's columns, and the rows repeated."""
-    order, codes, periods = by_customer_and_period(codes, periods)
-    new_period = np.ones(codes.size, dtype=bool)
-    new_period[1:] = (codes[1:] != codes[:-1]) | (periods[1:] != periods[:-1])
-    period_starts = np.flatnonzero(new_period)
-    repeated_rows = _repeated_rows(codes, periods, new_period, values, order)
-    period_codes = codes[period_starts]
-    period_numbers = periods[period_starts]
-
-    new_customer = np.ones(period_codes.size, dtype=bool)
-    new_customer[1:] = period_codes[1:] != period_codes[:-1]
-    customer_starts = np.flatnonzero(new_customer)
-    purchase_periods = np.diff(np.append(customer_starts, period_codes.size))
-    first = period_numbers[customer_starts]
-    last = period_numbers[customer_starts + purchase_periods - 1]
-
-    frequency = (purchase_periods - 1).astype(np.int64)
-    recency = (last - first) / unit_multiplier
-    age = (end_period - first) / unit_multiplier
-
-    monetary_value = total_amount = None
-    if values is not None:
-        period_amounts = _segment_sums(values[order], period_starts)
-        total_amount = _segment_sums(period_amounts, customer_starts)
-        repeat_amounts = period_amounts.copy()
-        repeat_amounts[customer_starts] = 0.0
-        repeat_total = _segment_sums(repeat_amounts, customer_starts)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            monetary_value = np.where(frequency > 0, repeat_total / frequency, 0.0)
-    columns = {
-        "customer_codes": period_codes[customer_starts],
-        "frequency": frequency,
-        "recency": recency.astype(float),
-        "T": age.astype(float),
-        "monetary_value": monetary_value,
-        "total_amount": total_amount,
-    }
-    return columns, repeated_rows
-
-
 def _repeated_rows(
-    codes: np.ndarray,
-    periods: np.ndarray,
-    new_period: np.ndarray,
-    values: np.ndarray | None,
-    order: np.ndarray,
+    pairs: np.ndarray, order: np.ndarray, new: np.ndarray, values: np.ndarray | None
 ) -> int:
-    """How many rows, sorted by customer and period (``new_period`` marking each one's
-    first row), repeat an earlier one of the same customer, period and value. Only the
-    periods with more than one row are sorted again, by value."""
+    """How many rows repeat an earlier one of the same customer, period and value, from
+    the rows' sorted pairs, their ``order`` and ``new`` marking each pair's first row.
+    Only the rows of pairs with more than one row are sorted again, by value."""
     if values is None:
-        return int(codes.size - np.count_nonzero(new_period))
-    shared = ~new_period
-    shared[:-1] |= ~new_period[1:]
+        return int(new.size - np.count_nonzero(new))
+    shared = ~new
+    shared[:-1] |= ~new[1:]
     rows = np.flatnonzero(shared)
-    codes, periods, values = codes[rows], periods[rows], values[order[rows]]
-    within = np.lexsort((values, periods, codes))
-    codes, periods, values = codes[within], periods[within], values[within]
-    same = (codes[1:] == codes[:-1]) & (periods[1:] == periods[:-1]) & (values[1:] == values[:-1])
-    return int(np.count_nonzero(same))
+    pairs, values = pairs[rows], values[order[rows]]
+    within = np.lexsort((values, pairs))
+    pairs, values = pairs[within], values[within]
+    return int(np.count_nonzero((pairs[1:] == pairs[:-1]) & (values[1:] == values[:-1])))
 
 
 def transaction_summary(

@@ -239,3 +239,23 @@ def test_rows_sort_by_customer_then_period_then_position(codes, periods):
 def test_sorting_no_rows_gives_no_order():
     order, codes, periods = by_customer_and_period(np.zeros(0, int), np.zeros(0, int))
     assert order.size == codes.size == periods.size == 0
+
+
+@pytest.mark.parametrize("far", [False, True], ids=["packed with the rows", "too far apart"])
+def test_customers_periods_and_repeats_come_out_the_same_however_far_apart_the_days(far):
+    # given day numbers close together, or so far apart that a customer, day and row
+    # number no longer fit in one 64-bit number together
+    spread = 2**59 if far else 1
+    customers = np.array(["b", "a", "b", "a", "b"])
+    days = np.array([0, -spread, 0, spread, spread])
+    amounts = np.array([4.0, 1.0, 4.0, 2.0, 6.0])
+
+    summary = transaction_summary(customers, days, amounts)
+
+    # then each customer's periods, spend and the one repeated row are found all the same
+    assert summary.customer_ids.tolist() == ["a", "b"]
+    assert summary.frequency.tolist() == [1, 1]
+    assert summary.recency.tolist() == [2.0 * spread, float(spread)]
+    assert summary.monetary_value.tolist() == [2.0, 6.0]
+    assert summary.total_amount.tolist() == [3.0, 14.0]
+    assert summary.repeated_rows == 1
