@@ -660,11 +660,8 @@ def read_transactions(
     customer_column: str,
     date_column: str,
     amount_column: str | None = None,
-    meanwhile: Callable[[], Any] | None = None,
 ) -> Transactions:
-    """Read (customer, date[, amount]) from a CSV file into arrays, column by column;
-    ``meanwhile`` runs in a thread while the columns are coded (the ids' lookup leaves a
-    core free).
+    """Read (customer, date[, amount]) from a CSV file into arrays, column by column.
 
     Raises ``OfflineAnalysisError`` for a file that cannot be read, an empty file or one
     without a header row, a file without rows below the header, a missing column
@@ -692,8 +689,6 @@ def read_transactions(
     no_rows = OfflineAnalysisError(
         _("%(file)s has a header but no transactions below it.") % {"file": source}
     )
-    if meanwhile is not None:
-        threading.Thread(target=meanwhile, daemon=True).start()
     if table.num_rows == 0:
         raise no_rows
     # An empty customer is a blank row to leave out, or a missing id: looked for before
@@ -727,8 +722,9 @@ def read_transactions(
 
 def _models() -> ModuleType:
     """The models (``stats.btyd``). Loading scipy takes a third of a second, so
-    ``analyze_file`` has a thread load them while the ids are looked up; this waits for
-    it (Python's import lock)."""
+    ``analyze_file`` has a thread load them while Arrow parses the file (it lets go of
+    Python's lock; the ids' lookup that follows holds it often enough to slow an import
+    beside it down); this waits for it (Python's import lock)."""
     from clientela.analytics.stats import btyd
 
     return btyd
@@ -1378,12 +1374,12 @@ def analyze_file(
     _checked_models(models, purchase_model)
     stage = progress or _silent
     stage(_("reading %(file)s") % {"file": path})
+    threading.Thread(target=_models, daemon=True).start()
     transactions = read_transactions(
         path,
         customer_column=customer_column,
         date_column=date_column,
         amount_column=amount_column,
-        meanwhile=_models,
     )
     _memory_given_back()
     analysis = analyze_transactions(
