@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clientela.core.access import AccessDenied, Capability
+from clientela.core.locks import exclusive
 from clientela.core.models import User
 from clientela.core.services import actor_check
 from clientela.imports.exporting import export_write, refused_rows
@@ -51,6 +52,9 @@ from clientela.imports.models import (
 from clientela.imports.plan import Kind, Plan
 from clientela.imports.reading import Sheet, SpreadsheetError, open_sheet, sheet_names
 from clientela.imports.selectors import columns_proposed
+
+# The lock every import holds while it runs (see ``sheet_import``).
+IMPORT_LOCK = "imports"
 
 
 class ImportRefused(ValidationError):
@@ -99,7 +103,6 @@ def sheet_plan(
     return plan
 
 
-@transaction.atomic
 def sheet_import(
     *,
     kind: Kind,
@@ -109,12 +112,31 @@ def sheet_import(
     source: str,
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> Plan:
     """Import ``sheet`` as ``kind`` (its ``columns`` mapped to fields) from the file
     named ``source``; the plan that was applied. ``progress`` is told the rows read so
     far after each chunk. Raises ``ImportRefused`` (and writes nothing) when rows are
     refused and ``skip_invalid`` is not set, ``ValidationError`` (naming the row) when a
-    service refuses a row."""
+    service refuses a row.
+
+    One import runs at a time, whoever starts it (the command line, the worker): a
+    second waits for the first to end, so that it sees what the first wrote (two imports
+    of one file would otherwise both create its customers); ``waiting`` is called first
+    when it must wait."""
+    with exclusive(IMPORT_LOCK, on_wait=waiting), transaction.atomic():
+        return _sheet_import(kind, actor, sheet, columns, source, skip_invalid, progress)
+
+
+def _sheet_import(
+    kind: Kind,
+    actor: User | None,
+    sheet: Sheet,
+    columns: Mapping[int, str],
+    source: str,
+    skip_invalid: bool,
+    progress: Callable[[int], None] | None,
+) -> Plan:
     plan = Plan(kind.key, sheet.headers)
     reason = _("Imported from %(file)s") % {"file": source}
     done = 0

@@ -1,15 +1,19 @@
 """`clientela import customers FILE`: the summary, the refused rows, the exit code."""
 
 import json
+import threading
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 
+from clientela.core.locks import exclusive
 from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
+from clientela.imports.services import IMPORT_LOCK
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +136,57 @@ def test_the_dry_run_points_at_customers_a_new_row_looks_like(tmp_path):
 
     assert code == 0
     assert f"row 2 looks like #{shop.pk}, Café Olé: see the duplicates." in printed
+
+
+class _Announcing(StringIO):
+    """The command's error stream, which sets ``said`` once the command writes to it."""
+
+    def __init__(self, said: threading.Event):
+        super().__init__()
+        self.said = said
+
+    def write(self, text: str) -> int:
+        self.said.set()
+        return super().write(text)
+
+
+def test_an_import_waits_for_another_one_running_and_says_so(tmp_path):
+    # given another import running (it holds the imports' lock until told to end)
+    started, may_end = threading.Event(), threading.Event()
+
+    def other_import():
+        try:
+            with exclusive(IMPORT_LOCK):
+                started.set()
+                may_end.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=other_import)
+    holder.start()
+    assert started.wait(timeout=60)
+    path = _file(tmp_path, [["Café Olé", "hola@cafeole.mx", "Norte"]])
+
+    # when a second import starts; the other ends once the second has said it waits
+    errors = _Announcing(may_end)
+    out = StringIO()
+    try:
+        call_command("import", "customers", str(path), stdout=out, stderr=errors)
+    finally:
+        may_end.set()
+        holder.join()
+
+    # then it said it was waiting, and imported when the other had ended
+    assert "Another import is running: this one starts when it ends." in errors.getvalue()
+    assert "1 created, 0 updated, 0 unchanged, 0 refused." in out.getvalue()
+    assert Customer.objects.get().name == "Café Olé"
+
+
+def test_an_import_with_none_other_running_starts_at_once_without_a_word(tmp_path):
+    path = _file(tmp_path, [["Café Olé", "hola@cafeole.mx", "Norte"]])
+    errors = StringIO()
+
+    call_command("import", "customers", str(path), stdout=StringIO(), stderr=errors)
+
+    assert errors.getvalue() == ""
+    assert Customer.objects.count() == 1

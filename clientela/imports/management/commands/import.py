@@ -99,6 +99,9 @@ class Command(BaseCommand):
                     columns=columns,
                     source=path.name,
                     skip_invalid=options["skip_invalid"],
+                    waiting=lambda: self.stderr.write(
+                        _("Another import is running: this one starts when it ends.")
+                    ),
                 )
         except ImportRefused as refusal:
             plan = refusal.plan
