@@ -1,4 +1,4 @@
-"""Validation and normalisation of tax ids, phones, e-mails and countries.
+"""Validation and normalisation of tax ids, phones, e-mails, countries and dates.
 
 Each function returns the normalised value or raises ``ValidationError`` with a
 translated message; the caller attaches it to the field it came from.
@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from functools import cache, lru_cache, wraps
 from types import ModuleType
 from typing import TypeVar
@@ -29,6 +30,22 @@ from stdnum.util import get_module_name
 from clientela.core.parsing import fold
 
 T = TypeVar("T")
+
+# The dates a business record may hold (an order, a payment, an event, a customer's
+# first day...): wide enough for any real one, narrow enough that every page's date
+# arithmetic (an event's last day, a week or a month after) stays within Python's dates.
+FIRST_BUSINESS_YEAR, LAST_BUSINESS_YEAR = 1900, 2199
+
+
+def business_date_check(value: date | None) -> None:
+    """Refuse a date outside the years ``FIRST_BUSINESS_YEAR``–``LAST_BUSINESS_YEAR``
+    (a model field's validator: the services' ``full_clean`` runs it)."""
+    if value is not None and not FIRST_BUSINESS_YEAR <= value.year <= LAST_BUSINESS_YEAR:
+        raise ValidationError(
+            _("Enter a date in the years %(first)d to %(last)d."),
+            code="date_range",
+            params={"first": FIRST_BUSINESS_YEAR, "last": LAST_BUSINESS_YEAR},
+        )
 
 
 # Normal forms recently given, by value and context: an import checks each value when it

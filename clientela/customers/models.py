@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.core.history import History
 from clientela.core.models import BaseModel
+from clientela.core.validators import business_date_check
 
 
 class CustomerKind(models.TextChoices):
@@ -72,7 +73,9 @@ class Customer(BaseModel):
     external_id = models.CharField(_("external id"), max_length=64, blank=True, db_index=True)
     # The day the business started with the customer (a spreadsheet's "Alta"), which may
     # be long before the record was created here; empty: since the record was created.
-    customer_since = models.DateField(_("customer since"), null=True, blank=True)
+    customer_since = models.DateField(
+        _("customer since"), null=True, blank=True, validators=[business_date_check]
+    )
     country = models.CharField(
         _("country"), max_length=2, default=settings.CLIENTELA_DEFAULT_COUNTRY
     )

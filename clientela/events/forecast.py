@@ -43,6 +43,12 @@ class Basis(StrEnum):
     KIND = "kind"
 
 
+def last_day(start: date, duration_days: int) -> date:
+    """The last day of an event of ``duration_days`` from ``start``; at most the last day
+    Python's dates hold (an event saved before dates had a range may run past it)."""
+    return start + timedelta(days=min(duration_days - 1, (date.max - start).days))
+
+
 @dataclass(frozen=True)
 class ForecastOptions:
     half_life_days: float = 365.0
@@ -77,7 +83,7 @@ class PastEvent:
 
     @property
     def end_date(self) -> date:
-        return self.start_date + timedelta(days=self.duration_days - 1)
+        return last_day(self.start_date, self.duration_days)
 
 
 @dataclass(frozen=True)

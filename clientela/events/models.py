@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.core.history import History
 from clientela.core.models import BaseModel
+from clientela.core.validators import business_date_check
+from clientela.events.forecast import last_day
 from clientela.orders.models import PRICE, QUANTITY, Product
 
 
@@ -25,7 +27,7 @@ class Event(BaseModel):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
     location = models.CharField(_("location"), max_length=200)
-    start_date = models.DateField(_("start date"))
+    start_date = models.DateField(_("start date"), validators=[business_date_check])
     duration_days = models.PositiveSmallIntegerField(
         _("duration (days)"), default=1, validators=[MinValueValidator(1)]
     )
@@ -58,11 +60,12 @@ class Event(BaseModel):
     @property
     def end_date(self) -> date:
         """The last day of the event."""
-        return self.start_date + timedelta(days=self.duration_days - 1)
+        return last_day(self.start_date, self.duration_days)
 
     def days(self) -> list[date]:
         """Every day of the event, first to last."""
-        return [self.start_date + timedelta(days=n) for n in range(self.duration_days)]
+        count = (self.end_date - self.start_date).days + 1
+        return [self.start_date + timedelta(days=n) for n in range(count)]
 
 
 class EventProduct(BaseModel):
@@ -102,7 +105,7 @@ class EventSale(BaseModel):
     """How much of a product sold on one day of an event."""
 
     item = models.ForeignKey(EventProduct, on_delete=models.CASCADE, related_name="sales")
-    sold_on = models.DateField(_("day"))
+    sold_on = models.DateField(_("day"), validators=[business_date_check])
     quantity = models.DecimalField(_("quantity sold"), **QUANTITY)
     history = History(excluded_fields=["updated_at"])
 

@@ -15,10 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clientela.core.parsing import fold, parse_date, parse_decimal
+from clientela.core.validators import business_date_check
 from clientela.imports.reading import Cell
 
 # Excel's 1900 date system: serial 1 is 1900-01-01 and 60 the 29 February 1900 that
@@ -62,7 +64,17 @@ def cell_text(cell: Cell) -> str:
 
 def cell_date(cell: Cell) -> date:
     """A cell as a date: a date or date-time, an Excel serial (a number, or digits as
-    text), or text year first or day first."""
+    text), or text year first or day first; in the years business dates may have
+    (``business_date_check``)."""
+    value = _cell_date(cell)
+    try:
+        business_date_check(value)
+    except ValidationError as error:
+        raise CellError(" ".join(error.messages)) from None
+    return value
+
+
+def _cell_date(cell: Cell) -> date:
     if isinstance(cell, datetime):
         return cell.date()
     if isinstance(cell, date):

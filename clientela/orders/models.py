@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from clientela.core.history import History
 from clientela.core.locale import unit_is_counted
 from clientela.core.models import BaseModel
+from clientela.core.validators import business_date_check
 from clientela.customers.models import Address, Customer
 
 QUANTITY = {"max_digits": 12, "decimal_places": 3}
@@ -99,8 +100,10 @@ class Order(BaseModel):
     # The order's number in the business's own system (a spreadsheet's "Folio"), stored
     # trimmed and in capitals; an import matches orders by it.
     reference = models.CharField(_("reference"), max_length=64, blank=True)
-    order_date = models.DateField(_("order date"), default=timezone.localdate)
-    due_date = models.DateField(_("due delivery date"))
+    order_date = models.DateField(
+        _("order date"), default=timezone.localdate, validators=[business_date_check]
+    )
+    due_date = models.DateField(_("due delivery date"), validators=[business_date_check])
     status = models.CharField(
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.DRAFT
     )
@@ -109,8 +112,12 @@ class Order(BaseModel):
     total = models.DecimalField(_("total"), **AMOUNT, default=0)
     paid = models.DecimalField(_("paid"), **AMOUNT, default=0)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
-    production_finished_on = models.DateField(_("production finished"), null=True, blank=True)
-    delivered_on = models.DateField(_("delivered"), null=True, blank=True)
+    production_finished_on = models.DateField(
+        _("production finished"), null=True, blank=True, validators=[business_date_check]
+    )
+    delivered_on = models.DateField(
+        _("delivered"), null=True, blank=True, validators=[business_date_check]
+    )
     # Kept by the services for the lead-time figures: the smallest delivery tolerance of
     # the order's products and, once delivered, the days after the due date (0 if on time).
     tolerance_days = models.PositiveSmallIntegerField(_("delivery tolerance (days)"), default=0)
@@ -268,7 +275,9 @@ class Payment(BaseModel):
     """Money received for an order; several per order, partial allowed."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
-    paid_on = models.DateField(_("paid on"), default=timezone.localdate)
+    paid_on = models.DateField(
+        _("paid on"), default=timezone.localdate, validators=[business_date_check]
+    )
     amount = models.DecimalField(_("amount"), **AMOUNT)
     method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
     reference = models.CharField(_("reference"), max_length=100, blank=True)

@@ -455,6 +455,7 @@ def test_owner_and_referrer_are_given_by_id(as_user, shop, sales):
         ({"name": "Café Olé", "emails": "ventas@cafe.mx"}, "emails", "list_type"),
         ({"name": 42}, "name", "string_type"),
         ({"name": "Café Olé", "emial": "typo@cafe.mx"}, "emial", "extra_forbidden"),
+        ({"name": "Café Olé", "customer_since": "1850-01-01"}, "customer_since", "date_range"),
         ({"notes": "Sin nombre ni razón social"}, "name", "blank"),
         (
             {

@@ -223,3 +223,34 @@ def test_who_may_not_save_the_grid(call, fair, rosca, role, status):
 
     assert call(role, "put", fair, {"version": 1, "sales": [cell]}).status_code == status
     assert not EventSale.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "status"),
+    [("9999-12-30", 422), ("1899-12-31", 422), ("2199-12-31", 201), ("1900-01-01", 201)],
+)
+def test_an_event_starts_in_the_years_business_dates_have(call, start, status):
+    response = call("sales", "post", EVENTS, {**EVENT, "start_date": start})
+
+    assert response.status_code == status
+    if status == 422:
+        assert response.json()["detail"][0]["loc"] == ["body", "start_date"]
+        assert "1900 to 2199" in response.json()["detail"][0]["msg"]
+    assert Event.objects.exists() == (status == 201)
+
+
+def test_an_event_stored_before_dates_had_a_range_breaks_no_list(call, client, owner):
+    # given an event saved on 9999-12-30 for three days, before dates were checked
+    event = EventFactory(name="Feria del futuro")
+    Event.objects.filter(pk=event.pk).update(start_date=date(9999, 12, 30), duration_days=3)
+
+    # then the lists and the event's own page still open, its last day the last there is
+    listed = call("readonly", "get", EVENTS)
+    detail = call("readonly", "get", f"{EVENTS}/{event.pk}")
+    client.force_login(owner)
+
+    assert listed.status_code == 200
+    assert detail.status_code == 200
+    assert detail.json()["end_date"] == "9999-12-31"
+    assert "Feria del futuro" in client.get("/events/").content.decode()
+    assert client.get(f"/events/{event.pk}/").status_code == 200

@@ -1007,3 +1007,16 @@ def test_use_the_plan_writes_nothing_when_a_line_is_refused(client, sales, histo
     text = _messages(client.get(response["Location"]))
     assert "The plan was not used; nothing changed. Bolillo: 150 have already sold" in text
     assert _state() == before
+
+
+def test_an_event_dated_beyond_2199_is_refused_beside_its_start_date(client, sales, feria):
+    client.force_login(sales)
+    event = feria["event"]
+
+    response = client.post(
+        reverse("events:edit", args=[event.pk]), _event_form(event, start_date="9999-12-30")
+    )
+
+    assert "Enter a date in the years 1900 to 2199." in _field_error(response, "start_date")
+    event.refresh_from_db()
+    assert event.start_date.year < 2200

@@ -50,6 +50,9 @@ def test_dates_come_from_dates_serials_and_text(cell, expected):
         ("mañana", "“mañana” is not a date"),
         (None, "Enter a date."),
         (True, "Enter a date."),
+        ("31/12/2200", "Enter a date in the years 1900 to 2199."),
+        (date(1899, 12, 31), "Enter a date in the years 1900 to 2199."),
+        (2958465, "Enter a date in the years 1900 to 2199."),  # Excel's 9999-12-31
     ],
 )
 def test_what_is_not_a_date_says_so(cell, message):

@@ -141,6 +141,8 @@ def test_a_stale_change_is_refused_with_409_and_nothing_changes(call, shop, conc
         ({"lines": [{"quantity": "0"}]}, ["body", "lines", 0, "quantity"]),
         ({"lines": [{"unit_price": "1.234"}]}, ["body", "lines", 0, "unit_price"]),
         ({"due_date": "2000-01-01"}, ["body", "due_date"]),
+        ({"due_date": "9999-12-30"}, ["body", "due_date"]),
+        ({"order_date": "1899-12-31"}, ["body", "order_date"]),
         ({"customer_id": 999999}, ["body", "customer_id"]),
         ({"delivery_address_id": 999999}, ["body", "delivery_address_id"]),
         ({"lines": []}, ["body", "lines"]),
