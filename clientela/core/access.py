@@ -19,6 +19,7 @@ class Capability(models.TextChoices):
     PAYMENT_RECORD = "payment.record", _("record payments")
     EVENT_VIEW = "event.view", _("see events")
     EVENT_EDIT = "event.edit", _("plan events and record their sales")
+    EVENT_REMOVE = "event.remove", _("delete or cancel events")
     WEBHOOK_MANAGE = "webhook.manage", _("manage webhooks")
     ANALYTICS_VIEW = "analytics.view", _("see scores, segments and the customer ladder")
     ANALYTICS_RUN = "analytics.run", _("recompute the customer analysis")

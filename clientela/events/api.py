@@ -10,7 +10,7 @@ If-Match header; 428 without it, 409 if sales were saved since, and then nothing
 written.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -48,6 +48,10 @@ class EventPatch(WriteSchema):
     duration_days: int | None = None
     notes: str | None = None
     reason: str = ""
+    version: int | None = None
+
+
+class VersionIn(WriteSchema):
     version: int | None = None
 
 
@@ -108,6 +112,7 @@ class EventOut(Schema):
     end_date: date
     duration_days: int
     notes: str
+    cancelled_at: datetime | None
     version: int
     sales_version: int
 
@@ -279,6 +284,27 @@ def event_update(
     data = payload.dict(exclude_unset=True)
     version = version_required(request, data.pop("version", None))
     services.event_update(actor=request.auth, event=event, version=version, **data)
+    return _detail(request, response, event_id)
+
+
+@router.delete("/{int:event_id}", response={204: None})
+def event_delete(request: HttpRequest, event_id: int) -> None:
+    """Delete an event with no sales (the owner's); 422 when it has sales (cancel it);
+    needs the version read as If-Match, 409 if it changed since."""
+    event = _event(request, event_id)
+    version = version_required(request, None)
+    services.event_delete(actor=request.auth, event=event, version=version)
+
+
+@router.post("/{int:event_id}/cancel", response=EventDetail)
+def event_cancel(
+    request: HttpRequest, response: HttpResponse, event_id: int, payload: VersionIn | None = None
+) -> Event:
+    """Mark an event cancelled (the owner's): it stays, with its sales, and plans for
+    later events leave it out; needs the version read, 409 if it changed since."""
+    event = _event(request, event_id)
+    version = version_required(request, payload.version if payload else None)
+    services.event_cancel(actor=request.auth, event=event, version=version)
     return _detail(request, response, event_id)
 
 

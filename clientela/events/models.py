@@ -32,6 +32,9 @@ class Event(BaseModel):
         _("duration (days)"), default=1, validators=[MinValueValidator(1)]
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Set when the owner cancels an event that has sales (one without is deleted): it
+    # stays, with its sales, but plans for later events leave it out.
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     # The version of the daily-sales grid, apart from the event's own: recording sales
     # does not make an open edit form of the event stale, nor the other way round.

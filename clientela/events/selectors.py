@@ -292,6 +292,11 @@ def event_plan(*, event: Event, options: forecast.ForecastOptions | None = None)
     )
 
 
+def event_has_sales(event: Event) -> bool:
+    """Whether any of the event's products has a sale recorded (zeros do not count)."""
+    return EventSale.objects.filter(item__event=event, quantity__gt=0).exists()
+
+
 def event_plan_for(
     *,
     kind: str,
@@ -310,11 +315,15 @@ def event_plan_for(
     """
     events = {
         event.pk: event
-        for event in Event.objects.filter(start_date__lt=start_date).order_by("start_date", "id")
+        for event in Event.objects.filter(
+            start_date__lt=start_date, cancelled_at__isnull=True
+        ).order_by("start_date", "id")
     }
     sold: dict[int, dict[int, float]] = {}
     totals = (
-        EventSale.objects.filter(item__event__start_date__lt=start_date)
+        EventSale.objects.filter(
+            item__event__start_date__lt=start_date, item__event__cancelled_at__isnull=True
+        )
         .values("item__event_id", "item__product_id")
         .annotate(total=Sum("quantity"))
         .order_by()

@@ -44,6 +44,7 @@ from clientela.core.services import (
     history_as,
     version_claim,
 )
+from clientela.events import selectors
 from clientela.events.models import Event, EventProduct, EventSale
 from clientela.orders.models import Product
 
@@ -164,6 +165,35 @@ def event_update(
     for sale in outside:
         history_as(sale, actor, reason)
         sale.delete()
+    history_as(event, actor, reason)
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_delete(*, actor: User | None, event: Event, version: int, reason: str = "") -> None:
+    """Delete an event with no sales recorded, with its products (an event made by
+    mistake, or with a wrong date); one with sales is refused: cancel it instead. A
+    stale ``version`` raises ConflictError."""
+    actor_check(actor, Capability.EVENT_REMOVE)
+    if selectors.event_has_sales(event):
+        raise ValidationError(
+            _("Sales are recorded for this event, so it cannot be deleted: cancel it instead.")
+        )
+    version_claim(instance=event, version=version)
+    history_as(event, actor, reason)
+    event.delete()
+
+
+@transaction.atomic
+def event_cancel(*, actor: User | None, event: Event, version: int, reason: str = "") -> Event:
+    """Mark an event cancelled: it stays, with its sales, and plans for later events
+    leave it out. A stale ``version`` raises ConflictError."""
+    actor_check(actor, Capability.EVENT_REMOVE)
+    if event.cancelled_at is not None:
+        raise ValidationError(_("This event is cancelled already."))
+    version_claim(instance=event, version=version)
+    event.cancelled_at = timezone.now()
     history_as(event, actor, reason)
     event.save()
     return event

@@ -147,6 +147,41 @@ def event_edit(request, pk: int):
     )
 
 
+def _posted_version(request) -> int:
+    """The version the page showed (a hidden field); -1 when missing, which the service
+    refuses as stale."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else -1
+
+
+@require_POST
+@capability_required(Capability.EVENT_REMOVE)
+def event_delete(request, pk: int):
+    """Delete an event without sales, back to the list; refused, back to the event."""
+    event = _event(pk)
+    try:
+        services.event_delete(actor=request.user, event=event, version=_posted_version(request))
+    except (ValidationError, ConflictError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect("events:detail", pk=pk)
+    messages.success(request, _("%(event)s deleted.") % {"event": event.name})
+    return redirect("events:list")
+
+
+@require_POST
+@capability_required(Capability.EVENT_REMOVE)
+def event_cancel(request, pk: int):
+    """Mark an event with sales cancelled."""
+    event = _event(pk)
+    try:
+        services.event_cancel(actor=request.user, event=event, version=_posted_version(request))
+    except (ValidationError, ConflictError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("%(event)s cancelled.") % {"event": event.name})
+    return redirect("events:detail", pk=pk)
+
+
 # --- one event ----------------------------------------------------------------------
 
 
@@ -195,6 +230,7 @@ def _detail(
         "comparison": comparison,
         "chart": _chart(comparison),
         "item_form": item_form or EventItemForm(),
+        "has_sales": selectors.event_has_sales(event),
     }
     return render(request, "events/detail.html", context)
 

@@ -254,3 +254,70 @@ def test_an_event_stored_before_dates_had_a_range_breaks_no_list(call, client, o
     assert detail.json()["end_date"] == "9999-12-31"
     assert "Feria del futuro" in client.get("/events/").content.decode()
     assert client.get(f"/events/{event.pk}/").status_code == 200
+
+
+def _sold_event(owner, rosca, **fields):
+    """An event with rosca on its list and 20 sold each day."""
+    from clientela.events.services import event_item_set, event_sale_record
+
+    event = EventFactory(actor=owner, **fields)
+    item = event_item_set(
+        actor=owner, event=event, product=rosca, quantity_brought=Decimal(50), quantity_expected=40
+    )
+    for day in event.days():
+        event_sale_record(actor=owner, item=item, sold_on=day, quantity=Decimal(20))
+    event.refresh_from_db()
+    return event
+
+
+@pytest.mark.parametrize(("role", "status"), [("sales", 403), ("readonly", 403), ("owner", 204)])
+def test_the_owner_deletes_an_event_without_sales(call, rosca, role, status):
+    # given an event with a product on its list but nothing sold, saved with a wrong year
+    event = call("sales", "post", EVENTS, {**EVENT, "start_date": "2199-01-04"}).json()
+    call("sales", "put", f"{EVENTS}/{event['id']}/items/{rosca.pk}", {"quantity_brought": "5"})
+
+    # when deleted with the version read
+    response = call(role, "delete", f"{EVENTS}/{event['id']}", headers={"If-Match": '"1"'})
+
+    # then only the owner may, and the event goes with its list
+    assert response.status_code == status
+    assert Event.objects.exists() == (status != 204)
+
+
+def test_deleting_needs_the_version_read_and_refuses_a_stale_one(call):
+    event = call("sales", "post", EVENTS, EVENT).json()
+    url = f"{EVENTS}/{event['id']}"
+    call("sales", "patch", url, {"notes": "changed", "version": 1})
+
+    assert call("owner", "delete", url).status_code == 428
+    assert call("owner", "delete", url, headers={"If-Match": '"1"'}).status_code == 409
+    assert call("owner", "delete", url, headers={"If-Match": '"2"'}).status_code == 204
+
+
+def test_an_event_with_sales_is_cancelled_not_deleted_and_leaves_the_plans(call, owner, rosca):
+    # given two past events at the same place that sold rosca
+    kept = _sold_event(owner, rosca, location="Coyoacán", start_date=date(2024, 1, 5))
+    called_off = _sold_event(owner, rosca, location="Coyoacán", start_date=date(2024, 3, 1))
+    url = f"{EVENTS}/{called_off.pk}"
+
+    # when the owner tries to delete one, then cancels it
+    deleted = call("owner", "delete", url, headers={"If-Match": '"1"'})
+    by_sales = call("sales", "post", f"{url}/cancel", {"version": called_off.version})
+    cancelled = call("owner", "post", f"{url}/cancel", {"version": called_off.version})
+    again = call("owner", "post", f"{url}/cancel", {"version": called_off.version + 1})
+
+    # then deleting is refused naming the way out, and the cancelled event stays, sales
+    # and all, marked cancelled; plans for later events leave it out
+    assert deleted.status_code == 422
+    assert "cancel it instead" in deleted.json()["detail"][0]["msg"]
+    assert by_sales.status_code == 403
+    assert cancelled.status_code == 200
+    assert cancelled.json()["cancelled_at"] is not None
+    assert again.status_code == 422
+    assert EventSale.objects.filter(item__event=called_off).count() == 2
+    plan = call(
+        "readonly",
+        "get",
+        f"{EVENTS}/plan?kind=fair&location=Coyoacán&start_date=2025-01-04&duration_days=2",
+    ).json()
+    assert plan["event_ids"] == [kept.pk]

@@ -1020,3 +1020,47 @@ def test_an_event_dated_beyond_2199_is_refused_beside_its_start_date(client, sal
     assert "Enter a date in the years 1900 to 2199." in _field_error(response, "start_date")
     event.refresh_from_db()
     assert event.start_date.year < 2200
+
+
+def test_the_owner_deletes_an_event_without_sales_from_its_page(client, owner, sales):
+    event = EventFactory(name="Feria equivocada", start_date=date(2199, 6, 1))
+
+    # a salesperson is not offered the button, nor let through
+    client.force_login(sales)
+    assert "Delete" not in _text(client.get(reverse("events:detail", args=[event.pk])))
+    refused = client.post(reverse("events:delete", args=[event.pk]), {"version": event.version})
+    assert refused.status_code == 403
+
+    # the owner deletes it and lands on the list, which says so
+    client.force_login(owner)
+    page = client.get(reverse("events:detail", args=[event.pk]))
+    assert "Delete" in _text(page) and "Cancel the event" not in _text(page)
+    response = client.post(
+        reverse("events:delete", args=[event.pk]), {"version": event.version}, follow=True
+    )
+
+    assert "Feria equivocada deleted." in _messages(response)
+    assert not Event.objects.filter(pk=event.pk).exists()
+
+
+def test_the_owner_cancels_an_event_with_sales_and_it_shows_as_cancelled(client, owner, feria):
+    event = feria["event"]
+    client.force_login(owner)
+    page = client.get(reverse("events:detail", args=[event.pk]))
+    assert "Cancel the event" in _text(page) and "Delete" not in _text(page)
+
+    # a stale page's cancel is refused, the current one goes through
+    stale = client.post(
+        reverse("events:cancel", args=[event.pk]), {"version": event.version - 1}, follow=True
+    )
+    assert "Someone else changed this record" in _messages(stale)
+    response = client.post(
+        reverse("events:cancel", args=[event.pk]), {"version": event.version}, follow=True
+    )
+
+    assert "Feria de Primavera cancelled." in _messages(response)
+    assert "Cancelled" in _text(response)
+    assert "Cancel the event" not in _text(response)
+    listed = _text(client.get(reverse("events:list")))
+    assert "Feria de Primavera Cancelled" in listed
+    assert EventSale.objects.filter(item__event=event).exists()
