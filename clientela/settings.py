@@ -41,6 +41,10 @@ def _default_data_dir() -> Path:
 
 DATA_DIR = Path(os.environ.get("CLIENTELA_DATA_DIR") or _default_data_dir()).resolve()
 
+# What Clientela creates (the data folder, the SQLite file, uploads, exports, backups)
+# holds customers' personal data: readable and writable by the user it runs as only.
+os.umask(0o077)
+
 
 def _secret_key() -> str:
     """Use SECRET_KEY, else a key generated once and kept in the data folder."""
@@ -94,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clientela.core.middleware.no_store_when_private",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -255,6 +260,8 @@ CLIENTELA_PHONE_REGION = os.environ.get("CLIENTELA_PHONE_REGION", CLIENTELA_DEFA
 CLIENTELA_CURRENCY = os.environ.get("CLIENTELA_CURRENCY", "MXN")
 # When on, a salesperson sees and edits only the customers they own.
 CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = _env_bool("CLIENTELA_SALES_OWN_CUSTOMERS_ONLY")
+# When on, webhooks may go to this machine or a private network (clientela/webhooks/network.py).
+CLIENTELA_WEBHOOKS_ALLOW_PRIVATE = _env_bool("CLIENTELA_WEBHOOKS_ALLOW_PRIVATE")
 CLIENTELA_PAGE_SIZE = 25
 # Lists count matches up to this many; beyond it they say "more than" and page that far.
 CLIENTELA_COUNT_LIMIT = int(os.environ.get("CLIENTELA_COUNT_LIMIT", "1000"))

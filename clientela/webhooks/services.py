@@ -36,6 +36,7 @@ from clientela.webhooks.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from clientela.webhooks.network import opener, private_url
 
 RETRY_DELAYS = (
     timedelta(seconds=30),
@@ -54,6 +55,14 @@ def _clean_subscription(subscription: WebhookSubscription) -> None:
         URLValidator(schemes=["http", "https"])(subscription.url)
     except ValidationError:
         errors["url"] = [_("Give an http:// or https:// address.")]
+    else:
+        if private_url(subscription.url):
+            errors["url"] = [
+                _(
+                    "Webhooks are not sent to this machine or a private network: give a "
+                    "public address (or set CLIENTELA_WEBHOOKS_ALLOW_PRIVATE=1)."
+                )
+            ]
     unknown = [e for e in subscription.events if e not in WebhookEvent.values]
     if not subscription.events or unknown:
         errors["events"] = [
@@ -175,7 +184,7 @@ def webhook_attempt(delivery: WebhookDelivery) -> timedelta | None:
     delivery.attempts += 1
     delivery.last_attempt_at = now
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             delivery.response_status = response.status
             delivery.error = ""
     except urllib.error.HTTPError as error:

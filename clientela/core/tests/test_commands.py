@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -78,6 +79,19 @@ def query(env, sql: str, *params) -> list[tuple]:
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_the_data_folder_and_the_database_are_readable_by_their_owner_only(cli, tmp_path):
+    # given a data folder that does not exist yet, and the migrated installation's
+    fresh = tmp_path / "new" / "data"
+
+    result = clientela(_environment(fresh), "help")
+
+    # then what Clientela created is its user's only
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700
+    assert stat.S_IMODE((fresh / "secret_key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(Path(cli["_DATABASE_FILE"]).stat().st_mode) == 0o600
 
 
 # --- clientela user -----------------------------------------------------------------

@@ -361,6 +361,21 @@ def test_pages_carry_a_content_security_policy(client, owner, signed_in):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def test_what_a_signed_in_user_sees_is_not_kept_in_any_cache(client, owner, api_headers):
+    # a page and a download for a signed-in user, and API answers, good or refused
+    client.force_login(owner)
+    signed_in = [client.get(reverse("dashboard")), client.get("/customers/export/?format=csv")]
+    client.logout()
+    api = [
+        client.get("/api/v1/customers", headers=api_headers(owner)),
+        client.get("/api/v1/customers"),
+    ]
+
+    for response in signed_in + api:
+        assert response.status_code in (200, 401)
+        assert "no-store" in response["Cache-Control"]
+
+
 def test_session_cookie_is_not_readable_by_scripts(client, sales):
     # given a member of staff
     # when they sign in

@@ -60,6 +60,12 @@ class Receiver:
         self.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def receivers_on_this_machine_allowed(settings):
+    """The test receivers listen on 127.0.0.1: allowed here, as for a local service."""
+    settings.CLIENTELA_WEBHOOKS_ALLOW_PRIVATE = True
+
+
 @pytest.fixture
 def receiver():
     made = []
@@ -232,3 +238,44 @@ def test_data_given_as_a_function_is_made_only_for_a_subscriber():
     (delivery,) = webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=data)
 
     assert made == [True] and delivery.payload["data"] == {"id": 1}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hooks",
+        "http://localhost/hooks",
+        "http://api.localhost./hooks",
+        "http://[::1]/hooks",
+        "http://[::ffff:127.0.0.1]/hooks",
+        "http://0.0.0.0/hooks",
+        "http://10.0.0.5/hooks",
+        "http://192.168.1.10:8080/hooks",
+        "http://100.64.0.1/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/hooks",
+    ],
+)
+def test_receivers_on_this_machine_or_a_private_network_are_refused(settings, url):
+    settings.CLIENTELA_WEBHOOKS_ALLOW_PRIVATE = False
+
+    with pytest.raises(ValidationError) as error:
+        subscribe(url)
+
+    assert "private network" in error.value.message_dict["url"][0]
+
+
+def test_a_name_that_leads_to_this_machine_gets_nothing_sent(settings, receiver):
+    # given a subscription by name to a receiver on this machine, made while allowed
+    server = receiver()
+    subscribe(server.url.replace("127.0.0.1", "localhost"))
+    settings.CLIENTELA_WEBHOOKS_ALLOW_PRIVATE = False
+
+    # when a delivery is attempted now that such receivers are not allowed
+    (delivery,) = webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data={"id": 1})
+    retry = webhook_attempt(delivery)
+
+    # then the connection is refused before anything is sent, and the log says why
+    assert server.requests == []
+    assert retry == RETRY_DELAYS[0]
+    assert "private network" in delivery.error
