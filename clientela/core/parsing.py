@@ -75,6 +75,24 @@ def parse_decimal(text: str) -> Decimal:
         raise ValueError(f"not an amount: {text!r}") from error
 
 
+_INVISIBLE = frozenset({"Cc", "Cf"})
+
+
+def visible(text: str) -> str:
+    """``text`` without the characters that show nothing yet change how it reads or
+    compares: control characters other than tabs and line breaks, and format characters
+    (zero-width spaces and joiners, bidirectional overrides, the byte-order mark)."""
+    if text.isprintable():
+        return text
+    return "".join(c for c in text if c in "\t\n\r" or unicodedata.category(c) not in _INVISIBLE)
+
+
+def one_line(text: str | None) -> str:
+    """``text`` as a name or an id is kept: ``visible``, on one line, its spaces collapsed
+    (empty for ``None``)."""
+    return " ".join(visible(text or "").split())
+
+
 def split_list(value: str, separators: str = ",;\n") -> list[str]:
     """Split text typed as a list ("a, b" or one per line) into its stripped, non-empty items."""
     pattern = "|".join(re.escape(s) for s in separators)

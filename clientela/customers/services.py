@@ -19,10 +19,12 @@ from django.db import connections, models, router, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clientela.core.access import Capability, limited_to_own_customers
 from clientela.core.locale import business_language
 from clientela.core.models import User
+from clientela.core.parsing import one_line, visible
 from clientela.core.services import (
     actor_check,
     full_clean_collecting,
@@ -103,8 +105,48 @@ def _unknown_fields(fields: Iterable[str], allowed: frozenset[str]) -> None:
         raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
 
 
+# The most e-mails, phones and tags one customer may have: more is refused before any is
+# checked (a form or an API call with thousands would hold a server worker for seconds).
+MAX_EMAILS = 20
+MAX_PHONES = 20
+MAX_TAGS = 50
+# Names and ids keep no invisible characters (``core.parsing.visible``); notes keep their
+# line breaks.
+_NAME_FIELDS = ("name", "legal_name", "tax_id", "external_id")
+
+
+def _visible_fields(fields: dict) -> None:
+    """Take the invisible characters out of the text ``fields`` hold, in place; names and
+    ids lose the spaces around them too."""
+    for field in _NAME_FIELDS:
+        if isinstance(fields.get(field), str):
+            fields[field] = visible(fields[field]).strip()
+    if isinstance(fields.get("notes"), str):
+        fields["notes"] = visible(fields["notes"])
+
+
+def _too_many(values: Sequence, most: int, field: str, errors: dict) -> bool:
+    """Whether ``values`` holds more than ``most`` items (the error then on ``field``)."""
+    if len(values) <= most:
+        return False
+    errors.setdefault(field, []).append(
+        ValidationError(
+            ngettext(
+                "At most %(most)d value is allowed here, not %(count)d.",
+                "At most %(most)d values are allowed here, not %(count)d.",
+                most,
+            )
+            % {"most": most, "count": len(values)},
+            code="too_many",
+        )
+    )
+    return True
+
+
 def _clean_emails(values: Sequence[str], errors: dict) -> list[str]:
     cleaned: list[str] = []
+    if _too_many(values, MAX_EMAILS, "emails", errors):
+        return cleaned
     for value in values:
         if not str(value).strip():
             continue
@@ -120,6 +162,8 @@ def _clean_emails(values: Sequence[str], errors: dict) -> list[str]:
 
 def _clean_phones(values: Sequence[str], region: str, errors: dict) -> list[str]:
     cleaned: list[str] = []
+    if _too_many(values, MAX_PHONES, "phones", errors):
+        return cleaned
     for value in values:
         if not str(value).strip():
             continue
@@ -135,21 +179,26 @@ def _clean_phones(values: Sequence[str], region: str, errors: dict) -> list[str]
 
 def _clean_tags(values: Sequence[str], errors: dict) -> list[str]:
     cleaned: list[str] = []
+    if _too_many(values, MAX_TAGS, "tags", errors):
+        return cleaned
+    seen: set[str] = set()
     for value in values:
-        name = " ".join(str(value).split())
+        name = one_line(str(value))
         if not name:
             continue
         if len(name) > 50:
             errors.setdefault("tags", []).append(
                 _("Tag “%(tag)s” is longer than 50 characters.") % {"tag": name[:20]}
             )
-        elif name.casefold() not in {t.casefold() for t in cleaned}:
+        elif name.casefold() not in seen:
+            seen.add(name.casefold())
             cleaned.append(name)
     return cleaned
 
 
 def _apply_customer_fields(customer: Customer, fields: dict, errors: dict) -> None:
     """Set ``fields`` on ``customer``, normalising country and tax id."""
+    _visible_fields(fields)
     for field, value in fields.items():
         if field in {"tax_id", "country", "customer_since"}:
             continue
@@ -262,6 +311,7 @@ def new_customer_name(fields: dict) -> str:
 def _customer_unsaved(fields: dict, errors: dict) -> Customer:
     """A new customer with ``fields`` set, not saved: named by ``new_customer_name`` (or an
     error), in the business's country and language unless ``fields`` say otherwise."""
+    _visible_fields(fields)
     fields["name"] = new_customer_name(fields)
     if not fields["name"].strip():
         errors["name"] = [

@@ -38,6 +38,7 @@ from clientela.core.errors import ConflictError
 from clientela.core.locale import quantity_text
 from clientela.core.models import User
 from clientela.core.money import money_check
+from clientela.core.parsing import one_line, visible
 from clientela.core.services import (
     actor_check,
     full_clean_collecting,
@@ -59,10 +60,6 @@ def _day(value: date) -> str:
 
 def _error(errors: Errors, field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
-
-
-def _one_line(value: str | None) -> str:
-    return " ".join((value or "").split())
 
 
 def _sales_version_bump(event_id: int) -> None:
@@ -88,9 +85,9 @@ def _apply_event_fields(event: Event, fields: dict) -> None:
         raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
     for field, value in fields.items():
         if field in {"name", "location"}:
-            value = _one_line(value)
+            value = one_line(value)
         elif field == "notes":
-            value = (value or "").strip()
+            value = visible(value or "").strip()
         setattr(event, field, value)
 
 

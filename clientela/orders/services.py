@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check, money_round, normalize_currency
+from clientela.core.parsing import one_line
 from clientela.core.services import actor_check, full_clean_collecting, history_as, version_claim
 from clientela.customers.models import Address, Customer
 from clientela.orders.models import (
@@ -101,14 +102,15 @@ def _clean_product(product: Product, fields: dict) -> None:
     errors: Errors = {}
     for field, value in fields.items():
         if field not in {"unit_price", "sku", "currency"}:
-            setattr(product, field, "" if value is None else value)
+            text = "" if value is None else value
+            setattr(product, field, one_line(text) if isinstance(text, str) else text)
     if "currency" in fields:
         try:
             product.currency = normalize_currency(str(fields["currency"] or ""))
         except ValidationError as error:
             errors["currency"] = error.messages
     if "sku" in fields:
-        product.sku = str(fields["sku"] or "").strip().upper()
+        product.sku = one_line(str(fields["sku"] or "")).upper()
         if product.sku and Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
             errors["sku"] = [
                 _("Another product already has the SKU %(sku)s.") % {"sku": product.sku}

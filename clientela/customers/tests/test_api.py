@@ -456,6 +456,10 @@ def test_owner_and_referrer_are_given_by_id(as_user, shop, sales):
         ({"name": 42}, "name", "string_type"),
         ({"name": "Café Olé", "emial": "typo@cafe.mx"}, "emial", "extra_forbidden"),
         ({"name": "Café Olé", "customer_since": "1850-01-01"}, "customer_since", "date_range"),
+        ({"name": "Café Olé", "tags": [f"t{n}" for n in range(10_000)]}, "tags", "too_many"),
+        ({"name": "Café Olé", "emails": [f"{n}@cafe.mx" for n in range(21)]}, "emails", "too_many"),
+        ({"name": "Café Olé", "phones": ["222 555 0101"] * 21}, "phones", "too_many"),
+        ({"name": "\u200b\u200b \u00a0"}, "name", "blank"),
         ({"notes": "Sin nombre ni razón social"}, "name", "blank"),
         (
             {
@@ -852,3 +856,19 @@ def test_the_openapi_document_lists_the_customer_paths(client):
         "/api/v1/customers/merge",
     } <= set(paths)
     assert set(paths["/api/v1/customers/{customer_id}"]) == {"get", "patch"}
+
+
+def test_names_and_ids_keep_no_invisible_characters(as_user):
+    # given a name with a right-to-left override and a tax id with a zero-width space
+    body = {
+        "name": "Caf\u00e9 \u202eOl\u00e9",
+        "tax_id": "GODE561231\u200bGR8",
+        "notes": "a\nb\u200d",
+    }
+
+    response = as_user("owner").post(API, body)
+
+    # then they are stored as they show, the notes keeping their line break
+    assert response.status_code == 201, response.json()
+    customer = Customer.objects.get()
+    assert (customer.name, customer.tax_id, customer.notes) == ("Café Olé", "GODE561231GR8", "a\nb")

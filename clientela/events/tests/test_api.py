@@ -321,3 +321,14 @@ def test_an_event_with_sales_is_cancelled_not_deleted_and_leaves_the_plans(call,
         f"{EVENTS}/plan?kind=fair&location=Coyoacán&start_date=2025-01-04&duration_days=2",
     ).json()
     assert plan["event_ids"] == [kept.pk]
+
+
+def test_an_event_s_name_and_place_keep_no_invisible_characters(call):
+    body = {**EVENT, "name": "Feria\u200b del \u202ePan", "location": "\ufeffCoyoacán"}
+
+    response = call("sales", "post", EVENTS, body)
+
+    assert response.status_code == 201, response.json()
+    assert (response.json()["name"], response.json()["location"]) == ("Feria del Pan", "Coyoacán")
+    blank = call("sales", "post", EVENTS, {**EVENT, "name": "\u200b \u200b"})
+    assert blank.status_code == 422

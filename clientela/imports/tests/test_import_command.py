@@ -190,3 +190,12 @@ def test_an_import_with_none_other_running_starts_at_once_without_a_word(tmp_pat
 
     assert errors.getvalue() == ""
     assert Customer.objects.count() == 1
+
+
+def test_names_from_a_file_keep_no_invisible_characters(tmp_path):
+    path = _file(tmp_path, [["\u200bCafé \u202eOlé\ufeff", "hola@cafeole.mx", ""]])
+
+    code, printed = _run("customers", path)
+
+    assert code == 0, printed
+    assert Customer.objects.get().name == "Café Olé"

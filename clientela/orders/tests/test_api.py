@@ -233,3 +233,16 @@ def test_a_period_that_ends_before_it_starts_is_a_422_on_date_to(call):
                 "type": "invalid",
             }
         ]
+
+
+def test_a_product_s_sku_and_name_keep_no_invisible_characters(call):
+    body = {"sku": " bol\u200b-1 ", "name": "Boli\u202ello\u00ad", "unit_price": "2.50"}
+
+    response = call("owner", "post", PRODUCTS, body)
+
+    assert response.status_code == 201, response.json()
+    assert (response.json()["sku"], response.json()["name"]) == ("BOL-1", "Bolillo")
+    # a SKU of nothing visible is no SKU
+    empty = call("owner", "post", PRODUCTS, {**body, "sku": "\u200b\u2060"})
+    assert empty.status_code == 422
+    assert ["body", "sku"] in [error["loc"] for error in empty.json()["detail"]]
