@@ -93,6 +93,12 @@ def one_line(text: str | None) -> str:
     return " ".join(visible(text or "").split())
 
 
+def text_block(text: str | None) -> str:
+    """``text`` as notes are kept: ``visible``, its line breaks as ``\\n`` (a browser sends
+    ``\\r\\n``, a workbook keeps only ``\\n``), without spaces around it."""
+    return "\n".join(visible(text or "").splitlines()).strip()
+
+
 def split_list(value: str, separators: str = ",;\n") -> list[str]:
     """Split text typed as a list ("a, b" or one per line) into its stripped, non-empty items."""
     pattern = "|".join(re.escape(s) for s in separators)

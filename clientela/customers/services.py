@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from clientela.core.access import Capability, limited_to_own_customers
 from clientela.core.locale import business_language
 from clientela.core.models import User
-from clientela.core.parsing import one_line, visible
+from clientela.core.parsing import one_line, text_block
 from clientela.core.services import (
     actor_check,
     full_clean_collecting,
@@ -110,19 +110,19 @@ def _unknown_fields(fields: Iterable[str], allowed: frozenset[str]) -> None:
 MAX_EMAILS = 20
 MAX_PHONES = 20
 MAX_TAGS = 50
-# Names and ids keep no invisible characters (``core.parsing.visible``); notes keep their
-# line breaks.
+# Names and ids are kept on one line without invisible characters (``core.parsing``);
+# notes keep their line breaks.
 _NAME_FIELDS = ("name", "legal_name", "tax_id", "external_id")
 
 
 def _visible_fields(fields: dict) -> None:
-    """Take the invisible characters out of the text ``fields`` hold, in place; names and
-    ids lose the spaces around them too."""
+    """Tidy the text ``fields`` hold, in place, as the catalog keeps it: names and ids on
+    one line (``one_line``), notes as a block (``text_block``)."""
     for field in _NAME_FIELDS:
         if isinstance(fields.get(field), str):
-            fields[field] = visible(fields[field]).strip()
+            fields[field] = one_line(fields[field])
     if isinstance(fields.get("notes"), str):
-        fields["notes"] = visible(fields["notes"])
+        fields["notes"] = text_block(fields["notes"])
 
 
 def _too_many(values: Sequence, most: int, field: str, errors: dict) -> bool:

@@ -38,7 +38,7 @@ from clientela.core.errors import ConflictError
 from clientela.core.locale import quantity_text
 from clientela.core.models import User
 from clientela.core.money import money_check
-from clientela.core.parsing import one_line, visible
+from clientela.core.parsing import one_line, text_block
 from clientela.core.services import (
     actor_check,
     full_clean_collecting,
@@ -87,7 +87,7 @@ def _apply_event_fields(event: Event, fields: dict) -> None:
         if field in {"name", "location"}:
             value = one_line(value)
         elif field == "notes":
-            value = visible(value or "").strip()
+            value = text_block(value)
         setattr(event, field, value)
 
 

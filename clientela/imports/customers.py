@@ -84,7 +84,7 @@ from clientela.customers.services import (
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
-from clientela.imports.values import CellError, cell_date, cell_text
+from clientela.imports.values import CellError, cell_block, cell_date, cell_line
 
 # Clientela's own number of a customer, as an export writes it in the external id column.
 _NUMBER = re.compile(r"#\d+")
@@ -314,7 +314,10 @@ def _read(
     """A row's values in the catalog's normal forms, or its problems; ``named`` are the
     countries whose national id the tax id column's header names."""
     row = _Row(RowPlan(number, row_text(cells)))
-    text = {index: cell_text(cells[index]).strip() for index in columns}
+    text = {
+        index: cell_block(cells[index]) if key == "notes" else cell_line(cells[index])
+        for index, key in columns.items()
+    }
     for index, key in columns.items():
         if key == "country" and text[index]:
             try:

@@ -49,6 +49,7 @@ from django.utils.translation import gettext_lazy
 
 from clientela.core.access import Capability
 from clientela.core.models import User
+from clientela.core.parsing import one_line
 from clientela.events.models import Event, EventKind, EventProduct, EventSale
 from clientela.events.services import (
     event_create,
@@ -58,16 +59,17 @@ from clientela.events.services import (
     item_problems,
     sale_problems,
 )
-from clientela.imports.exporting import chunks_by_id, neutralised
+from clientela.imports.exporting import chunks_by_id
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.products import sku_normal, whole_number
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import (
     CellError,
+    cell_block,
     cell_date,
     cell_decimal,
-    cell_text,
+    cell_line,
     choice_read,
     choice_words,
     decimal_text,
@@ -221,13 +223,9 @@ EXPORT_CHUNK = 100
 _SERVICE_FIELDS = {"name": "event", "product": "sku", "quantity": "quantity_sold"}
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _event_key(name: str, start_date: date) -> tuple[str, date]:
     """Which event a name and start date are: case and spacing aside."""
-    return _one_line(name).casefold(), start_date
+    return one_line(name).casefold(), start_date
 
 
 @dataclass
@@ -258,19 +256,19 @@ def _read(
     row = _Row(RowPlan(number, row_text(cells)))
     for index, key in columns.items():
         cell = cells[index]
-        text = cell_text(cell).strip()
+        text = cell_block(cell) if key == "notes" else cell_line(cell)
         row.cells[key] = (headers[index], text)
         if not text:
             continue
         try:
             if key == "event":
-                row.event["name"] = _one_line(text)
+                row.event["name"] = text
             elif key == "start_date":
                 row.event["start_date"] = cell_date(cell)
             elif key == "kind":
                 row.event["kind"] = choice_read(text, kinds, EventKind.choices)
             elif key == "location":
-                row.event["location"] = _one_line(text)
+                row.event["location"] = text
             elif key == "duration_days":
                 row.event["duration_days"] = whole_number(cell)
             elif key == "notes":
@@ -569,17 +567,9 @@ def _changes(row: _Row, known: _Known, given: dict, names: tuple, conflict: str)
         earlier = known.given.get(name)
         if earlier is not None and earlier[1] != value:
             row.refuse(name, conflict % {"row": earlier[0], "value": earlier[2]})
-        elif not _same(known.values.get(name), value):
+        elif known.values.get(name) != value:
             changes[name] = value
     return changes
-
-
-def _same(stored: object, value: object) -> bool:
-    """Whether a value read from a cell is what is stored (text compared on one line, as
-    a cell is read)."""
-    if isinstance(stored, str):
-        return _one_line(stored) == value
-    return stored == value
 
 
 def _note_given(row: _Row, known: _Known, given: dict, names: tuple) -> None:
@@ -669,7 +659,7 @@ def event_rows(events: QuerySet[Event]) -> Iterator[list[str]]:
             ]
             items = event.items.all()
             if not items:
-                yield [neutralised(value) for value in head] + [""] * 6
+                yield [*head, *[""] * 6]
             for item in items:
                 line = [
                     item.product.sku,
@@ -682,7 +672,7 @@ def event_rows(events: QuerySet[Event]) -> Iterator[list[str]]:
                     for sale in item.sales.all()
                 ]
                 for day in days or [["", ""]]:
-                    yield [neutralised(value) for value in (*head, *line, *day)]
+                    yield [*head, *line, *day]
 
 
 EVENTS = Kind(

@@ -26,7 +26,7 @@ from clientela.customers.models import (
 )
 from clientela.imports.customers import CUSTOMER_FIELDS
 from clientela.imports.plan import Plan
-from clientela.imports.reading import FORMULA_STARTS, Sheet
+from clientela.imports.reading import ESCAPED_STARTS, FORMULA_STARTS, Sheet
 from clientela.imports.values import cell_text
 
 CHUNK = 2000
@@ -51,8 +51,12 @@ EXPORTED = (
 
 
 def neutralised(value: str) -> str:
-    """``value`` safe from formula injection: a leading apostrophe when it starts like one."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """``value`` safe from formula injection: a leading apostrophe when it starts like a
+    formula, or with an apostrophe followed by what ``reading.clean`` would take for one
+    an export put (so that the import gives back every value as it was)."""
+    if value.startswith(FORMULA_STARTS) or (value[:1] == "'" and value[1:2] in ESCAPED_STARTS):
+        return "'" + value
+    return value
 
 
 _ADDRESS_COLUMNS = ("street", "neighborhood", "city", "region", "postal_code")
@@ -118,7 +122,7 @@ def customer_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
                     )
                 ),
             }
-            yield [neutralised(values[key] or "") for key in EXPORTED]
+            yield [values[key] or "" for key in EXPORTED]
 
 
 def refused_rows(sheet: Sheet, plan: Plan) -> Iterator[list[str]]:
@@ -131,24 +135,26 @@ def refused_rows(sheet: Sheet, plan: Plan) -> Iterator[list[str]]:
     yield [*sheet.headers, _("Problems")]
     for number, cells in sheet.rows:
         if number in problems:
-            yield [neutralised(cell_text(cell)) for cell in cells] + ["; ".join(problems[number])]
+            yield [cell_text(cell) for cell in cells] + ["; ".join(problems[number])]
 
 
 def export_write(rows: Iterator[list[str]], path: str | Path) -> int:
-    """Write ``rows`` to ``path`` (.csv or .xlsx by its suffix); the data rows written."""
+    """Write ``rows`` to ``path`` (.csv or .xlsx by its suffix), every text
+    ``neutralised``; the data rows written."""
     path = Path(path)
     count = -1
     if path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet()
         for count, row in enumerate(rows):  # noqa: B007 (the count is the result)
-            sheet.append(row)
+            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", neutralised(value)) for value in row])
         workbook.save(path)
     else:
         with path.open("w", encoding="utf-8-sig", newline="") as file:
             writer = csv.writer(file)
             for count, row in enumerate(rows):  # noqa: B007
-                writer.writerow(row)
+                writer.writerow([neutralised(value) for value in row])
     return max(count, 0)

@@ -63,15 +63,16 @@ from clientela.core.parsing import fold
 from clientela.core.validators import normalize_email, normalize_tax_id, tax_id_tells_apart
 from clientela.customers.matching import name_key
 from clientela.customers.models import LIVE, Customer, CustomerEmail
-from clientela.imports.exporting import chunks_by_id, neutralised
+from clientela.imports.exporting import chunks_by_id
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import (
     CellError,
+    cell_block,
     cell_date,
     cell_decimal,
-    cell_text,
+    cell_line,
     choice_read,
     choice_words,
     decimal_text,
@@ -348,7 +349,8 @@ def _read(
     """A row's values, or its problems."""
     line = _Line(RowPlan(number, row_text(cells)), named)
     for index, key in columns.items():
-        cell, text = cells[index], cell_text(cells[index]).strip()
+        cell = cells[index]
+        text = cell_block(cell) if key == "notes" else cell_line(cell)
         if not text:
             continue
         line.shown[key] = (headers[index], text)
@@ -994,12 +996,9 @@ def order_rows(orders: QuerySet[Order]) -> Iterator[list[str]]:
             ]
             for line in order.lines.all():
                 yield [
-                    neutralised(value)
-                    for value in (
-                        *head,
-                        line.product.sku,
-                        decimal_text(line.quantity),
-                        str(money_round(line.unit_price, order.currency)),
-                        decimal_text(line.discount_percent),
-                    )
+                    *head,
+                    line.product.sku,
+                    decimal_text(line.quantity),
+                    str(money_round(line.unit_price, order.currency)),
+                    decimal_text(line.discount_percent),
                 ]

@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy
 from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check, money_round
-from clientela.imports.exporting import chunks_by_id, neutralised
+from clientela.imports.exporting import chunks_by_id
 from clientela.imports.mapping import Field
 from clientela.imports.orders import (
     ORDER_NAMES,
@@ -53,9 +53,10 @@ from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_c
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import (
     CellError,
+    cell_block,
     cell_date,
     cell_decimal,
-    cell_text,
+    cell_line,
     choice_read,
     choice_words,
 )
@@ -172,7 +173,8 @@ def _read(
     """A row's values, or its problems."""
     row = _Row(RowPlan(number, row_text(cells)), named)
     for index, key in columns.items():
-        cell, text = cells[index], cell_text(cells[index]).strip()
+        cell = cells[index]
+        text = cell_block(cell) if key == "notes" else cell_line(cell)
         if not text:
             continue
         row.shown[key] = (headers[index], text)
@@ -335,12 +337,9 @@ def payment_rows(payments: QuerySet[Payment]) -> Iterator[list[str]]:
     for chunk in chunks_by_id(payments.select_related("order")):
         for payment in chunk:
             yield [
-                neutralised(value)
-                for value in (
-                    order_reference(payment.order),
-                    payment.paid_on.isoformat(),
-                    str(money_round(payment.amount, payment.order.currency)),
-                    str(methods[payment.method]),
-                    payment.reference,
-                )
+                order_reference(payment.order),
+                payment.paid_on.isoformat(),
+                str(money_round(payment.amount, payment.order.currency)),
+                str(methods[payment.method]),
+                payment.reference,
             ]

@@ -34,11 +34,11 @@ from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check, normalize_currency
 from clientela.core.parsing import fold
-from clientela.imports.exporting import chunks_by_id, neutralised
+from clientela.imports.exporting import chunks_by_id
 from clientela.imports.mapping import Field
 from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
 from clientela.imports.reading import Cell, Sheet
-from clientela.imports.values import CellError, cell_decimal, cell_text, decimal_text
+from clientela.imports.values import CellError, cell_decimal, cell_line, cell_text, decimal_text
 from clientela.orders.models import Product
 from clientela.orders.services import (
     product_create,
@@ -197,7 +197,7 @@ def _read(number: int, cells: list[Cell], headers: list[str], columns: Mapping[i
     row = _Row(RowPlan(number, row_text(cells)))
     for index, key in columns.items():
         cell = cells[index]
-        text = cell_text(cell).strip()
+        text = cell_line(cell)
         row.cells[key] = (headers[index], text)
         if not text:
             continue
@@ -328,17 +328,14 @@ def product_rows(products: QuerySet[Product]) -> Iterator[list[str]]:
     for chunk in chunks_by_id(products):
         for product in chunk:
             yield [
-                neutralised(value)
-                for value in (
-                    product.sku,
-                    product.name,
-                    product.category,
-                    product.unit,
-                    decimal_text(product.unit_price),
-                    product.currency,
-                    str(product.lead_time_tolerance_days),
-                    yes if product.is_active else no,
-                )
+                product.sku,
+                product.name,
+                product.category,
+                product.unit,
+                decimal_text(product.unit_price),
+                product.currency,
+                str(product.lead_time_tolerance_days),
+                yes if product.is_active else no,
             ]
 
 

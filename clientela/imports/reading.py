@@ -16,9 +16,10 @@
 - The header row is the first of the first ``HEADER_SEARCH_ROWS`` rows with at least two
   cells, most of them words (not numbers or dates), and at least half as many cells as
   the widest of those rows: a title or blank rows above it are skipped.
-- Cells come as the file has them: text stripped of stray spaces (CSV, and text in an
-  .xlsx), numbers and dates as Python values from an .xlsx. Blank rows are skipped. The
-  apostrophe an export puts before text that would start a formula is taken off.
+- Cells come as the file has them: text without the spaces around it (each field tidies
+  it further as it is kept: ``values.cell_line``, ``values.cell_block``), numbers and
+  dates as Python values from an .xlsx; headers on one line. Blank rows are skipped. The
+  apostrophe an export puts before text (``exporting.neutralised``) is taken off.
 - Limits: ``CLIENTELA_IMPORT_MAX_MB`` for the file, ``MAX_COLUMNS`` cells for a row.
 
 Every refusal is a ``SpreadsheetError`` whose message says what is wrong (and where).
@@ -40,6 +41,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from clientela.core.parsing import one_line
+
 HEADER_SEARCH_ROWS = 30
 MAX_COLUMNS = 500
 _SNIFF_BYTES = 64 * 1024
@@ -48,8 +51,12 @@ _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 # The stream an OLE2 file holding an encrypted .xlsx has, as its directory names it.
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DELIMITERS = (",", ";", "\t")
-# Text that a spreadsheet would run as a formula starts with one of these.
-FORMULA_STARTS = ("=", "+", "-", "@")
+# Text that a spreadsheet would run as a formula starts with one of these (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# An export puts an apostrophe before text starting with one of these (a formula's start,
+# or an apostrophe, which keeps the apostrophe an export put apart from the text's own),
+# and the import takes it off again: export → import gives back every text unchanged.
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 _NUMBER_OR_DATE = re.compile(r"^[\d\s.,:/+\-%$€₽]+$")
 
 Cell = str | int | float | date | datetime | None
@@ -316,11 +323,14 @@ def _calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[i
 
 
 def clean(cell) -> Cell:
-    """A cell as the import sees it: text with its spaces tidied, ``None`` for nothing."""
+    """A cell as the import sees it: text without the spaces around it, nor the
+    apostrophe an export put before it (``exporting.neutralised``); ``None`` for nothing.
+    Each field tidies its text further as the catalog keeps it (``values.cell_line``,
+    ``values.cell_block``)."""
     if isinstance(cell, str):
-        cell = " ".join(cell.split())
-        if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS:
-            cell = cell[1:]  # the apostrophe an export puts before a would-be formula
+        cell = cell.strip()
+        if cell[:1] == "'" and cell[1:2] and cell[1] in ESCAPED_STARTS:
+            cell = cell[1:]
         return cell or None
     return cell
 
@@ -365,7 +375,7 @@ def _with_header(name: str, rows: Iterator[tuple[int, list[Cell]]]) -> Sheet:
         filled = [cell for cell in cells if cell is not None]
         words = sum(_is_word(cell) for cell in filled)
         if len(filled) >= 2 and len(filled) * 2 >= widest and words * 5 >= len(filled) * 3:
-            headers = [str(cell) if cell is not None else "" for cell in cells]
+            headers = [one_line(str(cell)) if cell is not None else "" for cell in cells]
             return Sheet(name, number, headers, _body(headers, seen[index + 1 :], rows))
     raise SpreadsheetError(
         _(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from clientela.imports.exporting import export_write, neutralised
+from clientela.imports.exporting import export_write
 from clientela.imports.plan import Kind
 
 TEMPLATE_FORMATS = {
@@ -20,7 +20,7 @@ def template_rows(kind: Kind) -> list[list[str]]:
     """The header row (labels in the active language) and the example row of ``kind``."""
     return [
         [str(field.label) for field in kind.fields],
-        [neutralised(field.example) for field in kind.fields],
+        [field.example for field in kind.fields],
     ]
 
 

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from clientela.core.parsing import fold, parse_date, parse_decimal
+from clientela.core.parsing import fold, one_line, parse_date, parse_decimal, text_block
 from clientela.core.validators import business_date_check
 from clientela.imports.reading import Cell
 
@@ -60,6 +60,16 @@ def cell_text(cell: Cell) -> str:
     if isinstance(cell, date):
         return cell.isoformat()
     return str(cell)
+
+
+def cell_line(cell: Cell) -> str:
+    """A cell as a name or an id is kept (``core.parsing.one_line``)."""
+    return one_line(cell_text(cell))
+
+
+def cell_block(cell: Cell) -> str:
+    """A cell as notes are kept, line breaks and all (``core.parsing.text_block``)."""
+    return text_block(cell_text(cell))
 
 
 def cell_date(cell: Cell) -> date:

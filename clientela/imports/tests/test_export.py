@@ -5,10 +5,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import translation
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from clientela.core.parsing import one_line
 from clientela.customers.models import Customer
+from clientela.customers.services import customer_create
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.exporting import neutralised
@@ -75,7 +80,16 @@ def test_cells_that_would_run_as_formulas_are_neutralised(tmp_path, catalog):
     cells = [cell for row in load_workbook(path).active.iter_rows(values_only=True) for cell in row]
     assert '\'=HYPERLINK("http://evil.example","clic")' in cells
     assert not any(isinstance(c, str) and c.startswith(("=", "+", "-", "@")) for c in cells)
-    assert [neutralised(v) for v in ("@x", "+52", "-1", "ok")] == ["'@x", "'+52", "'-1", "ok"]
+    assert [neutralised(v) for v in ("@x", "+52", "-1", "ok", "\tx", "\rx", "'=x", "'a")] == [
+        "'@x",
+        "'+52",
+        "'-1",
+        "ok",
+        "'\tx",
+        "'\rx",
+        "''=x",
+        "'a",
+    ]
 
 
 def test_the_export_command_counts_and_filters_by_tag(tmp_path, catalog):
@@ -105,3 +119,41 @@ def test_a_number_clientela_does_not_have_is_refused(tmp_path, catalog):
     assert [(p.row, p.column, p.value, p.message) for p in plan.problems] == [
         (3, "External id", "#999999", "Clientela has no customer #999999.")
     ]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(name=st.text(min_size=1, max_size=40), legal=st.text(max_size=40), notes=st.text())
+@example(name="=1+2", legal="'=ya escapado", notes="\tpaso 1\r\n\r\n  paso 2")
+@example(name="'", legal="''", notes="@SUM(A1)\rotra línea")
+@example(name="-5 % descuento", legal="+52 222", notes="'\t")
+def test_any_text_comes_back_unchanged_from_an_export(tmp_path, owner, suffix, name, legal, notes):
+    # given a customer with any text in its name, legal name and notes, as it was kept
+    assume(one_line(name))
+    point = transaction.savepoint()
+    try:
+        made = customer_create(actor=owner, name=name, legal_name=legal, notes=notes)
+        kept = Customer.objects.values("name", "legal_name", "notes").get(pk=made.pk)
+        path = tmp_path / f"clientes{suffix}"
+
+        # when the catalog is exported and the file imported back
+        call_command("export", "customers", str(path), stdout=StringIO())
+        sheet = open_sheet(path)
+        plan = sheet_import(
+            kind=CUSTOMERS,
+            actor=owner,
+            sheet=sheet,
+            columns=match_columns(sheet.headers, CUSTOMER_FIELDS),
+            source=path.name,
+        )
+
+        # then the customer is unchanged, every text as it was
+        assert plan.counts == {"create": 0, "update": 0, "unchanged": 1, "refused": 0}
+        assert Customer.objects.values("name", "legal_name", "notes").get(pk=made.pk) == kept
+    finally:
+        transaction.savepoint_rollback(point)

@@ -1,5 +1,6 @@
 """Importing orders, one row per line: grouping, matching, updates, all or nothing."""
 
+import csv
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -8,10 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import translation
+from openpyxl import load_workbook
 
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.imports.mapping import match_columns
-from clientela.imports.orders import ORDER_FIELDS, ORDERS, order_chunks, order_rows
+from clientela.imports.orders import ORDER_FIELDS, ORDERS, order_chunks
 from clientela.imports.plan import Plan
 from clientela.imports.reading import open_sheet
 from clientela.imports.services import sheet_import
@@ -491,12 +493,23 @@ def test_an_export_imports_back_unchanged(tmp_path, owner, book, confirmed, suff
     assert Order.objects.count() == 4
 
 
-def test_exported_rows_are_neutralised(book):
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_exported_rows_are_neutralised(tmp_path, book, suffix):
     OrderFactory(customer=CustomerFactory(name="=cmd()"), reference="-F1")
+    path = tmp_path / f"pedidos{suffix}"
 
-    rows = list(order_rows(Order.objects.all()))
+    call_command("export", "orders", str(path), stdout=StringIO())
 
-    assert rows[1][:4] == ["'-F1", "", "", "'=cmd()"]
+    assert _written(path)[1][:4] == ["'-F1", "", "", "'=cmd()"]
+
+
+def _written(path) -> list[list[str]]:
+    """The cells as the file holds them, before any import reads them."""
+    if path.suffix == ".xlsx":
+        sheet = load_workbook(path).active
+        return [["" if cell is None else cell for cell in row] for row in sheet.values]
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        return list(csv.reader(file))
 
 
 def test_the_command_line_exits_with_1_when_a_row_is_refused(tmp_path, owner, book):
