@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.money import money_check, money_round, normalize_currency
-from clientela.core.parsing import one_line
+from clientela.core.parsing import one_line, text_block
 from clientela.core.services import actor_check, full_clean_collecting, history_as, version_claim
 from clientela.customers.models import Address, Customer
 from clientela.orders.models import (
@@ -471,9 +471,9 @@ def order_create(
         order_date=order_date or timezone.localdate(),
         due_date=due_date,
         currency=settings.CLIENTELA_CURRENCY,
-        notes=notes or "",
+        notes=text_block(notes),
         created_by=actor,
-        reference=(reference or "").strip().upper(),
+        reference=one_line(reference).upper(),
     )
     try:
         Order._meta.get_field("reference").clean(order.reference, order)
@@ -539,7 +539,7 @@ def order_update(
         )
         order.delivery_address = address
     if "notes" in changes:
-        order.notes = changes["notes"] or ""
+        order.notes = text_block(changes["notes"])
     cleaned = None
     if "lines" in changes:
         cleaned = _clean_lines(changes["lines"], order.currency, errors, _kept_products(order))

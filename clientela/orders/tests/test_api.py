@@ -246,3 +246,12 @@ def test_a_product_s_sku_and_name_keep_no_invisible_characters(call):
     empty = call("owner", "post", PRODUCTS, {**body, "sku": "\u200b\u2060"})
     assert empty.status_code == 422
     assert ["body", "sku"] in [error["loc"] for error in empty.json()["detail"]]
+
+
+def test_an_order_s_notes_are_kept_as_the_export_writes_them(call, shop, concha):
+    body = {**order_body(shop, concha), "notes": " Sin azúcar\r\nEntregar\u200b tarde "}
+
+    response = call("sales", "post", ORDERS, body)
+
+    assert response.status_code == 201, response.json()
+    assert Order.objects.get().notes == "Sin azúcar\nEntregar tarde"
