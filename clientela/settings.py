@@ -6,6 +6,7 @@ single-file SQLite install.
 """
 
 import importlib.util
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 
@@ -152,7 +154,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "clientela.core.signin.SignInBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -172,6 +174,20 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Beyond that (clientela/core/signin.py): failures from one address whatever the user
+# names, and failures of one user name from any addresses, over the same cool-off time.
+CLIENTELA_LOGIN_ADDRESS_LIMIT = int(os.environ.get("CLIENTELA_LOGIN_ADDRESS_LIMIT", "20"))
+CLIENTELA_LOGIN_USER_LIMIT = int(os.environ.get("CLIENTELA_LOGIN_USER_LIMIT", "50"))
+# Reverse proxies in front of Clientela (addresses or networks): a request from one is
+# taken to come from the address it forwards (clientela/core/network.py).
+try:
+    CLIENTELA_TRUSTED_PROXIES = [
+        str(ipaddress.ip_network(proxy, strict=False))
+        for proxy in _env_list("CLIENTELA_TRUSTED_PROXIES", "")
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"CLIENTELA_TRUSTED_PROXIES: {error}") from error
+AXES_CLIENT_IP_CALLABLE = "clientela.core.network.client_address"
 
 # Internationalisation: English, Spanish and Russian; a user who has chosen none gets the
 # browser's (Accept-Language), then CLIENTELA_LANGUAGE.

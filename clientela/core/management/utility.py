@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 PRODUCT_COMMANDS = {
     "demo": gettext_lazy("Create the demo bakery: staff, customers, orders and events."),
     "serve": gettext_lazy("Run Clientela's web server, its background worker and schedule."),
-    "user": gettext_lazy("Create and list the people who sign in."),
+    "user": gettext_lazy("Create and list the people who sign in; unlock one."),
     "token": gettext_lazy("Issue, list and revoke API tokens."),
     "import": gettext_lazy("Import customers, products, orders, payments or events."),
     "export": gettext_lazy("Export customers, products, orders, payments or events."),

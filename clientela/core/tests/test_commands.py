@@ -376,3 +376,9 @@ def test_only_the_offline_analysis_keeps_freed_memory_in_one_heap(arguments, ana
     # the allocator is set for one heap (and freed memory kept) only for a file's
     # analysis: the web server and the worker keep a heap per thread
     assert _analyses_a_file(arguments) is analyses_a_file
+
+
+@pytest.mark.django_db
+def test_unlocking_a_user_who_does_not_exist_says_so():
+    with pytest.raises(CommandError, match="There is no user named nadie"):
+        call_command("user", "unlock", "nadie")

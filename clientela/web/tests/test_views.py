@@ -2,9 +2,11 @@
 
 import html
 import re
+from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -434,3 +436,90 @@ def test_login_page_follows_the_browser_language(client, restore_language):
     # then the page is in Russian
     assert '<html lang="ru">' in _page(response)
     assert "Log in" not in _page(response)
+
+
+PROXY = "10.0.0.7"
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "seen"),
+    [
+        # from the proxy: the last address it forwards that is not a proxy
+        (PROXY, "203.0.113.9", "203.0.113.9"),
+        (PROXY, "198.51.100.1, 203.0.113.9", "203.0.113.9"),
+        (PROXY, "203.0.113.9, 10.0.0.8", "203.0.113.9"),  # through a second proxy
+        (PROXY, "not an address, 203.0.113.9", "203.0.113.9"),
+        (PROXY, "203.0.113.9, not an address", PROXY),
+        (PROXY, "", PROXY),
+        # from anywhere else the header is ignored: anybody can send it
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),
+    ],
+)
+def test_the_client_s_address_is_read_from_trusted_proxies_only(settings, remote, forwarded, seen):
+    from django.test import RequestFactory
+
+    from clientela.core.network import client_address
+
+    settings.CLIENTELA_TRUSTED_PROXIES = ["10.0.0.0/29", "10.0.0.8"]
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_address(request) == seen
+
+
+def test_behind_a_proxy_failures_from_one_address_do_not_lock_out_another(client, settings, owner):
+    # given the owner's name guessed wrong, as often as allowed, from one address behind
+    # the proxy
+    settings.CLIENTELA_TRUSTED_PROXIES = [PROXY]
+    attacker = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "203.0.113.66"}
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        _log_in(client, "owner", "guess", **attacker)
+    assert _log_in(client, "owner", PASSWORD, **attacker).status_code == 429
+
+    # then the owner, from another address through the same proxy, still signs in
+    response = _log_in(
+        client, "owner", PASSWORD, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.20"
+    )
+    assert response.status_code == 302
+    assert _signed_in(client)
+
+
+def test_a_few_passwords_tried_on_every_account_from_one_address_are_stopped(
+    client, settings, owner, sales
+):
+    # given an address that tried a few passwords on many user names, never five on one
+    settings.CLIENTELA_LOGIN_ADDRESS_LIMIT = 6
+    sprayer = {"REMOTE_ADDR": "203.0.113.66"}
+    for name in ("ana", "beto", "carla"):
+        for _attempt in range(2):
+            assert _log_in(client, name, "guess", **sprayer).status_code == 200
+
+    # then nobody signs in from it, not even with a right password, and the page says why
+    refused = _log_in(client, "sales", PASSWORD, **sprayer)
+    assert refused.status_code == 429
+    assert "whatever the user name" in html.unescape(_page(refused))
+    assert not _signed_in(client)
+    # while another address is let in
+    assert _log_in(client, "sales", PASSWORD, REMOTE_ADDR="198.51.100.20").status_code == 302
+
+
+def test_guessing_spread_over_many_addresses_locks_the_name_until_the_owner_unlocks_it(
+    client, settings, sales
+):
+    # given one user name guessed a few times from each of many addresses
+    settings.CLIENTELA_LOGIN_USER_LIMIT = 6
+    for last in range(3):
+        for _attempt in range(2):
+            _log_in(client, "sales", "guess", REMOTE_ADDR=f"203.0.113.{last}")
+
+    # then it is locked from a new address too, the page saying why
+    fresh = {"REMOTE_ADDR": "198.51.100.20"}
+    refused = _log_in(client, "sales", PASSWORD, **fresh)
+    assert refused.status_code == 429
+    assert "from several addresses" in html.unescape(_page(refused))
+
+    # and once the owner unlocks the user, they sign in
+    out = StringIO()
+    call_command("user", "unlock", "sales", stdout=out)
+    # (three addresses guessed, and the refused try from the new one counted too)
+    assert "sales may sign in again (4 records of failed sign-ins forgotten)." in out.getvalue()
+    assert _log_in(client, "sales", PASSWORD, **fresh).status_code == 302

@@ -1,4 +1,4 @@
-"""`clientela user create|list`: manage staff accounts from the command line."""
+"""`clientela user create|list|unlock`: manage staff accounts from the command line."""
 
 import getpass
 import sys
@@ -6,11 +6,13 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clientela.core.management.database import require_migrated_database
 from clientela.core.management.tables import table
 from clientela.core.models import Role, User
 from clientela.core.services import user_create
+from clientela.core.signin import sign_in_unlock
 
 
 def read_password(stdin, prompt: str) -> str:
@@ -49,7 +51,7 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="create|list")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="create|list|unlock")
         create = actions.add_parser(
             "create",
             help=_("Create a user; the password is read from standard input."),
@@ -73,11 +75,18 @@ class Command(BaseCommand):
         create.add_argument("--first-name", default="", help=_("First name."))
         create.add_argument("--last-name", default="", help=_("Last name."))
         actions.add_parser("list", help=_("List the users and their roles."))
+        unlock = actions.add_parser(
+            "unlock",
+            help=_("Let a user locked out by failed sign-ins sign in again at once."),
+        )
+        unlock.add_argument("username", help=_("The name they sign in with."))
 
     def handle(self, *args, action: str, **options) -> None:
         require_migrated_database()
         if action == "create":
             self.create(options)
+        elif action == "unlock":
+            self.unlock(options["username"])
         else:
             self.list()
 
@@ -106,6 +115,19 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Created user %(name)s with the role %(role)s.")
             % {"name": user.username, "role": user.get_role_display()}
+        )
+
+    def unlock(self, username: str) -> None:
+        if not User.objects.filter(username=username).exists():
+            raise CommandError(_("There is no user named %(name)s.") % {"name": username})
+        forgotten = sign_in_unlock(username)
+        self.stdout.write(
+            ngettext(
+                "%(name)s may sign in again (%(count)d record of failed sign-ins forgotten).",
+                "%(name)s may sign in again (%(count)d records of failed sign-ins forgotten).",
+                forgotten,
+            )
+            % {"name": username, "count": forgotten}
         )
 
     def list(self) -> None:
