@@ -862,10 +862,19 @@ def customers_bulk_create(
 # --- contacts and addresses ---------------------------------------------------------
 
 
+def _kept_text(field: str, value):
+    """A contact's or an address's value as it is kept: text on one line, notes as a
+    block (``core.parsing``); anything else as it is."""
+    value = "" if value is None else value
+    if isinstance(value, str):
+        return text_block(value) if field == "notes" else one_line(value)
+    return value
+
+
 def _clean_contact(contact: Contact, fields: dict, exclude: Sequence[str] = ()) -> None:
     errors: dict[str, list[ValidationError | str]] = {}
     for field, value in fields.items():
-        setattr(contact, field, "" if value is None else value)
+        setattr(contact, field, _kept_text(field, value))
     if contact.email:
         try:
             contact.email = normalize_email(contact.email)
@@ -936,7 +945,7 @@ def _clean_address(address: Address, fields: dict, exclude: Sequence[str] = ()) 
     errors: dict[str, list[ValidationError | str]] = {}
     for field, value in fields.items():
         if field != "country":
-            setattr(address, field, "" if value is None else value)
+            setattr(address, field, _kept_text(field, value))
     if "country" in fields:
         try:
             address.country = normalize_country(fields["country"] or "")

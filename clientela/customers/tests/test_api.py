@@ -872,3 +872,19 @@ def test_names_and_ids_keep_no_invisible_characters(as_user):
     assert response.status_code == 201, response.json()
     customer = Customer.objects.get()
     assert (customer.name, customer.tax_id, customer.notes) == ("Café Olé", "GODE561231GR8", "a\nb")
+
+
+def test_contacts_and_addresses_keep_their_text_as_names_do(as_user):
+    body = {
+        "name": "Café Olé",
+        "contacts": [{"name": " Ana\u200b  Ruiz ", "role": "Compras\u202e", "notes": "a\r\nb "}],
+        "addresses": [{"street": " Av.\u200b Reforma  222 ", "city": "Puebla\ufeff"}],
+    }
+
+    response = as_user("owner").post(API, body)
+
+    assert response.status_code == 201, response.json()
+    customer = Customer.objects.get()
+    contact, address = customer.contacts.get(), customer.addresses.get()
+    assert (contact.name, contact.role, contact.notes) == ("Ana Ruiz", "Compras", "a\nb")
+    assert (address.street, address.city) == ("Av. Reforma 222", "Puebla")
