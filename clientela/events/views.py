@@ -154,32 +154,39 @@ def _posted_version(request) -> int:
     return int(value) if value.isdigit() else -1
 
 
+def _event_removal(request, pk: int, service, done: str, then: str):
+    """Delete or cancel the event (``service``) with the version the page showed; say
+    ``done`` and go to the URL ``then``, or back to the event with the reason it was refused."""
+    event = _event(pk)
+    try:
+        service(actor=request.user, event=event, version=_posted_version(request))
+    except (ValidationError, ConflictError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect("events:detail", pk=pk)
+    messages.success(request, done % {"event": event.name})
+    return redirect(then)
+
+
 @require_POST
 @capability_required(Capability.EVENT_REMOVE)
 def event_delete(request, pk: int):
     """Delete an event without sales, back to the list; refused, back to the event."""
-    event = _event(pk)
-    try:
-        services.event_delete(actor=request.user, event=event, version=_posted_version(request))
-    except (ValidationError, ConflictError) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-        return redirect("events:detail", pk=pk)
-    messages.success(request, _("%(event)s deleted.") % {"event": event.name})
-    return redirect("events:list")
+    return _event_removal(
+        request, pk, services.event_delete, _("%(event)s deleted."), reverse("events:list")
+    )
 
 
 @require_POST
 @capability_required(Capability.EVENT_REMOVE)
 def event_cancel(request, pk: int):
     """Mark an event with sales cancelled."""
-    event = _event(pk)
-    try:
-        services.event_cancel(actor=request.user, event=event, version=_posted_version(request))
-    except (ValidationError, ConflictError) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, _("%(event)s cancelled.") % {"event": event.name})
-    return redirect("events:detail", pk=pk)
+    return _event_removal(
+        request,
+        pk,
+        services.event_cancel,
+        _("%(event)s cancelled."),
+        reverse("events:detail", args=[pk]),
+    )
 
 
 # --- one event ----------------------------------------------------------------------
