@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from clientela.core.models import BaseModel
+from clientela.core.validators import text_length_check
 from clientela.customers.models import Customer
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -293,7 +294,7 @@ class LadderOverride(BaseModel):
         db_index=False,  # override_customer_set serves
     )
     stage = models.CharField(_("stage"), max_length=16, choices=LadderStage.choices)
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), validators=[text_length_check])
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -346,7 +347,7 @@ class LadderTransition(models.Model):
         related_name="transitions",
         verbose_name=_("analysis run"),
     )
-    reason = models.TextField(_("reason"), blank=True)
+    reason = models.TextField(_("reason"), blank=True, validators=[text_length_check])
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -402,7 +403,7 @@ class CustomerWallet(BaseModel):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, validators=[text_length_check])
 
     class Meta:
         verbose_name = _("share of wallet")

@@ -21,6 +21,7 @@ import stdnum
 from babel import Locale
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from email_validator import EmailNotValidError, validate_email
@@ -46,6 +47,12 @@ def business_date_check(value: date | None) -> None:
             code="date_range",
             params={"first": FIRST_BUSINESS_YEAR, "last": LAST_BUSINESS_YEAR},
         )
+
+
+# The longest free text (notes, reasons) a record keeps: a page of writing many times
+# over, and a bound on what one request may make the server store, index and show.
+TEXT_MAX_LENGTH = 10_000
+text_length_check = MaxLengthValidator(TEXT_MAX_LENGTH)
 
 
 # Normal forms recently given, by value and context: an import checks each value when it

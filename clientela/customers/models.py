@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.core.history import History
 from clientela.core.models import BaseModel
-from clientela.core.validators import business_date_check
+from clientela.core.validators import business_date_check, text_length_check
 
 
 class CustomerKind(models.TextChoices):
@@ -108,7 +108,7 @@ class Customer(BaseModel):
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=[text_length_check])
     version = models.PositiveIntegerField(_("version"), default=1)
     merged_into = models.ForeignKey(
         "self",
@@ -223,7 +223,7 @@ class Contact(BaseModel):
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     is_primary = models.BooleanField(_("main contact"), default=False)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=[text_length_check])
     version = models.PositiveIntegerField(_("version"), default=1)
     history = History(excluded_fields=["updated_at"], no_db_index=["created_at"])
 
@@ -249,7 +249,9 @@ class Address(BaseModel):
     country = models.CharField(
         _("country"), max_length=2, default=settings.CLIENTELA_DEFAULT_COUNTRY
     )
-    delivery_notes = models.TextField(_("delivery notes"), blank=True)
+    delivery_notes = models.TextField(
+        _("delivery notes"), blank=True, validators=[text_length_check]
+    )
     is_default = models.BooleanField(_("default address"), default=False)
     version = models.PositiveIntegerField(_("version"), default=1)
     history = History(excluded_fields=["updated_at"], no_db_index=["created_at", "postal_code"])

@@ -110,6 +110,9 @@ def _unknown_fields(fields: Iterable[str], allowed: frozenset[str]) -> None:
 MAX_EMAILS = 20
 MAX_PHONES = 20
 MAX_TAGS = 50
+# The most contact people and delivery addresses one customer may have.
+MAX_CONTACTS = 50
+MAX_ADDRESSES = 50
 # Names and ids are kept on one line without invisible characters (``core.parsing``);
 # notes keep their line breaks.
 _NAME_FIELDS = ("name", "legal_name", "tax_id", "external_id")
@@ -344,6 +347,8 @@ def customer_create(
     clean_emails = _clean_emails(emails, errors)
     clean_phones = _clean_phones(phones, customer.country, errors)
     clean_tags = _clean_tags(tags, errors)
+    _too_many(contacts, MAX_CONTACTS, "contacts", errors)
+    _too_many(addresses, MAX_ADDRESSES, "addresses", errors)
     full_clean_collecting(customer, errors, exclude=["version"])
     history_as(customer, actor, reason)
     customer.save()
@@ -494,6 +499,8 @@ def _new_customer(
     emails = _clean_emails(row.get("emails", ()), errors)
     phones = _clean_phones(row.get("phones", ()), customer.country, errors)
     tags = _clean_tags(row.get("tags", ()), errors)
+    _too_many(row.get("contacts", ()), MAX_CONTACTS, "contacts", errors)
+    _too_many(row.get("addresses", ()), MAX_ADDRESSES, "addresses", errors)
     known = [f for f in ("owner", "referred_by") if getattr(customer, f"{f}_id") in existing[f]]
     full_clean_collecting(customer, errors, exclude=["version", *known])
     contacts = []
@@ -888,6 +895,12 @@ def _clean_contact(contact: Contact, fields: dict, exclude: Sequence[str] = ()) 
     full_clean_collecting(contact, errors, exclude=["version", *exclude])
 
 
+def _room_check(records: models.QuerySet, most: int, message: str) -> None:
+    """Refuse one more of a customer's ``records`` when it has ``most`` already."""
+    if records.count() >= most:
+        raise ValidationError(message % {"most": most}, code="too_many")
+
+
 def _single_flag(instance: models.Model, flag: str, actor, reason) -> None:
     """Clear ``flag`` on the customer's other rows when ``instance`` has it."""
     if getattr(instance, flag):
@@ -905,6 +918,11 @@ def contact_create(
     """Add a contact person to a customer."""
     actor_check(actor, Capability.CUSTOMER_EDIT, customer)
     _unknown_fields(fields, CONTACT_FIELDS)
+    _room_check(
+        customer.contacts.all(),
+        MAX_CONTACTS,
+        _("A customer has at most %(most)d contact people: remove one to add another."),
+    )
     contact = Contact(customer=customer)
     _clean_contact(contact, fields)
     history_as(contact, actor, reason)
@@ -962,6 +980,11 @@ def address_create(
     """Add a delivery address; a customer's first address becomes its default."""
     actor_check(actor, Capability.CUSTOMER_EDIT, customer)
     _unknown_fields(fields, ADDRESS_FIELDS)
+    _room_check(
+        customer.addresses.all(),
+        MAX_ADDRESSES,
+        _("A customer has at most %(most)d addresses: remove one to add another."),
+    )
     address = Address(customer=customer, country=customer.country)
     _clean_address(address, fields)
     if not customer.addresses.exists():

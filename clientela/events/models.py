@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.core.history import History
 from clientela.core.models import BaseModel
-from clientela.core.validators import business_date_check
+from clientela.core.validators import business_date_check, text_length_check
 from clientela.events.forecast import last_day
 from clientela.orders.models import PRICE, QUANTITY, Product
 
@@ -31,7 +31,7 @@ class Event(BaseModel):
     duration_days = models.PositiveSmallIntegerField(
         _("duration (days)"), default=1, validators=[MinValueValidator(1)]
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=[text_length_check])
     # Set when the owner cancels an event that has sales (one without is deleted): it
     # stays, with its sales, but plans for later events leave it out.
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)

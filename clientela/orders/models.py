@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from clientela.core.history import History
 from clientela.core.locale import unit_is_counted
 from clientela.core.models import BaseModel
-from clientela.core.validators import business_date_check
+from clientela.core.validators import business_date_check, text_length_check
 from clientela.customers.models import Address, Customer
 
 QUANTITY = {"max_digits": 12, "decimal_places": 3}
@@ -122,8 +122,10 @@ class Order(BaseModel):
     # the order's products and, once delivered, the days after the due date (0 if on time).
     tolerance_days = models.PositiveSmallIntegerField(_("delivery tolerance (days)"), default=0)
     days_late = models.PositiveIntegerField(_("days late"), null=True, blank=True)
-    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    cancel_reason = models.TextField(
+        _("reason for cancelling"), blank=True, validators=[text_length_check]
+    )
+    notes = models.TextField(_("notes"), blank=True, validators=[text_length_check])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -254,7 +256,7 @@ class OrderChange(BaseModel):
         related_name="+",
         verbose_name=_("changed by"),
     )
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), validators=[text_length_check])
     changes = models.JSONField(_("changes"), default=list)
 
     class Meta:

@@ -459,6 +459,13 @@ def test_owner_and_referrer_are_given_by_id(as_user, shop, sales):
         ({"name": "Café Olé", "tags": [f"t{n}" for n in range(10_000)]}, "tags", "too_many"),
         ({"name": "Café Olé", "emails": [f"{n}@cafe.mx" for n in range(21)]}, "emails", "too_many"),
         ({"name": "Café Olé", "phones": ["222 555 0101"] * 21}, "phones", "too_many"),
+        ({"name": "Café Olé", "contacts": [{"name": "Ana"}] * 51}, "contacts", "too_many"),
+        (
+            {"name": "Café Olé", "addresses": [{"street": "5 Sur", "city": "Puebla"}] * 51},
+            "addresses",
+            "too_many",
+        ),
+        ({"name": "Café Olé", "notes": "x" * 10_001}, "notes", "max_length"),
         ({"name": "\u200b\u200b \u00a0"}, "name", "blank"),
         ({"notes": "Sin nombre ni razón social"}, "name", "blank"),
         (

@@ -186,6 +186,37 @@ def test_contact_with_bad_phone_is_refused(owner):
     assert not customer.contacts.exists()
 
 
+def test_a_customer_takes_a_bounded_number_of_contacts_and_addresses(owner, monkeypatch):
+    monkeypatch.setattr("clientela.customers.services.MAX_CONTACTS", 2)
+    monkeypatch.setattr("clientela.customers.services.MAX_ADDRESSES", 2)
+    customer = CustomerFactory(actor=owner)
+    for name in ("Ana", "Luis"):
+        contact_create(actor=owner, customer=customer, name=name)
+        address_create(actor=owner, customer=customer, street=f"Calle {name}", city="CDMX")
+
+    with pytest.raises(ValidationError, match="at most 2 contact people"):
+        contact_create(actor=owner, customer=customer, name="Eva")
+    with pytest.raises(ValidationError, match="at most 2 addresses"):
+        address_create(actor=owner, customer=customer, street="Calle Eva", city="CDMX")
+    assert customer.contacts.count() == customer.addresses.count() == 2
+
+
+def test_notes_longer_than_the_limit_are_refused(owner):
+    customer = CustomerFactory(actor=owner)
+
+    with pytest.raises(ValidationError) as error:
+        customer_update(actor=owner, customer=customer, version=1, notes="x" * 10_001)
+    with pytest.raises(ValidationError) as contact_error:
+        contact_create(actor=owner, customer=customer, name="Ana", notes="x" * 10_001)
+
+    assert "notes" in error.value.message_dict
+    assert "notes" in contact_error.value.message_dict
+    customer.refresh_from_db()
+    assert customer.notes == "" and not customer.contacts.exists()
+    customer_update(actor=owner, customer=customer, version=1, notes="x" * 10_000)
+    assert Customer.objects.get().notes == "x" * 10_000
+
+
 def test_customer_cannot_be_referred_by_itself(owner):
     customer = CustomerFactory(actor=owner)
 

@@ -147,6 +147,7 @@ def test_a_stale_change_is_refused_with_409_and_nothing_changes(call, shop, conc
         ({"delivery_address_id": 999999}, ["body", "delivery_address_id"]),
         ({"lines": []}, ["body", "lines"]),
         ({"colour": "red"}, ["body", "colour"]),
+        ({"notes": "x" * 10_001}, ["body", "notes"]),
     ],
 )
 def test_bad_orders_get_422_naming_the_field_and_write_nothing(call, shop, concha, change, loc):
