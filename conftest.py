@@ -17,6 +17,13 @@ def _default_language():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(settings, tmp_path_factory):
+    """Each test keeps its files (uploads, signs of life of runs, locks) in a folder of its
+    own: tests running side by side number their runs alike."""
+    settings.DATA_DIR = tmp_path_factory.mktemp("data")
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(username="owner", role=Role.OWNER)

@@ -261,9 +261,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("CLIENTELA_LOG_LEVEL", "WARNING")},
 }
 
-# Background work (webhook deliveries…): queued in the database, run by `clientela
-# db_worker`, which `clientela serve` starts beside the web server.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background work (webhook deliveries, imports, analyses): queued in the database, one
+# queue per kind, each run by its own `clientela worker`, which `clientela serve` starts
+# beside the web server (core.background).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "webhooks", "imports", "analyses"],
+    }
+}
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

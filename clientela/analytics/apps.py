@@ -8,7 +8,9 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
+        from clientela.analytics.services import analysis_runs_vanished_sweep
         from clientela.core.access import Capability
+        from clientela.core.background import sweep_register
         from clientela.core.models import Role
         from clientela.customers.panels import CustomerPanel, customer_panel_register
         from clientela.web.dashboard import dashboard_register
@@ -37,3 +39,4 @@ class AnalyticsConfig(AppConfig):
             "clientela.analytics.dashboard.analytics_cards",
             roles=(Role.OWNER, Role.SALES, Role.READONLY),
         )
+        sweep_register(analysis_runs_vanished_sweep)

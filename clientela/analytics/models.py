@@ -134,6 +134,11 @@ class AnalysisRun(models.Model):
     def __str__(self) -> str:
         return _("Analysis as of %(date)s") % {"date": self.as_of}
 
+    @property
+    def beat_name(self) -> str:
+        """The name of its sign of life while it runs (``core.heartbeat``)."""
+        return f"analysis-{self.pk}"
+
 
 class NullsLastIndex(models.Index):
     """An index whose ``desc(nulls_last=True)`` parts lose NULLS LAST on SQLite, which

@@ -97,6 +97,7 @@ from clientela.analytics.stats.btyd import (
     value_if_alive,
 )
 from clientela.core.access import Capability
+from clientela.core.heartbeat import LOST_AFTER, beat_lost, beating
 from clientela.core.models import User
 from clientela.core.services import actor_check
 from clientela.core.sql import day_number
@@ -234,6 +235,13 @@ def analysis_run(
     actor_check(actor, Capability.ANALYTICS_RUN)
     as_of = as_of or timezone.localdate()
     run = AnalysisRun.objects.create(as_of=as_of, started_by=actor, status=RunStatus.RUNNING)
+    with beating(run.beat_name):
+        return _analysis_run(run, as_of, progress)
+
+
+def _analysis_run(
+    run: AnalysisRun, as_of: date, progress: Callable[[int, str], None] | None
+) -> AnalysisRun:
     reporter = _Progress(run, progress)
     fits = None
     try:
@@ -295,15 +303,21 @@ def scores_thin(*, as_of: date) -> list[date]:
     return dropped
 
 
-def analysis_run_abandon_stale(*, started_before: datetime) -> int:
-    """Mark failed the runs still marked running that started before ``started_before``:
-    the process that ran them died (a run records its end even when it fails). Returns
-    how many there were."""
-    return AnalysisRun.objects.filter(
-        status=RunStatus.RUNNING, started_at__lt=started_before
-    ).update(
+def analysis_runs_vanished_sweep(*, now: datetime | None = None) -> int:
+    """Mark failed the runs still marked running whose process vanished (no sign of life
+    for ``LOST_AFTER``, see ``core.heartbeat``; a run records its end even when it
+    fails). How many there were."""
+    now = now or timezone.now()
+    vanished = [
+        run.pk
+        for run in AnalysisRun.objects.filter(
+            status=RunStatus.RUNNING, started_at__lt=now - LOST_AFTER
+        ).only("pk", "started_at")
+        if beat_lost(run.beat_name, since=run.started_at, now=now)
+    ]
+    return AnalysisRun.objects.filter(pk__in=vanished, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED,
-        finished_at=timezone.now(),
+        finished_at=now,
         error=_("The run stopped without finishing (its process ended); it was given up."),
     )
 

@@ -24,9 +24,9 @@ from clientela.core.services import actor_check
 
 logger = logging.getLogger(__name__)
 
-# A run still marked running after this long is taken as dead (its process ended without
-# recording it): another may start, and it is marked failed. A run of a million customers
-# takes about a minute.
+# A run whose process vanished is given up when its sign of life stops (core.heartbeat);
+# as a last resort, one still marked running after this long, or a task waiting this
+# long, is not counted as going on. A run of a million customers takes about a minute.
 RUN_TIMEOUT = timedelta(minutes=60)
 
 
@@ -43,10 +43,11 @@ class AnalysisBusy(Exception):
 
 
 def analysis_running(*, now: datetime | None = None) -> AnalysisRun | None:
-    """The run going on now, if any; runs left running for longer than ``RUN_TIMEOUT``
-    are marked failed first."""
-    started_after = (now or timezone.now()) - RUN_TIMEOUT
-    services.analysis_run_abandon_stale(started_before=started_after)
+    """The run going on now, if any; runs whose process vanished are marked failed
+    first."""
+    now = now or timezone.now()
+    services.analysis_runs_vanished_sweep(now=now)
+    started_after = now - RUN_TIMEOUT
     return selectors.analysis_run_running(since=started_after)
 
 
@@ -72,7 +73,7 @@ def analysis_enqueue(*, actor: User | None) -> TaskResult:
     return analysis_task.enqueue(actor_id=actor.pk if actor is not None else None)
 
 
-@task()
+@task(queue_name="analyses")
 def analysis_task(run_id: int | None = None, actor_id: int | None = None) -> None:
     """Score every customer as of today (``services.analysis_run``), as ``actor_id`` or
     as the system. Skipped when another run is going on, or when the user who asked

@@ -9,6 +9,8 @@ class ImportsConfig(AppConfig):
 
     def ready(self) -> None:
         from clientela.core.access import Capability
+        from clientela.core.background import sweep_register
+        from clientela.imports.services import import_files_sweep
         from clientela.web.navigation import NavItem, navigation_register
 
         navigation_register(
@@ -20,3 +22,4 @@ class ImportsConfig(AppConfig):
                 order=50,
             )
         )
+        sweep_register(import_files_sweep)

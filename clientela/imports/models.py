@@ -115,6 +115,12 @@ class ImportRun(BaseModel):
         return imports_dir() / f"{self.token}{self.suffix}"
 
     @property
+    def beat_name(self) -> str:
+        """The name of its sign of life while a worker checks or applies it
+        (``core.heartbeat``)."""
+        return f"import-{self.token}"
+
+    @property
     def progress_path(self) -> Path:
         return imports_dir() / f"{self.token}.progress"
 

@@ -16,7 +16,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clientela.core.access import AccessDenied, Capability
+from clientela.core.heartbeat import LOST_AFTER, beat_lost, beating
 from clientela.core.locks import exclusive
 from clientela.core.models import User
 from clientela.core.services import actor_check
@@ -166,11 +167,6 @@ def _sheet_import(
 
 
 # --- the web wizard's runs (see ``models``) ---------------------------------------------
-
-# A run being planned or applied whose progress has not moved for this long is taken as
-# dead (its worker stopped): a dry run goes back to its mapping; an import is marked
-# failed, and its transaction was undone with it.
-RUN_STALE = timedelta(minutes=30)
 
 
 def import_kind(key: str) -> Kind:
@@ -354,7 +350,7 @@ def import_run_plan_execute(*, run_id: int) -> ImportRun | None:
             raise ValidationError(_("The user who uploaded this file can no longer import."))
         kind = import_kind(run.kind)
         import_kind_check(actor, kind)
-        with sheet_opened(run.upload_path, run.sheet or None) as table:
+        with beating(run.beat_name), sheet_opened(run.upload_path, run.sheet or None) as table:
             plan = sheet_plan(
                 kind,
                 table,
@@ -510,7 +506,7 @@ def import_run_execute(*, run_id: int) -> ImportRun | None:
         if actor is None or not actor.is_active:
             raise ValidationError(_("The user who started this import can no longer import."))
         kind = import_kind(run.kind)
-        with sheet_opened(run.upload_path, run.sheet or None) as table:
+        with beating(run.beat_name), sheet_opened(run.upload_path, run.sheet or None) as table:
             plan = sheet_import(
                 kind=kind,
                 actor=actor,
@@ -568,13 +564,22 @@ def import_files_sweep(*, now: datetime | None = None) -> int:
         run.refused_path.unlink(missing_ok=True)
         ImportRun.objects.filter(pk=run.pk).update(has_upload=False, has_refused_file=False)
         swept += 1
+    return swept + import_runs_vanished_sweep(now=now)
+
+
+def import_runs_vanished_sweep(*, now: datetime | None = None) -> int:
+    """Give up the runs whose worker vanished (no sign of life for ``LOST_AFTER``, see
+    ``core.heartbeat``): a dry run goes back to its mapping, an import is marked failed
+    (its transaction died with its process) and its upload deleted. How many."""
+    now = now or timezone.now()
+    swept = 0
     planning = ImportRun.objects.filter(
-        state=ImportState.PLANNING, plan_started_at__lt=now - RUN_STALE
+        state=ImportState.PLANNING, plan_started_at__lt=now - LOST_AFTER
     ).only("pk", "token", "suffix", "plan_started_at")
     for run in planning:
-        if _moved(run, run.plan_started_at) < now - RUN_STALE:
+        if beat_lost(run.beat_name, since=run.plan_started_at, now=now):
             run.progress_path.unlink(missing_ok=True)
-            ImportRun.objects.filter(
+            swept += ImportRun.objects.filter(
                 pk=run.pk, state=ImportState.PLANNING, plan_started_at=run.plan_started_at
             ).update(
                 state=ImportState.UPLOADED,
@@ -584,15 +589,14 @@ def import_files_sweep(*, now: datetime | None = None) -> int:
                     "stopped?). Nothing was written: check the file again."
                 ),
             )
-            swept += 1
     going = ImportRun.objects.filter(
-        state=ImportState.RUNNING, started_at__lt=now - RUN_STALE
+        state=ImportState.RUNNING, started_at__lt=now - LOST_AFTER
     ).only("pk", "token", "suffix", "started_at")
     for run in going:
-        if _moved(run, run.started_at) < now - RUN_STALE:
+        if beat_lost(run.beat_name, since=run.started_at, now=now):
             run.upload_path.unlink(missing_ok=True)
             run.progress_path.unlink(missing_ok=True)
-            ImportRun.objects.filter(pk=run.pk, state=ImportState.RUNNING).update(
+            swept += ImportRun.objects.filter(pk=run.pk, state=ImportState.RUNNING).update(
                 state=ImportState.FAILED,
                 has_upload=False,
                 finished_at=now,
@@ -601,16 +605,7 @@ def import_files_sweep(*, now: datetime | None = None) -> int:
                     "stopped?); nothing was imported."
                 ),
             )
-            swept += 1
     return swept
-
-
-def _moved(run: ImportRun, started: datetime) -> datetime:
-    """When ``run``'s progress last moved: its progress file written, else ``started``."""
-    try:
-        return datetime.fromtimestamp(run.progress_path.stat().st_mtime, tz=UTC)
-    except OSError:
-        return started
 
 
 def upload_dry_run(

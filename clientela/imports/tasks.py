@@ -1,5 +1,5 @@
 """The wizard's dry run and the import applied as background work, for every file alike,
-run by the worker that ``clientela serve`` starts (``clientela db_worker``): the
+run by the imports worker that ``clientela serve`` starts (``clientela worker``): the
 wizard's mapping marks a run to be planned and enqueues ``plan_task``; the wizard's
 Apply and the API mark a planned run and enqueue ``import_task``."""
 
@@ -39,7 +39,7 @@ def import_run_check(
     return plan_task.enqueue(run_id=run.pk)
 
 
-@task()
+@task(queue_name="imports")
 def plan_task(run_id: int) -> None:
     """Make the dry run of the run ``run_id`` (``services.import_run_plan_execute``)."""
     services.import_files_sweep()
@@ -59,7 +59,7 @@ def import_run_start(*, actor: User | None, run: ImportRun, skip_invalid: bool) 
     return import_task.enqueue(run_id=run.pk)
 
 
-@task()
+@task(queue_name="imports")
 def import_task(run_id: int) -> None:
     """Apply the run ``run_id`` (``services.import_run_execute``)."""
     services.import_files_sweep()

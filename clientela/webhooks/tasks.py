@@ -7,7 +7,7 @@ from clientela.webhooks.models import DeliveryStatus, WebhookDelivery
 from clientela.webhooks.services import webhook_attempt
 
 
-@task()
+@task(queue_name="webhooks")
 def webhook_deliver(delivery_id: int) -> None:
     """Attempt the delivery; when it fails and may retry, enqueue the next attempt."""
     delivery = (

@@ -1,6 +1,7 @@
 """The analysis as background work: the task, the guard against two runs at once, and
 the daily schedule's decision."""
 
+import os
 from datetime import date, datetime, time, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -13,7 +14,6 @@ from django_tasks_db.models import DBTaskResult
 
 from clientela.analytics.models import AnalysisRun, CustomerScore, RunStatus
 from clientela.analytics.tasks import (
-    RUN_TIMEOUT,
     AnalysisBusy,
     analysis_due,
     analysis_enqueue,
@@ -24,7 +24,9 @@ from clientela.analytics.tasks import (
 )
 from clientela.analytics.tests.factories import every, purchases_create
 from clientela.core.access import AccessDenied
+from clientela.core.heartbeat import LOST_AFTER, beat_path, beating
 from clientela.customers.tests.factories import CustomerFactory
+from clientela.webhooks.tasks import webhook_deliver
 
 MEXICO = ZoneInfo("America/Mexico_City")
 
@@ -66,14 +68,15 @@ def test_the_scheduled_task_runs_as_the_system(book):
 def test_the_task_is_skipped_while_another_run_is_going(book):
     going = running_run(minutes_ago=5)
 
-    analysis_task.call()
+    with beating(going.beat_name):  # its process is alive
+        analysis_task.call()
 
     assert list(AnalysisRun.objects.all()) == [going]
     assert not CustomerScore.objects.exists()
 
 
-def test_a_run_left_running_too_long_is_marked_failed_and_another_starts(book):
-    dead = running_run(minutes_ago=RUN_TIMEOUT.total_seconds() / 60 + 1)
+def test_a_run_whose_process_vanished_is_marked_failed_and_another_starts(book):
+    dead = running_run(minutes_ago=2)  # no sign of life since it started
 
     analysis_task.call()
 
@@ -113,14 +116,15 @@ def test_enqueue_queues_one_task_and_refuses_a_second_or_a_non_owner(db, owner, 
 
 
 def test_enqueue_is_refused_while_a_run_is_going_but_not_for_a_dead_one(db, owner):
-    going = running_run(minutes_ago=1)
-    with pytest.raises(AnalysisBusy) as refused:
+    going = running_run(minutes_ago=5)
+    with beating(going.beat_name), pytest.raises(AnalysisBusy) as refused:
         analysis_enqueue(actor=owner)
     assert refused.value.run == going
 
-    AnalysisRun.objects.filter(pk=going.pk).update(
-        started_at=timezone.now() - RUN_TIMEOUT - timedelta(minutes=1)
-    )
+    # Its process stopped a minute ago: it shows no sign of life any more
+    beat_path(going.beat_name).touch()
+    past = (timezone.now() - LOST_AFTER - timedelta(seconds=5)).timestamp()
+    os.utime(beat_path(going.beat_name), (past, past))
     analysis_enqueue(actor=None)
 
     assert analysis_running() is None
@@ -210,8 +214,9 @@ def test_the_schedule_command_checks_once_or_says_it_is_switched_off(db, setting
 
     settings.CLIENTELA_ANALYTICS_DAILY_AT = ""
     out = StringIO()
-    call_command("schedule", stdout=out)  # returns at once
+    call_command("schedule", "--once", stdout=out)
     assert "no daily analysis" in out.getvalue()
+    assert DBTaskResult.objects.count() == 1
 
     settings.CLIENTELA_ANALYTICS_DAILY_AT = "noon"
     with pytest.raises(CommandError, match="CLIENTELA_ANALYTICS_DAILY_AT"):
@@ -227,3 +232,16 @@ def test_a_tick_adds_no_run_while_one_waits_for_a_worker_however_long(db, settin
     assert DBTaskResult.objects.count() == 1
     analysis_enqueue(actor=owner)  # the owner's button is not blocked by a forgotten one
     assert DBTaskResult.objects.count() == 2
+
+
+def test_an_analysis_does_not_wait_behind_webhook_retries(book, owner):
+    # Thousands of webhook attempts are waiting in their own queue
+    for delivery_id in range(300):
+        webhook_deliver.enqueue(delivery_id)
+    analysis_enqueue(actor=owner)
+
+    call_command("db_worker", queue_name="analyses", batch=True, startup_delay=False)
+
+    assert AnalysisRun.objects.get().status == RunStatus.DONE
+    assert DBTaskResult.objects.filter(task_path=webhook_deliver.module_path).count() == 300
+    assert not DBTaskResult.objects.ready().filter(task_path=analysis_task.module_path).exists()

@@ -7,12 +7,15 @@ from django.utils.translation import gettext_lazy
 # Clientela's own commands, in the order a newcomer meets them, with one line each.
 PRODUCT_COMMANDS = {
     "demo": gettext_lazy("Create the demo bakery: staff, customers, orders and events."),
-    "serve": gettext_lazy("Run Clientela's web server, its background worker and schedule."),
+    "serve": gettext_lazy("Run Clientela's web server, its background workers and schedule."),
     "user": gettext_lazy("Create and list the people who sign in; unlock one."),
     "token": gettext_lazy("Issue, list and revoke API tokens."),
     "import": gettext_lazy("Import customers, products, orders, payments or events."),
     "export": gettext_lazy("Export customers, products, orders, payments or events."),
     "analyze": gettext_lazy("Score every customer now, or analyse a CSV of transactions."),
+    "worker": gettext_lazy(
+        "Run the background work: webhooks, imports, analyses (`serve` starts it)."
+    ),
     "schedule": gettext_lazy("Run the customer analysis once a day (`serve` starts it)."),
 }
 

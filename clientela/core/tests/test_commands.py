@@ -8,6 +8,7 @@ in-process on the test database (SQLite or PostgreSQL).
 import hashlib
 import os
 import re
+import signal
 import socket
 import sqlite3
 import stat
@@ -291,14 +292,79 @@ def test_serve_answers_pages_and_static_files_until_stopped(cli):
 
         status, css = get(base + "/static/admin/css/base.css")
         assert status == 200 and len(css) > 1000
-        worker = _child_running(server.pid, "db_worker")
-        assert worker is not None, "serve starts the background task worker"
+        worker = _child_running(server.pid, "worker --queues webhooks")
+        assert worker is not None, "serve starts the background task workers"
     finally:
         server.terminate()
         stdout, stderr = server.communicate(timeout=30)
     assert server.returncode == 0, stderr
     assert not Path(f"/proc/{worker}").exists(), "the task worker stops with the server"
     assert f"http://127.0.0.1:{port}/" in stdout
+
+
+def _serving(env, port: int) -> subprocess.Popen:
+    """`clientela serve` on ``port`` once it answers."""
+    server = subprocess.Popen(
+        [str(CLIENTELA), "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            get(f"http://127.0.0.1:{port}{login_path()}")
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise AssertionError(server.communicate()[1])
+
+
+def _ended(pids: list[int], wait: float = 30) -> bool:
+    """Whether every process of ``pids`` ends (or is a zombie) within ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.append(pid)
+        if not alive:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_serve_starts_a_worker_per_queue_again_when_one_dies_and_none_outlives_it(cli):
+    server = _serving(cli, free_port())
+    try:
+        workers = {
+            queues: _child_running(server.pid, f"worker --queues {queues}")
+            for queues in ("webhooks", "imports,default", "analyses")
+        }
+        scheduler = _child_running(server.pid, "clientela schedule")
+        assert None not in workers.values() and scheduler is not None, workers
+
+        os.kill(workers["analyses"], signal.SIGKILL)  # the analyses' worker crashes
+
+        deadline = time.monotonic() + 30
+        again = None
+        while time.monotonic() < deadline and again in (None, workers["analyses"]):
+            again = _child_running(server.pid, "worker --queues analyses", wait=1)
+        assert again not in (None, workers["analyses"]), "a worker that died starts again"
+    finally:
+        server.kill()  # -9: serve has no time to stop them itself
+        stderr = server.communicate(timeout=30)[1]
+
+    assert "ended; starting it again" in stderr
+    assert _ended([again, workers["webhooks"], workers["imports,default"], scheduler]), (
+        "the workers and the scheduler end with serve"
+    )
 
 
 def test_serve_refuses_to_start_on_a_database_that_needs_migrating(tmp_path):

@@ -18,6 +18,8 @@ from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
+from clientela.core.background import sweeps_run
+from clientela.core.heartbeat import beating
 from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.imports.kinds import KINDS
@@ -465,12 +467,14 @@ def test_a_check_whose_worker_stopped_leads_back_to_the_columns_and_can_be_sent_
     going = _uploaded(client, csv_upload([HEADERS, ROWS[1]]))
     for run in (stalled, going):
         _mapping_post(client, run, _proposed(client, run))
-    ImportRun.objects.filter(pk=stalled.pk).update(
-        plan_started_at=timezone.now() - timedelta(hours=1)
-    )
-    ImportRun.objects.filter(pk=going.pk).update(plan_started_at=timezone.now())
+    # Both started checking two minutes ago; one worker lives, the other vanished
+    for run in (stalled, going):
+        ImportRun.objects.filter(pk=run.pk).update(
+            plan_started_at=timezone.now() - timedelta(minutes=2)
+        )
 
-    import_files_sweep()
+    with beating(going.beat_name):
+        sweeps_run()
 
     stalled.refresh_from_db()
     going.refresh_from_db()
@@ -490,6 +494,31 @@ def test_a_check_whose_worker_stopped_leads_back_to_the_columns_and_can_be_sent_
     stalled.refresh_from_db()
     assert stalled.state == ImportState.PLANNED and stalled.counts["create"] == 1
     assert not stalled.error
+
+
+def test_an_import_whose_worker_vanished_is_marked_failed_and_its_upload_removed(
+    client, sales, data_dir
+):
+    client.force_login(sales)
+    killed = _planned(client, csv_upload([HEADERS, ROWS[1]]))
+    alive = _planned(client, csv_upload([HEADERS, ROWS[1]]))
+    for run in (killed, alive):
+        client.post(reverse("imports:apply", args=[run.pk]))
+        # a worker took it two minutes ago and read 1 row
+        ImportRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(minutes=2))
+        run.progress_path.write_text("1")
+
+    with beating(alive.beat_name):
+        assert sweeps_run() == 1
+
+    killed.refresh_from_db()
+    alive.refresh_from_db()
+    assert killed.state == ImportState.FAILED and killed.finished_at is not None
+    assert "nothing was imported" in killed.error
+    assert not killed.has_upload and not killed.upload_path.exists()
+    assert alive.state == ImportState.RUNNING and alive.upload_path.exists()
+    page = _page(client.get(reverse("imports:run", args=[killed.pk])))
+    assert "was the background worker stopped?" in page
 
 
 # --- apply, progress, report ------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""`clientela schedule`: enqueue the daily analysis at CLIENTELA_ANALYTICS_DAILY_AT.
+"""`clientela schedule`: enqueue the daily analysis at CLIENTELA_ANALYTICS_DAILY_AT, and
+give up every minute the runs whose worker vanished (``core.background``).
 
 django-tasks runs what is enqueued but has no clock; this small loop is the clock.
-`clientela serve` starts it beside the task worker (`db_worker`), which runs the analysis.
+`clientela serve` starts it beside the task workers (`clientela worker`), which runs the analysis.
 """
 
 import logging
@@ -14,6 +15,7 @@ from django.db import DatabaseError, close_old_connections
 from django.utils.translation import gettext as _
 
 from clientela.analytics.tasks import analysis_schedule_tick, daily_at_parse
+from clientela.core.background import supervisor_watch, sweeps_run
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,8 @@ class Command(BaseCommand):
         return _(
             "Enqueue the customer analysis once a day at CLIENTELA_ANALYTICS_DAILY_AT (local "
             "time) unless a run already finished that day; the background worker "
-            "(`clientela db_worker`) runs it. Runs until stopped; `clientela serve` starts it."
+            "(`clientela worker`) runs it. Every check also gives up the runs whose worker "
+            "vanished. Runs until stopped; `clientela serve` starts it."
         )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -57,10 +60,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("CLIENTELA_ANALYTICS_DAILY_AT is empty: no daily analysis is scheduled.")
             )
-            return
+        supervisor_watch()
         while True:
             try:
-                if analysis_schedule_tick():
+                sweeps_run()
+                if daily_at is not None and analysis_schedule_tick():
                     self.stdout.write(_("Queued the daily customer analysis."))
                     self.stdout.flush()
             except DatabaseError:

@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import subprocess
 import sys
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.db import connections
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
+from clientela.core.background import WORKER_QUEUES, Supervisor
 from clientela.core.management.database import require_migrated_database
 from clientela.core.management.ports import default_port, port_in_use, port_number
 
@@ -84,9 +84,9 @@ class Command(BaseCommand):
             "--no-tasks",
             action="store_true",
             help=_(
-                "Do not start the background task worker (webhooks, analyses…) nor the "
-                "daily analysis schedule; run `clientela db_worker` and `clientela "
-                "schedule` separately instead."
+                "Do not start the background workers (webhooks, imports, analyses) nor "
+                "the schedule; run `clientela worker` and `clientela schedule` separately "
+                "instead."
             ),
         )
 
@@ -109,23 +109,26 @@ class Command(BaseCommand):
             % {"host": shown_host, "port": port}
         )
         self.stdout.flush()
-        # The background tasks (webhook deliveries, analyses…) run in their own process
-        # beside gunicorn, and so does the clock that enqueues the daily analysis.
-        background = (
-            []
-            if no_tasks
-            else [
-                subprocess.Popen([sys.executable, "-m", "clientela", command])
-                for command in ("db_worker", "schedule")
-            ]
+        # The background work (webhook deliveries, imports, analyses) runs in worker
+        # processes beside gunicorn, one per queue, and so does the clock (the daily
+        # analysis, the sweeps); they are started again should they end, and end with it.
+        supervisor = Supervisor(
+            [
+                *(
+                    [sys.executable, "-m", "clientela", "worker", "--queues", queues]
+                    for queues in WORKER_QUEUES
+                ),
+                [sys.executable, "-m", "clientela", "schedule"],
+            ],
+            said=self.stderr.write,
         )
+        if not no_tasks:
+            supervisor.start()
         try:
             self._serve(host, port, workers)
         finally:
-            for process in background:
-                process.terminate()
-            for process in background:
-                process.wait(timeout=10)
+            if not no_tasks:
+                supervisor.stop()
 
     def _serve(self, host: str, port: int, workers: int) -> None:
         ClientelaServer(
