@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "clientela.core.busy.BusyDatabaseMiddleware",
 ]
 
 # Django Ninja is not an installed app: installing it loads ninja and pydantic at every
@@ -145,9 +146,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A page cache of up to 64 MB a connection (SQLite's default is 2 MB): a large
     # import inserts into dozens of indexes, and re-read their pages from disk.
+    # A writer waits this long for the one before it (SQLite takes one at a time), then
+    # is answered 503 "busy, try again" (core/busy.py).
+    CLIENTELA_DB_BUSY_SECONDS = int(os.environ.get("CLIENTELA_DB_BUSY_SECONDS", "5"))
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-        " PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;",
+        f" PRAGMA busy_timeout={CLIENTELA_DB_BUSY_SECONDS * 1000}; PRAGMA foreign_keys=ON;"
+        " PRAGMA cache_size=-65536;",
         "transaction_mode": "IMMEDIATE",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -27,6 +27,7 @@ from ninja.utils import check_csrf
 from pydantic import ConfigDict
 
 from clientela.core.access import AccessDenied, Capability
+from clientela.core.busy import unless_busy
 from clientela.core.errors import ConflictError
 from clientela.core.models import ApiToken, User, token_digest
 
@@ -51,7 +52,8 @@ class ApiTokenAuth(HttpBearer):
             return None
         now = timezone.now()
         if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_PRECISION:
-            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+            with unless_busy():
+                ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = api_token.user
         return api_token.user
 

@@ -6,6 +6,7 @@ in-process on the test database (SQLite or PostgreSQL).
 """
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -448,3 +449,50 @@ def test_only_the_offline_analysis_keeps_freed_memory_in_one_heap(arguments, ana
 def test_unlocking_a_user_who_does_not_exist_says_so():
     with pytest.raises(CommandError, match="There is no user named nadie"):
         call_command("user", "unlock", "nadie")
+
+
+# --- a busy embedded database ---------------------------------------------------------
+
+
+def _call(url: str, *, token: str, body: dict | None = None) -> tuple[int, dict, dict]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read())
+
+
+def test_a_write_that_waits_too_long_for_sqlite_is_answered_busy_and_reads_go_on(cli):
+    clientela(cli, "user", "create", "ana", "--role", "owner", stdin=GOOD_PASSWORD)
+    token = clientela(cli, "token", "create", "ana", "--label", "busy").stdout.strip()
+    port = free_port()
+    server = _serving({**cli, "CLIENTELA_DB_BUSY_SECONDS": "1"}, port)
+    customers = f"http://127.0.0.1:{port}/api/v1/customers"
+    try:
+        assert _call(customers, token=token, body={"name": "Antes"})[0] == 201
+        query(cli, "UPDATE core_apitoken SET last_used_at = NULL")  # its use is noted next
+        # Another writer (an import, say) holds the database's write lock
+        holder = sqlite3.connect(cli["_DATABASE_FILE"], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            status, headers, answer = _call(customers, token=token, body={"name": "Durante"})
+            read = _call(customers, token=token)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        after = _call(customers, token=token, body={"name": "Después"})
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+    assert status == 503 and headers["Retry-After"] == "5"
+    assert "Try again in a few seconds" in answer["detail"]
+    assert read[0] == 200 and [c["name"] for c in read[2]["items"]] == ["Antes"]
+    assert after[0] == 201
+    names = [row[0] for row in query(cli, "SELECT name FROM customers_customer ORDER BY id")]
+    assert names == ["Antes", "Después"]
