@@ -531,3 +531,36 @@ def customers_alike(
             if score > alike.get(pk, ("", 0))[1]:
                 alike[pk] = (name, score)
     return found
+
+
+# The records whose history says which customer holds which key (see below).
+_KEYED = (Customer, CustomerEmail, CustomerPhone)
+
+
+def customer_history_mark() -> tuple[int, ...]:
+    """Where the history of customers, their e-mails and phones stands now: the latest
+    record of each (0 for none)."""
+    return tuple(
+        model.history.model.objects.aggregate(last=models.Max("history_id"))["last"] or 0
+        for model in _KEYED
+    )
+
+
+def customer_keys_changed_since(mark: tuple[int, ...]) -> set[tuple[str, str]]:
+    """The keys an import matches customers by — ("number", id), ("tax_id", …),
+    ("external_id", …), ("email", …), ("phone", …) — of what changed after ``mark``
+    (``customer_history_mark``): each customer created, changed, merged or deleted, each
+    e-mail and phone added or removed."""
+    customers_mark, emails_mark, phones_mark = mark
+    keys: set[tuple[str, str]] = set()
+    changed = Customer.history.model.objects.filter(history_id__gt=customers_mark)
+    for pk, tax_id, external_id in changed.values_list("id", "tax_id", "external_id"):
+        keys |= {("number", str(pk)), ("tax_id", tax_id), ("external_id", external_id)}
+    for model, column, kind, since in (
+        (CustomerEmail, "email", "email", emails_mark),
+        (CustomerPhone, "number", "phone", phones_mark),
+    ):
+        rows = model.history.model.objects.filter(history_id__gt=since)
+        for customer_id, value in rows.values_list("customer_id", column):
+            keys |= {("number", str(customer_id)), (kind, value)}
+    return keys

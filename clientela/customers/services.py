@@ -450,7 +450,9 @@ class CustomerRowInvalid(ValidationError):
 
 
 @dataclass
-class _NewCustomer:
+class CustomerChecked:
+    """A new customer checked by ``customers_bulk_check`` with its records, not saved."""
+
     customer: Customer
     emails: list[str]
     phones: list[str]
@@ -487,7 +489,7 @@ def _existing_references(rows: Sequence[dict], actor: User | None) -> dict[str, 
 
 def _new_customer(
     row: dict, actor: User | None, limited: bool, existing: dict[str, set[int]]
-) -> _NewCustomer:
+) -> CustomerChecked:
     """``row``'s customer and records, checked as ``customer_create`` checks them (with
     the same messages), not saved yet."""
     fields = {key: value for key, value in row.items() if key not in _CHILDREN}
@@ -536,7 +538,7 @@ def _new_customer(
         emails=[*emails, *(c.email for c in contacts if c.email)],
         phones=[*phones, *(c.phone for c in contacts if c.phone)],
     )
-    return _NewCustomer(customer, emails, phones, tags, contacts, addresses)
+    return CustomerChecked(customer, emails, phones, tags, contacts, addresses)
 
 
 def _tags_named(names: Iterable[str]) -> dict[str, Tag]:
@@ -738,7 +740,7 @@ def _statistics_refresh() -> None:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _duplicates_record(new: list[_NewCustomer]) -> None:
+def _duplicates_record(new: list[CustomerChecked]) -> None:
     """What ``duplicates_refresh_for`` records for each of the ``new`` customers (saved,
     with their records), in a few queries for them all."""
     reasons: dict[tuple[int, int], set[str]] = {}
@@ -807,7 +809,6 @@ def _similar_names_at_addresses(new: list[Customer]) -> dict[tuple[int, int], fl
     return found
 
 
-@transaction.atomic
 def customers_bulk_create(
     *, actor: User | None, rows: Sequence[dict], reason: str = ""
 ) -> list[Customer]:
@@ -821,6 +822,15 @@ def customers_bulk_create(
     address twice in its history (created, then its main or default mark taken by a later
     one of the same row), the history holds it once, as it ends up.
     """
+    checked = customers_bulk_check(actor=actor, rows=rows)
+    return customers_bulk_write(actor=actor, checked=checked, reason=reason)
+
+
+def customers_bulk_check(*, actor: User | None, rows: Sequence[dict]) -> list[CustomerChecked]:
+    """``customers_bulk_create``'s checks alone: each row's customer and records, checked
+    and built, for ``customers_bulk_write`` to save later (an import checks its rows
+    before it takes the database's write lock). Writes nothing; raises
+    ``CustomerRowInvalid``."""
     actor_check(actor, Capability.CUSTOMER_EDIT)
     limited = actor is not None and limited_to_own_customers(actor)
     existing = _existing_references(rows, actor)
@@ -830,6 +840,35 @@ def customers_bulk_create(
             new.append(_new_customer(row, actor, limited, existing))
         except ValidationError as error:
             raise CustomerRowInvalid(index, error) from error
+    return new
+
+
+def _references_check(new: Sequence[CustomerChecked]) -> None:
+    """Refuse (``CustomerRowInvalid``) the first checked customer whose owner or
+    referrer has been deleted since it was checked."""
+    for field, model in (("owner", User), ("referred_by", Customer)):
+        named = [getattr(item.customer, f"{field}_id") for item in new]
+        wanted = sorted(set(named) - {None})
+        found = {
+            pk
+            for part in _slices(wanted, _LOOKUP_VALUES)
+            for pk in model._base_manager.filter(pk__in=part).values_list("pk", flat=True)
+        }
+        for index, pk in enumerate(named):
+            if pk is not None and pk not in found:
+                message = _("This record was deleted meanwhile.")
+                raise CustomerRowInvalid(index, ValidationError({field: [message]}))
+
+
+@transaction.atomic
+def customers_bulk_write(
+    *, actor: User | None, checked: Sequence[CustomerChecked], reason: str = ""
+) -> list[Customer]:
+    """Save the customers ``customers_bulk_check`` checked, as ``customers_bulk_create``
+    does; one whose owner or referrer was deleted since raises ``CustomerRowInvalid``."""
+    actor_check(actor, Capability.CUSTOMER_EDIT)
+    new = list(checked)
+    _references_check(new)
     customers = [item.customer for item in new]
     tags = _tags_named(name for item in new for name in item.tags)
     _save_new(customers, actor, reason)

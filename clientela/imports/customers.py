@@ -69,7 +69,12 @@ from clientela.customers.models import (
     CustomerPhone,
     CustomerTag,
 )
-from clientela.customers.selectors import customers_alike, customers_alike_recorded
+from clientela.customers.selectors import (
+    customer_history_mark,
+    customer_keys_changed_since,
+    customers_alike,
+    customers_alike_recorded,
+)
 from clientela.customers.services import CUSTOMER_FIELDS as CUSTOMER_MODEL_FIELDS
 from clientela.customers.services import (
     CustomerRowInvalid,
@@ -78,7 +83,8 @@ from clientela.customers.services import (
     contact_create,
     customer_since_clean,
     customer_update,
-    customers_bulk_create,
+    customers_bulk_check,
+    customers_bulk_write,
     new_customer_name,
 )
 from clientela.imports.mapping import Field
@@ -495,6 +501,7 @@ def _keys(row: _Row) -> list[tuple[str, str]]:
 
 def _match(row: _Row, found: dict, seen: dict) -> None:
     keys = _keys(row)
+    row.plan.keys = tuple(keys)
     # Clientela's own number says which customer the row is (an export's rows of two
     # customers sharing an e-mail); only without it do the other keys find one, and
     # is a key an earlier row held a repeat.
@@ -529,6 +536,7 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
         )
     elif customers:
         row.plan.action, row.plan.target = "update", next(iter(customers))
+        row.plan.keys += (("number", str(row.plan.target)),)
     elif not new_customer_name(row.values):
         row.plan.refuse("", "", _("A new customer needs a name or a legal name."))
     elif _address(row.values) and not _address_whole(row):
@@ -683,7 +691,7 @@ def _compare(rows: dict[int, _Row]) -> None:
 
 
 def _new_customer(row: RowPlan) -> dict:
-    """``customers_bulk_create``'s row for a planned new customer."""
+    """``customers_bulk_check``'s row for a planned new customer."""
     changes = dict(row.changes)
     address = _address(changes)
     for key in _ADDRESS_FIELDS:
@@ -718,13 +726,26 @@ def _update(row: RowPlan, customer: Customer, lists: dict, actor: User | None, r
         contact_create(actor=actor, customer=customer, reason=reason, name=contact)
 
 
-def customers_apply(rows: list[RowPlan], actor: User | None, reason: str) -> None:
-    """Write a chunk's planned rows: create the new customers all at once, then update
-    the matched ones (adding e-mails, phones and tags to those they have)."""
+def customers_prepare(rows: list[RowPlan], actor: User | None) -> None:
+    """Check and build a chunk's new customers (``RowPlan.prepared``) before anything is
+    written: the checks are most of the work of writing them."""
     creates = [row for row in rows if row.action == "create"]
     try:
-        created = customers_bulk_create(
-            actor=actor, reason=reason, rows=[_new_customer(row) for row in creates]
+        checked = customers_bulk_check(actor=actor, rows=[_new_customer(row) for row in creates])
+    except CustomerRowInvalid as refusal:
+        with row_writing(creates[refusal.index]):
+            raise
+    for row, item in zip(creates, checked, strict=True):
+        row.prepared = item
+
+
+def customers_apply(rows: list[RowPlan], actor: User | None, reason: str) -> None:
+    """Write a chunk's planned rows: create the new customers (prepared) all at once,
+    then update the matched ones (adding e-mails, phones and tags to those they have)."""
+    creates = [row for row in rows if row.action == "create"]
+    try:
+        created = customers_bulk_write(
+            actor=actor, reason=reason, checked=[row.prepared for row in creates]
         )
     except CustomerRowInvalid as refusal:
         with row_writing(creates[refusal.index]):
@@ -759,4 +780,7 @@ CUSTOMERS = Kind(
     plan_chunks=customer_chunks,
     apply=customers_apply,
     review=customers_review,
+    prepare=customers_prepare,
+    marker=customer_history_mark,
+    changed_since=customer_keys_changed_since,
 )

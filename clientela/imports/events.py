@@ -595,6 +595,26 @@ def _refuse_all(row: _Row, errors: Mapping[str, list]) -> None:
             row.refuse(_SERVICE_FIELDS.get(name, name), str(message))
 
 
+def _made_earlier(key: tuple[str, date]) -> Event:
+    """The event an earlier chunk of this import made: the file was planned before any of
+    it was written, so its later rows know the event by name and start only."""
+    made = [e for e in Event.objects.filter(start_date=key[1]) if _event_key(e.name, key[1]) == key]
+    return max(made, key=lambda event: event.pk)
+
+
+def _item(
+    items: dict[tuple[int, int], EventProduct], event: Event, product_id: int
+) -> EventProduct | None:
+    """The product's line at the event: known to this chunk, made by an earlier one, or
+    none yet."""
+    if (event.pk, product_id) not in items:
+        line = EventProduct.objects.filter(event=event, product_id=product_id).first()
+        if line is None:
+            return None
+        items[event.pk, product_id] = line
+    return items[event.pk, product_id]
+
+
 def events_apply(rows: list[RowPlan], actor: User | None, reason: str) -> None:
     """Write a chunk's planned rows in order: make or change the event, set the
     product's line, record the day's sale."""
@@ -611,10 +631,13 @@ def events_apply(rows: list[RowPlan], actor: User | None, reason: str) -> None:
     for row in writes:
         with row_writing(row):
             changes = row.changes
-            event = events.get(row.target) if row.target else made.get(changes["event_key"])
+            key = changes["event_key"]
+            event = events.get(row.target) if row.target else made.get(key)
+            if event is None and "name" not in changes.get("event", {}):
+                event = made[key] = _made_earlier(key)
             if event is None:
                 event = event_create(actor=actor, reason=reason, **changes["event"])
-                made[changes["event_key"]] = event
+                made[key] = event
             elif "event" in changes:
                 event_update(
                     actor=actor,
@@ -625,7 +648,7 @@ def events_apply(rows: list[RowPlan], actor: User | None, reason: str) -> None:
                 )
             if "line" in changes:
                 product = products[changes["product"]]
-                current = items.get((event.pk, product.pk))
+                current = _item(items, event, product.pk)
                 values = changes["line"]
                 if current is not None:
                     kept = {name: getattr(current, name) for name in _LINE_FIELDS}
@@ -634,7 +657,7 @@ def events_apply(rows: list[RowPlan], actor: User | None, reason: str) -> None:
                     actor=actor, event=event, product=product, reason=reason, **values
                 )
             if "sale" in changes:
-                item = items[event.pk, changes["product"]]
+                item = _item(items, event, changes["product"])
                 event_sale_record(actor=actor, item=item, reason=reason, **changes["sale"])
 
 

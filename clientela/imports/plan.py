@@ -62,6 +62,12 @@ class RowPlan:
     problems: list[Problem] = field(default_factory=list)
     # A new record that looks like existing ones: (id, name) of each, for review.
     similar: list[tuple[int, str]] = field(default_factory=list)
+    # What the plan relied on, as (kind, value) pairs: the keys a record was matched by
+    # and the record matched; an import refuses to write a row whose keys others changed
+    # after it was planned (``Kind.changed_since``).
+    keys: tuple[tuple[str, str], ...] = ()
+    # What the kind's ``prepare`` checked and built for writing the row, if it has one.
+    prepared: object = None
 
     def refuse(self, column: str, value: str, message: str) -> None:
         """Refuse the row, saying why (a row may collect several problems)."""
@@ -134,6 +140,13 @@ class Kind:
     row. ``review(rows)``, where a kind has one, flags the new records of a chunk that
     look like existing ones (``RowPlan.similar``) when it is not written; when it is,
     ``apply`` flags them from what the services found as they wrote.
+
+    An import plans the whole file before it writes (see ``services.sheet_import``).
+    Where a kind has them: ``prepare(rows, actor)`` checks and builds, before writing,
+    what ``apply`` will write (``RowPlan.prepared``), so that the write is short;
+    ``marker()`` notes where the records' history stands when planning starts, and
+    ``changed_since(marker)`` gives the keys (``RowPlan.keys``) of the records changed
+    since, so that a row planned on what changed meanwhile is not written.
     """
 
     key: str
@@ -144,6 +157,9 @@ class Kind:
     plan_chunks: Callable[[Sheet, Mapping[int, str]], Iterator[list[RowPlan]]]
     apply: Callable[[list[RowPlan], User | None, str], None]
     review: Callable[[list[RowPlan]], None] | None = None
+    prepare: Callable[[list[RowPlan], User | None], None] | None = None
+    marker: Callable[[], object] | None = None
+    changed_since: Callable[[object], set[tuple[str, str]]] | None = None
 
 
 def sheet_chunks(sheet: Sheet, read: Callable[[int, list[Cell]], R]) -> Iterator[list[R]]:

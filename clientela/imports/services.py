@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -121,49 +124,105 @@ def sheet_import(
     refused and ``skip_invalid`` is not set, ``ValidationError`` (naming the row) when a
     service refuses a row.
 
+    The whole file is read, planned and checked first, without holding the database's
+    write lock (the planned chunks wait in a temporary file, so memory stays flat); then
+    it is written in one transaction, all or nothing. Other users go on writing while it
+    is read; should one of them change a record a row was planned on (``Kind.marker``,
+    ``Kind.changed_since``), nothing is written and ``ImportOverrun`` says so.
+
     One import runs at a time, whoever starts it (the command line, the worker): a
     second waits for the first to end, so that it sees what the first wrote (two imports
     of one file would otherwise both create its customers); ``waiting`` is called first
     when it must wait."""
-    with exclusive(IMPORT_LOCK, on_wait=waiting), transaction.atomic():
-        return _sheet_import(kind, actor, sheet, columns, source, skip_invalid, progress)
+    with exclusive(IMPORT_LOCK, on_wait=waiting), tempfile.TemporaryFile() as planned:
+        marker = kind.marker() if kind.marker is not None else None
+        checked = _sheet_planned(kind, actor, sheet, columns, skip_invalid, progress, planned)
+        if checked.refused and not skip_invalid:
+            raise ImportRefused(
+                ngettext(
+                    "%(count)d row was refused, so nothing was imported: correct it, or "
+                    "import the valid rows only.",
+                    "%(count)d rows were refused, so nothing was imported: correct them, or "
+                    "import the valid rows only.",
+                    checked.refused,
+                )
+                % {"count": checked.refused},
+                checked,
+            )
+        planned.seek(0)
+        with transaction.atomic():
+            return _sheet_written(kind, actor, sheet, source, marker, planned)
 
 
-def _sheet_import(
+class ImportOverrun(ValidationError):
+    """Someone changed records that rows were planned on while the file was read."""
+
+
+def _sheet_planned(
     kind: Kind,
     actor: User | None,
     sheet: Sheet,
     columns: Mapping[int, str],
-    source: str,
     skip_invalid: bool,
     progress: Callable[[int], None] | None,
+    planned: IO[bytes],
 ) -> Plan:
+    """Plan every row (and prepare those to write, unless rows are refused and the valid
+    ones are not to be imported alone), each chunk pickled into ``planned``."""
     plan = Plan(kind.key, sheet.headers)
-    reason = _("Imported from %(file)s") % {"file": source}
     done = 0
     with _collector_eased(), closing(kind.plan_chunks(sheet, columns)) as chunks:
         for rows in chunks:
-            if skip_invalid or not (plan.refused or any(row.action == "refused" for row in rows)):
-                kind.apply(rows, actor, reason)
-            elif kind.review is not None:
+            writing = skip_invalid or not (
+                plan.refused or any(row.action == "refused" for row in rows)
+            )
+            # Look-alikes as the dry run shows them, for the report of a refused import
+            # (the services flag those of the rows they write).
+            if kind.review is not None:
                 kind.review(rows)
+            if writing and kind.prepare is not None:
+                kind.prepare(rows, actor)
             plan.add(rows)
+            pickle.dump(rows, planned, protocol=pickle.HIGHEST_PROTOCOL)
             done += len(rows)
             if progress is not None:
                 progress(done)
-    if plan.refused and not skip_invalid:
-        raise ImportRefused(
-            ngettext(
-                "%(count)d row was refused, so nothing was imported: correct it, or import "
-                "the valid rows only.",
-                "%(count)d rows were refused, so nothing was imported: correct them, or "
-                "import the valid rows only.",
-                plan.refused,
-            )
-            % {"count": plan.refused},
-            plan,
-        )
     return plan
+
+
+def _sheet_written(
+    kind: Kind,
+    actor: User | None,
+    sheet: Sheet,
+    source: str,
+    marker: object,
+    planned: IO[bytes],
+) -> Plan:
+    """Write the chunks ``_sheet_planned`` kept; the plan as written (with the look-alikes
+    the services found). Raises ``ImportOverrun`` at the first row planned on a record
+    changed since ``marker``."""
+    changed = kind.changed_since(marker) if kind.changed_since is not None else set()
+    plan = Plan(kind.key, sheet.headers)
+    reason = _("Imported from %(file)s") % {"file": source}
+    with _collector_eased():
+        while True:
+            try:
+                rows = pickle.load(planned)
+            except EOFError:
+                return plan
+            overrun = next((row for row in rows if changed.intersection(row.keys)), None)
+            if overrun is not None:
+                raise ImportOverrun(
+                    _(
+                        "While the file was being read, someone changed a record that row "
+                        "%(row)s was matched to; nothing was imported: import the file again."
+                    )
+                    % {"row": overrun.row}
+                )
+            for row in rows:
+                row.similar = []
+            kind.apply(rows, actor, reason)
+            plan.add(rows)
 
 
 # --- the web wizard's runs (see ``models``) ---------------------------------------------

@@ -1,14 +1,17 @@
 """Applying a customer import: all or nothing, idempotent, recorded in the history."""
 
+import dataclasses
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from clientela.customers.models import Customer, DuplicateCandidate
+from clientela.customers.services import customer_create
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.mapping import match_columns
 from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_import
+from clientela.imports.services import ImportOverrun, sheet_import
 from clientela.imports.tests.uploads import customers_file_import
 
 pytestmark = pytest.mark.django_db
@@ -108,15 +111,18 @@ def test_a_row_the_service_refuses_undoes_the_whole_import(tmp_path, owner, gome
     assert not gomez.phones.exists()
 
 
-def test_an_interrupted_import_leaves_nothing_written(tmp_path, owner, gomez, monkeypatch):
+def test_an_import_interrupted_while_writing_leaves_nothing_written(
+    tmp_path, owner, gomez, monkeypatch
+):
     # 25 rows in chunks of 10: two chunks are written before the third is interrupted
     monkeypatch.setattr("clientela.imports.plan.CHUNK_ROWS", 10)
     rows = [["", f"Cliente {n}", f"c{n}@example.mx", "", "", "", "", ""] for n in range(25)]
     written = []
 
-    def crash(done):
+    def crash(rows, actor, reason):
+        CUSTOMERS.apply(rows, actor, reason)
         written.append(Customer.objects.count())
-        if done > 20:
+        if len(written) == 3:
             raise KeyboardInterrupt
 
     path = tmp_path / "clientes.csv"
@@ -125,16 +131,71 @@ def test_an_interrupted_import_leaves_nothing_written(tmp_path, owner, gomez, mo
     columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
     with pytest.raises(KeyboardInterrupt):
         sheet_import(
-            kind=CUSTOMERS,
+            kind=dataclasses.replace(CUSTOMERS, apply=crash),
             actor=owner,
             sheet=sheet,
             columns=columns,
             source="c.csv",
-            progress=crash,
         )
 
     assert written == [11, 21, 26]  # the writes had happened…
     assert Customer.objects.count() == 1  # …and none of them stays
+
+
+def _written_while_read(tmp_path, owner, write) -> list:
+    """Import two chunks of new customers, calling ``write`` (another user's) once the
+    first chunk has been read; what the import raised, if anything."""
+    rows = [["", f"Cliente {n}", f"c{n}@example.mx", "", "", "", "", ""] for n in range(15)]
+    path = tmp_path / "clientes.csv"
+    path.write_text("\n".join(";".join(r) for r in [HEADERS, *rows]) + "\n", encoding="utf-8")
+    sheet = open_sheet(path)
+    try:
+        sheet_import(
+            kind=CUSTOMERS,
+            actor=owner,
+            sheet=sheet,
+            columns=match_columns(sheet.headers, CUSTOMER_FIELDS),
+            source="c.csv",
+            progress=lambda done: write() if done == 10 else None,
+        )
+    except ImportOverrun as overrun:
+        return overrun.messages
+    return []
+
+
+def test_what_others_write_while_a_file_is_read_goes_in_beside_it(
+    tmp_path, owner, sales, monkeypatch
+):
+    monkeypatch.setattr("clientela.imports.plan.CHUNK_ROWS", 10)
+
+    refused = _written_while_read(
+        tmp_path,
+        owner,
+        lambda: customer_create(actor=sales, name="Otra", emails=["otra@example.mx"]),
+    )
+
+    assert refused == []
+    assert Customer.objects.count() == 16
+
+
+def test_a_row_planned_on_what_another_user_changed_meanwhile_writes_nothing(
+    tmp_path, owner, sales, monkeypatch
+):
+    monkeypatch.setattr("clientela.imports.plan.CHUNK_ROWS", 10)
+
+    # Row 3's e-mail is given to a customer while the file is read: row 3 would now
+    # update that customer, not make a new one
+    refused = _written_while_read(
+        tmp_path,
+        owner,
+        lambda: customer_create(actor=sales, name="Cliente 1 bis", emails=["c1@example.mx"]),
+    )
+
+    assert refused == [
+        "While the file was being read, someone changed a record that row 3 was matched "
+        "to; nothing was imported: import the file again."
+    ]
+    assert list(Customer.objects.values_list("name", flat=True)) == ["Cliente 1 bis"]
 
 
 def test_a_row_matches_by_external_id_and_updates_address_and_contact(tmp_path, owner):
