@@ -429,8 +429,11 @@ def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRes
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    """Ninja's HTTP errors; a body that is not JSON gets a message saying so."""
+    """Ninja's HTTP errors; a body that is not JSON gets a message saying so, and one
+    with a text the parser refused the 422 naming it."""
     cause = exc.__cause__
+    if isinstance(cause, NinjaValidationError):  # the parser refused a text of the body
+        return api.create_response(request, {"detail": cause.errors}, status=422)
     if exc.status_code == 400 and isinstance(cause, json.JSONDecodeError):
         message = _(
             "The request body is not valid JSON (line %(line)s, column %(column)s: %(error)s)."
