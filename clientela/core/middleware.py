@@ -29,21 +29,19 @@ def no_store_when_private(
 def _unstorable(request: HttpRequest, *, api: bool) -> str | None:
     """What is wrong with the first header (or, for a page, query parameter) holding a
     NUL or a lone surrogate; None when none does."""
-    places = [(_("header"), name, value) for name, value in request.headers.items()]
+    header = _("The header “%(name)s” holds the character %(character)s: remove it.")
+    parameter = _("The parameter “%(name)s” holds the character %(character)s: remove it.")
+    places = [(header, name, value) for name, value in request.headers.items()]
     if not api:
         places += [
-            (_("parameter"), key, value)
+            (parameter, key, value)
             for key, values in request.GET.lists()
             for value in (key, *values)
         ]
-    for kind, name, value in places:
+    for message, name, value in places:
         character = unstorable_character(value)
         if character is not None:
-            return _("The %(kind)s “%(name)s” holds the character %(character)s: remove it.") % {
-                "kind": kind,
-                "name": visible(name),
-                "character": character,
-            }
+            return message % {"name": visible(name), "character": character}
     return None
 
 
