@@ -25,3 +25,8 @@ urlpatterns = [
     path("imports/", include("clientela.imports.urls")),
     path("", include("clientela.web.urls")),
 ]
+
+# Under /api/ the error answers are JSON, as every other answer of the API.
+handler400 = "clientela.core.api.bad_request"
+handler404 = "clientela.core.api.page_not_found"
+handler500 = "clientela.core.api.server_error"

@@ -26,7 +26,7 @@ from clientela.analytics.models import (
     RFMSegment,
 )
 from clientela.core.access import Capability, require
-from clientela.core.api import WriteSchema
+from clientela.core.api import Day, Whole, WriteSchema
 from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers.models import Customer
@@ -102,7 +102,7 @@ class CustomerScoresOut(Schema):
 
 
 class ScoreFilters(Schema):
-    as_of: date | None = Field(None, description="The scores of this date; default the latest.")
+    as_of: Day | None = Field(None, description="The scores of this date; default the latest.")
     segment: RFMSegment | None = None
     pareto_class: ParetoClass | None = None
     stage: LadderStage | None = None
@@ -172,7 +172,7 @@ class LadderIn(WriteSchema):
     reason: str
 
 
-class RunOut(Schema):
+class AnalysisRunOut(Schema):
     """An analysis run: its progress while it goes, its models and totals once done.
 
     ``fitted_models``: per model (bgnbd, paretonbd, gammagamma) its status (fitted,
@@ -222,7 +222,7 @@ class RunLatestQuery(Schema):
 class RunQueuedOut(Schema):
     detail: str
     task_id: str
-    latest: RunOut | None = Field(description="The latest run started so far, if any.")
+    latest: AnalysisRunOut | None = Field(description="The latest run started so far, if any.")
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def score_list(request: HttpRequest, filters: Query[ScoreFilters]) -> QuerySet[C
 
 
 @router.get("/customers/{int:customer_id}/scores", response=CustomerScoresOut)
-def customer_scores(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+def customer_scores(request: HttpRequest, customer_id: Whole) -> dict[str, Any]:
     """A customer's latest scores and their history, oldest first."""
     require(request.auth, Capability.ANALYTICS_VIEW)
     customer = _customer(request.auth, customer_id)
@@ -289,14 +289,14 @@ def customer_scores(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 
 
 @router.get("/customers/{int:customer_id}/ladder", response=LadderOut)
-def ladder_get(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+def ladder_get(request: HttpRequest, customer_id: Whole) -> dict[str, Any]:
     """A customer's stage on the ladder, the stage set by hand if any, and every change."""
     require(request.auth, Capability.ANALYTICS_VIEW)
     return _ladder(_customer(request.auth, customer_id))
 
 
 @router.put("/customers/{int:customer_id}/ladder", response=LadderOut)
-def ladder_set(request: HttpRequest, customer_id: int, payload: LadderIn) -> dict[str, Any]:
+def ladder_set(request: HttpRequest, customer_id: Whole, payload: LadderIn) -> dict[str, Any]:
     """Put the customer on a stage by hand, with the reason; the analysis keeps them
     there until the stage is cleared."""
     require(request.auth, Capability.LADDER_OVERRIDE)
@@ -306,7 +306,7 @@ def ladder_set(request: HttpRequest, customer_id: int, payload: LadderIn) -> dic
 
 
 @router.delete("/customers/{int:customer_id}/ladder", response=LadderOut)
-def ladder_clear(request: HttpRequest, customer_id: int, reason: str = "") -> dict[str, Any]:
+def ladder_clear(request: HttpRequest, customer_id: Whole, reason: str = "") -> dict[str, Any]:
     """Hand the customer back to the rules (``?reason=`` is recorded with the change)."""
     require(request.auth, Capability.LADDER_OVERRIDE)
     customer = _customer(request.auth, customer_id)
@@ -317,7 +317,7 @@ def ladder_clear(request: HttpRequest, customer_id: int, reason: str = "") -> di
 # --- runs -------------------------------------------------------------------------------
 
 
-@router.get("/runs", response=list[RunOut])
+@router.get("/runs", response=list[AnalysisRunOut])
 @paginate(
     CappedPageNumberPagination, page_size=settings.CLIENTELA_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE
 )
@@ -327,7 +327,7 @@ def run_list(request: HttpRequest) -> QuerySet[AnalysisRun]:
     return selectors.analysis_run_list()
 
 
-@router.get("/runs/latest", response=RunOut)
+@router.get("/runs/latest", response=AnalysisRunOut)
 def run_latest(request: HttpRequest, query: Query[RunLatestQuery]) -> AnalysisRun:
     """The run started last, whether going, done or failed (its progress); with
     ``finished=true`` the finished run whose scores the lists show. 404 before any."""
@@ -341,8 +341,8 @@ def run_latest(request: HttpRequest, query: Query[RunLatestQuery]) -> AnalysisRu
     return run
 
 
-@router.get("/runs/{int:run_id}", response=RunOut)
-def run_get(request: HttpRequest, run_id: int) -> AnalysisRun:
+@router.get("/runs/{int:run_id}", response=AnalysisRunOut)
+def run_get(request: HttpRequest, run_id: Whole) -> AnalysisRun:
     """One run: status, progress and step, its fitted models and totals."""
     require(request.auth, Capability.ANALYTICS_VIEW)
     return selectors.analysis_run_get(pk=run_id)

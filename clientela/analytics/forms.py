@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.analytics.models import LadderStage, ParetoClass, RFMSegment
 from clientela.analytics.wording import CHURN_LABELS
-from clientela.web.forms import BootstrapFormMixin, LocalDecimalField
+from clientela.web.forms import BootstrapFormMixin, BusinessDateField, LocalDecimalField
 
 
 class ScoreFilterForm(forms.Form):
@@ -92,7 +92,7 @@ class CustomerWalletForm(BootstrapFormMixin, forms.Form):
     share_percent = LocalDecimalField(
         label=_("Share of wallet %"), min_value=0, max_value=100, max_digits=5, decimal_places=2
     )
-    recorded_on = forms.DateField(
+    recorded_on = BusinessDateField(
         label=_("Estimated on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -9,27 +9,32 @@ import json
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import Annotated, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger, _csrf_needed
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
-from pydantic import ConfigDict
+from pydantic import AfterValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from clientela.core.access import AccessDenied, Capability
 from clientela.core.busy import unless_busy
 from clientela.core.errors import ConflictError
 from clientela.core.models import ApiToken, User, token_digest
+from clientela.core.parsing import unstorable_character
+from clientela.core.validators import FIRST_BUSINESS_YEAR, LAST_BUSINESS_YEAR
 
 # A token's last use is recorded at most this often, so reads stay reads.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -89,11 +94,14 @@ _PYDANTIC_MESSAGES = {
     "decimal_parsing": gettext_lazy("Enter a number."),
     "decimal_type": gettext_lazy("Enter a number."),
     "decimal_max_places": gettext_lazy("Use at most %(decimal_places)s decimal places."),
+    "decimal_max_digits": gettext_lazy("Use at most %(max_digits)s digits."),
+    "finite_number": gettext_lazy("Enter a number, not NaN or Infinity."),
     "bool_parsing": gettext_lazy("Enter true or false."),
     "bool_type": gettext_lazy("Enter true or false."),
     "date_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
     "date_type": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_range": gettext_lazy("Enter a date in the years %(first)s to %(last)s."),
     "datetime_parsing": gettext_lazy("Enter a date and time as YYYY-MM-DDTHH:MM."),
     "datetime_type": gettext_lazy("Enter a date and time as YYYY-MM-DDTHH:MM."),
     "string_type": gettext_lazy("Enter text."),
@@ -125,9 +133,139 @@ def _pydantic_message(item: dict) -> str:
         return item.get("msg", "")
 
 
+# --- what the API reads ---------------------------------------------------------------
+
+# The largest whole number a database column holds (a signed 64-bit integer).
+LARGEST_WHOLE_NUMBER = 2**63 - 1
+
+Whole = Annotated[int, Field(ge=-LARGEST_WHOLE_NUMBER, le=LARGEST_WHOLE_NUMBER)]
+"""A whole number the API reads (an id, a version, a count): one a database holds."""
+
+
+def _business_date(value: date) -> date:
+    if not FIRST_BUSINESS_YEAR <= value.year <= LAST_BUSINESS_YEAR:
+        raise PydanticCustomError(
+            "date_range",
+            "Enter a date in the years {first} to {last}.",
+            {"first": FIRST_BUSINESS_YEAR, "last": LAST_BUSINESS_YEAR},
+        )
+    return value
+
+
+Day = Annotated[date, AfterValidator(_business_date)]
+"""A date the API reads: in the business years (``business_date_check``), in filters too."""
+
+Year = Annotated[int, Field(ge=FIRST_BUSINESS_YEAR, le=LAST_BUSINESS_YEAR)]
+"""A year the API reads, in the business years."""
+
+
+def _text_errors(value: Any, loc: tuple) -> Iterator[dict[str, Any]]:
+    """An error entry for each text in ``value`` (walked through lists and objects) that
+    holds a character no record can keep."""
+    if isinstance(value, str):
+        character = unstorable_character(value)
+        if character is not None:
+            message = _("Remove the character %(character)s: no text can hold it.") % {
+                "character": character
+            }
+            yield {"loc": list(loc), "msg": message, "type": "invalid_character"}
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _text_errors(key, (*loc, key)) if isinstance(key, str) else ()
+            yield from _text_errors(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _text_errors(item, (*loc, index))
+
+
+class TextCheckingParser(Parser):
+    """Ninja's parser that refuses, naming the field, a NUL or a lone surrogate in any
+    text of the body, the query or a form: no database keeps them, PostgreSQL refuses
+    them, and no user means them."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        """The JSON body, refused (422) if any of its texts holds such a character."""
+        data = super().parse_body(request)
+        _refuse(list(_text_errors(data, ("body",))))
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        """The query or form fields, refused (422) likewise."""
+        values = super().parse_querydict(data, list_fields, request)
+        where = "query" if data is request.GET else "form"
+        errors = []
+        for key, value in values.items():
+            errors.extend(_text_errors(key, (where, key)))
+            errors.extend(_text_errors(value, (where, key)))
+        _refuse(errors)
+        return values
+
+
+def _refuse(errors: list[dict[str, Any]]) -> None:
+    if errors:
+        raise NinjaValidationError(errors)
+
+
+# The error answers every operation may give, documented in the OpenAPI document: (status,
+# when, for reads too). Each has the body ``ErrorResponse``.
+_ERROR_ANSWERS = [
+    (400, "The request cannot be read: its body is not JSON, or a header holds a NUL.", True),
+    (401, "No valid API token and no signed-in session.", True),
+    (403, "The user's role does not allow it.", True),
+    (404, "No such record, or one the user may not see.", True),
+    (409, "Someone else changed the record since it was read.", False),
+    (422, "A field is missing or wrong: each entry names it in `loc`.", True),
+    (428, "The version read was not sent (`version` or an If-Match header).", False),
+]
+
+_ERROR_RESPONSE = {
+    "title": "ErrorResponse",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "description": "What is wrong: a sentence, or one entry per wrong field.",
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["loc", "msg", "type"],
+                        "properties": {
+                            "loc": {
+                                "type": "array",
+                                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                            },
+                            "msg": {"type": "string"},
+                            "type": {"type": "string"},
+                        },
+                    },
+                },
+            ],
+        },
+        "current_version": {"type": "integer", "description": "With 409: the version now."},
+    },
+}
+
+
 class ClientelaAPI(NinjaAPI):
     """NinjaAPI whose own 422s locate body fields as ``["body", field]``, like ours, and
-    say what is wrong in the user's language."""
+    say what is wrong in the user's language; its OpenAPI document lists the error
+    answers of every operation."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """Ninja's document, each operation's error answers added (``_ERROR_ANSWERS``)."""
+        schema = super().get_openapi_schema(**kwargs)
+        schema["components"].setdefault("schemas", {})["ErrorResponse"] = _ERROR_RESPONSE
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                for status, when, on_reads in _ERROR_ANSWERS:
+                    if on_reads or method != "get":
+                        answer = {"description": when, "content": body}
+                        operation["responses"].setdefault(status, answer)
+        return schema
 
     def validation_error_from_error_contexts(self, error_contexts: list) -> NinjaValidationError:
         """Drop the handler's parameter name from body locations; translate messages."""
@@ -169,6 +307,7 @@ api = ClientelaAPI(
     docs=LocalSwagger(),
     openapi_url="/openapi.json",
     auth=[ApiTokenAuth(), BrowserSessionAuth()],
+    parser=TextCheckingParser(),
 )
 
 
@@ -292,8 +431,11 @@ def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRes
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    """Ninja's HTTP errors; a body that is not JSON gets a message saying so."""
+    """Ninja's HTTP errors; a body that is not JSON gets a message saying so, and one
+    with a text the parser refused the 422 naming it."""
     cause = exc.__cause__
+    if isinstance(cause, NinjaValidationError):  # the parser refused a text of the body
+        return api.create_response(request, {"detail": cause.errors}, status=422)
     if exc.status_code == 400 and isinstance(cause, json.JSONDecodeError):
         message = _(
             "The request body is not valid JSON (line %(line)s, column %(column)s: %(error)s)."
@@ -302,3 +444,33 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400 and isinstance(cause, ValueError):
         return _detail(request, _("The request body is not valid JSON."), 400)
     return _detail(request, exc.message, exc.status_code)
+
+
+# --- Django's error answers: JSON under /api/, the pages' own elsewhere ----------------
+
+
+def _api_answer(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An address nothing answers (``handler404``): the API's 404 under /api/."""
+    if _api_answer(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django cannot read (``handler400``): too many fields, a body too large."""
+    if _api_answer(request):
+        message = _("The request cannot be read: %(error)s") % {"error": exception}
+        return JsonResponse({"detail": message}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A fault of ours (``handler500``): the API still answers JSON."""
+    if _api_answer(request):
+        message = _("Something went wrong on the server. It has been logged; try again later.")
+        return JsonResponse({"detail": message}, status=500)
+    return defaults.server_error(request)

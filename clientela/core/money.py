@@ -25,8 +25,19 @@ def currency_decimals(currency: str) -> int:
     return get_currency_precision(currency)
 
 
+# The largest amount kept: twelve digits before the decimal mark.
+LARGEST_AMOUNT = Decimal(10) ** 12
+
+
 def money_check(amount: Decimal, currency: str) -> None:
-    """Raise ValidationError when ``amount`` has more decimals than ``currency`` allows."""
+    """Raise ValidationError when ``amount`` is not a finite number under
+    ``LARGEST_AMOUNT``, or has more decimals than ``currency`` allows."""
+    if not amount.is_finite() or abs(amount) >= LARGEST_AMOUNT:
+        raise ValidationError(
+            _("Enter an amount under %(largest)s."),
+            code="too_large",
+            params={"largest": f"{LARGEST_AMOUNT:,.0f}"},
+        )
     decimals = currency_decimals(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-decimals)):
         raise ValidationError(

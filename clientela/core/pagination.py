@@ -32,6 +32,9 @@ from ninja.pagination import PageNumberPagination
 
 RowModel = TypeVar("RowModel", bound=Model)
 
+# The last page number the API reads: its rows' offset stays a number a database takes.
+LAST_PAGE_NUMBER = 2**31 - 1
+
 
 class RowsByIds(Sequence[RowModel]):
     """Rows in the order of a list of ids found beforehand, read a page at a time.
@@ -398,6 +401,8 @@ class CappedPageNumberPagination(PageNumberPagination):
     """
 
     class Input(PageNumberPagination.Input):
+        page: int = Field(1, ge=1, le=LAST_PAGE_NUMBER)
+        page_size: int | None = Field(None, ge=1, le=LAST_PAGE_NUMBER)
         after: str | None = Field(
             None, description="The `next` cursor of the page before; `page` is then ignored."
         )

@@ -75,13 +75,23 @@ def parse_decimal(text: str) -> Decimal:
         raise ValueError(f"not an amount: {text!r}") from error
 
 
-_INVISIBLE = frozenset({"Cc", "Cf"})
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_character(text: str) -> str | None:
+    """The first character of ``text`` that no record can keep, as ``U+0000``: a NUL
+    (PostgreSQL refuses it in text) or a lone surrogate (half of a character, which no
+    encoding writes); None when there is none."""
+    match = _UNSTORABLE.search(text)
+    return f"U+{ord(match.group()):04X}" if match else None
 
 
 def visible(text: str) -> str:
     """``text`` without the characters that show nothing yet change how it reads or
-    compares: control characters other than tabs and line breaks, and format characters
-    (zero-width spaces and joiners, bidirectional overrides, the byte-order mark)."""
+    compares: control characters other than tabs and line breaks (NUL among them), format
+    characters (zero-width spaces and joiners, bidirectional overrides, the byte-order
+    mark) and lone surrogates."""
     if text.isprintable():
         return text
     return "".join(c for c in text if c in "\t\n\r" or unicodedata.category(c) not in _INVISIBLE)

@@ -19,7 +19,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, require
-from clientela.core.api import WriteSchema, etag, version_required
+from clientela.core.api import Day, Whole, WriteSchema, etag, version_required
 from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers import selectors, services
@@ -55,7 +55,7 @@ class ContactCreate(WriteSchema):
 class ContactPatch(WriteSchema):
     """Only the fields sent change; ``version`` (or If-Match) is the version read."""
 
-    version: int | None = None
+    version: Whole | None = None
     name: str | None = None
     role: str | None = None
     email: str | None = None
@@ -93,7 +93,7 @@ class AddressCreate(WriteSchema):
 class AddressPatch(WriteSchema):
     """Only the fields sent change; ``version`` (or If-Match) is the version read."""
 
-    version: int | None = None
+    version: Whole | None = None
     street: str | None = None
     city: str | None = None
     label: str | None = None
@@ -128,17 +128,17 @@ class CustomerPatch(WriteSchema):
     ``version`` (or an If-Match header) is the version the client read.
     """
 
-    version: int | None = None
+    version: Whole | None = None
     name: str | None = None
     kind: str | None = None
     legal_name: str | None = None
     tax_id: str | None = None
     external_id: str | None = None
-    customer_since: date | None = None
+    customer_since: Day | None = None
     country: str | None = None
-    owner_id: int | None = None
+    owner_id: Whole | None = None
     source: str | None = None
-    referred_by_id: int | None = None
+    referred_by_id: Whole | None = None
     consent_email: bool | None = None
     consent_phone: bool | None = None
     consent_sms: bool | None = None
@@ -160,11 +160,11 @@ class CustomerCreate(WriteSchema):
     legal_name: str = ""
     tax_id: str = ""
     external_id: str = ""
-    customer_since: date | None = None
+    customer_since: Day | None = None
     country: str | None = None
-    owner_id: int | None = None
+    owner_id: Whole | None = None
     source: str = ""
-    referred_by_id: int | None = None
+    referred_by_id: Whole | None = None
     consent_email: bool = False
     consent_phone: bool = False
     consent_sms: bool = False
@@ -237,7 +237,7 @@ class CustomerDetail(CustomerOut):
 class CustomerFilters(Schema):
     search: str = ""
     tag: str = ""
-    owner: int | None = None
+    owner: Whole | None = None
     source: str = ""
     city: str = ""
     ordering: Literal["name", "-name", "created", "-created"] = "name"
@@ -278,12 +278,12 @@ class DuplicateOut(Schema):
 
 
 class DuplicateFilters(Schema):
-    customer: int | None = None
+    customer: Whole | None = None
 
 
 class MergeIn(WriteSchema):
-    survivor_id: int
-    duplicate_id: int
+    survivor_id: Whole
+    duplicate_id: Whole
     reason: str = ""
 
 
@@ -368,14 +368,14 @@ def customer_create(
 
 
 @router.get("/{int:customer_id}", response=CustomerDetail)
-def customer_get(request: HttpRequest, response: HttpResponse, customer_id: int) -> Customer:
+def customer_get(request: HttpRequest, response: HttpResponse, customer_id: Whole) -> Customer:
     """One customer with contacts and addresses; the ETag header carries its version."""
     return _customer_detail(request, response, customer_id)
 
 
 @router.patch("/{int:customer_id}", response=CustomerDetail)
 def customer_update(
-    request: HttpRequest, response: HttpResponse, customer_id: int, payload: CustomerPatch
+    request: HttpRequest, response: HttpResponse, customer_id: Whole, payload: CustomerPatch
 ) -> Customer:
     """Change a customer. Needs the version read (``version`` or If-Match): 428 without
     it, 409 if someone changed the customer since."""
@@ -389,14 +389,14 @@ def customer_update(
 
 
 @router.get("/{int:customer_id}/history", response=list[HistoryEntryOut])
-def customer_history(request: HttpRequest, customer_id: int) -> list[selectors.HistoryEntry]:
+def customer_history(request: HttpRequest, customer_id: Whole) -> list[selectors.HistoryEntry]:
     """Every change to the customer and its records, newest first."""
     customer = selectors.customer_get(user=request.auth, pk=customer_id)
     return selectors.customer_history(customer=customer)
 
 
 @router.get("/{int:customer_id}/personal-data", response=dict[str, Any])
-def customer_personal_data(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+def customer_personal_data(request: HttpRequest, customer_id: Whole) -> dict[str, Any]:
     """Everything personal kept about the customer (owner only)."""
     require(request.auth, Capability.CUSTOMER_PRIVACY)
     customer = selectors.customer_get(user=request.auth, pk=customer_id)
@@ -407,7 +407,7 @@ def customer_personal_data(request: HttpRequest, customer_id: int) -> dict[str, 
 def customer_anonymize(
     request: HttpRequest,
     response: HttpResponse,
-    customer_id: int,
+    customer_id: Whole,
     payload: ReasonIn | None = None,
 ) -> Customer:
     """Erase the customer's personal data, keeping its sales figures (owner only)."""
@@ -421,14 +421,14 @@ def customer_anonymize(
 
 
 @router.get("/{int:customer_id}/contacts", response=list[ContactOut])
-def contact_list(request: HttpRequest, customer_id: int) -> list[Contact]:
+def contact_list(request: HttpRequest, customer_id: Whole) -> list[Contact]:
     """The customer's contact people, main contact first."""
     return list(selectors.customer_get(user=request.auth, pk=customer_id).contacts.all())
 
 
 @router.post("/{int:customer_id}/contacts", response={201: ContactOut})
 def contact_create(
-    request: HttpRequest, response: HttpResponse, customer_id: int, payload: ContactCreate
+    request: HttpRequest, response: HttpResponse, customer_id: Whole, payload: ContactCreate
 ) -> Contact:
     """Add a contact person to the customer."""
     customer = selectors.customer_get(user=request.auth, pk=customer_id)
@@ -439,14 +439,14 @@ def contact_create(
 
 
 @router.get("/contacts/{int:contact_id}", response=ContactOut)
-def contact_get(request: HttpRequest, response: HttpResponse, contact_id: int) -> Contact:
+def contact_get(request: HttpRequest, response: HttpResponse, contact_id: Whole) -> Contact:
     """One contact; the ETag header carries its version."""
     return _versioned(response, selectors.contact_get(user=request.auth, pk=contact_id))
 
 
 @router.patch("/contacts/{int:contact_id}", response=ContactOut)
 def contact_update(
-    request: HttpRequest, response: HttpResponse, contact_id: int, payload: ContactPatch
+    request: HttpRequest, response: HttpResponse, contact_id: Whole, payload: ContactPatch
 ) -> Contact:
     """Change a contact; needs the version read, like a customer."""
     contact = selectors.contact_get(user=request.auth, pk=contact_id)
@@ -457,7 +457,7 @@ def contact_update(
 
 
 @router.delete("/contacts/{int:contact_id}", response={204: None})
-def contact_delete(request: HttpRequest, contact_id: int) -> None:
+def contact_delete(request: HttpRequest, contact_id: Whole) -> None:
     """Remove a contact; its history stays."""
     contact = selectors.contact_get(user=request.auth, pk=contact_id)
     services.contact_delete(actor=request.auth, contact=contact)
@@ -467,14 +467,14 @@ def contact_delete(request: HttpRequest, contact_id: int) -> None:
 
 
 @router.get("/{int:customer_id}/addresses", response=list[AddressOut])
-def address_list(request: HttpRequest, customer_id: int) -> list[Address]:
+def address_list(request: HttpRequest, customer_id: Whole) -> list[Address]:
     """The customer's delivery addresses, default first."""
     return list(selectors.customer_get(user=request.auth, pk=customer_id).addresses.all())
 
 
 @router.post("/{int:customer_id}/addresses", response={201: AddressOut})
 def address_create(
-    request: HttpRequest, response: HttpResponse, customer_id: int, payload: AddressCreate
+    request: HttpRequest, response: HttpResponse, customer_id: Whole, payload: AddressCreate
 ) -> Address:
     """Add a delivery address; a customer's first address becomes its default."""
     customer = selectors.customer_get(user=request.auth, pk=customer_id)
@@ -485,14 +485,14 @@ def address_create(
 
 
 @router.get("/addresses/{int:address_id}", response=AddressOut)
-def address_get(request: HttpRequest, response: HttpResponse, address_id: int) -> Address:
+def address_get(request: HttpRequest, response: HttpResponse, address_id: Whole) -> Address:
     """One address; the ETag header carries its version."""
     return _versioned(response, selectors.address_get(user=request.auth, pk=address_id))
 
 
 @router.patch("/addresses/{int:address_id}", response=AddressOut)
 def address_update(
-    request: HttpRequest, response: HttpResponse, address_id: int, payload: AddressPatch
+    request: HttpRequest, response: HttpResponse, address_id: Whole, payload: AddressPatch
 ) -> Address:
     """Change an address; needs the version read, like a customer."""
     address = selectors.address_get(user=request.auth, pk=address_id)
@@ -503,7 +503,7 @@ def address_update(
 
 
 @router.delete("/addresses/{int:address_id}", response={204: None})
-def address_delete(request: HttpRequest, address_id: int) -> None:
+def address_delete(request: HttpRequest, address_id: Whole) -> None:
     """Remove an address; another one becomes the default."""
     address = selectors.address_get(user=request.auth, pk=address_id)
     services.address_delete(actor=request.auth, address=address)
@@ -527,7 +527,7 @@ def duplicate_list(
 
 
 @router.post("/duplicates/{int:candidate_id}/dismiss", response={204: None})
-def duplicate_dismiss(request: HttpRequest, candidate_id: int) -> None:
+def duplicate_dismiss(request: HttpRequest, candidate_id: Whole) -> None:
     """Mark a pair as not the same customer (owner only); it is not proposed again."""
     candidate = selectors.duplicate_list(user=request.auth).get(pk=candidate_id)
     services.duplicate_dismiss(actor=request.auth, candidate=candidate)

@@ -21,7 +21,7 @@ from clientela.customers.selectors import (
     tag_list,
 )
 from clientela.customers.services import ADDRESS_FIELDS, CONTACT_FIELDS
-from clientela.web.forms import BootstrapFormMixin, QuickSelect
+from clientela.web.forms import BootstrapFormMixin, BusinessDateField, QuickSelect, WholeNumberField
 
 LIST_HELP = _("Separate them with commas or put one per line.")
 MISSING_VERSION = _("The form is missing the record's version; reload the page.")
@@ -46,7 +46,7 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("Their code in another system or spreadsheet; an import can match on it."),
     )
-    customer_since = forms.DateField(
+    customer_since = BusinessDateField(
         label=_("Customer since"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -95,7 +95,7 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("Optional; it is kept in the history."),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = WholeNumberField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user: User, customer: Customer | None = None, **kwargs):
         self.user = user
@@ -197,7 +197,7 @@ class ContactForm(BootstrapFormMixin, forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = WholeNumberField(widget=forms.HiddenInput, required=False)
 
     FIELDS = CONTACT_FIELDS
 
@@ -230,7 +230,7 @@ class AddressForm(BootstrapFormMixin, forms.Form):
         label=_("Delivery notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     is_default = forms.BooleanField(label=_("Default address"), required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = WholeNumberField(widget=forms.HiddenInput, required=False)
 
     FIELDS = ADDRESS_FIELDS
 
@@ -256,13 +256,13 @@ class AnonymiseForm(BootstrapFormMixin, forms.Form):
             "For example: “The customer asked us by e-mail on 3 March to erase their data.”"
         ),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = WholeNumberField(widget=forms.HiddenInput)
 
 
 class MergeForm(forms.Form):
     """Pick which of two customers survives a merge."""
 
-    survivor = forms.IntegerField()
+    survivor = WholeNumberField()
     reason = forms.CharField(max_length=200, required=False)
 
 
@@ -293,7 +293,7 @@ class CustomerFilterForm(forms.Form):
         label=_("Sort by"), required=False, choices=ORDERING_CHOICES, widget=QuickSelect
     )
     # The home page's "New this month" opens the customers new since the 1st.
-    new_since = forms.DateField(required=False, widget=forms.HiddenInput)
+    new_since = BusinessDateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,7 +21,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, require
-from clientela.core.api import WriteSchema, etag, path_fields, version_required
+from clientela.core.api import Day, Whole, WriteSchema, Year, etag, path_fields, version_required
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.events import selectors, services
 from clientela.events.models import Event, EventKind, EventProduct
@@ -35,8 +35,8 @@ class EventIn(WriteSchema):
     name: str
     kind: EventKind
     location: str
-    start_date: date
-    duration_days: int = 1
+    start_date: Day
+    duration_days: Whole = 1
     notes: str = ""
 
 
@@ -44,15 +44,15 @@ class EventPatch(WriteSchema):
     name: str | None = None
     kind: EventKind | None = None
     location: str | None = None
-    start_date: date | None = None
-    duration_days: int | None = None
+    start_date: Day | None = None
+    duration_days: Whole | None = None
     notes: str | None = None
     reason: str = ""
-    version: int | None = None
+    version: Whole | None = None
 
 
 class VersionIn(WriteSchema):
-    version: int | None = None
+    version: Whole | None = None
 
 
 class ItemIn(WriteSchema):
@@ -64,12 +64,12 @@ class ItemIn(WriteSchema):
 class SaleIn(WriteSchema):
     quantity: Decimal
     reason: str = ""
-    version: int | None = None  # the sales version read; or an If-Match header
+    version: Whole | None = None  # the sales version read; or an If-Match header
 
 
 class SaleCellIn(WriteSchema):
-    product_id: int
-    sold_on: date
+    product_id: Whole
+    sold_on: Day
     quantity: Decimal
 
 
@@ -78,7 +78,7 @@ class SalesIn(WriteSchema):
 
     sales: list[SaleCellIn]
     reason: str = ""
-    version: int | None = None
+    version: Whole | None = None
 
 
 class ItemOut(Schema):
@@ -133,7 +133,7 @@ class SalesOut(Schema):
 class EventFilters(Schema):
     kind: EventKind | None = None
     location: str = ""
-    year: int | None = None
+    year: Year | None = None
 
 
 class ComparisonRowOut(Schema):
@@ -214,8 +214,8 @@ class PlanOut(Schema):
 class PlanQuery(Schema):
     kind: EventKind
     location: str
-    start_date: date
-    duration_days: int = 1
+    start_date: Day
+    duration_days: Whole = 1
 
 
 def _event(request: HttpRequest, event_id: int) -> Event:
@@ -270,14 +270,14 @@ def plan_for(request: HttpRequest, query: Query[PlanQuery]) -> EventPlan:
 
 
 @router.get("/{int:event_id}", response=EventDetail)
-def event_get(request: HttpRequest, response: HttpResponse, event_id: int) -> Event:
+def event_get(request: HttpRequest, response: HttpResponse, event_id: Whole) -> Event:
     """One event with its products and daily sales; ETag = version."""
     return _detail(request, response, event_id)
 
 
 @router.patch("/{int:event_id}", response=EventDetail)
 def event_update(
-    request: HttpRequest, response: HttpResponse, event_id: int, payload: EventPatch
+    request: HttpRequest, response: HttpResponse, event_id: Whole, payload: EventPatch
 ) -> Event:
     """Change an event; needs the version read, 409 if it changed since."""
     event = _event(request, event_id)
@@ -288,7 +288,7 @@ def event_update(
 
 
 @router.delete("/{int:event_id}", response={204: None})
-def event_delete(request: HttpRequest, event_id: int) -> None:
+def event_delete(request: HttpRequest, event_id: Whole) -> None:
     """Delete an event with no sales (the owner's); 422 when it has sales (cancel it);
     needs the version read as If-Match, 409 if it changed since."""
     event = _event(request, event_id)
@@ -298,7 +298,7 @@ def event_delete(request: HttpRequest, event_id: int) -> None:
 
 @router.post("/{int:event_id}/cancel", response=EventDetail)
 def event_cancel(
-    request: HttpRequest, response: HttpResponse, event_id: int, payload: VersionIn | None = None
+    request: HttpRequest, response: HttpResponse, event_id: Whole, payload: VersionIn | None = None
 ) -> Event:
     """Mark an event cancelled (the owner's): it stays, with its sales, and plans for
     later events leave it out; needs the version read, 409 if it changed since."""
@@ -309,7 +309,9 @@ def event_cancel(
 
 
 @router.put("/{int:event_id}/items/{int:product_id}", response=ItemOut)
-def item_set(request: HttpRequest, event_id: int, product_id: int, payload: ItemIn) -> EventProduct:
+def item_set(
+    request: HttpRequest, event_id: Whole, product_id: Whole, payload: ItemIn
+) -> EventProduct:
     """Take a product to the event, or change how much is brought and expected to sell."""
     event = _event(request, event_id)
     product = Product.objects.get(pk=product_id)
@@ -318,7 +320,7 @@ def item_set(request: HttpRequest, event_id: int, product_id: int, payload: Item
 
 
 @router.delete("/{int:event_id}/items/{int:product_id}", response={204: None})
-def item_remove(request: HttpRequest, event_id: int, product_id: int) -> None:
+def item_remove(request: HttpRequest, event_id: Whole, product_id: Whole) -> None:
     """Drop a product from the event (only while nothing of it is sold)."""
     services.event_item_remove(
         actor=request.auth, item=_item(_event(request, event_id), product_id)
@@ -326,14 +328,14 @@ def item_remove(request: HttpRequest, event_id: int, product_id: int) -> None:
 
 
 @router.get("/{int:event_id}/sales", response=SalesOut)
-def sales_get(request: HttpRequest, response: HttpResponse, event_id: int) -> dict:
+def sales_get(request: HttpRequest, response: HttpResponse, event_id: Whole) -> dict:
     """The daily-sales grid; ETag = the sales version."""
     return _sales(request, response, event_id)
 
 
 @router.put("/{int:event_id}/sales", response=SalesOut)
 def sales_save(
-    request: HttpRequest, response: HttpResponse, event_id: int, payload: SalesIn
+    request: HttpRequest, response: HttpResponse, event_id: Whole, payload: SalesIn
 ) -> dict:
     """Save several days of several products at once: all of them, or none if one is
     refused (422 naming ``sales``, its position and the field). Needs the sales version
@@ -366,9 +368,9 @@ def sales_save(
 def sale_record(
     request: HttpRequest,
     response: HttpResponse,
-    event_id: int,
-    product_id: int,
-    sold_on: date,
+    event_id: Whole,
+    product_id: Whole,
+    sold_on: Day,
     payload: SaleIn,
 ) -> EventProduct:
     """Set how much of the product sold on that day of the event. Needs the sales
@@ -391,12 +393,12 @@ def sale_record(
 
 
 @router.get("/{int:event_id}/comparison", response=ComparisonOut)
-def comparison(request: HttpRequest, event_id: int) -> Comparison:
+def comparison(request: HttpRequest, event_id: Whole) -> Comparison:
     """Expected against sold per product and in total: sell-through, leftover, revenue."""
     return selectors.event_comparison(event=_event(request, event_id))
 
 
 @router.get("/{int:event_id}/plan", response=PlanOut)
-def plan(request: HttpRequest, event_id: int) -> EventPlan:
+def plan(request: HttpRequest, event_id: Whole) -> EventPlan:
     """Suggested quantities for this event from the similar events before it, back-tested."""
     return selectors.event_plan(event=_event(request, event_id))

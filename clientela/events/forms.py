@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from clientela.events.models import Event, EventKind, EventProduct
 from clientela.orders.models import QUANTITY, Product
 from clientela.orders.selectors import product_list
-from clientela.web.forms import BootstrapFormMixin, LocalDecimalField, QuickSelect, typed_number
+from clientela.web.forms import (
+    BootstrapFormMixin,
+    BusinessDateField,
+    LocalDecimalField,
+    QuickSelect,
+    WholeNumberField,
+    typed_number,
+)
 
 DATE_INPUT = {"type": "date"}
 
@@ -70,10 +77,10 @@ class EventForm(BootstrapFormMixin, forms.Form):
         max_length=200,
         help_text=_("Write it the same way each time: plans compare events by location."),
     )
-    start_date = forms.DateField(
+    start_date = BusinessDateField(
         label=_("First day"), widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d")
     )
-    duration_days = forms.IntegerField(label=_("Days"), min_value=1, initial=1)
+    duration_days = WholeNumberField(label=_("Days"), min_value=1, initial=1)
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -83,7 +90,7 @@ class EventForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("Optional; it is kept in the history."),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = WholeNumberField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, event: Event | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -159,10 +166,10 @@ class PlanForm(BootstrapFormMixin, forms.Form):
 
     kind = forms.ChoiceField(label=_("Kind"), choices=EventKind.choices)
     location = forms.CharField(label=_("Location"), max_length=200)
-    start_date = forms.DateField(
+    start_date = BusinessDateField(
         label=_("First day"), widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d")
     )
-    duration_days = forms.IntegerField(label=_("Days"), min_value=1, max_value=366, initial=1)
+    duration_days = WholeNumberField(label=_("Days"), min_value=1, max_value=366, initial=1)
 
 
 # --- the daily-sales grid -------------------------------------------------------------

@@ -15,6 +15,7 @@ from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from clientela.core.access import Capability, require
+from clientela.core.api import Whole
 from clientela.imports import selectors, services, tasks
 from clientela.imports.kinds import KINDS
 from clientela.imports.models import ImportRun
@@ -90,7 +91,7 @@ class DryRunOut(Schema):
     similar: list[SimilarOut]
 
 
-class RunOut(Schema):
+class ImportRunOut(Schema):
     """An import applied by the background worker: ``state`` is running (``rows_done``
     of ``rows_total``), then done, refused (nothing was imported) or failed (``error``;
     nothing was imported). ``report`` is the dry run while it waits, then what was done.
@@ -180,7 +181,7 @@ def dry_run(
     return {**plan.to_json(), "columns": _columns(columns, plan.headers)}
 
 
-@router.post("/{kind}", response={202: RunOut})
+@router.post("/{kind}", response={202: ImportRunOut})
 def import_start(
     request: HttpRequest, kind: KindKey, file: File[UploadedFile], form: Form[ImportForm]
 ) -> ImportRun:
@@ -201,8 +202,8 @@ def import_start(
     return run
 
 
-@router.get("/runs/{int:run_id}", response=RunOut)
-def run_get(request: HttpRequest, run_id: int) -> ImportRun:
+@router.get("/runs/{int:run_id}", response=ImportRunOut)
+def run_get(request: HttpRequest, run_id: Whole) -> ImportRun:
     """An import as far as it has got (your own; the owner sees everyone's)."""
     require(request.auth, Capability.IMPORT_RUN)
     return selectors.import_run_get(user=request.auth, pk=run_id)

@@ -137,7 +137,19 @@ def mapping_to_json(columns: Mapping[int, str], headers: Sequence[str]) -> dict[
 
 
 def mapping_from_json(saved: Mapping[str, str], headers: Iterable[str]) -> dict[int, str]:
-    """A saved mapping applied to these headers (compared in normal form)."""
+    """A saved mapping applied to these headers (compared in normal form); raises
+    ``MappingError`` for JSON that is not one flat object of header → field key."""
+    if not isinstance(saved, Mapping) or not all(
+        isinstance(header, str) and isinstance(key, str) for header, key in saved.items()
+    ):
+        raise MappingError(
+            [
+                _(
+                    "A mapping is one JSON object of header → field key, both texts, such as "
+                    '{"Nombre": "name"}; nothing nested.'
+                )
+            ]
+        )
     wanted = {header_key(header): key for header, key in saved.items()}
     return {
         index: wanted[key]

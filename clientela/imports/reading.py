@@ -32,6 +32,7 @@ import csv
 import re
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -51,6 +52,7 @@ _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 # The stream an OLE2 file holding an encrypted .xlsx has, as its directory names it.
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DELIMITERS = (",", ";", "\t")
+_ENCODING_NAMES = {"cp1251": "Windows-1251", "cp1252": "Windows-1252", "utf-8-sig": "UTF-8"}
 # Text that a spreadsheet would run as a formula starts with one of these (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # An export puts an apostrophe before text starting with one of these (a formula's start,
@@ -144,13 +146,22 @@ def _kind(path: Path) -> str:
 
 
 def _zip_kind(path: Path) -> str:
-    """ "ods" for an OpenDocument spreadsheet; "xlsx" otherwise (damaged, if not)."""
+    """ "ods" for an OpenDocument spreadsheet; "xlsx" for an Office document (or a ZIP
+    that cannot be read: damaged); any other ZIP archive is refused."""
     try:
         with zipfile.ZipFile(path) as archive:
-            if "mimetype" in archive.namelist() and archive.read("mimetype") == _ODS_MIMETYPE:
+            names = archive.namelist()
+            if "mimetype" in names and archive.read("mimetype") == _ODS_MIMETYPE:
                 return "ods"
     except (zipfile.BadZipFile, OSError):
-        pass
+        return "xlsx"
+    if "[Content_Types].xml" not in names:
+        raise SpreadsheetError(
+            _(
+                "This file is a ZIP archive but not a workbook: use .xlsx, .xls, .ods or .csv "
+                "(unpack the archive first if it holds one)."
+            )
+        )
     return "xlsx"
 
 
@@ -207,15 +218,55 @@ def _delimiter(sample: str) -> str:
 def _csv_dialect(path: Path) -> tuple[str, str]:
     """The encoding and the delimiter of a CSV file."""
     encoding = _encoding(path)
-    with path.open(encoding=encoding, newline="") as file:
+    with path.open(encoding=encoding, newline="") as file, _decoding(path, encoding):
         sample = file.read(_SNIFF_BYTES)
     return encoding, _delimiter(sample)
 
 
+@contextmanager
+def _decoding(path: Path, encoding: str) -> Iterator[None]:
+    """Refuse text that has a byte ``encoding`` does not define (0x98 in Windows-1251),
+    naming the byte and its line."""
+    try:
+        yield
+    except UnicodeDecodeError as error:
+        with path.open("rb") as file:
+            line = 1
+            for line, text in enumerate(file, start=1):  # noqa: B007
+                if error.object[error.start : error.end] in text:
+                    break
+        raise SpreadsheetError(
+            _(
+                "Line %(line)s has the byte 0x%(byte)02X, which is no character in "
+                "%(encoding)s: save the file as CSV UTF-8."
+            )
+            % {
+                "line": line,
+                "byte": error.object[error.start],
+                "encoding": _ENCODING_NAMES.get(encoding, encoding),
+            }
+        ) from error
+
+
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Cell]]]:
-    with path.open(encoding=encoding, newline="") as file:
-        for number, row in enumerate(csv.reader(file, delimiter=delimiter), start=1):
-            yield number, [clean(cell) for cell in row]
+    with path.open(encoding=encoding, newline="") as file, _decoding(path, encoding):
+        reader = csv.reader(file, delimiter=delimiter)
+        number = 0
+        try:
+            for number, row in enumerate(reader, start=1):
+                yield number, [clean(cell) for cell in row]
+        except csv.Error as error:
+            raise SpreadsheetError(
+                _(
+                    "The file cannot be read past row %(row)s: row %(next)s has a cell longer "
+                    "than %(limit)s characters, or a quote that does not close."
+                )
+                % {
+                    "row": number,
+                    "next": number + 1,
+                    "limit": number_format(csv.field_size_limit(), force_grouping=True),
+                }
+            ) from error
 
 
 @dataclass(frozen=True)
@@ -323,12 +374,12 @@ def _calamine_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[i
 
 
 def clean(cell) -> Cell:
-    """A cell as the import sees it: text without the spaces around it, nor the
+    """A cell as the import sees it: text without the spaces around it, nor NULs, nor the
     apostrophe an export put before it (``exporting.neutralised``); ``None`` for nothing.
     Each field tidies its text further as the catalog keeps it (``values.cell_line``,
     ``values.cell_block``)."""
     if isinstance(cell, str):
-        cell = cell.strip()
+        cell = cell.replace("\x00", "").strip()  # a NUL means nothing; no database keeps it
         if cell[:1] == "'" and cell[1:2] and cell[1] in ESCAPED_STARTS:
             cell = cell[1:]
         return cell or None

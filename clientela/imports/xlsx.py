@@ -9,11 +9,13 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
-from openpyxl.xml.functions import iterparse
 
 from clientela.imports.reading import Cell, SpreadsheetError, clean, no_such_sheet
 
@@ -34,6 +36,15 @@ def _shared_strings(source) -> list[str]:
 
 
 class _ExcelReader(ExcelReader):
+    """openpyxl's reader of the archive at ``path``, whatever the file's name (the kind
+    comes from the content), its shared strings read by ``_shared_strings``."""
+
+    def __init__(self, path: Path, **options) -> None:
+        with path.open("rb") as file:  # a file object: openpyxl leaves its name unchecked
+            super().__init__(file, **options)
+        self.archive = zipfile.ZipFile(path)  # one that closes its file with the workbook
+        self.valid_files = self.archive.namelist()
+
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
         if part is not None:
@@ -41,15 +52,39 @@ class _ExcelReader(ExcelReader):
                 self.shared_strings = _shared_strings(source)
 
 
+def _unreadable(error: Exception, message: str) -> SpreadsheetError:
+    """The refusal of a workbook openpyxl failed on: ``message``, or, when defusedxml
+    refused its XML (openpyxl may wrap that in a ValueError), that it declares entities."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return _declarations()
+        cause = cause.__cause__ or cause.__context__
+    return SpreadsheetError(message)
+
+
+def _declarations() -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "This workbook holds XML declarations (DTD) or entities, which no spreadsheet "
+            "program writes: it is refused. Open it in your spreadsheet program and save it "
+            "again as .xlsx."
+        )
+    )
+
+
 def xlsx_workbook(path: Path):
-    """The workbook, opened by openpyxl to be streamed (read-only, values only)."""
+    """The workbook, opened by openpyxl to be streamed (read-only, values only). Its XML
+    is read by defusedxml: a declaration of entities (a billion laughs, a file of the
+    server's) is refused."""
     try:
         reader = _ExcelReader(path, read_only=True, data_only=True)
         reader.read()
         return reader.wb
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise SpreadsheetError(
-            _("This file looks like an Excel workbook but cannot be read: it may be damaged.")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError) as error:
+        raise _unreadable(
+            error,
+            _("This file looks like an Excel workbook but cannot be read: it may be damaged."),
         ) from error
 
 
@@ -67,10 +102,11 @@ def xlsx_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, l
         try:
             for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 yield number, [clean(cell) for cell in row]
-        except (zipfile.BadZipFile, KeyError, ValueError) as error:
-            raise SpreadsheetError(
+        except (zipfile.BadZipFile, KeyError, ValueError, ParseError) as error:
+            raise _unreadable(
+                error,
                 _("This workbook cannot be read past row %(row)s: it may be damaged.")
-                % {"row": number}
+                % {"row": number},
             ) from error
         finally:
             workbook.close()

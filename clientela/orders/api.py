@@ -18,7 +18,7 @@ from ninja.errors import ValidationError as QueryInvalid
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, require
-from clientela.core.api import WriteSchema, etag, version_required
+from clientela.core.api import Day, Whole, WriteSchema, etag, version_required
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers.selectors import customer_scope
 from clientela.orders import selectors, services
@@ -40,7 +40,7 @@ class ProductIn(WriteSchema):
     unit: str = "pza"
     unit_price: Decimal
     currency: str = Field(default_factory=lambda: settings.CLIENTELA_CURRENCY)
-    lead_time_tolerance_days: int = 1
+    lead_time_tolerance_days: Whole = 1
 
 
 class ProductPatch(WriteSchema):
@@ -49,8 +49,8 @@ class ProductPatch(WriteSchema):
     category: str | None = None
     unit: str | None = None
     unit_price: Decimal | None = None
-    lead_time_tolerance_days: int | None = None
-    version: int | None = None
+    lead_time_tolerance_days: Whole | None = None
+    version: Whole | None = None
 
 
 class ProductOut(Schema):
@@ -73,48 +73,48 @@ class ProductFilters(Schema):
 
 
 class LineIn(WriteSchema):
-    product_id: int
+    product_id: Whole
     quantity: Decimal
     unit_price: Decimal | None = None
     discount_percent: Decimal = Decimal(0)
 
 
 class OrderIn(WriteSchema):
-    customer_id: int
-    due_date: date
+    customer_id: Whole
+    due_date: Day
     lines: list[LineIn]
-    delivery_address_id: int | None = None
-    order_date: date | None = None
+    delivery_address_id: Whole | None = None
+    order_date: Day | None = None
     notes: str = ""
 
 
 class OrderPatch(WriteSchema):
-    due_date: date | None = None
-    delivery_address_id: int | None = None
+    due_date: Day | None = None
+    delivery_address_id: Whole | None = None
     notes: str | None = None
     lines: list[LineIn] | None = None
     reason: str = ""
-    version: int | None = None
+    version: Whole | None = None
 
 
 class TransitionIn(WriteSchema):
     to: OrderStatus
     reason: str = ""
-    on: date | None = None
-    version: int | None = None
+    on: Day | None = None
+    version: Whole | None = None
 
 
 class DatesIn(WriteSchema):
-    production_finished_on: date | None = None
-    delivered_on: date | None = None
+    production_finished_on: Day | None = None
+    delivered_on: Day | None = None
     reason: str
-    version: int | None = None
+    version: Whole | None = None
 
 
 class PaymentIn(WriteSchema):
     amount: Decimal
     method: Literal["cash", "card", "transfer", "credit", "other"]
-    paid_on: date | None = None
+    paid_on: Day | None = None
     reference: str = ""
     leaves_credit: bool = False
 
@@ -177,24 +177,24 @@ class OrderDetail(OrderOut):
 
 class OrderFilters(Schema):
     status: OrderStatus | None = None
-    customer_id: int | None = None
-    due_from: date | None = None
-    due_to: date | None = None
+    customer_id: Whole | None = None
+    due_from: Day | None = None
+    due_to: Day | None = None
     owing: bool = False
 
 
 class LeadTimeQuery(Schema):
-    date_from: date
-    date_to: date
+    date_from: Day
+    date_to: Day
     group_by: Literal["product", "customer", "month"] = "product"
 
 
 class LateOrderQuery(Schema):
-    date_from: date
-    date_to: date
-    product: int | None = Field(None, description="Late by this product's own tolerance.")
-    customer: int | None = None
-    month: date | None = Field(None, description="Any day of the month of delivery.")
+    date_from: Day
+    date_to: Day
+    product: Whole | None = Field(None, description="Late by this product's own tolerance.")
+    customer: Whole | None = None
+    month: Day | None = Field(None, description="Any day of the month of delivery.")
 
 
 class LateOrderOut(Schema):
@@ -285,7 +285,7 @@ def product_create(request: HttpRequest, payload: ProductIn) -> Product:
 
 
 @products_router.get("/{int:product_id}", response=ProductOut)
-def product_get(request: HttpRequest, response: HttpResponse, product_id: int) -> Product:
+def product_get(request: HttpRequest, response: HttpResponse, product_id: Whole) -> Product:
     """One product; the ETag header carries its version."""
     require(request.auth, Capability.ORDER_VIEW)
     product = _product(product_id)
@@ -294,7 +294,7 @@ def product_get(request: HttpRequest, response: HttpResponse, product_id: int) -
 
 
 @products_router.patch("/{int:product_id}", response=ProductOut)
-def product_update(request: HttpRequest, product_id: int, payload: ProductPatch) -> Product:
+def product_update(request: HttpRequest, product_id: Whole, payload: ProductPatch) -> Product:
     """Change a product (owner); needs the version read, 409 if it changed since."""
     product = _product(product_id)
     data = payload.dict(exclude_unset=True)
@@ -303,13 +303,13 @@ def product_update(request: HttpRequest, product_id: int, payload: ProductPatch)
 
 
 @products_router.post("/{int:product_id}/deactivate", response=ProductOut)
-def product_deactivate(request: HttpRequest, product_id: int) -> Product:
+def product_deactivate(request: HttpRequest, product_id: Whole) -> Product:
     """Retire a product: it stays on past orders, new orders cannot use it."""
     return services.product_deactivate(actor=request.auth, product=_product(product_id))
 
 
 @products_router.post("/{int:product_id}/reactivate", response=ProductOut)
-def product_reactivate(request: HttpRequest, product_id: int) -> Product:
+def product_reactivate(request: HttpRequest, product_id: Whole) -> Product:
     """Offer a retired product again."""
     return services.product_reactivate(actor=request.auth, product=_product(product_id))
 
@@ -395,7 +395,7 @@ def late_orders(request: HttpRequest, query: Query[LateOrderQuery], **params: An
 
 
 @orders_router.get("/{int:order_id}", response=OrderDetail)
-def order_get(request: HttpRequest, response: HttpResponse, order_id: int) -> Order:
+def order_get(request: HttpRequest, response: HttpResponse, order_id: Whole) -> Order:
     """One order with lines, payments and its renegotiation log; ETag = version."""
     require(request.auth, Capability.ORDER_VIEW)
     return _order_detail(request, response, order_id)
@@ -403,7 +403,7 @@ def order_get(request: HttpRequest, response: HttpResponse, order_id: int) -> Or
 
 @orders_router.patch("/{int:order_id}", response=OrderDetail)
 def order_update(
-    request: HttpRequest, response: HttpResponse, order_id: int, payload: OrderPatch
+    request: HttpRequest, response: HttpResponse, order_id: Whole, payload: OrderPatch
 ) -> Order:
     """Change dates, address, notes or lines; once confirmed, with a ``reason`` (logged)."""
     order = selectors.order_get(user=request.auth, pk=order_id)
@@ -419,7 +419,7 @@ def order_update(
 
 @orders_router.post("/{int:order_id}/transitions", response=OrderDetail)
 def order_transition(
-    request: HttpRequest, response: HttpResponse, order_id: int, payload: TransitionIn
+    request: HttpRequest, response: HttpResponse, order_id: Whole, payload: TransitionIn
 ) -> Order:
     """Move the order along: confirmed, in_production, ready, delivered, or cancelled."""
     order = selectors.order_get(user=request.auth, pk=order_id)
@@ -431,7 +431,7 @@ def order_transition(
 
 @orders_router.post("/{int:order_id}/dates", response=OrderDetail)
 def order_dates(
-    request: HttpRequest, response: HttpResponse, order_id: int, payload: DatesIn
+    request: HttpRequest, response: HttpResponse, order_id: Whole, payload: DatesIn
 ) -> Order:
     """Correct the actual production-finished or delivery date, with a reason."""
     order = selectors.order_get(user=request.auth, pk=order_id)
@@ -442,14 +442,14 @@ def order_dates(
 
 
 @orders_router.get("/{int:order_id}/payments", response=list[PaymentOut])
-def payment_list(request: HttpRequest, order_id: int) -> list[Payment]:
+def payment_list(request: HttpRequest, order_id: Whole) -> list[Payment]:
     """The order's payments, oldest first."""
     require(request.auth, Capability.ORDER_VIEW)
     return list(selectors.order_get(user=request.auth, pk=order_id).payments.all())
 
 
 @orders_router.post("/{int:order_id}/payments", response={201: PaymentOut})
-def payment_record(request: HttpRequest, order_id: int, payload: PaymentIn) -> Payment:
+def payment_record(request: HttpRequest, order_id: Whole, payload: PaymentIn) -> Payment:
     """Record money received; above the balance only with ``leaves_credit``."""
     order = selectors.order_get(user=request.auth, pk=order_id)
     return services.payment_record(actor=request.auth, order=order, **payload.dict())

@@ -19,7 +19,13 @@ from clientela.customers.models import Address, Customer
 from clientela.customers.selectors import customer_pick
 from clientela.orders.models import OrderStatus, PaymentMethod, Product
 from clientela.orders.selectors import AGING_FILTERS, lead_time_period_check
-from clientela.web.forms import BootstrapFormMixin, LocalDecimalField, QuickSelect
+from clientela.web.forms import (
+    BootstrapFormMixin,
+    BusinessDateField,
+    LocalDecimalField,
+    QuickSelect,
+    WholeNumberField,
+)
 
 MISSING_VERSION = _("The form is missing the record's version; reload the page.")
 
@@ -54,7 +60,7 @@ class ProductForm(BootstrapFormMixin, forms.Form):
     unit_price = LocalDecimalField(
         label=_("Unit price"), max_digits=14, decimal_places=4, money=True
     )
-    lead_time_tolerance_days = forms.IntegerField(
+    lead_time_tolerance_days = WholeNumberField(
         label=_("Delivery tolerance (days)"),
         min_value=0,
         max_value=365,
@@ -67,7 +73,7 @@ class ProductForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("Optional; it is kept in the history."),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = WholeNumberField(widget=forms.HiddenInput, required=False)
 
     FIELDS = ("sku", "name", "category", "unit", "unit_price", "lead_time_tolerance_days")
 
@@ -144,7 +150,7 @@ class OrderFilterForm(forms.Form):
     """The order list's search box and filters, read from the query string."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    customer = WholeNumberField(required=False, widget=forms.HiddenInput, min_value=1)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -158,8 +164,8 @@ class OrderFilterForm(forms.Form):
     )
     owing = forms.BooleanField(label=_("Owing money only"), required=False)
     mine = _mine()
-    due_from = forms.DateField(label=_("Due from"), required=False, widget=_date_input())
-    due_to = forms.DateField(label=_("Due until"), required=False, widget=_date_input())
+    due_from = BusinessDateField(label=_("Due from"), required=False, widget=_date_input())
+    due_to = BusinessDateField(label=_("Due until"), required=False, widget=_date_input())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -217,7 +223,7 @@ class MoneyOwedFilterForm(forms.Form):
         widget=QuickSelect(attrs={"class": "form-select"}),
     )
     mine = _mine()
-    customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    customer = WholeNumberField(required=False, widget=forms.HiddenInput, min_value=1)
 
     def choices(self, user=None) -> dict:
         """``by`` ("orders" or "customers"), ``aging``, ``sort``, ``mine`` and
@@ -251,12 +257,12 @@ class OrderForm(BootstrapFormMixin, forms.Form):
     )
     # The customer picked among the suggestions (or, without JavaScript, among the
     # customers a typed name matched); it wins over the typed text.
-    customer_pick = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    customer_pick = WholeNumberField(required=False, widget=forms.HiddenInput)
     delivery_address = forms.TypedChoiceField(
         label=_("Delivery address"), required=False, coerce=int, empty_value=None
     )
-    order_date = forms.DateField(label=_("Order date"), widget=_date_input())
-    due_date = forms.DateField(label=_("Due delivery date"), widget=_date_input())
+    order_date = BusinessDateField(label=_("Order date"), widget=_date_input())
+    due_date = BusinessDateField(label=_("Due delivery date"), widget=_date_input())
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -265,7 +271,7 @@ class OrderForm(BootstrapFormMixin, forms.Form):
         max_length=500,
         help_text=_("The order is confirmed: say why it changes; it is kept on its timeline."),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = WholeNumberField(widget=forms.HiddenInput, required=False)
 
     def __init__(
         self,
@@ -522,9 +528,9 @@ LineFormSet = forms.formset_factory(
 class TransitionForm(BootstrapFormMixin, forms.Form):
     """Move an order to its next status: a date for "ready" and "delivered", a reason to cancel."""
 
-    on = forms.DateField(label=_("On"), required=False, widget=_date_input())
+    on = BusinessDateField(label=_("On"), required=False, widget=_date_input())
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = WholeNumberField(widget=forms.HiddenInput)
 
     def __init__(self, *args, to: str, **kwargs):
         self.to = to
@@ -547,12 +553,12 @@ class TransitionForm(BootstrapFormMixin, forms.Form):
 class ActualDatesForm(BootstrapFormMixin, forms.Form):
     """Correct the dates production finished and the order was delivered."""
 
-    production_finished_on = forms.DateField(
+    production_finished_on = BusinessDateField(
         label=_("Production finished"), required=False, widget=_date_input()
     )
-    delivered_on = forms.DateField(label=_("Delivered"), required=False, widget=_date_input())
+    delivered_on = BusinessDateField(label=_("Delivered"), required=False, widget=_date_input())
     reason = forms.CharField(label=_("Reason for the correction"), max_length=500)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = WholeNumberField(widget=forms.HiddenInput)
 
     def __init__(self, *args, recorded: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -575,7 +581,7 @@ class PaymentForm(BootstrapFormMixin, forms.Form):
 
     amount = LocalDecimalField(label=_("Amount"), max_digits=14, decimal_places=2, money=True)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
-    paid_on = forms.DateField(label=_("Paid on"), widget=_date_input())
+    paid_on = BusinessDateField(label=_("Paid on"), widget=_date_input())
     reference = forms.CharField(
         label=_("Reference"),
         max_length=100,
@@ -600,10 +606,10 @@ class LeadTimeFilterForm(forms.Form):
         ("month", _("By month")),
     )
 
-    date_from = forms.DateField(
+    date_from = BusinessDateField(
         label=_("Delivered from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = BusinessDateField(
         label=_("Delivered until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     group_by = forms.ChoiceField(
@@ -634,9 +640,9 @@ class LeadTimeFilterForm(forms.Form):
 class LateOrderFilterForm(LeadTimeFilterForm):
     """The late-orders list: the lead-time period, narrowed to a product, customer or month."""
 
-    product = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    customer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    month = forms.DateField(
+    product = WholeNumberField(required=False, min_value=1, widget=forms.HiddenInput)
+    customer = WholeNumberField(required=False, min_value=1, widget=forms.HiddenInput)
+    month = BusinessDateField(
         required=False, input_formats=["%Y-%m", "%Y-%m-%d"], widget=forms.HiddenInput
     )
     mine = _mine()

@@ -14,6 +14,27 @@ from django.utils.translation import gettext_lazy as _
 from clientela.core.errors import ConflictError
 from clientela.core.locale import decimal_from_text
 from clientela.core.money import currency_decimals
+from clientela.core.validators import business_date_check
+
+# The largest whole number a database column holds (a signed 64-bit integer).
+LARGEST_WHOLE_NUMBER = 2**63 - 1
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number a database holds: beyond 64 bits it is a field error, not a fault."""
+
+    def __init__(self, *, min_value=None, max_value=None, **kwargs):
+        super().__init__(
+            min_value=-LARGEST_WHOLE_NUMBER if min_value is None else min_value,
+            max_value=LARGEST_WHOLE_NUMBER if max_value is None else max_value,
+            **kwargs,
+        )
+
+
+class BusinessDateField(forms.DateField):
+    """A date in the business years (``business_date_check``): filters' dates too."""
+
+    default_validators = [business_date_check]
 
 
 def form_add_service_error(form: forms.Form, error: ValidationError | ConflictError) -> None:

@@ -10,7 +10,7 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, require
-from clientela.core.api import WriteSchema
+from clientela.core.api import Whole, WriteSchema
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.webhooks import services
 from clientela.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -71,7 +71,7 @@ def subscription_create(request: HttpRequest, payload: SubscriptionIn) -> Webhoo
 
 
 @router.delete("/{int:subscription_id}", response={204: None})
-def subscription_delete(request: HttpRequest, subscription_id: int) -> None:
+def subscription_delete(request: HttpRequest, subscription_id: Whole) -> None:
     """Stop the subscription and drop its delivery log."""
     services.webhook_subscription_delete(
         actor=request.auth, subscription=_subscription(request, subscription_id)
@@ -80,6 +80,6 @@ def subscription_delete(request: HttpRequest, subscription_id: int) -> None:
 
 @router.get("/{int:subscription_id}/deliveries", response=list[DeliveryOut])
 @paginate(CappedPageNumberPagination, page_size=25, max_page_size=100)
-def delivery_list(request: HttpRequest, subscription_id: int):
+def delivery_list(request: HttpRequest, subscription_id: Whole):
     """The delivery log, newest first: each attempt's status code or error."""
     return WebhookDelivery.objects.filter(subscription=_subscription(request, subscription_id))

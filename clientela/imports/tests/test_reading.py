@@ -214,7 +214,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("notes.txt", "not a workbook")
 
-    with pytest.raises(SpreadsheetError, match="may be damaged"):
+    with pytest.raises(SpreadsheetError, match="a ZIP archive but not a workbook"):
         open_sheet(path)
 
 
