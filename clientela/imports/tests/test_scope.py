@@ -2,7 +2,6 @@
 another salesperson's customer is refused, in the dry run and the import, from the API
 and the command line, without naming or numbering that customer."""
 
-import json
 from decimal import Decimal
 from io import StringIO
 
