@@ -25,7 +25,7 @@ from clientela.analytics.models import (
     ParetoClass,
     RFMSegment,
 )
-from clientela.core.access import Capability, require
+from clientela.core.access import Capability, limited_to_own_customers, require
 from clientela.core.api import Day, Whole, WriteSchema
 from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
@@ -201,8 +201,16 @@ class AnalysisRunOut(Schema):
     warnings: list[str]
 
     @staticmethod
-    def resolve_warnings(obj) -> list[str]:
-        return wording.run_warnings(obj)
+    def resolve_warnings(obj, context) -> list[str]:
+        return wording.run_warnings(obj, business=not limited_to_own_customers(_auth(context)))
+
+    @staticmethod
+    def resolve_customers_scored(obj, context) -> int:
+        return _run_seen(obj, context)[0]
+
+    @staticmethod
+    def resolve_figures(obj, context) -> dict[str, Any]:
+        return _run_seen(obj, context)[1]
 
     @staticmethod
     def resolve_step_label(obj) -> str:
@@ -226,6 +234,17 @@ class RunQueuedOut(Schema):
 
 
 # --- helpers ------------------------------------------------------------------------
+
+
+def _auth(context: dict) -> User:
+    return context["request"].auth
+
+
+def _run_seen(run: AnalysisRun, context: dict) -> tuple[int, dict]:
+    """``selectors.analysis_run_seen`` for the requesting user, worked out once per run."""
+    if not hasattr(run, "_seen"):
+        run._seen = selectors.analysis_run_seen(user=_auth(context), run=run)
+    return run._seen
 
 
 def _customer(user: User, customer_id: int) -> Customer:

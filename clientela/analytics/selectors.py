@@ -782,6 +782,38 @@ def dashboard_figures(
     return _dashboard_counted(user=user, as_of=run.as_of)
 
 
+# What a run keeps that is no customer's figure (its settings, its warnings' codes).
+_RUN_SETTINGS = ("purchase_model", "time_unit", "period_start", "warnings")
+# Of the Pareto curve, the shares the dashboard draws (not each class's revenue).
+_PARETO_SHARES = ("top_customer_share", "top_share", "curve")
+
+
+def analysis_run_seen(*, user: User, run: AnalysisRun) -> tuple[int, dict]:
+    """How many customers ``run`` scored and its totals, as ``user`` sees them on the
+    dashboard: the run's own for a user who sees every customer; for a salesperson limited
+    to their own customers, the counts, revenue of the Pareto period and mean lifetime
+    value of their customers' scores of the run's date (nothing before the run is done),
+    the run's settings and warnings, and the Pareto curve's shares — never the
+    business's revenue, each class's revenue, nor the previous run's mean lifetime value."""
+    figures = run.figures or {}
+    if not limited_to_own_customers(user):
+        return run.customers_scored, figures
+    if run.status != RunStatus.DONE or not figures:
+        return 0, {}
+    overview = score_overview(
+        user=user, as_of=run.as_of, new_since=run.as_of - timedelta(days=NEW_DAYS - 1)
+    )
+    counted = dataclasses.asdict(overview)
+    del counted["grid"], counted["alive_bins"]
+    pareto = figures.get("pareto") or {}
+    return overview.customers, {
+        **{key: figures[key] for key in _RUN_SETTINGS if key in figures},
+        **counted,
+        "pareto": {key: pareto[key] for key in _PARETO_SHARES if key in pareto},
+        "own_customers_only": True,
+    }
+
+
 def churn_totals(*, user: User, churn: str, owner: User | None = None) -> tuple[int, Decimal]:
     """How many customers (of ``owner``, if given) the latest scores put on the churn
     list ``churn`` (as ``score_list`` filters it, for ``user``) and their value at

@@ -30,7 +30,7 @@ from clientela.analytics.models import (
     RunStep,
 )
 from clientela.analytics.panels import customer_analytics_panel
-from clientela.core.access import Capability, user_can
+from clientela.core.access import Capability, limited_to_own_customers, user_can
 from clientela.core.locale import percent_text
 from clientela.core.pagination import CappedPaginator
 from clientela.customers.models import Customer
@@ -275,6 +275,7 @@ def dashboard(request):
     if run is None:
         return render(request, "analytics/dashboard.html", context)
     overview, cohorts = selectors.dashboard_figures(user=request.user, run=run)
+    limited = limited_to_own_customers(request.user)
     churn_explanations = wording.churn_explanations(run)
     first_month = run.as_of.year * 12 + run.as_of.month - selectors.DASHBOARD_MONTHS
     flows_since = date(first_month // 12, first_month % 12 + 1, 1)
@@ -285,6 +286,7 @@ def dashboard(request):
     context.update(
         {
             "overview": overview,
+            "customers_scored": overview.customers if limited else run.customers_scored,
             "new_days": selectors.NEW_DAYS,
             "pareto": pareto,
             "pareto_chart": _pareto_chart(pareto.get("curve") or []),
@@ -316,7 +318,7 @@ def dashboard(request):
             "cohorts": _cohorts(cohorts, selectors.DASHBOARD_MONTHS),
             "cohort_months": range(selectors.DASHBOARD_MONTHS),
             "fitted_models": _fitted_models(run),
-            "warnings": wording.run_warnings(run),
+            "warnings": wording.run_warnings(run, business=not limited),
             "churn_cards": _churn_cards(overview, churn_explanations),
             "explain": wording.figure_explanations(run),
             "churn_explanations": churn_explanations,

@@ -168,8 +168,10 @@ _CHANGES = {
 }
 
 
-def run_warnings(run: AnalysisRun | None) -> list[str]:
-    """The run's warnings (``services._warnings``) in words, each saying what it changes."""
+def run_warnings(run: AnalysisRun | None, *, business: bool = True) -> list[str]:
+    """The run's warnings (``services._warnings``) in words, each saying what it changes;
+    without ``business`` (a salesperson limited to their own customers), without the
+    business's mean lifetime value before and after."""
     if run is None:
         return []
     figures = run.figures or {}
@@ -230,7 +232,11 @@ def run_warnings(run: AnalysisRun | None) -> list[str]:
                 "date": warning["previous_as_of"],
                 "changes": _CHANGES["purchase"],
             }
-            if previous.get("mean_clv") is not None and figures.get("mean_clv") is not None:
+            if (
+                business
+                and previous.get("mean_clv") is not None
+                and figures.get("mean_clv") is not None
+            ):
                 text += " " + _("Mean lifetime value went from %(before)s to %(after)s.") % {
                     "before": _money(previous["mean_clv"]),
                     "after": _money(figures["mean_clv"]),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from clientela.core.access import Capability, require
+from clientela.core.access import Capability, limited_to_own_customers, require
 from clientela.core.api import Day, Whole, WriteSchema, etag, version_required
 from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
@@ -310,14 +310,27 @@ def _api_field_names() -> Iterator[None]:
         ) from error
 
 
-def _references(user: User, data: dict[str, Any]) -> dict[str, Any]:
-    """Replace ``owner_id`` and ``referred_by_id`` by the records the services take."""
+def _references(
+    user: User, data: dict[str, Any], customer: Customer | None = None
+) -> dict[str, Any]:
+    """Replace ``owner_id`` and ``referred_by_id`` by the records the services take: an
+    owner the customer may be given (an active user, or its present owner; only
+    themselves for a salesperson limited to their own customers, whom an unknown id and
+    another user's answer alike), a referrer among the customers the user may see."""
     errors: dict[str, str] = {}
     if "owner_id" in data:
         owner_id = data.pop("owner_id")
-        data["owner"] = None if owner_id is None else User.objects.filter(pk=owner_id).first()
-        if owner_id is not None and data["owner"] is None:
-            errors["owner_id"] = _("There is no user #%(id)s.") % {"id": owner_id}
+        if owner_id is None:
+            data["owner"] = None
+        elif limited_to_own_customers(user):
+            data["owner"] = user
+            if owner_id != user.pk:
+                errors["owner_id"] = _("You may make only yourself the owner of a customer.")
+        else:
+            choices = selectors.customer_owner_choices(current=customer)
+            data["owner"] = choices.filter(pk=owner_id).first()
+            if data["owner"] is None:
+                errors["owner_id"] = _("There is no active user #%(id)s.") % {"id": owner_id}
     if "referred_by_id" in data:
         referrer_id = data.pop("referred_by_id")
         data["referred_by"] = (
@@ -360,6 +373,7 @@ def customer_create(
     request: HttpRequest, response: HttpResponse, payload: CustomerCreate
 ) -> Customer:
     """Create a customer, with its contacts and addresses if given."""
+    require(request.auth, Capability.CUSTOMER_EDIT)
     data = _references(request.auth, payload.dict(exclude_unset=True))
     with _api_field_names():
         customer = services.customer_create(actor=request.auth, **data)
@@ -380,9 +394,10 @@ def customer_update(
     """Change a customer. Needs the version read (``version`` or If-Match): 428 without
     it, 409 if someone changed the customer since."""
     customer = selectors.customer_get(user=request.auth, pk=customer_id)
+    require(request.auth, Capability.CUSTOMER_EDIT)
     data = payload.dict(exclude_unset=True)
     version = version_required(request, data.pop("version", None))
-    data = _references(request.auth, data)
+    data = _references(request.auth, data, customer)
     with _api_field_names():
         services.customer_update(actor=request.auth, customer=customer, version=version, **data)
     return _customer_detail(request, response, customer_id)

@@ -88,7 +88,15 @@ from clientela.customers.services import (
     new_customer_name,
 )
 from clientela.imports.mapping import Field
-from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
+from clientela.imports.plan import (
+    Kind,
+    RowPlan,
+    customers_hidden,
+    hidden_customer,
+    row_text,
+    row_writing,
+    sheet_chunks,
+)
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import CellError, cell_block, cell_date, cell_line
 
@@ -381,8 +389,11 @@ def _country(
     return default
 
 
-def _matches(rows: list[_Row]) -> dict[str, dict[str, set[int]]]:
-    """For each key kind, the live customers holding each of these rows' values."""
+def _matches(
+    rows: list[_Row], user: User | None
+) -> tuple[dict[str, dict[str, set[int]]], set[tuple[str, str]]]:
+    """For each key kind, the live customers ``user`` may see holding each of these rows'
+    values; and the keys (kind, value) only customers they may not see hold."""
     tax_ids = {key for row in rows for kind, key in _keys(row) if kind == "tax_id"}
     emails = {email for row in rows for email in row.emails}
     phones = {phone for row in rows for phone in row.phones}
@@ -415,12 +426,26 @@ def _matches(rows: list[_Row]) -> dict[str, dict[str, set[int]]]:
         ).values_list(column, "customer_id")
         for value, pk in pairs:
             found[kind].setdefault(value, set()).add(pk)
-    return found
+    hidden = customers_hidden(
+        user, {pk for held in found.values() for pks in held.values() for pk in pks}
+    )
+    hidden_keys = set()
+    if hidden:
+        for kind, held in found.items():
+            for value, pks in list(held.items()):
+                if pks & hidden:
+                    held[value] = pks - hidden
+                    if not held[value]:
+                        del held[value]
+                        hidden_keys.add((kind, value))
+    return found, hidden_keys
 
 
-def customer_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowPlan]]:
+def customer_chunks(
+    sheet: Sheet, columns: Mapping[int, str], user: User | None = None
+) -> Iterator[list[RowPlan]]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
-    rows at a time."""
+    rows at a time, as ``user`` may (see ``Kind``)."""
     headers = sheet.headers
     with closing(_KeysSeen()) as seen:
         named = tuple(
@@ -431,12 +456,12 @@ def customer_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[R
         )
         read = partial(_read, headers=headers, columns=columns, named=named)
         for rows in sheet_chunks(sheet, read):
-            found = _matches(rows)
+            found, hidden_keys = _matches(rows, user)
             # (key kind, value) → the first row with it: earlier chunks', then this one's
             first_rows = seen.first_rows({key for row in rows for key in _keys(row)})
             matched_rows = {}
             for row in rows:
-                _match(row, found, first_rows)
+                _match(row, found, first_rows, hidden_keys)
                 if row.plan.target is not None:
                     matched_rows[row.plan.target] = row
             seen.add(first_rows)
@@ -499,7 +524,7 @@ def _keys(row: _Row) -> list[tuple[str, str]]:
     return keys
 
 
-def _match(row: _Row, found: dict, seen: dict) -> None:
+def _match(row: _Row, found: dict, seen: dict, hidden_keys: set[tuple[str, str]]) -> None:
     keys = _keys(row)
     row.plan.keys = tuple(keys)
     # Clientela's own number says which customer the row is (an export's rows of two
@@ -517,13 +542,18 @@ def _match(row: _Row, found: dict, seen: dict) -> None:
             )
     if row.number and str(row.number[0]) not in found["number"]:
         _number, column, value = row.number
-        row.plan.refuse(
-            column, value, _("Clientela has no customer %(number)s.") % {"number": value}
-        )
+        if ("number", str(row.number[0])) in hidden_keys:
+            row.plan.refuse(column, value, hidden_customer())
+        else:
+            row.plan.refuse(
+                column, value, _("Clientela has no customer %(number)s.") % {"number": value}
+            )
     if row.plan.action == "refused":
         return
     customers = _customers_matched(deciding, found)
-    if len(customers) > 1:
+    if not customers and hidden_keys.intersection(deciding):
+        row.plan.refuse("", "", hidden_customer())
+    elif len(customers) > 1:
         described = ", ".join(
             _("#%(id)s (by %(key)s)") % {"id": pk, "key": _key_label(kind)}
             for pk, kind in customers.items()
@@ -570,9 +600,10 @@ def _customers_matched(keys: list[tuple[str, str]], found: dict) -> dict[int, st
     return customers
 
 
-def customers_review(rows: list[RowPlan]) -> None:
-    """Flag the new customers that look like existing ones: a similar name at a similar
-    street in the same postal code (or city without one), as the duplicates list judges."""
+def customers_review(rows: list[RowPlan], user: User | None = None) -> None:
+    """Flag the new customers that look like existing ones ``user`` may see: a similar
+    name at a similar street in the same postal code (or city without one), as the
+    duplicates list judges."""
     creates = {row.row: row for row in rows if row.action == "create"}
     places = [
         (
@@ -585,8 +616,12 @@ def customers_review(rows: list[RowPlan]) -> None:
         for row in creates.values()
         if row.changes.get("address_street")
     ]
-    for number, alike in customers_alike(places).items():
-        creates[number].similar = [(pk, name) for pk, (name, _score) in alike.items()]
+    found = customers_alike(places)
+    hidden = customers_hidden(user, {pk for alike in found.values() for pk in alike})
+    for number, alike in found.items():
+        creates[number].similar = [
+            (pk, name) for pk, (name, _score) in alike.items() if pk not in hidden
+        ]
 
 
 def _key_label(kind: str) -> str:
@@ -753,8 +788,11 @@ def customers_apply(rows: list[RowPlan], actor: User | None, reason: str) -> Non
     # Flagged from the candidates the service recorded: the new customer is always the
     # later of a pair (the other one existed, or came from an earlier row).
     rows_by_id = {customer.pk: row for customer, row in zip(created, creates, strict=True)}
-    for pk, other, name in customers_alike_recorded(customers=rows_by_id):
-        rows_by_id[pk].similar.append((other, name))
+    alike = customers_alike_recorded(customers=rows_by_id)
+    hidden = customers_hidden(actor, {other for _pk, other, _name in alike})
+    for pk, other, name in alike:
+        if other not in hidden:
+            rows_by_id[pk].similar.append((other, name))
     updates = {row.target: row for row in rows if row.action == "update"}
     lists: dict[str, dict[int, list[str]]] = {"emails": {}, "phones": {}, "tags": {}}
     for key, model, column in (

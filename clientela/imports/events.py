@@ -350,9 +350,12 @@ def _catalog(rows: list[_Row], events: dict[tuple[str, date], _Known]) -> _Catal
     return _Catalog(products, found, lines)
 
 
-def event_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowPlan]]:
+def event_chunks(
+    sheet: Sheet, columns: Mapping[int, str], _user: User | None = None
+) -> Iterator[list[RowPlan]]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
-    rows at a time, in the file's order."""
+    rows at a time, in the file's order (events are no customer's: every user plans them
+    alike)."""
     headers = sheet.headers
     kinds = choice_words(EventKind.choices, {})
     events: dict[tuple[str, date], _Known] = {}

@@ -65,7 +65,15 @@ from clientela.customers.matching import name_key
 from clientela.customers.models import LIVE, Customer, CustomerEmail
 from clientela.imports.exporting import chunks_by_id
 from clientela.imports.mapping import Field
-from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
+from clientela.imports.plan import (
+    Kind,
+    RowPlan,
+    customers_hidden,
+    hidden_customer,
+    row_text,
+    row_writing,
+    sheet_chunks,
+)
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import (
     CellError,
@@ -449,13 +457,17 @@ def _customer_match(line: _Line, found) -> tuple[str, set[int]] | None:
 
 @dataclass
 class _Lookups:
-    """What a batch of rows needs from the database, read once."""
+    """What a batch of rows needs from the database, read once: the customers (those the
+    importing user may see), the keys only customers they may not see hold, the customers
+    of the orders named that they may not see, products, orders and their lines."""
 
     customers: dict[str, dict[str, set[int]]]
     names: dict[int, str]
     products: dict[str, Product]
     orders: dict[str, dict]
     lines: dict[int, dict[int, dict]]  # order → product → its line
+    hidden_keys: set[tuple[str, str]]
+    hidden: set[int]
 
 
 _ORDER_VALUES = (
@@ -469,23 +481,35 @@ _ORDER_VALUES = (
 )
 
 
-def _lookups(lines: list[_Line]) -> _Lookups:
+def _lookups(lines: list[_Line], user: User | None) -> _Lookups:
     customers, names = _customers(lines)
     skus = {line.sku for line in lines if line.sku}
     products = Product.objects.in_bulk(skus, field_name="sku") if skus else {}
     references = {line.reference for line in lines if line.reference}
     orders = orders_by_reference(references, *_ORDER_VALUES) if references else {}
+    hidden = customers_hidden(user, {*names, *(order["customer_id"] for order in orders.values())})
+    hidden_keys = set()
+    for key, held in customers.items():
+        for value, pks in list(held.items()):
+            if pks & hidden:
+                held[value] = pks - hidden
+                if not held[value]:
+                    del held[value]
+                    hidden_keys.add((key, value))
     order_lines: dict[int, dict[int, dict]] = {}
     if orders:
         rows = OrderLine.objects.filter(order__in={o["pk"] for o in orders.values()})
         for line in rows.values("order_id", "product_id", "product__sku", *LINE_KEYS):
             order_lines.setdefault(line["order_id"], {})[line["product_id"]] = line
-    return _Lookups(customers, names, products, orders, order_lines)
+    return _Lookups(customers, names, products, orders, order_lines, hidden_keys, hidden)
 
 
-def order_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowPlan]]:
+def order_chunks(
+    sheet: Sheet, columns: Mapping[int, str], user: User | None = None
+) -> Iterator[list[RowPlan]]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
-    rows at a time; the rows of the order a chunk ends in wait for the next chunk."""
+    rows at a time, as ``user`` may (see ``Kind``); the rows of the order a chunk ends in
+    wait for the next chunk."""
     headers = sheet.headers
     named: dict[str, str] = {}
     for index, key in sorted(columns.items()):
@@ -505,18 +529,18 @@ def order_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowP
             cut -= 1
         held = lines[cut:]
         if cut:
-            yield _plan(lines[:cut], started)
+            yield _plan(lines[:cut], started, user)
         chunk = following
 
 
-def _plan(lines: list[_Line], started: dict[str, int]) -> list[RowPlan]:
+def _plan(lines: list[_Line], started: dict[str, int], user: User | None) -> list[RowPlan]:
     groups: list[list[_Line]] = []
     for line in lines:
         if groups and groups[-1][0].reference == line.reference:
             groups[-1].append(line)
         else:
             groups.append([line])
-    found = _lookups(lines)
+    found = _lookups(lines, user)
     for group in groups:
         _plan_order(group, started, found)
         refused = [line.plan.row for line in group if line.plan.action == "refused"]
@@ -541,6 +565,10 @@ def _plan_order(group: list[_Line], started: dict[str, int], found: _Lookups) ->
             line.refuse("reference", _("Each row needs the reference of its order."))
         return
     existing = found.orders.get(reference)
+    if existing is not None and existing["customer_id"] in found.hidden:
+        for line in group:
+            line.refuse("reference", hidden_customer())
+        return
     # an order named twice (by its reference and by #number) is still one order
     key = f"#{existing['pk']}" if existing else reference
     if key in started:
@@ -600,6 +628,9 @@ def _customer(group: list[_Line], existing: dict | None, found: _Lookups) -> int
             continue
         key = next(key for key in CUSTOMER_KEYS if key in line.customer)
         match = _customer_match(line, found.customers)
+        if match is None and found.hidden_keys.intersection(line.customer.items()):
+            line.refuse(key, hidden_customer())
+            continue
         if match is None:
             given = ", ".join(
                 f"{_key_label(k)} {line.shown[k][1]}" for k in CUSTOMER_KEYS if k in line.customer

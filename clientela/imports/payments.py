@@ -49,7 +49,15 @@ from clientela.imports.orders import (
     order_reference,
     orders_by_reference,
 )
-from clientela.imports.plan import Kind, RowPlan, row_text, row_writing, sheet_chunks
+from clientela.imports.plan import (
+    Kind,
+    RowPlan,
+    customers_hidden,
+    hidden_customer,
+    row_text,
+    row_writing,
+    sheet_chunks,
+)
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import (
     CellError,
@@ -214,8 +222,10 @@ def _read(
 class _Book:
     """What the plan counts of the orders the file names, read the first time it names
     each: the balance left (less the payments planned) and the payments recorded that
-    no row has matched yet."""
+    no row has matched yet; and the customers of those orders ``user`` may not see."""
 
+    user: User | None = None
+    hidden: set[int] = field(default_factory=set)
     orders: dict[str, dict] = field(default_factory=dict)
     balance: dict[int, Decimal] = field(default_factory=dict)
     recorded: Counter = field(default_factory=Counter)
@@ -230,6 +240,9 @@ class _Book:
             new, "status", "order_date", "total", "paid", "currency", "customer_id"
         )
         self.orders.update(found)
+        self.hidden |= customers_hidden(
+            self.user, {order["customer_id"] for order in found.values()}
+        )
         fresh = {order["pk"] for order in found.values()} - set(self.balance)
         for order in found.values():
             if order["pk"] in fresh:
@@ -244,15 +257,17 @@ class _Book:
                 self.payment_ids.setdefault(tuple(key), []).append(pk)
 
 
-def payment_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowPlan]]:
+def payment_chunks(
+    sheet: Sheet, columns: Mapping[int, str], user: User | None = None
+) -> Iterator[list[RowPlan]]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
-    rows at a time."""
+    rows at a time, as ``user`` may (see ``Kind``)."""
     headers = sheet.headers
     named: dict[str, str] = {}
     for index, key in sorted(columns.items()):
         named.setdefault(key, headers[index])
     words = choice_words(PaymentMethod.choices, METHOD_WORDS)
-    book = _Book()
+    book = _Book(user)
     today = timezone.localdate()
     read = partial(_read, headers=headers, columns=columns, named=named, words=words)
     for rows in sheet_chunks(sheet, read):
@@ -272,6 +287,9 @@ def _plan(row: _Row, book: _Book, today: date) -> None:
             row.refuse("order", no_such_order(reference))
         else:
             row.refuse("order", _("No order has the reference %(order)s.") % {"order": reference})
+        return
+    if order["customer_id"] in book.hidden:
+        row.refuse("order", hidden_customer())
         return
     key = (order["pk"], values["paid_on"], values["amount"], values["method"])
     key += (values.get("reference", ""),)

@@ -20,8 +20,10 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
 from clientela.core.validators import normal_forms_learn, normal_forms_noted
+from clientela.customers.selectors import customer_visible
 from clientela.imports.mapping import Field
 from clientela.imports.reading import Cell, Sheet
 from clientela.imports.values import cell_text
@@ -134,12 +136,14 @@ class Kind:
     """What a file can hold (customers, products…): the capability importing it needs, its
     fields, how a chunk of its rows is planned, how a chunk of planned rows is written.
 
-    ``plan_chunks(sheet, columns)`` yields lists of ``RowPlan`` and never writes;
+    ``plan_chunks(sheet, columns, user)`` yields lists of ``RowPlan`` and never
+    writes; it plans as ``user`` may (``None``: the system): a row matching a customer
+    the user may not see is refused without naming it (``HIDDEN_CUSTOMER``).
     ``apply(rows, actor, reason)`` writes the rows to create or update (through the
     domain's services), each inside ``row_writing``, so a service's refusal names the
-    row. ``review(rows)``, where a kind has one, flags the new records of a chunk that
-    look like existing ones (``RowPlan.similar``) when it is not written; when it is,
-    ``apply`` flags them from what the services found as they wrote.
+    row. ``review(rows, user)``, where a kind has one, flags the new records of a chunk
+    that look like existing ones the user may see (``RowPlan.similar``) when it is not
+    written; when it is, ``apply`` flags them from what the services found as they wrote.
 
     An import plans the whole file before it writes (see ``services.sheet_import``).
     Where a kind has them: ``prepare(rows, actor)`` checks and builds, before writing,
@@ -154,12 +158,28 @@ class Kind:
     # What writing its rows needs beyond importing at all (the services check it again).
     capability: str
     fields: tuple[Field, ...]
-    plan_chunks: Callable[[Sheet, Mapping[int, str]], Iterator[list[RowPlan]]]
+    plan_chunks: Callable[[Sheet, Mapping[int, str], User | None], Iterator[list[RowPlan]]]
     apply: Callable[[list[RowPlan], User | None, str], None]
-    review: Callable[[list[RowPlan]], None] | None = None
+    review: Callable[[list[RowPlan], User | None], None] | None = None
     prepare: Callable[[list[RowPlan], User | None], None] | None = None
     marker: Callable[[], object] | None = None
     changed_since: Callable[[object], set[tuple[str, str]]] | None = None
+
+
+def hidden_customer() -> str:
+    """Why a row matching a customer the importing user may not see is refused: the same
+    words whatever key found it, naming nothing."""
+    return _("This row matches a customer you may not change.")
+
+
+def customers_hidden(user: User | None, customers: Iterable[int]) -> set[int]:
+    """Of the customer ids ``customers``, those ``user`` may not see (none for the system,
+    ``None``, or a user who sees every customer); one query."""
+    wanted = set(customers)
+    if user is None or not wanted or not limited_to_own_customers(user):
+        return set()
+    seen = customer_visible(user=user).filter(pk__in=wanted).values_list("pk", flat=True)
+    return wanted - set(seen)
 
 
 def sheet_chunks(sheet: Sheet, read: Callable[[int, list[Cell]], R]) -> Iterator[list[R]]:

@@ -250,9 +250,11 @@ def _check(row: _Row, product: Product | None) -> None:
                 row.refuse("unit_price", message)
 
 
-def product_chunks(sheet: Sheet, columns: Mapping[int, str]) -> Iterator[list[RowPlan]]:
+def product_chunks(
+    sheet: Sheet, columns: Mapping[int, str], _user: User | None = None
+) -> Iterator[list[RowPlan]]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
-    rows at a time."""
+    rows at a time (products are no customer's: every user plans them alike)."""
     headers = sheet.headers
     seen: dict[str, int] = {}  # SKU → the first row with it
     for rows in sheet_chunks(sheet, partial(_read, headers=headers, columns=columns)):

@@ -89,17 +89,19 @@ def sheet_plan(
     sheet: Sheet,
     columns: Mapping[int, str],
     *,
+    user: User | None,
     progress: Callable[[int], None] | None = None,
 ) -> Plan:
     """The dry run of importing ``sheet`` as ``kind`` with ``columns`` (index → field
-    key): what each row would do. ``progress`` is told the rows read so far after each
-    chunk. Writes nothing."""
+    key) by ``user`` (``None``: the system): what each row would do, refusing rows that
+    match a customer the user may not see without naming it. ``progress`` is told the
+    rows read so far after each chunk. Writes nothing."""
     plan = Plan(kind.key, sheet.headers)
     done = 0
-    with _collector_eased(), closing(kind.plan_chunks(sheet, columns)) as chunks:
+    with _collector_eased(), closing(kind.plan_chunks(sheet, columns, user)) as chunks:
         for rows in chunks:
             if kind.review is not None:
-                kind.review(rows)
+                kind.review(rows, user)
             plan.add(rows)
             done += len(rows)
             if progress is not None:
@@ -171,7 +173,7 @@ def _sheet_planned(
     ones are not to be imported alone), each chunk pickled into ``planned``."""
     plan = Plan(kind.key, sheet.headers)
     done = 0
-    with _collector_eased(), closing(kind.plan_chunks(sheet, columns)) as chunks:
+    with _collector_eased(), closing(kind.plan_chunks(sheet, columns, actor)) as chunks:
         for rows in chunks:
             writing = skip_invalid or not (
                 plan.refused or any(row.action == "refused" for row in rows)
@@ -179,7 +181,7 @@ def _sheet_planned(
             # Look-alikes as the dry run shows them, for the report of a refused import
             # (the services flag those of the rows they write).
             if kind.review is not None:
-                kind.review(rows)
+                kind.review(rows, actor)
             if writing and kind.prepare is not None:
                 kind.prepare(rows, actor)
             plan.add(rows)
@@ -414,6 +416,7 @@ def import_run_plan_execute(*, run_id: int) -> ImportRun | None:
                 kind,
                 table,
                 run.columns,
+                user=actor,
                 progress=lambda done: _progress_write(run.progress_path, done),
             )
     except (SpreadsheetError, ValidationError, AccessDenied) as error:
@@ -692,7 +695,7 @@ def upload_dry_run(
                 else:
                     columns, _saved = columns_proposed(kind=found, headers=table.headers)
                 _mapping_checked(found, columns, table.headers)
-                return sheet_plan(found, table, columns), columns
+                return sheet_plan(found, table, columns, user=actor), columns
         except SpreadsheetError as error:
             field = "sheet" if sheet and names and sheet not in names else "file"
             raise ValidationError({field: str(error)}) from error

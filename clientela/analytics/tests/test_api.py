@@ -106,6 +106,28 @@ def test_a_salesperson_limited_to_own_customers_sees_only_theirs(call, book, set
     assert call("owner", "get", f"{API}/scores").json()["count"] == 3
 
 
+def test_a_limited_salespersons_runs_give_their_customers_figures_not_the_business(
+    call, book, settings
+):
+    settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = True
+    run = book["run"]
+    business = call("owner", "get", f"{API}/runs/{run.pk}").json()
+
+    for url in (f"{API}/runs/{run.pk}", f"{API}/runs/latest", f"{API}/runs?page=1"):
+        body = call("sales", "get", url).json()
+        seen = body["items"][0] if "items" in body else body
+        figures = seen["figures"]
+        assert seen["customers_scored"] == figures["customers"] == 1, url
+        assert figures["buyers"] == 1 and figures["own_customers_only"]
+        assert figures["period_revenue"] == 10000.0  # Regular's twenty purchases of 500
+        assert "total_revenue" not in figures and "previous" not in figures
+        assert "class_revenue" not in figures["pareto"]
+        assert figures["pareto"]["curve"] == business["figures"]["pareto"]["curve"]
+        assert figures["purchase_model"] == business["figures"]["purchase_model"]
+    assert business["customers_scored"] == 3
+    assert business["figures"]["total_revenue"] > 10000
+
+
 # --- reading ------------------------------------------------------------------------------
 
 

@@ -37,9 +37,10 @@ from clientela.analytics.tests.factories import (
     simulated_book_create,
 )
 from clientela.core.access import AccessDenied
+from clientela.core.models import Role
 from clientela.customers.models import Customer
 from clientela.customers.services import customers_merge
-from clientela.customers.tests.factories import CustomerFactory
+from clientela.customers.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -541,7 +542,7 @@ def test_a_fit_at_the_edge_of_the_model_scores_the_customers(owner, client):
     assert 'id="analytics-warnings"' not in page
 
 
-def test_a_scoring_model_that_fails_is_loud(simulated_book, owner, client, monkeypatch):
+def test_a_scoring_model_that_fails_is_loud(simulated_book, owner, client, monkeypatch, settings):
     # given a first run scored with BG/NBD
     first = analysis_run(actor=owner, as_of=AS_OF - timedelta(days=1))
     assert first.figures["purchase_model"] == "bgnbd" and first.figures["warnings"] == []
@@ -570,3 +571,12 @@ def test_a_scoring_model_that_fails_is_loud(simulated_book, owner, client, monke
     assert "scored with Pareto/NBD instead of BG/NBD" in warnings
     assert "lifetime value" in warnings and "Mean lifetime value went from" in warnings
     assert page.index('id="analytics-warnings"') < page.index('id="analytics-kpis"')
+    # a salesperson limited to their own customers reads the same warnings, without the
+    # business's mean lifetime value
+    settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = True
+    client.force_login(UserFactory(role=Role.SALES))
+    page = client.get("/analytics/").content.decode()
+    warnings = page[page.index('id="analytics-warnings"') : page.index('id="analytics-kpis"')]
+    assert "scored with Pareto/NBD instead of BG/NBD" in warnings
+    assert "Mean lifetime value went from" not in warnings
+    assert "for 0 customers" in page

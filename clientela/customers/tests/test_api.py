@@ -1,5 +1,7 @@
 """The customer catalog over the REST API, as a script or an integration sees it."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -437,6 +439,49 @@ def test_owner_and_referrer_are_given_by_id(as_user, shop, sales):
     assert response.status_code == 201
     assert response.json()["owner_id"] == sales.pk
     assert response.json()["referred_by_id"] == shop["customer"].pk
+
+
+def test_user_ids_cannot_be_told_apart_by_who_may_not_list_users(
+    as_user, sales, owner, readonly, settings, user_with_role
+):
+    # given a salesperson limited to their own customers, another salesperson, a user
+    # no longer active, and an id nobody has
+    settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = True
+    other, gone = user_with_role("sales"), user_with_role("sales")
+    gone.is_active = False
+    gone.save()
+    own = CustomerFactory(actor=sales, name="Cliente de Ventas")
+    unknown = max(other.pk, gone.pk) + 100
+    seller = as_user("sales")
+
+    def answers(caller, method, url, body_for):
+        found = []
+        for user_id in (other.pk, gone.pk, unknown):
+            response = getattr(caller, method)(url, body_for(user_id))
+            found.append((response.status_code, response.json()))
+        return found
+
+    # when they give each id as a customer's owner, or filter the list by it
+    created = answers(seller, "post", API, lambda pk: {"name": "Nuevo", "owner_id": pk})
+    changed = answers(seller, "patch", f"{API}/{own.pk}", lambda pk: {"version": 1, "owner_id": pk})
+    listed = [seller.get(f"{API}?owner={pk}").json() for pk in (other.pk, gone.pk, unknown)]
+    # and a read-only user tries the same
+    refused = answers(as_user("readonly"), "post", API, lambda pk: {"owner_id": pk})
+
+    # then each id answers alike: refused, for being someone else, and nothing listed
+    for attempts in (created, changed):
+        assert [status for status, _body in attempts] == [422, 422, 422]
+        assert len({json.dumps(body) for _status, body in attempts}) == 1
+        assert "only yourself" in attempts[0][1]["detail"][0]["msg"]
+    assert [(page["items"], page["count"]) for page in listed] == [([], 0)] * 3
+    assert [status for status, _body in refused] == [403, 403, 403]
+    # while the owner, who may list users, assigns to the active ones only
+    boss = as_user("owner")
+    assert boss.post(API, {"name": "Uno", "owner_id": other.pk}).status_code == 201
+    for user_id in (gone.pk, unknown):
+        response = boss.post(API, {"name": "Dos", "owner_id": user_id})
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["msg"] == f"There is no active user #{user_id}."
 
 
 @pytest.mark.parametrize(

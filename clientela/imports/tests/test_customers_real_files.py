@@ -66,7 +66,7 @@ def test_a_sheet_with_only_a_legal_name_names_its_new_customers_by_it(tmp_path, 
     sheet, columns = _mapped(path)
     assert columns[0] == "legal_name"
 
-    plan = sheet_plan(CUSTOMERS, sheet, columns)
+    plan = sheet_plan(CUSTOMERS, sheet, columns, user=None)
 
     assert plan.counts["create"] == 1
     assert [p.message for p in plan.problems] == ["A new customer needs a name or a legal name."]
@@ -112,7 +112,7 @@ def test_a_wrong_inn_is_refused_naming_the_country_it_was_checked_as(tmp_path, s
     settings.CLIENTELA_DEFAULT_COUNTRY = "MX"
     path = _sheet(tmp_path, [RUSSIAN_ROWS[0], ["7707083894", "ПАО Сбербанк", "", ""]])
 
-    plan = sheet_plan(CUSTOMERS, *_mapped(path))
+    plan = sheet_plan(CUSTOMERS, *_mapped(path), user=None)
 
     (problem,) = plan.problems
     assert (problem.column, problem.value) == ("ИНН", "7707083894")
@@ -165,6 +165,6 @@ def test_a_header_naming_several_countries_ids_takes_the_default_when_it_is_one(
     settings.CLIENTELA_DEFAULT_COUNTRY = "CO"
     path = _sheet(tmp_path, [["NIT", "Nombre"], ["900123456-1", "Panadería Bogotá"]])
 
-    plan = sheet_plan(CUSTOMERS, *_mapped(path))
+    plan = sheet_plan(CUSTOMERS, *_mapped(path), user=None)
 
     assert plan.problems[0].message.endswith("(Colombia): its check digit is wrong.")

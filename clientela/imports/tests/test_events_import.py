@@ -374,7 +374,7 @@ def test_an_event_across_chunks_is_made_once_and_planned_alike_with_or_without_w
     path = _file(tmp_path, rows)
     sheet = open_sheet(path)
 
-    dry = sheet_plan(EVENTS, sheet, _columns(sheet))
+    dry = sheet_plan(EVENTS, sheet, _columns(sheet), user=None)
     plan = _import(path, owner)
 
     assert dry.counts == plan.counts == {"create": 5, "update": 0, "unchanged": 0, "refused": 0}
@@ -386,7 +386,7 @@ def test_an_event_across_chunks_is_made_once_and_planned_alike_with_or_without_w
     sheet = open_sheet(path)
     Event.objects.all().delete()
 
-    dry = sheet_plan(EVENTS, sheet, _columns(sheet))
+    dry = sheet_plan(EVENTS, sheet, _columns(sheet), user=None)
 
     assert [(p.row, p.message) for p in dry.problems] == [
         (7, "Only 25 of Concha are left to sell: 100 brought, 75 sold on the other days.")

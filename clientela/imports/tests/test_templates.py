@@ -47,7 +47,7 @@ def test_a_template_imported_as_it_is_maps_every_column_to_its_field(
     columns = match_columns(sheet.headers, kind.fields)
     assert columns == {index: field.key for index, field in enumerate(kind.fields)}
     mapping_check(columns, sheet.headers, kind.fields)
-    plan = sheet_plan(kind, sheet, columns)
+    plan = sheet_plan(kind, sheet, columns, user=None)
     assert sum(plan.counts.values()) == 1
 
 

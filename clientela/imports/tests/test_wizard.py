@@ -379,8 +379,8 @@ def test_the_dry_run_is_made_in_the_background_and_the_page_follows_it(
     followed = []
     customers = KINDS["customers"]
 
-    def chunks_followed(sheet, columns):
-        for rows in customers.plan_chunks(sheet, columns):
+    def chunks_followed(sheet, columns, user):
+        for rows in customers.plan_chunks(sheet, columns, user):
             yield rows
             followed.append(_page(client.get(progress, headers={"HX-Request": "true"})))
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from clientela.core.access import AccessDenied
 from clientela.core.models import User
 from clientela.imports.exporting import export_write, refused_rows
 from clientela.imports.kinds import KINDS
@@ -18,7 +19,12 @@ from clientela.imports.mapping import (
 )
 from clientela.imports.plan import Plan
 from clientela.imports.reading import SpreadsheetError, open_sheet
-from clientela.imports.services import ImportRefused, sheet_import, sheet_plan
+from clientela.imports.services import (
+    ImportRefused,
+    import_kind_check,
+    sheet_import,
+    sheet_plan,
+)
 
 
 class Command(BaseCommand):
@@ -51,7 +57,11 @@ class Command(BaseCommand):
             help=_("Import the valid rows and leave out the refused ones."),
         )
         parser.add_argument(
-            "--user", help=_("The user the history records as importing (default: the system).")
+            "--user",
+            help=_(
+                "The user who imports: the history records them, and the rows do only what "
+                "they may (default: the system)."
+            ),
         )
         parser.add_argument(
             "--refused",
@@ -83,6 +93,13 @@ class Command(BaseCommand):
                 ) from error
         kind = KINDS[options["kind"]]
         try:
+            import_kind_check(actor, kind)
+        except AccessDenied as error:
+            raise CommandError(
+                _("%(user)s may not import %(kind)s.")
+                % {"user": options["user"], "kind": str(kind.label).lower()}
+            ) from error
+        try:
             sheet = open_sheet(path, sheet=options["sheet"])
             if saved is not None:
                 columns = mapping_from_json(saved, sheet.headers)
@@ -90,7 +107,7 @@ class Command(BaseCommand):
                 columns = match_columns(sheet.headers, kind.fields)
             mapping_check(columns, sheet.headers, kind.fields)
             if options["dry_run"]:
-                plan = sheet_plan(kind, sheet, columns)
+                plan = sheet_plan(kind, sheet, columns, user=actor)
             else:
                 plan = sheet_import(
                     kind=kind,
