@@ -140,7 +140,9 @@ TEMPLATES = [
 # Database: one SQLite file by default, PostgreSQL (or any URL) through DATABASE_URL.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{DATA_DIR / 'clientela.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{DATA_DIR / 'clientela.sqlite3'}",
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

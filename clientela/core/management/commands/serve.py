@@ -81,6 +81,15 @@ class Command(BaseCommand):
             help=_("Worker processes answering requests (default 2)."),
         )
         parser.add_argument(
+            "--threads",
+            type=_positive,
+            default=os.environ.get("CLIENTELA_THREADS", "4"),
+            help=_(
+                "Requests each worker process answers at once, one thread each (default 4): "
+                "while one waits for the database, another works."
+            ),
+        )
+        parser.add_argument(
             "--no-tasks",
             action="store_true",
             help=_(
@@ -90,7 +99,16 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, host: str, port: int, workers: int, no_tasks: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        workers: int,
+        threads: int,
+        no_tasks: bool,
+        **options,
+    ) -> None:
         require_migrated_database()
         # Workers open their own connections; none is carried over the fork.
         connections.close_all()
@@ -125,16 +143,20 @@ class Command(BaseCommand):
         if not no_tasks:
             supervisor.start()
         try:
-            self._serve(host, port, workers)
+            self._serve(host, port, workers, threads)
         finally:
             if not no_tasks:
                 supervisor.stop()
 
-    def _serve(self, host: str, port: int, workers: int) -> None:
+    def _serve(self, host: str, port: int, workers: int, threads: int) -> None:
         ClientelaServer(
             {
                 "bind": bind_address(host, port),
                 "workers": workers,
+                # Threads answer requests side by side within a worker; a thread keeps
+                # its database connection between requests (CONN_MAX_AGE).
+                "worker_class": "gthread" if threads > 1 else "sync",
+                "threads": threads,
                 "accesslog": "-",
                 "errorlog": "-",
                 "loglevel": "warning",
