@@ -13,7 +13,11 @@ PRODUCT_COMMANDS = {
     "import": gettext_lazy("Import customers, products, orders, payments or events."),
     "export": gettext_lazy("Export customers, products, orders, payments or events."),
     "analyze": gettext_lazy("Score every customer now, or analyse a CSV of transactions."),
-    "schedule": gettext_lazy("Run the customer analysis once a day (`serve` starts it)."),
+    "schedule": gettext_lazy(
+        "Run the customer analysis and back up once a day (`serve` starts it)."
+    ),
+    "backup": gettext_lazy("Back up the database into one file, while it runs."),
+    "restore": gettext_lazy("Restore a backup into an empty database, verified."),
 }
 
 

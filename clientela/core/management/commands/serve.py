@@ -85,8 +85,8 @@ class Command(BaseCommand):
             action="store_true",
             help=_(
                 "Do not start the background task worker (webhooks, analyses…) nor the "
-                "daily analysis schedule; run `clientela db_worker` and `clientela "
-                "schedule` separately instead."
+                "daily schedule (analysis, backup); run `clientela db_worker` and "
+                "`clientela schedule` separately instead."
             ),
         )
 
@@ -110,7 +110,7 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         # The background tasks (webhook deliveries, analyses…) run in their own process
-        # beside gunicorn, and so does the clock that enqueues the daily analysis.
+        # beside gunicorn, and so does the clock of the daily analysis and backup.
         background = (
             []
             if no_tasks
