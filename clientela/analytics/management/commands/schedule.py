@@ -9,6 +9,7 @@ the server writes).
 """
 
 import logging
+import signal
 import time
 from datetime import datetime, timedelta
 
@@ -26,6 +27,11 @@ logger = logging.getLogger(__name__)
 
 # A daily backup that failed (no pg_dump, a full disk…) is tried again this much later.
 BACKUP_RETRY = timedelta(hours=1)
+
+
+def _stop(signum, frame) -> None:
+    """Stop as on Ctrl+C, so that a backup under way removes its unfinished files."""
+    raise SystemExit(0)
 
 
 def _positive(value: str) -> int:
@@ -75,6 +81,8 @@ class Command(BaseCommand):
         if daily_at is None and not backups:
             return
         backup_after = None  # a failed backup is tried again after this time
+        if not once:
+            signal.signal(signal.SIGTERM, _stop)  # how `clientela serve` stops it
         while True:
             if daily_at is not None:
                 self._analysis_tick()
