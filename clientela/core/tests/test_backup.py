@@ -343,9 +343,7 @@ def test_the_schedule_command_backs_up_and_says_where(transactional_db, tmp_path
     assert "no daily backup" in out.getvalue()
 
 
-def test_a_failed_daily_backup_is_logged_and_the_schedule_goes_on(
-    transactional_db, tmp_path, settings, caplog
-):
+def test_a_failed_daily_backup_is_logged_and_the_schedule_goes_on(db, tmp_path, settings, caplog):
     settings.CLIENTELA_ANALYTICS_DAILY_AT = ""
     settings.CLIENTELA_BACKUP_DIR = tmp_path / "backups"
     (tmp_path / "backups").write_text("a file where the folder should be")
