@@ -207,9 +207,10 @@ def _connect(database: str):
         ) from error
 
 
-def pg_client_tool(name: str, required_major: int) -> str:
-    """The path of PostgreSQL's client tool ``name`` (pg_dump, pg_restore) of major
-    version ``required_major`` or newer; raises BackupError saying what to install."""
+def pg_client_tool(name: str, required_major: int) -> tuple[str, int]:
+    """The path and major version of PostgreSQL's client tool ``name`` (pg_dump,
+    pg_restore), of version ``required_major`` or newer; raises BackupError saying what
+    to install when it is missing or older."""
     path = shutil.which(name)
     if path is None:
         raise BackupError(
@@ -237,7 +238,7 @@ def pg_client_tool(name: str, required_major: int) -> str:
             )
             % {"tool": name, "found": found, "required": required_major}
         )
-    return path
+    return path, found
 
 
 def _pg_tool_connection(database: str) -> tuple[str, dict[str, str]]:
@@ -258,10 +259,15 @@ def _pg_tool_connection(database: str) -> tuple[str, dict[str, str]]:
     return conninfo, {**os.environ, **(env or {})}
 
 
-def _run_tool(arguments: list[str], env: dict[str, str], failure: str) -> None:
+def _run_tool(
+    arguments: list[str], env: dict[str, str], failure: str
+) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL client tool; raise BackupError with ``failure`` and what it said
+    on standard error if it fails."""
     result = subprocess.run(arguments, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{failure}\n{result.stderr.strip()}")
+    return result
 
 
 # --- backup --------------------------------------------------------------------------------
@@ -289,15 +295,32 @@ def _sqlite_copy(database: str, target: Path) -> dict[str, dict]:
     return figures
 
 
+def _archive_tables(pg_restore: str, archive: Path) -> set[str]:
+    """The tables whose data a pg_dump archive holds, as ``pg_restore --list`` reads it."""
+    result = _run_tool(
+        [pg_restore, "--list", str(archive)],
+        dict(os.environ),
+        _("pg_restore cannot read the archive pg_dump wrote:"),
+    )
+    # Lines such as "216; 0 16386 TABLE DATA public core_user root".
+    return {
+        line.split(" TABLE DATA ", 1)[1].split(" ")[1]
+        for line in result.stdout.splitlines()
+        if " TABLE DATA " in line and not line.startswith(";")
+    }
+
+
 def _postgresql_dump(database: str, target: Path) -> tuple[dict[str, dict], int]:
     """Dump the database into ``target`` with pg_dump; the figures of the rows it saw
-    (read in the snapshot it was given), and its major version."""
+    (read in the snapshot it was given), checked to be every table whose data the
+    archive holds; and pg_dump's major version."""
     import psycopg
 
     connection = _connect(database)
     try:
         server_major = connection.info.server_version // 10000
-        pg_dump = pg_client_tool("pg_dump", server_major)
+        pg_dump, pg_dump_major = pg_client_tool("pg_dump", server_major)
+        pg_restore, _pg_restore_major = pg_client_tool("pg_restore", pg_dump_major)
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.read_only = True
         snapshot = connection.execute("SELECT pg_export_snapshot()").fetchone()[0]
@@ -312,7 +335,12 @@ def _postgresql_dump(database: str, target: Path) -> tuple[dict[str, dict], int]
         connection.rollback()
     finally:
         connection.close()
-    return figures, server_major
+    missing = sorted(figures.keys() - _archive_tables(pg_restore, target))
+    if missing:
+        raise BackupError(
+            _("pg_dump's archive lacks the data of table %(table)s.") % {"table": missing[0]}
+        )
+    return figures, pg_dump_major
 
 
 def backup_create(
@@ -486,7 +514,9 @@ def _postgresql_restore(copy: Path, manifest: dict, database: str) -> None:
     connection = _connect(database)
     try:
         server_major = connection.info.server_version // 10000
-        pg_restore = pg_client_tool("pg_restore", max(server_major, manifest.get("pg_dump", 0)))
+        pg_restore, _major = pg_client_tool(
+            "pg_restore", max(server_major, manifest.get("pg_dump", 0))
+        )
         _require_empty(connection, POSTGRESQL, database, manifest["tables"])
         migrated = bool(_tables(connection, POSTGRESQL))
         connection.rollback()

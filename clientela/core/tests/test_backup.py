@@ -288,7 +288,7 @@ def test_postgresql_tools_missing_or_older_than_the_server_are_refused_saying_wh
         pg_client_tool("pg_dump", 15)
 
     _fake_tool(tmp_path, "pg_restore", "pg_restore (PostgreSQL) 16.4")
-    assert pg_client_tool("pg_restore", 15) == str(tmp_path / "pg_restore")
+    assert pg_client_tool("pg_restore", 15) == (str(tmp_path / "pg_restore"), 16)
 
     _fake_tool(tmp_path, "pg_restore", "something else")
     with pytest.raises(BackupError, match="does not say which version"):
