@@ -13,7 +13,8 @@ with another copy, and so that a damaged file is noticed (each member carries a 
 The copy and the manifest are of one moment while the server goes on writing: SQLite's
 copy is taken inside the read transaction that counted the rows (in WAL mode, writers
 do not wait for it), then counted again and compared; PostgreSQL's rows are counted in a
-repeatable-read transaction whose snapshot ``pg_dump`` is given.
+repeatable-read transaction whose snapshot ``pg_dump`` is given, and ``pg_restore --list``
+must find every table's data in the archive.
 
 A table's checksum is the sum, modulo 2²⁵⁶, of the SHA-256 digests of its rows, each row
 written as JSON of its values (timestamps in UTC, bytes in hex): it does not depend on
@@ -71,7 +72,7 @@ class BackupSummary:
     rows: int
 
     def describe(self) -> str:
-        """ "57 tables, 1234 rows", in the current language."""
+        """The figures in words, in the current language: "57 tables, 1234 rows"."""
         tables = ngettext("%(count)d table", "%(count)d tables", self.tables) % {
             "count": self.tables
         }
@@ -452,6 +453,8 @@ def _extract_copy(path: Path, engine: str, folder: Path) -> Path:
             _("%(file)s is damaged; nothing was restored. %(error)s")
             % {"file": path, "error": error}
         ) from error
+    except OSError as error:  # a full disk
+        raise BackupError(_("The restore failed: %(error)s") % {"error": error}) from error
     return target
 
 
