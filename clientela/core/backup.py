@@ -344,12 +344,23 @@ def _postgresql_dump(database: str, target: Path) -> tuple[dict[str, dict], int]
     return figures, pg_dump_major
 
 
+def _nothing_to_back_up(database: str) -> BackupError:
+    return BackupError(
+        _(
+            "The database %(database)s holds no tables: nothing to back up. Are "
+            "DATABASE_URL and CLIENTELA_DATA_DIR those Clientela runs with?"
+        )
+        % {"database": _describe_database(database)}
+    )
+
+
 def backup_create(
     path: Path, *, database: str = DEFAULT_DB_ALIAS, replace: bool = False
 ) -> BackupSummary:
     """Write a backup of ``database`` to ``path`` (see the module's description); what
     it holds. Raises BackupError when the file exists (unless ``replace``), its folder
-    does not, or the copy fails; the file appears only once complete."""
+    does not, the database has no tables, or the copy fails; the file appears only once
+    complete."""
     path = Path(path)
     engine = _engine(database)
     if path.is_dir():
@@ -363,6 +374,10 @@ def backup_create(
             _("Cannot write %(file)s: the folder %(folder)s does not exist.")
             % {"file": path, "folder": path.parent}
         )
+    wrapper = connections[database]
+    sqlite_file = engine == SQLITE and not wrapper.is_in_memory_db()
+    if sqlite_file and not Path(wrapper.settings_dict["NAME"]).is_file():
+        raise _nothing_to_back_up(database)  # rather than create an empty file there
     try:
         work = tempfile.TemporaryDirectory(dir=path.parent, prefix=".clientela-backup-")
     except OSError as error:
@@ -381,6 +396,8 @@ def backup_create(
             figures = _sqlite_copy(database, copy)
         else:
             figures, manifest["pg_dump"] = _postgresql_dump(database, copy)
+        if not figures:
+            raise _nothing_to_back_up(database)
         manifest["tables"] = figures
         archive = Path(folder) / "backup.zip"
         compression = zipfile.ZIP_DEFLATED if engine == SQLITE else zipfile.ZIP_STORED

@@ -195,6 +195,14 @@ def test_a_backup_does_not_replace_a_file_unless_forced(transactional_db, tmp_pa
         backup(tmp_path / "missing" / "espiga.zip")
 
 
+def test_a_database_without_tables_is_not_backed_up(empty_database, tmp_path):
+    with pytest.raises(CommandError, match="holds no tables: nothing to back up"):
+        backup(tmp_path / "nothing.zip", "--database", empty_database)
+
+    assert not (tmp_path / "nothing.zip").exists()
+    assert not (tmp_path / "restored.sqlite3").exists()  # SQLite's file is not created
+
+
 def _zip(path: Path, members: dict[str, bytes | str]) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
