@@ -358,3 +358,8 @@ CLIENTELA_ANALYTICS_PROSPECT_SOURCES = _env_list(
 # `clientela serve` enqueues the analysis once a day at this local time ("HH:MM") unless
 # a run already finished that day; empty: no daily run.
 CLIENTELA_ANALYTICS_DAILY_AT = os.environ.get("CLIENTELA_ANALYTICS_DAILY_AT", "03:00")
+
+# Backups (`clientela backup` and `restore`): `clientela serve`'s scheduler writes one a
+# day into this folder (put it on another disk) and keeps this many; 0: none.
+CLIENTELA_BACKUP_DIR = Path(os.environ.get("CLIENTELA_BACKUP_DIR") or DATA_DIR / "backups")
+CLIENTELA_BACKUP_KEEP = int(os.environ.get("CLIENTELA_BACKUP_KEEP", "7"))

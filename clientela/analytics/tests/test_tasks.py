@@ -204,6 +204,7 @@ def test_a_tick_does_nothing_after_todays_run_or_when_switched_off(db, settings)
 
 
 def test_the_schedule_command_checks_once_or_says_it_is_switched_off(db, settings):
+    settings.CLIENTELA_BACKUP_KEEP = 0  # no daily backup (clientela/core/tests/test_backup.py)
     settings.CLIENTELA_ANALYTICS_DAILY_AT = "00:00"
     out = StringIO()
 

@@ -16,7 +16,11 @@ PRODUCT_COMMANDS = {
     "worker": gettext_lazy(
         "Run the background work: webhooks, imports, analyses (`serve` starts it)."
     ),
-    "schedule": gettext_lazy("Run the customer analysis once a day (`serve` starts it)."),
+    "schedule": gettext_lazy(
+        "Run the customer analysis and back up once a day (`serve` starts it)."
+    ),
+    "backup": gettext_lazy("Back up the database into one file, while it runs."),
+    "restore": gettext_lazy("Restore a backup into an empty database, verified."),
 }
 
 

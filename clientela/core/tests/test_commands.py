@@ -386,6 +386,50 @@ def test_serve_refuses_a_port_already_in_use(cli):
     assert "already in use" in result.stderr
 
 
+# --- clientela backup and restore ------------------------------------------------------
+
+
+def _all_tables(database_file: str) -> dict[str, list]:
+    with sqlite3.connect(database_file) as connection:
+        tables = [name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'sqlite_sequence'"
+        )]  # fmt: skip
+        return {t: sorted(connection.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables}
+
+
+def test_backup_copies_what_is_committed_while_the_server_writes_and_restore_checks_it(
+    cli, tmp_path
+):
+    # given a committed session, and another being written but not committed yet
+    query(cli, "INSERT INTO django_session VALUES ('committed', 'data', '2030-01-01')")
+    writer = sqlite3.connect(cli["_DATABASE_FILE"], isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO django_session VALUES ('uncommitted', 'data', '2030-01-01')")
+    try:
+        # when the database is backed up meanwhile
+        backed_up = clientela(cli, "backup", str(tmp_path / "espiga.zip"))
+    finally:
+        writer.rollback()
+        writer.close()
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert "verified; backup written to" in backed_up.stdout
+
+    # then restored into a new installation
+    elsewhere = _environment(tmp_path / "elsewhere")
+    restored = clientela(elsewhere, "restore", str(tmp_path / "espiga.zip"))
+
+    # it holds every table as committed at the backup, and says it checked them
+    assert restored.returncode == 0, restored.stderr
+    assert re.search(r"\d+ tables, \d+ rows verified", restored.stdout)
+    copy = _all_tables(str(tmp_path / "elsewhere" / "clientela.sqlite3"))
+    assert copy == _all_tables(cli["_DATABASE_FILE"])
+    assert [key for key, *_ in copy["django_session"]] == ["committed"]
+
+    # and a second restore there is refused, with the reason
+    again = clientela(elsewhere, "restore", str(tmp_path / "espiga.zip"))
+    assert again.returncode != 0 and "is not empty" in again.stderr
+
+
 # --- the command line itself ----------------------------------------------------------
 
 

@@ -94,7 +94,7 @@ class Command(BaseCommand):
             action="store_true",
             help=_(
                 "Do not start the background workers (webhooks, imports, analyses) nor "
-                "the schedule; run `clientela worker` and `clientela schedule` separately "
+                "the schedule (the daily analysis and backup); run `clientela worker` and `clientela schedule` separately "
                 "instead."
             ),
         )
