@@ -55,7 +55,7 @@ def test_recompute_see_the_dashboard_follow_a_kpi_and_read_it_in_spanish(page):
     # in-memory SQLite shared between threads, locks whole tables) and she comes back
     dashboard = page.url
     page.goto("about:blank")
-    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    call_command("db_worker", queue_name="*", batch=True, no_startup_delay=True, verbosity=0)
     run = AnalysisRun.objects.get()
     assert run.status == RunStatus.DONE, run.error
     overview, _cohorts = dashboard_figures(user=owner, run=run)

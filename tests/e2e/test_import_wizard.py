@@ -53,7 +53,7 @@ def test_upload_map_check_import_and_read_the_report(page, settings, tmp_path):
     # in-memory SQLite shared between threads, locks whole tables) and she comes back
     run_page = page.url
     page.goto("about:blank")
-    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    call_command("db_worker", queue_name="*", batch=True, no_startup_delay=True, verbosity=0)
     run = ImportRun.objects.get()
     assert run.state == ImportState.PLANNED, run.error
     page.goto(run_page)
@@ -79,7 +79,7 @@ def test_upload_map_check_import_and_read_the_report(page, settings, tmp_path):
 
     # When the worker has run it (again away from the polling page) and she comes back
     page.goto("about:blank")
-    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    call_command("db_worker", queue_name="*", batch=True, no_startup_delay=True, verbosity=0)
     run.refresh_from_db()
     assert run.state == ImportState.DONE, run.error
     page.goto(run_page)
