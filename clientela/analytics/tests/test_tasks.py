@@ -235,6 +235,7 @@ def test_a_tick_adds_no_run_while_one_waits_for_a_worker_however_long(db, settin
     assert DBTaskResult.objects.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)  # the worker commits as it goes
 def test_an_analysis_does_not_wait_behind_webhook_retries(book, owner):
     # Thousands of webhook attempts are waiting in their own queue
     for delivery_id in range(300):
