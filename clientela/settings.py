@@ -151,7 +151,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # import inserts into dozens of indexes, and re-read their pages from disk.
     # A writer waits this long for the one before it (SQLite takes one at a time), then
     # is answered 503 "busy, try again" (core/busy.py).
-    CLIENTELA_DB_BUSY_SECONDS = int(os.environ.get("CLIENTELA_DB_BUSY_SECONDS", "5"))
+    CLIENTELA_DB_BUSY_SECONDS = int(os.environ.get("CLIENTELA_DB_BUSY_SECONDS", "15"))
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         f" PRAGMA busy_timeout={CLIENTELA_DB_BUSY_SECONDS * 1000}; PRAGMA foreign_keys=ON;"
