@@ -14,6 +14,8 @@ requests answered per second, every answer that was not a success, and the laten
     createdb -h 127.0.0.1 -U root clientela_load
     .venv/bin/python benchmarks/load.py --clients 50 --seconds 60 \\
         --database-url postgres://root@127.0.0.1:5432/clientela_load
+    .venv/bin/python benchmarks/load.py --clients 50 --seconds 60 --prepared \
+        --database-url postgres://root@127.0.0.1:5432/clientela_load --serve "--threads 1"
 """
 
 import argparse
@@ -113,7 +115,8 @@ class Client:
         elif pick < 0.85:
             self._call("order", f"/orders/{self.random.choice(self.ids['orders'])}/")
         elif pick < 0.93:
-            body = {"name": f"Cliente de carga {id(self)}-{made}", "phones": ["55 1234 5678"]}
+            phone = f"55 {self.random.randrange(1000, 10000)} {self.random.randrange(10000):04d}"
+            body = {"name": f"Cliente de carga {id(self)}-{made}", "phones": [phone]}
             self._call("new customer (API)", "/api/v1/customers", body, api=True)
         else:
             body = {
@@ -149,6 +152,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000, help="at most, in all")
     parser.add_argument("--customers", type=int, default=2000, help="the demo's size")
     parser.add_argument("--serve", default="", help="more arguments for clientela serve")
+    parser.add_argument(
+        "--prepared", action="store_true", help="the database holds the demo already"
+    )
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="clientela-load-"))
@@ -156,8 +162,9 @@ def main() -> None:
     env.update(CLIENTELA_DATA_DIR=str(data), CLIENTELA_LOG_LEVEL="ERROR")
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
-    _run(env, "migrate", "--no-input", "-v", "0")
-    _run(env, "demo", "--customers", str(args.customers), "--seed", "7", "-v", "0")
+    if not args.prepared:
+        _run(env, "migrate", "--no-input", "-v", "0")
+        _run(env, "demo", "--customers", str(args.customers), "--seed", "7", "-v", "0")
     token = _run(env, "token", "create", OWNER, "--label", "load").strip()
     port = _free_port()
     server = subprocess.Popen(
