@@ -115,8 +115,8 @@ class Client:
         elif pick < 0.85:
             self._call("order", f"/orders/{self.random.choice(self.ids['orders'])}/")
         elif pick < 0.93:
-            phone = f"55 {self.random.randrange(1000, 10000)} {self.random.randrange(10000):04d}"
-            body = {"name": f"Cliente de carga {id(self)}-{made}", "phones": [phone]}
+            mark = f"{id(self)}-{made}"
+            body = {"name": f"Cliente de carga {mark}", "emails": [f"carga.{mark}@ejemplo.mx"]}
             self._call("new customer (API)", "/api/v1/customers", body, api=True)
         else:
             body = {

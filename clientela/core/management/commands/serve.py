@@ -83,10 +83,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=_positive,
-            default=os.environ.get("CLIENTELA_THREADS", "4"),
+            default=os.environ.get("CLIENTELA_THREADS", "1"),
             help=_(
-                "Requests each worker process answers at once, one thread each (default 4): "
-                "while one waits for the database, another works."
+                "Requests each worker process answers at once, one thread each (default 1): "
+                "more help only when the database is far away, for Python runs one thread "
+                "of a process at a time."
             ),
         )
         parser.add_argument(
