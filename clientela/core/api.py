@@ -32,9 +32,15 @@ from pydantic_core import PydanticCustomError
 from clientela.core.access import AccessDenied, Capability
 from clientela.core.busy import unless_busy
 from clientela.core.errors import ConflictError
+from clientela.core.middleware import api_request
 from clientela.core.models import ApiToken, User, token_digest
 from clientela.core.parsing import unstorable_character
-from clientela.core.validators import FIRST_BUSINESS_YEAR, LAST_BUSINESS_YEAR
+from clientela.core.validators import (
+    FIRST_BUSINESS_YEAR,
+    LARGEST_WHOLE_NUMBER,
+    LAST_BUSINESS_YEAR,
+    business_date_check,
+)
 
 # A token's last use is recorded at most this often, so reads stay reads.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -135,20 +141,18 @@ def _pydantic_message(item: dict) -> str:
 
 # --- what the API reads ---------------------------------------------------------------
 
-# The largest whole number a database column holds (a signed 64-bit integer).
-LARGEST_WHOLE_NUMBER = 2**63 - 1
-
 Whole = Annotated[int, Field(ge=-LARGEST_WHOLE_NUMBER, le=LARGEST_WHOLE_NUMBER)]
 """A whole number the API reads (an id, a version, a count): one a database holds."""
 
 
 def _business_date(value: date) -> date:
-    if not FIRST_BUSINESS_YEAR <= value.year <= LAST_BUSINESS_YEAR:
+    """``business_date_check`` as pydantic reports an error."""
+    try:
+        business_date_check(value)
+    except ValidationError as error:
         raise PydanticCustomError(
-            "date_range",
-            "Enter a date in the years {first} to {last}.",
-            {"first": FIRST_BUSINESS_YEAR, "last": LAST_BUSINESS_YEAR},
-        )
+            "date_range", "Enter a date in the years {first} to {last}.", error.params
+        ) from error
     return value
 
 
@@ -449,20 +453,16 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 # --- Django's error answers: JSON under /api/, the pages' own elsewhere ----------------
 
 
-def _api_answer(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """An address nothing answers (``handler404``): the API's 404 under /api/."""
-    if _api_answer(request):
+    if api_request(request):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A request Django cannot read (``handler400``): too many fields, a body too large."""
-    if _api_answer(request):
+    if api_request(request):
         message = _("The request cannot be read: %(error)s") % {"error": exception}
         return JsonResponse({"detail": message}, status=400)
     return defaults.bad_request(request, exception)
@@ -470,7 +470,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """A fault of ours (``handler500``): the API still answers JSON."""
-    if _api_answer(request):
+    if api_request(request):
         message = _("Something went wrong on the server. It has been logged; try again later.")
         return JsonResponse({"detail": message}, status=500)
     return defaults.server_error(request)

@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from clientela.core.middleware import api_request
+
 logger = logging.getLogger(__name__)
 
 # Seconds a client is told to wait before trying again.
@@ -65,7 +67,7 @@ class BusyDatabaseMiddleware:
             "Clientela is busy writing other changes (an import, perhaps); nothing of yours "
             "was saved. Try again in a few seconds."
         )
-        if request.path.startswith("/api/"):
+        if api_request(request):
             response: HttpResponse = JsonResponse({"detail": message}, status=503)
         else:
             page = render_to_string("503.html", {"message": message}, request=request)

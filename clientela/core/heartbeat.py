@@ -23,9 +23,7 @@ LOST_AFTER = timedelta(seconds=60)
 
 def beat_path(name: str) -> Path:
     """The file that says the run ``name`` (``import-<token>``, ``analysis-<id>``) lives."""
-    folder = Path(settings.DATA_DIR) / "beats"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name}.beat"
+    return Path(settings.DATA_DIR) / "beats" / f"{name}.beat"
 
 
 @contextmanager
@@ -33,6 +31,7 @@ def beating(name: str) -> Iterator[None]:
     """Touch ``name``'s file now and every ``BEAT_EVERY`` while the block runs (from a
     thread, so a long step in between does not stop it); the file goes at the end."""
     path = beat_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()
     stop = threading.Event()
 

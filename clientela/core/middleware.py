@@ -9,6 +9,11 @@ from django.utils.translation import gettext as _
 from clientela.core.parsing import unstorable_character, visible
 
 
+def api_request(request: HttpRequest) -> bool:
+    """Whether ``request`` is to the API (whose every answer, errors too, is JSON)."""
+    return request.path.startswith("/api/")
+
+
 def no_store_when_private(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
@@ -19,7 +24,7 @@ def no_store_when_private(
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         user = getattr(request, "user", None)
-        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+        if api_request(request) or (user is not None and user.is_authenticated):
             patch_cache_control(response, no_store=True, private=True)
         return response
 
@@ -54,7 +59,7 @@ def refuse_unstorable_characters(
     422 naming the field); the pages' forms refuse them in their fields."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        api = request.path.startswith("/api/")
+        api = api_request(request)
         message = _unstorable(request, api=api)
         if message is None:
             return get_response(request)

@@ -49,6 +49,10 @@ def business_date_check(value: date | None) -> None:
         )
 
 
+# The largest whole number a database column holds (a signed 64-bit integer): the bound
+# of every id, version and count a form or the API reads.
+LARGEST_WHOLE_NUMBER = 2**63 - 1
+
 # The longest free text (notes, reasons) a record keeps: a page of writing many times
 # over, and a bound on what one request may make the server store, index and show.
 TEXT_MAX_LENGTH = 10_000

@@ -469,22 +469,17 @@ def _slices(values: Sequence, size: int) -> Iterator[Sequence]:
         yield values[start : start + size]
 
 
-def _existing_references(rows: Sequence[dict], actor: User | None) -> dict[str, set[int]]:
-    """The owners and referrers named in ``rows`` that exist (one query each), so that
-    ``full_clean`` need not look each one up."""
-    owners = {getattr(row.get("owner"), "pk", None) for row in rows} | {getattr(actor, "pk", None)}
-    referrers = {getattr(row.get("referred_by"), "pk", None) for row in rows}
-    existing: dict[str, set[int]] = {}
-    for field, model, ids in (
-        ("owner", User, owners - {None}),
-        ("referred_by", Customer, referrers - {None}),
-    ):
-        existing[field] = {
+def _existing_references(owners: set, referrers: set) -> dict[str, set[int]]:
+    """Of the owners' and referrers' ids named, those that exist (a query or so each), so
+    that ``full_clean`` need not look each one up."""
+    return {
+        field: {
             pk
-            for part in _slices(sorted(ids), _LOOKUP_VALUES)
+            for part in _slices(sorted(ids - {None}), _LOOKUP_VALUES)
             for pk in model._base_manager.filter(pk__in=part).values_list("pk", flat=True)
         }
-    return existing
+        for field, model, ids in (("owner", User, owners), ("referred_by", Customer, referrers))
+    }
 
 
 def _new_customer(
@@ -833,7 +828,10 @@ def customers_bulk_check(*, actor: User | None, rows: Sequence[dict]) -> list[Cu
     ``CustomerRowInvalid``."""
     actor_check(actor, Capability.CUSTOMER_EDIT)
     limited = actor is not None and limited_to_own_customers(actor)
-    existing = _existing_references(rows, actor)
+    existing = _existing_references(
+        {getattr(row.get("owner"), "pk", None) for row in rows} | {getattr(actor, "pk", None)},
+        {getattr(row.get("referred_by"), "pk", None) for row in rows},
+    )
     new = []
     for index, row in enumerate(rows):
         try:
@@ -846,16 +844,11 @@ def customers_bulk_check(*, actor: User | None, rows: Sequence[dict]) -> list[Cu
 def _references_check(new: Sequence[CustomerChecked]) -> None:
     """Refuse (``CustomerRowInvalid``) the first checked customer whose owner or
     referrer has been deleted since it was checked."""
-    for field, model in (("owner", User), ("referred_by", Customer)):
-        named = [getattr(item.customer, f"{field}_id") for item in new]
-        wanted = sorted(set(named) - {None})
-        found = {
-            pk
-            for part in _slices(wanted, _LOOKUP_VALUES)
-            for pk in model._base_manager.filter(pk__in=part).values_list("pk", flat=True)
-        }
-        for index, pk in enumerate(named):
-            if pk is not None and pk not in found:
+    named = [(item.customer.owner_id, item.customer.referred_by_id) for item in new]
+    existing = _existing_references({o for o, _r in named}, {r for _o, r in named})
+    for index, references in enumerate(named):
+        for field, pk in zip(("owner", "referred_by"), references, strict=True):
+            if pk is not None and pk not in existing[field]:
                 message = _("This record was deleted meanwhile.")
                 raise CustomerRowInvalid(index, ValidationError({field: [message]}))
 

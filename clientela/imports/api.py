@@ -143,21 +143,16 @@ def _columns(columns: dict[int, str], headers: list[str]) -> list[dict]:
     ]
 
 
-def _mapping(text: str) -> dict[str, str] | None:
-    """The ``mapping`` form field as header → field key; None when not sent."""
+def _mapping(text: str) -> Any:
+    """The ``mapping`` form field read as JSON (header → field key); None when not sent."""
     if not text.strip():
         return None
     try:
-        mapping = json.loads(text)
-    except ValueError:
-        mapping = None
-    if not isinstance(mapping, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
-    ):
+        return json.loads(text)  # its shape is checked where it is used (mapping_from_json)
+    except ValueError as error:
         raise ValidationError(
             {"mapping": _("Send the mapping as a JSON object of header → field key.")}
-        )
-    return mapping
+        ) from error
 
 
 # --- endpoints ------------------------------------------------------------------------

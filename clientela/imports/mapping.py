@@ -145,7 +145,7 @@ def mapping_from_json(saved: Mapping[str, str], headers: Iterable[str]) -> dict[
         raise MappingError(
             [
                 _(
-                    "A mapping is one JSON object of header → field key, both texts, such as "
+                    "A mapping is a JSON object of header → field key, both texts, such as "
                     '{"Nombre": "name"}; nothing nested.'
                 )
             ]

@@ -53,7 +53,7 @@ from clientela.imports.models import (
     headers_signature,
     imports_dir,
 )
-from clientela.imports.plan import Kind, Plan
+from clientela.imports.plan import Kind, Plan, RowPlan
 from clientela.imports.reading import Sheet, SpreadsheetError, open_sheet, sheet_names
 from clientela.imports.selectors import columns_proposed
 
@@ -149,9 +149,8 @@ def sheet_import(
                     checked.refused,
                 )
                 % {"count": checked.refused},
-                checked,
+                _sheet_reviewed(kind, actor, sheet, planned),
             )
-        planned.seek(0)
         with transaction.atomic():
             return _sheet_written(kind, actor, sheet, source, marker, planned)
 
@@ -170,7 +169,8 @@ def _sheet_planned(
     planned: IO[bytes],
 ) -> Plan:
     """Plan every row (and prepare those to write, unless rows are refused and the valid
-    ones are not to be imported alone), each chunk pickled into ``planned``."""
+    ones are not to be imported alone), each chunk pickled into ``planned``; the plan's
+    counts (its look-alikes are flagged as it is written, or ``_sheet_reviewed``)."""
     plan = Plan(kind.key, sheet.headers)
     done = 0
     with _collector_eased(), closing(kind.plan_chunks(sheet, columns, actor)) as chunks:
@@ -178,10 +178,6 @@ def _sheet_planned(
             writing = skip_invalid or not (
                 plan.refused or any(row.action == "refused" for row in rows)
             )
-            # Look-alikes as the dry run shows them, for the report of a refused import
-            # (the services flag those of the rows they write).
-            if kind.review is not None:
-                kind.review(rows, actor)
             if writing and kind.prepare is not None:
                 kind.prepare(rows, actor)
             plan.add(rows)
@@ -189,6 +185,27 @@ def _sheet_planned(
             done += len(rows)
             if progress is not None:
                 progress(done)
+    return plan
+
+
+def _spilled(planned: IO[bytes]) -> Iterator[list[RowPlan]]:
+    """The chunks pickled into ``planned``, from the first."""
+    planned.seek(0)
+    while True:
+        try:
+            yield pickle.load(planned)
+        except EOFError:
+            return
+
+
+def _sheet_reviewed(kind: Kind, actor: User | None, sheet: Sheet, planned: IO[bytes]) -> Plan:
+    """The plan of an import refused for its refused rows, with the look-alikes the dry
+    run shows (nothing was written for the services to flag them)."""
+    plan = Plan(kind.key, sheet.headers)
+    for rows in _spilled(planned):
+        if kind.review is not None:
+            kind.review(rows, actor)
+        plan.add(rows)
     return plan
 
 
@@ -207,11 +224,7 @@ def _sheet_written(
     plan = Plan(kind.key, sheet.headers)
     reason = _("Imported from %(file)s") % {"file": source}
     with _collector_eased():
-        while True:
-            try:
-                rows = pickle.load(planned)
-            except EOFError:
-                return plan
+        for rows in _spilled(planned):
             overrun = next((row for row in rows if changed.intersection(row.keys)), None)
             if overrun is not None:
                 raise ImportOverrun(
@@ -221,10 +234,9 @@ def _sheet_written(
                     )
                     % {"row": overrun.row}
                 )
-            for row in rows:
-                row.similar = []
             kind.apply(rows, actor, reason)
             plan.add(rows)
+    return plan
 
 
 # --- the web wizard's runs (see ``models``) ---------------------------------------------
@@ -323,6 +335,14 @@ def import_run_upload(*, actor: User | None, kind: str, upload: UploadedFile) ->
     return run
 
 
+def _mapping_applied(mapping: Mapping[str, str], headers: list[str]) -> dict[int, str]:
+    """``mapping_from_json``, its refusal a ``ValidationError`` on ``mapping``."""
+    try:
+        return mapping_from_json(mapping, headers)
+    except MappingError as error:
+        raise ValidationError({"mapping": error.problems}) from error
+
+
 def _mapping_checked(kind: Kind, columns: Mapping[int, str], headers: list[str]) -> None:
     if not columns:
         raise ValidationError({"mapping": _("Choose the field of at least one column.")})
@@ -365,7 +385,7 @@ def import_run_map(
     except SpreadsheetError as error:
         raise ValidationError({"file": str(error)}) from error
     if columns is None and mapping is not None:
-        columns = mapping_from_json(mapping, headers)
+        columns = _mapping_applied(mapping, headers)
     elif columns is None:
         columns, _saved = columns_proposed(kind=kind, headers=headers)
     columns = dict(sorted(columns.items()))
@@ -691,7 +711,7 @@ def upload_dry_run(
             names = sheet_names(path)
             with sheet_opened(path, sheet or None) as table:
                 if mapping is not None:
-                    columns = mapping_from_json(mapping, table.headers)
+                    columns = _mapping_applied(mapping, table.headers)
                 else:
                     columns, _saved = columns_proposed(kind=found, headers=table.headers)
                 _mapping_checked(found, columns, table.headers)

@@ -14,10 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from clientela.core.errors import ConflictError
 from clientela.core.locale import decimal_from_text
 from clientela.core.money import currency_decimals
-from clientela.core.validators import business_date_check
-
-# The largest whole number a database column holds (a signed 64-bit integer).
-LARGEST_WHOLE_NUMBER = 2**63 - 1
+from clientela.core.validators import LARGEST_WHOLE_NUMBER, business_date_check
 
 
 class WholeNumberField(forms.IntegerField):

@@ -19,7 +19,9 @@ from clientela.customers.models import (
 from clientela.customers.services import (
     CustomerRowInvalid,
     customer_create,
+    customers_bulk_check,
     customers_bulk_create,
+    customers_bulk_write,
 )
 from clientela.customers.tests.factories import CustomerFactory, UserFactory
 from clientela.webhooks.models import WebhookDelivery, WebhookEvent
@@ -257,3 +259,17 @@ def test_the_queries_do_not_grow_with_the_rows(owner, catalog):
 
     assert queries[0] == queries[1]
     assert WebhookDelivery.objects.filter(payload__data__name__startswith="Tienda").count() == 22
+
+
+def test_customers_checked_then_written_are_refused_if_their_owner_went_meanwhile(owner):
+    seller = UserFactory(role=Role.SALES)
+    checked = customers_bulk_check(
+        actor=owner, rows=[{"name": "Café Olé"}, {"name": "Panadería Gómez", "owner": seller}]
+    )
+    seller.delete()
+
+    with pytest.raises(CustomerRowInvalid) as refused:
+        customers_bulk_write(actor=owner, checked=checked)
+
+    assert refused.value.index == 1 and "owner" in refused.value.message_dict
+    assert not Customer.objects.exists()
