@@ -28,10 +28,10 @@ def customer_analytics_panel(
     forms given are shown instead of empty ones: refused, with their errors)."""
     if not user_can(user, Capability.ANALYTICS_VIEW):
         return None
-    latest = selectors.customer_score_latest(customer=customer)
     history = list(
         selectors.customer_score_history(customer=customer).order_by("-as_of")[:HISTORY_ROWS]
     )
+    latest = history[0] if history else None
     history.reverse()
     override = selectors.ladder_override_get(customer=customer)
     live = customer.merged_into_id is None

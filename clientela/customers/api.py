@@ -210,11 +210,11 @@ class CustomerOut(Schema):
 
     @staticmethod
     def resolve_emails(obj: Customer) -> list[str]:
-        return [row.email for row in obj.emails.all()]
+        return [row.email for row in selectors.customer_children(obj, "emails")]
 
     @staticmethod
     def resolve_phones(obj: Customer) -> list[str]:
-        return [row.number for row in obj.phones.all()]
+        return [row.number for row in selectors.customer_children(obj, "phones")]
 
     @staticmethod
     def resolve_tags(obj: Customer) -> list[str]:

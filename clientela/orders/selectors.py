@@ -378,23 +378,27 @@ def order_get(*, user: User, pk: int) -> Order:
 # --- figures ------------------------------------------------------------------------
 
 
-def delivery_figures(prefix: str = "", tolerance: str = "tolerance_days") -> dict:
-    """Aggregates over delivered orders, or lines with ``prefix="order__"``.
+def delivery_figures(
+    prefix: str = "", tolerance: str = "tolerance_days", only: Q | None = None
+) -> dict:
+    """Aggregates over delivered orders, or lines with ``prefix="order__"``; with
+    ``only``, over the rows it matches among those aggregated (beside other figures).
 
     Each row is judged by the tolerance the field ``tolerance`` holds; the keys are the
     figures ``DeliveryDay`` keeps.
     """
     days_late, delivered_on = f"{prefix}days_late", f"{prefix}delivered_on"
     production_days = DaysBetween(F(delivered_on), F(f"{prefix}production_finished_on"))
+    on_time = Q(**{f"{days_late}__lte": F(tolerance)})
     return {
         # Counted by delivery date, never empty here, not by id: then an index without
         # the id (order_customer_delivered) serves the figures alone.
-        "delivered": Count(delivered_on),
-        "on_time": Count(delivered_on, filter=Q(**{f"{days_late}__lte": F(tolerance)})),
-        "days_late_sum": Coalesce(Sum(days_late), 0),
-        "days_late_max": Coalesce(Max(days_late), 0),
-        "produced": Count(f"{prefix}production_finished_on"),
-        "production_days_sum": Coalesce(Sum(production_days), 0),
+        "delivered": Count(delivered_on, filter=only),
+        "on_time": Count(delivered_on, filter=on_time & only if only else on_time),
+        "days_late_sum": Coalesce(Sum(days_late, filter=only), 0),
+        "days_late_max": Coalesce(Max(days_late, filter=only), 0),
+        "produced": Count(f"{prefix}production_finished_on", filter=only),
+        "production_days_sum": Coalesce(Sum(production_days, filter=only), 0),
     }
 
 
@@ -470,15 +474,16 @@ class OrderSummary:
 
 def customer_order_summary(*, customer: Customer) -> OrderSummary:
     """Order count, total bought, last purchase, production→delivery days, on-time rate."""
-    orders = Order.objects.filter(customer=customer)
-    bought = orders.filter(BOUGHT).aggregate(
-        count=Count("pk"), total=Sum("total"), last=Max("order_date")
+    figures = Order.objects.filter(customer=customer).aggregate(
+        count=Count("pk", filter=BOUGHT),
+        total=Sum("total", filter=BOUGHT),
+        last=Max("order_date", filter=BOUGHT),
+        **delivery_figures(only=Q(delivered_on__isnull=False)),
     )
-    figures = orders.filter(delivered_on__isnull=False).aggregate(**delivery_figures())
     return OrderSummary(
-        order_count=bought["count"],
-        total_bought=bought["total"] or Decimal(0),
-        last_order_date=bought["last"],
+        order_count=figures["count"],
+        total_bought=figures["total"] or Decimal(0),
+        last_order_date=figures["last"],
         deliveries=LeadTimeRow.of(figures),
     )
 

@@ -1,8 +1,10 @@
 """`clientela serve`: run Clientela with gunicorn, a production web server."""
 
 import argparse
+import gc
 import os
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -29,9 +31,35 @@ class ClientelaServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        """The application, loaded once before the workers are forked (``preload_app``):
+        every module, URL and template a request may need is read now, and set apart
+        from the garbage collector (``gc.freeze``), so that the workers share it and a
+        full collection in a worker scans only what its requests made, not the whole
+        program (a tenth of a second, every few hundred requests)."""
         from clientela.wsgi import application
 
+        _warm_up()
+        gc.collect()
+        gc.freeze()
         return application
+
+
+def _warm_up() -> None:
+    """Import every view (by the URL patterns), compile every template and read every
+    language's catalog, without touching the database."""
+    from django.template import engines
+    from django.template.loaders.app_directories import get_app_template_dirs
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    get_resolver().url_patterns  # noqa: B018 (imports every URLconf and its views)
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            translation.gettext("Customers")
+    engine = engines["django"]
+    for directory in [*engine.engine.dirs, *get_app_template_dirs("templates")]:
+        for path in Path(directory).rglob("*.html"):
+            engine.get_template(str(path.relative_to(directory)))
 
 
 def bind_address(host: str, port: int) -> str:
@@ -164,5 +192,6 @@ class Command(BaseCommand):
                 "timeout": 60,
                 "graceful_timeout": 10,
                 "proc_name": "clientela",
+                "preload_app": True,
             }
         ).run()
