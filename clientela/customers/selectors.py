@@ -286,9 +286,7 @@ def customer_history(*, customer: Customer) -> list[HistoryEntry]:
         (Address, Address.history.filter(customer_id__in=ids)),
     ]
     rows_by_model = {
-        model: list(
-            queryset.select_related("history_user").order_by("id", "history_date", "history_id")
-        )
+        model: list(queryset.order_by("id", "history_date", "history_id"))
         for model, queryset in sources
     }
     names = _referenced_names(rows_by_model)
@@ -332,7 +330,7 @@ def customer_history(*, customer: Customer) -> list[HistoryEntry]:
             entries.append(
                 HistoryEntry(
                     when=row.history_date,
-                    who=str(row.history_user) if row.history_user else _("system"),
+                    who=names.get((User._meta.label, row.history_user_id), _("system")),
                     action=action,
                     subject=subject,
                     reason=row.history_change_reason or "",
@@ -345,15 +343,19 @@ def customer_history(*, customer: Customer) -> list[HistoryEntry]:
 
 
 def _referenced_names(rows_by_model: dict) -> dict[tuple[str, Any], str]:
-    """Display names of the users, customers and tags the history rows point at, in bulk."""
-    wanted: dict[type[models.Model], set] = {}
+    """Display names of the users, customers and tags the history rows point at, and of
+    who made each change, in bulk."""
+    wanted: dict[type[models.Model], set] = {User: set()}
     for model, rows in rows_by_model.items():
+        wanted[User].update(row.history_user_id for row in rows)
         for f in model._meta.fields:
             if isinstance(f, models.ForeignKey) and f.name != "customer":
-                values = {getattr(r, f.attname) for r in rows} - {None}
-                wanted.setdefault(f.related_model, set()).update(values)
+                wanted.setdefault(f.related_model, set()).update(
+                    getattr(r, f.attname) for r in rows
+                )
     names: dict[tuple[str, Any], str] = {}
     for related, pks in wanted.items():
+        pks.discard(None)
         if not pks:
             continue
         for obj in related._default_manager.filter(pk__in=pks):
