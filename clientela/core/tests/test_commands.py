@@ -5,6 +5,7 @@ SQLite database of their own in a temporary data folder; the others call the com
 in-process on the test database (SQLite or PostgreSQL).
 """
 
+import gc
 import hashlib
 import json
 import os
@@ -25,11 +26,14 @@ import pytest
 from django.core import management
 from django.core.management import call_command, find_commands, get_commands
 from django.core.management.base import CommandError
+from django.db import connections
+from django.template import engines
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from clientela.__main__ import _analyses_a_file
 from clientela.core.api import ApiTokenAuth
+from clientela.core.management.commands.serve import ClientelaServer
 from clientela.core.management.utility import PRODUCT_COMMANDS
 from clientela.core.models import ApiToken, Role, User, token_digest
 
@@ -229,6 +233,22 @@ def test_token_create_refuses_unknown_and_deactivated_users(sales):
 
 
 # --- clientela serve ----------------------------------------------------------------
+
+
+def test_serve_loads_the_program_before_forking_and_sets_it_apart():
+    """The workers share every view, template and catalog read once, which the garbage
+    collector no longer scans, and no database connection is carried over the fork."""
+    templates = engines["django"].engine.template_loaders[0]
+    templates.reset()
+    gc.unfreeze()
+    try:
+        application = ClientelaServer({}).load()
+        assert callable(application)
+        assert gc.get_freeze_count() > 100_000
+        assert all(connection.connection is None for connection in connections.all())
+        assert {"customers/detail.html", "orders/list.html"} <= set(templates.get_template_cache)
+    finally:
+        gc.unfreeze()
 
 
 def free_port() -> int:

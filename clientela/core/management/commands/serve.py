@@ -39,6 +39,7 @@ class ClientelaServer(BaseApplication):
         from clientela.wsgi import application
 
         _warm_up()
+        connections.close_all()  # a connection must not be shared by the forked workers
         gc.collect()
         gc.freeze()
         return application
