@@ -8,11 +8,13 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
+        from clientela.analytics.models import CustomerWallet, LadderOverride, LadderTransition
         from clientela.analytics.services import analysis_runs_vanished_sweep
         from clientela.core.access import Capability
         from clientela.core.background import sweep_register
         from clientela.core.models import Role
         from clientela.customers.panels import CustomerPanel, customer_panel_register
+        from clientela.customers.personal import personal_data_register
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
 
@@ -40,3 +42,23 @@ class AnalyticsConfig(AppConfig):
             roles=(Role.OWNER, Role.SALES, Role.READONLY),
         )
         sweep_register(analysis_runs_vanished_sweep)
+        # What staff wrote about the customer: the note of a share of wallet, the reason
+        # of a stage set by hand. Scores and stages are codes.
+        personal_data_register(
+            CustomerWallet,
+            erase={"note": ""},
+            export_as="share_of_wallet",
+            export=("recorded_on", "share_percent", "note"),
+        )
+        personal_data_register(
+            LadderOverride,
+            erase={"reason": ""},
+            export_as="stage_set_by_hand",
+            export=("stage", "reason"),
+        )
+        personal_data_register(
+            LadderTransition,
+            erase={"reason": ""},
+            export_as="stage_changes",
+            export=("on", "from_stage", "to_stage", "reason"),
+        )

@@ -22,3 +22,55 @@ class CustomersConfig(AppConfig):
             )
         )
         dashboard_register("customers", "clientela.customers.dashboard.customer_cards")
+        _register_personal_data()
+
+
+def _register_personal_data() -> None:
+    """What the catalog's records keep about a customer (see ``customers.personal``)."""
+    from clientela.customers.models import (
+        Address,
+        Contact,
+        CustomerEmail,
+        CustomerPhone,
+        CustomerTag,
+        DuplicateCandidate,
+    )
+    from clientela.customers.personal import personal_data_register
+
+    personal_data_register(
+        CustomerEmail, delete=True, erase={"email": "—"}, export_as="emails", export=("email",)
+    )
+    personal_data_register(
+        CustomerPhone, delete=True, erase={"number": "—"}, export_as="phones", export=("number",)
+    )
+    personal_data_register(CustomerTag, export_as="tags", export=("tag__name",))
+    contact = {"name": "—", "role": "", "email": "", "phone": "", "notes": ""}
+    personal_data_register(
+        Contact, delete=True, erase=contact, export_as="contacts", export=tuple(contact)
+    )
+    # A delivery address keeps where the sales went (city, region, country).
+    address = {
+        "street": "—",
+        "neighborhood": "",
+        "postal_code": "",
+        "delivery_notes": "",
+        "label": "",
+    }
+    personal_data_register(
+        Address,
+        erase=address,
+        keep=("city", "region", "country"),
+        export_as="addresses",
+        export=(
+            "label",
+            "street",
+            "neighborhood",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "delivery_notes",
+        ),
+    )
+    # Why two customers look alike: codes of the matching rules.
+    personal_data_register(DuplicateCandidate, keep=("reasons",))

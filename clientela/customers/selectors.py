@@ -30,6 +30,7 @@ from clientela.customers.models import (
     DuplicateStatus,
     Tag,
 )
+from clientela.customers.personal import personal_data_registered, personal_data_rows
 
 ORDERINGS = {
     "name": ("name", "id"),
@@ -392,8 +393,11 @@ def customers_alike_recorded(*, customers: Iterable[int]) -> list[tuple[int, int
 
 
 def customer_personal_data(*, customer: Customer) -> dict[str, Any]:
-    """Everything personal Clientela keeps about a customer, as JSON-ready data."""
-    return {
+    """Everything personal Clientela keeps about a customer, as JSON-ready data: its own
+    fields and what every app registered (``customers.personal``), of the customers
+    merged into it too."""
+    ids = [customer.pk, *customer.merged_customers.values_list("pk", flat=True)]
+    data: dict[str, Any] = {
         "id": customer.pk,
         "kind": customer.kind,
         "name": customer.name,
@@ -401,9 +405,6 @@ def customer_personal_data(*, customer: Customer) -> dict[str, Any]:
         "tax_id": customer.tax_id,
         "country": customer.country,
         "language": customer.language,
-        "emails": list(customer.emails.values_list("email", flat=True)),
-        "phones": list(customer.phones.values_list("number", flat=True)),
-        "tags": [link.tag.name for link in customer.customer_tags.select_related("tag")],
         "consent": {
             "email": customer.consent_email,
             "phone": customer.consent_phone,
@@ -414,22 +415,18 @@ def customer_personal_data(*, customer: Customer) -> dict[str, Any]:
         "source": customer.source,
         "referred_by": customer.referred_by_id,
         "notes": customer.notes,
-        "contacts": list(customer.contacts.values("name", "role", "email", "phone", "notes")),
-        "addresses": list(
-            customer.addresses.values(
-                "label",
-                "street",
-                "neighborhood",
-                "city",
-                "region",
-                "postal_code",
-                "country",
-                "delivery_notes",
-            )
-        ),
         "created_at": customer.created_at.isoformat(),
         "updated_at": customer.updated_at.isoformat(),
     }
+    for entry in personal_data_registered():
+        if entry.export_as:
+            rows = personal_data_rows(entry, ids)
+            data[entry.export_as] = list(
+                rows.values_list(entry.export[0], flat=True)
+                if len(entry.export) == 1
+                else rows.values(*entry.export)
+            )
+    return data
 
 
 # --- web interface ------------------------------------------------------------------

@@ -10,6 +10,8 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from clientela.core.access import Capability
         from clientela.customers.panels import CustomerPanel, customer_panel_register
+        from clientela.customers.personal import personal_data_register
+        from clientela.orders.models import Order
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
 
@@ -31,3 +33,20 @@ class OrdersConfig(AppConfig):
             ),
         )
         dashboard_register("orders", "clientela.orders.dashboard.order_cards")
+        # Notes and cancel reasons are free text about the customer; the reference is the
+        # order's number, kept with its figures.
+        personal_data_register(
+            Order,
+            erase={"notes": "", "cancel_reason": ""},
+            keep=("reference", "currency"),
+            export_as="orders",
+            export=(
+                "reference",
+                "order_date",
+                "status",
+                "total",
+                "currency",
+                "notes",
+                "cancel_reason",
+            ),
+        )
