@@ -292,21 +292,6 @@ def item_remove(request, pk: int, product_pk: int):
     return redirect(reverse("events:detail", args=[event.pk]) + "#products")
 
 
-def _cell_errors(changes: list, error: ValidationError) -> list[str]:
-    """Put each ``sales.<n>.<field>`` message on the n-th changed cell; return the others."""
-    others: list[str] = []
-    by_key = error.error_dict if hasattr(error, "error_dict") else {"": error.error_list}
-    for key, errors in by_key.items():
-        messages_of_key = ValidationError(errors).messages
-        head, _dot, rest = key.partition(".")
-        position = rest.partition(".")[0]
-        if head == "sales" and position.isdigit() and int(position) < len(changes):
-            changes[int(position)][0].errors.extend(messages_of_key)
-        else:
-            others.extend(messages_of_key)
-    return others
-
-
 @require_POST
 @capability_required(Capability.EVENT_EDIT)
 def sales_save(request, pk: int):
@@ -325,7 +310,6 @@ def sales_save(request, pk: int):
         messages.error(request, _("The form is missing the record's version; reload the page."))
         return _detail(request, event, grid=grid, day=day)
     changes = grid.changes()
-    others: list[str] = []
     with transaction.atomic():
         try:
             services.event_sales_save(
@@ -341,15 +325,22 @@ def sales_save(request, pk: int):
             grid.conflict = True
             messages.error(request, str(error))
         except ValidationError as error:
-            others = _cell_errors(changes, error)
+            form_add_service_error(
+                grid, error, rows_key="sales", rows=[cell for cell, _quantity in changes]
+            )
         if grid.has_errors:
             transaction.set_rollback(True)
     if grid.conflict:
         return _detail(request, _event(pk), grid=grid, day=day)
-    if grid.has_errors or others:
+    if grid.has_errors or grid.other_errors:
         messages.error(
             request,
-            " ".join([_("No sale was saved: correct the marked cells and save again."), *others]),
+            " ".join(
+                [
+                    _("No sale was saved: correct the marked cells and save again."),
+                    *grid.other_errors,
+                ]
+            ),
         )
         return _detail(request, event, grid=grid, day=day)
     if changes:
