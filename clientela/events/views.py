@@ -1,7 +1,6 @@
 """Staff pages of event sales: parse the request, call a selector or a service, render."""
 
 from datetime import date
-from decimal import ROUND_CEILING
 
 from django.conf import settings
 from django.contrib import messages
@@ -400,42 +399,24 @@ def plan_new(request):
 def plan_apply(request, pk: int):
     """Fill brought and expected from the plan: expected = suggestion, brought = it rounded up."""
     event = _event(pk)
-    plan = selectors.event_plan(event=event)
     address = reverse("events:detail", args=[event.pk]) + "#products"
+    try:
+        plan = services.event_plan_apply(actor=request.user, event=event)
+    except ValidationError as error:
+        messages.error(
+            request, _("The plan was not used; nothing changed.") + " " + " ".join(error.messages)
+        )
+        return redirect(address)
     if not plan.lines:
         messages.info(request, plan.explanation)
         return redirect(address)
-    refused = []
-    with transaction.atomic():
-        for line in plan.lines:
-            try:
-                services.event_item_set(
-                    actor=request.user,
-                    event=event,
-                    product=line.product,
-                    quantity_brought=line.quantity.to_integral_value(ROUND_CEILING),
-                    quantity_expected=line.quantity,
-                    reason=_("From the plan"),
-                )
-            except ValidationError as error:
-                refused.append(
-                    _("%(product)s: %(reason)s")
-                    % {"product": line.product.name, "reason": " ".join(error.messages)}
-                )
-        if refused:
-            transaction.set_rollback(True)
-    if refused:
-        messages.error(
-            request, _("The plan was not used; nothing changed.") + " " + " ".join(refused)
+    messages.success(
+        request,
+        ngettext(
+            "Brought and expected filled from the plan for %(count)s product.",
+            "Brought and expected filled from the plan for %(count)s products.",
+            len(plan.lines),
         )
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "Brought and expected filled from the plan for %(count)s product.",
-                "Brought and expected filled from the plan for %(count)s products.",
-                len(plan.lines),
-            )
-            % {"count": len(plan.lines)},
-        )
+        % {"count": len(plan.lines)},
+    )
     return redirect(address)
