@@ -1,13 +1,16 @@
 """Web forms of event sales.
 
 Forms only parse what the user typed; the services validate and write, and their
-``ValidationError`` is put back on the form with ``form_add_service_error`` (or, for
-the daily-sales grid, on the cell it concerns).
+``ValidationError`` is put back on the form with ``form_add_service_error`` (the
+daily-sales grid takes it the same way, each message on the cell it concerns).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
+from typing import ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -188,9 +191,16 @@ class SaleCell:
     upcoming: bool = False  # the day has not come: nothing can be recorded yet
     errors: list[str] = field(default_factory=list)
 
+    # One number: every message about the cell is shown in it (``form_add_service_error``).
+    fields: ClassVar[Mapping[str, object]] = MappingProxyType({})
+
     @property
     def id(self) -> str:
         return f"id_{self.name}"
+
+    def add_error(self, field: str | None, error) -> None:
+        """Show a service's message in the cell."""
+        self.errors.extend(ValidationError(error).messages)
 
 
 @dataclass
@@ -215,11 +225,14 @@ class SalesGrid:
     """
 
     _number = LocalDecimalField(required=False, **QUANTITY)
+    # No fields of its own: a service's message about no one cell is about the grid.
+    fields: ClassVar[Mapping[str, object]] = MappingProxyType({})
 
     def __init__(self, items: list[EventProduct], days: list[date], *, version: int, data=None):
         self.days = days
         self.version: int | None = version
         self.conflict = False
+        self.other_errors: list[str] = []  # a service's messages about no one cell
         if data is not None:
             posted = (data.get("version") or "").strip()
             self.version = int(posted) if posted.isdigit() else None
@@ -256,6 +269,10 @@ class SalesGrid:
     @property
     def has_errors(self) -> bool:
         return any(cell.errors for cell in self.cells)
+
+    def add_error(self, field: str | None, error) -> None:
+        """Keep a service's message about no one cell, to say above the grid."""
+        self.other_errors.extend(ValidationError(error).messages)
 
     def changes(self) -> list[tuple[SaleCell, Decimal]]:
         """The posted cells whose quantity differs from the one recorded, decreases first.

@@ -24,7 +24,7 @@ Rules kept here:
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -339,6 +339,38 @@ def event_item_remove(*, actor: User | None, item: EventProduct, reason: str = "
         sale.delete()
     history_as(item, actor, reason)
     item.delete()
+
+
+@transaction.atomic
+def event_plan_apply(*, actor: User | None, event: Event) -> selectors.EventPlan:
+    """Fill brought and expected of each product the plan for ``event`` suggests:
+    expected the suggestion, brought it rounded up to a whole unit; returns the plan.
+
+    A plan without lines writes nothing (its ``explanation`` says why). If a line is
+    refused nothing is written: the ValidationError has one message per refused
+    product, "<product>: <reasons>".
+    """
+    actor_check(actor, Capability.EVENT_EDIT)
+    plan = selectors.event_plan(event=event)
+    refused = []
+    for line in plan.lines:
+        try:
+            event_item_set(
+                actor=actor,
+                event=event,
+                product=line.product,
+                quantity_brought=line.quantity.to_integral_value(ROUND_CEILING),
+                quantity_expected=line.quantity,
+                reason=_("From the plan"),
+            )
+        except ValidationError as error:
+            refused.append(
+                _("%(product)s: %(reason)s")
+                % {"product": line.product.name, "reason": " ".join(error.messages)}
+            )
+    if refused:
+        raise ValidationError(refused)
+    return plan
 
 
 @transaction.atomic

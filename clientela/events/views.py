@@ -1,7 +1,6 @@
 """Staff pages of event sales: parse the request, call a selector or a service, render."""
 
 from datetime import date
-from decimal import ROUND_CEILING
 
 from django.conf import settings
 from django.contrib import messages
@@ -292,21 +291,6 @@ def item_remove(request, pk: int, product_pk: int):
     return redirect(reverse("events:detail", args=[event.pk]) + "#products")
 
 
-def _cell_errors(changes: list, error: ValidationError) -> list[str]:
-    """Put each ``sales.<n>.<field>`` message on the n-th changed cell; return the others."""
-    others: list[str] = []
-    by_key = error.error_dict if hasattr(error, "error_dict") else {"": error.error_list}
-    for key, errors in by_key.items():
-        messages_of_key = ValidationError(errors).messages
-        head, _dot, rest = key.partition(".")
-        position = rest.partition(".")[0]
-        if head == "sales" and position.isdigit() and int(position) < len(changes):
-            changes[int(position)][0].errors.extend(messages_of_key)
-        else:
-            others.extend(messages_of_key)
-    return others
-
-
 @require_POST
 @capability_required(Capability.EVENT_EDIT)
 def sales_save(request, pk: int):
@@ -325,7 +309,6 @@ def sales_save(request, pk: int):
         messages.error(request, _("The form is missing the record's version; reload the page."))
         return _detail(request, event, grid=grid, day=day)
     changes = grid.changes()
-    others: list[str] = []
     with transaction.atomic():
         try:
             services.event_sales_save(
@@ -341,15 +324,22 @@ def sales_save(request, pk: int):
             grid.conflict = True
             messages.error(request, str(error))
         except ValidationError as error:
-            others = _cell_errors(changes, error)
+            form_add_service_error(
+                grid, error, rows_key="sales", rows=[cell for cell, _quantity in changes]
+            )
         if grid.has_errors:
             transaction.set_rollback(True)
     if grid.conflict:
         return _detail(request, _event(pk), grid=grid, day=day)
-    if grid.has_errors or others:
+    if grid.has_errors or grid.other_errors:
         messages.error(
             request,
-            " ".join([_("No sale was saved: correct the marked cells and save again."), *others]),
+            " ".join(
+                [
+                    _("No sale was saved: correct the marked cells and save again."),
+                    *grid.other_errors,
+                ]
+            ),
         )
         return _detail(request, event, grid=grid, day=day)
     if changes:
@@ -409,42 +399,24 @@ def plan_new(request):
 def plan_apply(request, pk: int):
     """Fill brought and expected from the plan: expected = suggestion, brought = it rounded up."""
     event = _event(pk)
-    plan = selectors.event_plan(event=event)
     address = reverse("events:detail", args=[event.pk]) + "#products"
+    try:
+        plan = services.event_plan_apply(actor=request.user, event=event)
+    except ValidationError as error:
+        messages.error(
+            request, _("The plan was not used; nothing changed.") + " " + " ".join(error.messages)
+        )
+        return redirect(address)
     if not plan.lines:
         messages.info(request, plan.explanation)
         return redirect(address)
-    refused = []
-    with transaction.atomic():
-        for line in plan.lines:
-            try:
-                services.event_item_set(
-                    actor=request.user,
-                    event=event,
-                    product=line.product,
-                    quantity_brought=line.quantity.to_integral_value(ROUND_CEILING),
-                    quantity_expected=line.quantity,
-                    reason=_("From the plan"),
-                )
-            except ValidationError as error:
-                refused.append(
-                    _("%(product)s: %(reason)s")
-                    % {"product": line.product.name, "reason": " ".join(error.messages)}
-                )
-        if refused:
-            transaction.set_rollback(True)
-    if refused:
-        messages.error(
-            request, _("The plan was not used; nothing changed.") + " " + " ".join(refused)
+    messages.success(
+        request,
+        ngettext(
+            "Brought and expected filled from the plan for %(count)s product.",
+            "Brought and expected filled from the plan for %(count)s products.",
+            len(plan.lines),
         )
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "Brought and expected filled from the plan for %(count)s product.",
-                "Brought and expected filled from the plan for %(count)s products.",
-                len(plan.lines),
-            )
-            % {"count": len(plan.lines)},
-        )
+        % {"count": len(plan.lines)},
+    )
     return redirect(address)

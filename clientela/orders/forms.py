@@ -1,7 +1,8 @@
 """Web forms of the order book.
 
 Forms only parse what the user typed; the services validate and write, and their
-``ValidationError`` is put back on the form (or on the line it names) by the views.
+``ValidationError`` is put back on the form (or on the line it names) with
+``form_add_service_error``.
 """
 
 from collections.abc import Mapping
@@ -458,11 +459,7 @@ class LineForm(BootstrapFormMixin, forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):
-    """The lines of an order; a service error about the lines as a whole can be added."""
-
-    def add_non_form_error(self, messages) -> None:
-        self.non_form_errors()  # runs full_clean once, so the list exists
-        self._non_form_errors.extend(messages)
+    """The lines of an order."""
 
     def chosen_lines(self) -> list[tuple[LineForm, dict]]:
         """The filled-in, valid, not removed lines, each with the form it came from."""

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms.utils import ErrorDict
 from django.http import Http404
@@ -420,30 +420,6 @@ def _line_formset(request, *, initial=None, kept=frozenset()):
     return LineFormSet(data, prefix=LINES_PREFIX, initial=initial, form_kwargs=form_kwargs)
 
 
-def _add_order_errors(form, formset, chosen, error: ValidationError | ConflictError) -> None:
-    """Put a service error beside the field it names: the order's, or a line's."""
-    if isinstance(error, ConflictError) or not hasattr(error, "error_dict"):
-        form_add_service_error(form, error)
-        return
-    rest = {}
-    for key, errors in error.error_dict.items():
-        if key == "lines":
-            formset.add_non_form_error([message for e in errors for message in e.messages])
-            continue
-        parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
-            index, field = int(parts[1]), parts[2]
-            if index < len(chosen):
-                line_form = chosen[index][0]
-                line_form.add_error(field if field in line_form.fields else None, errors)
-                continue
-        if key == "status":
-            key = NON_FIELD_ERRORS
-        rest[key] = errors
-    if rest:
-        form_add_service_error(form, ValidationError(rest))
-
-
 def _quiet(form, formset) -> None:
     """Show what was typed without judging it: "Add a line" is not a save."""
     form._errors = ErrorDict()
@@ -490,7 +466,13 @@ def order_create(request):
                     **form.service_arguments(),
                 )
             except ValidationError as error:
-                _add_order_errors(form, formset, chosen, error)
+                form_add_service_error(
+                    form,
+                    error,
+                    rows_key="lines",
+                    rows=[line_form for line_form, _line in chosen],
+                    formset=formset,
+                )
             else:
                 messages.success(
                     request, _("Order %(number)s saved as a draft.") % {"number": order.pk}
@@ -548,7 +530,13 @@ def order_edit(request, pk: int):
                     **arguments,
                 )
             except (ValidationError, ConflictError) as error:
-                _add_order_errors(form, formset, chosen, error)
+                form_add_service_error(
+                    form,
+                    error,
+                    rows_key="lines",
+                    rows=[line_form for line_form, _line in chosen],
+                    formset=formset,
+                )
                 order = _order(request, pk)
             else:
                 messages.success(request, _("Changes saved."))
@@ -725,7 +713,9 @@ def order_transition(request, pk: int, to: str):
                 on=form.cleaned_data.get("on"),
             )
         except (ValidationError, ConflictError) as error:
-            _add_step_error(form, error)
+            form_add_service_error(
+                form, error, renamed={"production_finished_on": "on", "delivered_on": "on"}
+            )
             order = _order(request, pk)
         else:
             messages.success(
@@ -735,17 +725,6 @@ def order_transition(request, pk: int, to: str):
             )
             return redirect("orders:detail", pk=order.pk)
     return _detail(request, order, **{f"move_{to}": form})
-
-
-def _add_step_error(form, error) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        renamed = {}
-        for key, errors in error.error_dict.items():
-            if key in ("production_finished_on", "delivered_on"):
-                key = "on"
-            renamed[key if key in form.fields else NON_FIELD_ERRORS] = errors
-        error = ValidationError(renamed)
-    form_add_service_error(form, error)
 
 
 @require_POST
@@ -783,11 +762,7 @@ def payment_create(request, pk: int):
         try:
             services.payment_record(actor=request.user, order=order, **form.cleaned_data)
         except ValidationError as error:
-            renamed = {
-                (NON_FIELD_ERRORS if key == "status" else key): errors
-                for key, errors in getattr(error, "error_dict", {NON_FIELD_ERRORS: error}).items()
-            }
-            form_add_service_error(form, ValidationError(renamed))
+            form_add_service_error(form, error)
         else:
             messages.success(request, _("Payment recorded."))
             return redirect(reverse("orders:detail", args=[order.pk]) + "#payments")

@@ -1,6 +1,8 @@
 """Form helpers shared by every app's web forms."""
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any, Protocol
 
 from django import forms
 from django.conf import settings
@@ -34,10 +36,44 @@ class BusinessDateField(forms.DateField):
     default_validators = [business_date_check]
 
 
-def form_add_service_error(form: forms.Form, error: ValidationError | ConflictError) -> None:
-    """Show an error raised by a service on the form: each field's messages beside it.
+class ErrorTarget(Protocol):
+    """What a service error can be shown on: a form, or a part of a page that takes
+    errors the way a form does (the daily-sales grid and its cells)."""
 
-    Keys the form has no field for, and a ConflictError (a stale version), become
+    @property
+    def fields(self) -> Mapping[str, Any]: ...
+
+    def add_error(self, field: str | None, error: Any) -> None: ...
+
+
+def _row_field(
+    key: str, rows_key: str, rows: Sequence[ErrorTarget]
+) -> tuple[ErrorTarget, str] | None:
+    """The row and field a key ``<rows_key>.<n>.<field>`` names, or None for any other key."""
+    parts = key.split(".")
+    if not rows_key or len(parts) != 3 or parts[0] != rows_key or not parts[1].isdigit():
+        return None
+    index = int(parts[1])
+    return (rows[index], parts[2]) if index < len(rows) else None
+
+
+def form_add_service_error(
+    form: ErrorTarget,
+    error: ValidationError | ConflictError,
+    *,
+    rows_key: str = "",
+    rows: Sequence[ErrorTarget] = (),
+    formset: forms.BaseFormSet | None = None,
+    renamed: Mapping[str, str] | None = None,
+) -> None:
+    """Show an error raised by a service where the user typed what it is about.
+
+    A key the form has a field for goes beside that field; ``renamed`` maps a key of
+    the service to the form's field (``{"delivered_on": "on"}``). A nested key
+    ``<rows_key>.<n>.<field>`` (``lines.3.quantity``) goes to ``rows[n]``, the row the
+    service was given n-th (a formset's forms in that order): beside its field, or on
+    top of it for a field it lacks; ``<rows_key>`` alone goes on top of ``formset``.
+    Every other key, an error without keys and a ConflictError (a stale version) are
     errors of the whole form. The form keeps what the user typed.
     """
     if isinstance(error, ConflictError):
@@ -46,9 +82,20 @@ def form_add_service_error(form: forms.Form, error: ValidationError | ConflictEr
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return
-    for field, errors in error.error_dict.items():
-        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
-        form.add_error(target, errors)
+    renamed = renamed or {}
+    for key, errors in error.error_dict.items():
+        if rows_key and key == rows_key and formset is not None:
+            formset.non_form_errors()  # runs full_clean once, so the list exists
+            formset._non_form_errors.extend(ValidationError(errors).messages)
+            continue
+        if (row_field := _row_field(key, rows_key, rows)) is not None:
+            row, field = row_field
+            row.add_error(field if field in row.fields else None, errors)
+            continue
+        field = renamed.get(key, key)
+        form.add_error(
+            field if field in form.fields and field != NON_FIELD_ERRORS else None, errors
+        )
 
 
 class QuickSelect(forms.Select):

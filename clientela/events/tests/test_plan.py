@@ -1,13 +1,17 @@
-"""The plan for a new event, fed from the database."""
+"""The plan for a new event, fed from the database, and using it."""
 
 from datetime import date
+from decimal import ROUND_CEILING
 from decimal import Decimal as D
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from clientela.core.access import AccessDenied
 from clientela.events.forecast import Basis
+from clientela.events.models import EventProduct
 from clientela.events.selectors import event_plan, event_plan_for
-from clientela.events.services import event_item_set, event_sale_record
+from clientela.events.services import event_item_set, event_plan_apply, event_sale_record
 from clientela.events.tests.factories import EventFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +104,77 @@ def test_no_similar_event_says_so_and_suggests_nothing(history):
     assert plan.basis is None
     assert (plan.lines, plan.events, plan.overall_wape) == ([], [], None)
     assert "nothing to suggest" in plan.explanation
+
+
+# --- using the plan -------------------------------------------------------------------
+
+
+def _lines(event) -> list[tuple[str, D, D]]:
+    """The event's products as (name, expected, brought)."""
+    return list(
+        EventProduct.objects.filter(event=event)
+        .order_by("product__name")
+        .values_list("product__name", "quantity_expected", "quantity_brought")
+    )
+
+
+def test_using_the_plan_expects_each_suggestion_and_brings_it_rounded_up(history, products, sales):
+    # given a two-day fair at Plaza Mayor with nothing brought yet, and its plan
+    event = EventFactory(start_date=date(2024, 6, 10), duration_days=2)
+    suggested = event_plan(event=event)
+    bolillo = suggested.lines[0].quantity
+    assert bolillo != bolillo.to_integral_value()  # by the kilo: rounding up shows
+
+    # when a salesperson uses the plan
+    plan = event_plan_apply(actor=sales, event=event)
+
+    # then each suggested product expects the suggestion and brings it in whole units
+    assert plan.lines == suggested.lines
+    assert _lines(event) == [
+        ("Bolillo", bolillo, bolillo.to_integral_value(ROUND_CEILING)),
+        ("Concha", D("20.000"), D(20)),
+    ]
+    change = EventProduct.history.filter(event=event, product=products["Bolillo"]).get()
+    assert (change.history_user, change.history_change_reason) == (sales, "From the plan")
+
+
+def test_a_refused_line_leaves_every_product_of_the_event_as_it_was(history, products, sales):
+    # given a fair where 30 conchas sold already, more than the plan would bring (20)
+    event = EventFactory(start_date=date(2024, 6, 10), duration_days=2)
+    concha = event_item_set(
+        actor=None,
+        event=event,
+        product=products["Concha"],
+        quantity_brought=50,
+        quantity_expected=30,
+    )
+    event_sale_record(actor=None, item=concha, sold_on=date(2024, 6, 10), quantity=30)
+    before = _lines(event)
+
+    # when the plan is used
+    with pytest.raises(ValidationError) as refused:
+        event_plan_apply(actor=sales, event=event)
+
+    # then it is refused naming the product and why, and no product changed
+    assert refused.value.messages == [
+        "Concha: 30 have already sold; no less than that can have been brought."
+    ]
+    assert _lines(event) == before == [("Concha", D("30.000"), D("50.000"))]
+
+
+def test_a_plan_without_suggestions_writes_nothing(history, sales):
+    event = EventFactory(kind="expo", location="Monterrey", start_date=date(2024, 6, 10))
+
+    plan = event_plan_apply(actor=sales, event=event)
+
+    assert plan.lines == [] and "nothing to suggest" in plan.explanation
+    assert _lines(event) == []
+
+
+def test_only_who_may_change_events_may_use_the_plan(history, readonly):
+    event = EventFactory(start_date=date(2024, 6, 10), duration_days=2)
+
+    with pytest.raises(AccessDenied):
+        event_plan_apply(actor=readonly, event=event)
+
+    assert _lines(event) == []
