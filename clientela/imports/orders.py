@@ -52,7 +52,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -85,12 +84,14 @@ from clientela.imports.values import (
     choice_words,
     decimal_text,
 )
-from clientela.orders.models import (
-    ORDER_TRANSITIONS,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Product,
+from clientela.orders.models import Order, OrderLine, OrderStatus, Product
+from clientela.orders.rules import (
+    Problems,
+    order_change_problems,
+    order_line_problems,
+    order_problems,
+    order_status_path,
+    order_status_problems,
 )
 from clientela.orders.services import (
     order_create,
@@ -255,14 +256,6 @@ DATE_KEYS = ("order_date", "due_date", "production_finished_on", "delivered_on")
 LINE_KEYS = ("quantity", "unit_price", "discount_percent")
 # What an update may change of the order itself (the rest of its changes are its lines).
 ORDER_CHANGES = ("due_date", "removed", "status", "production_finished_on", "delivered_on")
-# The order's moves towards delivery, in order (cancelling is the one move aside).
-FORWARD = (
-    OrderStatus.CONFIRMED,
-    OrderStatus.IN_PRODUCTION,
-    OrderStatus.READY,
-    OrderStatus.DELIVERED,
-)
-CLOSED = frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED})
 STATUS_WORDS = {
     OrderStatus.DRAFT: ("borrador", "черновик", "draft"),
     OrderStatus.CONFIRMED: ("confirmado", "confirmada", "подтвержден", "confirmed"),
@@ -325,14 +318,11 @@ def _number(key: str, cell: Cell) -> Decimal:
     if isinstance(cell, str) and key == "discount_percent":
         cell = cell.strip().removesuffix("%")
     value = cell_decimal(cell)
-    if key == "quantity" and value <= 0:
-        raise CellError(_("The quantity must be more than zero."))
+    problems = order_line_problems(currency=settings.CLIENTELA_CURRENCY, **{key: value})
+    if problems:
+        raise CellError(" ".join(problems[key]))
     if key == "unit_price":
-        if value < 0:
-            raise CellError(_("The price cannot be negative."))
         money_check(value, settings.CLIENTELA_CURRENCY)
-    if key == "discount_percent" and not 0 <= value <= 100:
-        raise CellError(_("The discount must be between 0 and 100 per cent."))
     OrderLine._meta.get_field(key).run_validators(value)
     return value
 
@@ -697,32 +687,19 @@ def _products(group: list[_Line], found: _Lookups) -> list[Product]:
     return products
 
 
+def _refuse(line: _Line, problems: Problems, **renamed: str) -> None:
+    """Refuse ``line`` with the problems an order rule found, each in the column of its
+    field (``renamed``: the import's key of a field the rule names otherwise)."""
+    for key, messages in problems.items():
+        for message in messages:
+            line.refuse(renamed.get(key, key), message)
+
+
 def _check_new_line(line: _Line, product: Product, currency: str) -> None:
     """A product added to an order: sold, in the order's currency, with a quantity."""
-    if not product.is_active:
-        line.refuse("sku", _("%(product)s is no longer sold.") % {"product": product.sku})
-    elif product.currency != currency:
-        line.refuse(
-            "sku",
-            _("%(product)s is priced in %(product_currency)s; orders are in %(currency)s.")
-            % {"product": product.sku, "product_currency": product.currency, "currency": currency},
-        )
+    _refuse(line, order_line_problems(currency=currency, product=product), product="sku")
     if "quantity" not in line.numbers:
         line.refuse("quantity", _("A new line needs its quantity."))
-
-
-def _path(current: str, to: str) -> list[str] | None:
-    """The moves from ``current`` to ``to`` (none when already there), or None when an
-    order cannot get there."""
-    if to == current:
-        return []
-    if to == OrderStatus.CANCELLED:
-        return [to] if to in ORDER_TRANSITIONS[current] else None
-    if to not in FORWARD or current not in (OrderStatus.DRAFT, *FORWARD):
-        return None
-    start = FORWARD.index(current) + 1 if current in FORWARD else 0
-    end = FORWARD.index(to) + 1
-    return list(FORWARD[start:end]) if end > start else None
 
 
 def _plan_status(first: _Line, values: dict, current: dict, default: str) -> str | None:
@@ -735,45 +712,27 @@ def _plan_status(first: _Line, values: dict, current: dict, default: str) -> str
     elif "production_finished_on" in values and current["production_finished_on"] is None:
         implied = OrderStatus.READY
     to = given or implied or default
-    path = _path(current["status"], to)
-    labels = dict(OrderStatus.choices)
-    if path is None:
-        first.refuse(
-            "status",
-            _("An order cannot go from “%(from)s” to “%(to)s”.")
-            % {"from": labels[current["status"]], "to": labels[to]},
-        )
+    refused = order_status_problems(status=current["status"], to=to, walk=True)
+    if refused:
+        _refuse(first, refused)
         return None
-    today = timezone.localdate()
+    path = order_status_path(current["status"], to) or []
+    # a date is recorded once the order is at its status, or gets there on the way
     reached = {
         "production_finished_on": current["production_finished_on"] is not None
         or OrderStatus.READY in path,
         "delivered_on": current["delivered_on"] is not None or OrderStatus.DELIVERED in path,
     }
+    dates = {key: values.get(key, current[key]) if reached[key] else None for key in reached}
+    problems = order_problems(order_date=current["order_date"], **dates)
     for key, message in (
         ("production_finished_on", _("A production date needs the order ready or delivered.")),
         ("delivered_on", _("A delivery date needs the order delivered.")),
     ):
-        value = values.get(key)
-        if value is None:
-            continue
-        if not reached[key]:
+        if key in values and not reached[key]:
             first.refuse(key, message)
-        elif value < current["order_date"]:
-            first.refuse(
-                key,
-                _("This date cannot be before the order date (%(date)s).")
-                % {"date": current["order_date"]},
-            )
-        elif value > today:
-            first.refuse(key, _("This date cannot be in the future."))
-    delivered = values.get("delivered_on") or current["delivered_on"]
-    finished = values.get("production_finished_on") or current["production_finished_on"]
-    if delivered and finished and delivered < finished:
-        first.refuse(
-            "delivered_on",
-            _("The delivery cannot be before production finished (%(date)s).") % {"date": finished},
-        )
+        for problem in problems.get(key, ()):
+            first.refuse(key, problem)
     if first.plan.action == "refused":
         return None
     return to
@@ -794,12 +753,9 @@ def _plan_new(
     ):
         if key not in values:
             first.refuse(key, message)
-    if (
-        "order_date" in values
-        and "due_date" in values
-        and values["due_date"] < values["order_date"]
-    ):
-        first.refuse("due_date", _("The due date cannot be before the order date."))
+    _refuse(
+        first, order_problems(order_date=values.get("order_date"), due_date=values.get("due_date"))
+    )
     for line, product in zip(group, products, strict=True):
         _check_new_line(line, product, settings.CLIENTELA_CURRENCY)
     if any(line.plan.action == "refused" for line in group):
@@ -842,8 +798,7 @@ def _plan_existing(
     changes: dict[str, Any] = {}
     due = values.get("due_date")
     if due is not None and due != order["due_date"]:
-        if due < order["order_date"]:
-            first.refuse("due_date", _("The due date cannot be before the order date."))
+        _refuse(first, order_problems(order_date=order["order_date"], due_date=due))
         changes["due_date"] = due
     for line, product in zip(group, products, strict=True):
         current = lines.get(product.pk)
@@ -858,10 +813,10 @@ def _plan_existing(
     removed = sorted(line["product__sku"] for pk, line in lines.items() if pk not in kept)
     if removed:
         changes["removed"] = removed
-    if order["status"] in CLOSED:
-        for line in group:
-            if line.plan.changes or (line is first and changes):
-                line.refuse("", _("A delivered or cancelled order can no longer be changed."))
+    closed = order_change_problems(status=order["status"])
+    for line in group:
+        if line.plan.changes or (line is first and changes):
+            _refuse(line, closed, status="")
     to = _plan_status(first, values, order, order["status"])
     if to is None or first.plan.action == "refused":
         return
@@ -881,7 +836,7 @@ def _plan_existing(
 
 def _move(order: Order, to: str, dates: dict, actor: User | None, reason: str) -> Order:
     """Walk ``order`` to ``to``; production finishes on its date, else the delivery's."""
-    for step in _path(order.status, to) or []:
+    for step in order_status_path(order.status, to) or []:
         on = None
         if step == OrderStatus.READY:
             on = dates.get("production_finished_on") or dates.get("delivered_on")

@@ -26,14 +26,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -69,6 +67,7 @@ from clientela.imports.values import (
     choice_words,
 )
 from clientela.orders.models import Order, OrderStatus, Payment, PaymentMethod
+from clientela.orders.rules import payment_problems
 from clientela.orders.services import payment_record
 
 PAYMENT_FIELDS: tuple[Field, ...] = (
@@ -193,8 +192,9 @@ def _read(
                 row.values[key] = cell_date(cell)
             elif key == "amount":
                 amount = cell_decimal(cell)
-                if amount <= 0:
-                    raise CellError(_("The amount must be more than zero."))
+                problems = payment_problems(amount=amount)
+                if problems:
+                    raise CellError(" ".join(problems["amount"]))
                 money_check(amount, settings.CLIENTELA_CURRENCY)
                 Payment._meta.get_field("amount").run_validators(amount)
                 row.values[key] = amount
@@ -268,17 +268,16 @@ def payment_chunks(
         named.setdefault(key, headers[index])
     words = choice_words(PaymentMethod.choices, METHOD_WORDS)
     book = _Book(user)
-    today = timezone.localdate()
     read = partial(_read, headers=headers, columns=columns, named=named, words=words)
     for rows in sheet_chunks(sheet, read):
         book.read({row.values["order"] for row in rows if "order" in row.values})
         for row in rows:
             if row.plan.action != "refused":
-                _plan(row, book, today)
+                _plan(row, book)
         yield [row.plan for row in rows]
 
 
-def _plan(row: _Row, book: _Book, today: date) -> None:
+def _plan(row: _Row, book: _Book) -> None:
     values = row.values
     reference = values["order"]
     order = book.orders.get(reference)
@@ -297,13 +296,14 @@ def _plan(row: _Row, book: _Book, today: date) -> None:
         book.recorded[key] -= 1
         row.plan.action, row.plan.target = "unchanged", book.payment_ids[key].pop(0)
         return
-    if order["status"] in (OrderStatus.DRAFT, OrderStatus.CANCELLED):
-        row.refuse("order", _("Payments are recorded for confirmed orders that are not cancelled."))
+    problems = payment_problems(
+        status=order["status"], order_date=order["order_date"], paid_on=values["paid_on"]
+    )
+    for key, messages in problems.items():
+        for message in messages:
+            row.refuse("order" if key == "status" else key, message)
+    if "status" in problems:  # a draft or cancelled order takes no payment at all
         return
-    if values["paid_on"] < order["order_date"]:
-        row.refuse("paid_on", _("A payment cannot be before the order date."))
-    elif values["paid_on"] > today:
-        row.refuse("paid_on", _("A payment cannot be in the future."))
     balance = book.balance[order["pk"]]
     if values["amount"] > balance:
         row.refuse(

@@ -81,6 +81,8 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.DELIVERED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
 }
+# Orders with no move left (delivered, cancelled) are closed: they no longer change.
+CLOSED_STATUSES = frozenset(status for status, moves in ORDER_TRANSITIONS.items() if not moves)
 
 
 class Order(BaseModel):
@@ -196,6 +198,11 @@ class Order(BaseModel):
 
     def __str__(self) -> str:
         return _("Order %(number)s") % {"number": self.pk}
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the order is delivered or cancelled, so it can no longer change."""
+        return self.status in CLOSED_STATUSES
 
     @property
     def balance(self):

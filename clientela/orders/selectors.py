@@ -55,6 +55,7 @@ from clientela.customers.models import Customer
 from clientela.orders.models import (
     AMOUNT,
     BOUGHT,
+    CLOSED_STATUSES,
     LATE,
     OWING,
     DeliveryDay,
@@ -130,7 +131,7 @@ def order_list(
     """
     queryset = order_scope(user=user, owner=owner)
     if status == "open":
-        queryset = queryset.exclude(status__in=[OrderStatus.DELIVERED, OrderStatus.CANCELLED])
+        queryset = queryset.exclude(status__in=sorted(CLOSED_STATUSES))
     elif status == "to_deliver":
         queryset = queryset.filter(TO_DELIVER)
     elif status:

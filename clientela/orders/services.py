@@ -31,7 +31,6 @@ from clientela.core.parsing import one_line, text_block
 from clientela.core.services import actor_check, full_clean_collecting, history_as, version_claim
 from clientela.customers.models import Address, Customer
 from clientela.orders.models import (
-    ORDER_TRANSITIONS,
     DeliveryDay,
     Order,
     OrderChange,
@@ -40,6 +39,14 @@ from clientela.orders.models import (
     Payment,
     Product,
 )
+from clientela.orders.rules import (
+    Problems,
+    order_change_problems,
+    order_line_problems,
+    order_problems,
+    order_status_problems,
+    payment_problems,
+)
 from clientela.orders.selectors import FIGURES, delivery_figures
 from clientela.webhooks.models import WebhookEvent
 from clientela.webhooks.services import webhook_emit
@@ -47,13 +54,20 @@ from clientela.webhooks.services import webhook_emit
 PRODUCT_FIELDS = frozenset(
     {"sku", "name", "category", "unit", "unit_price", "currency", "lead_time_tolerance_days"}
 )
-LINE_FIELDS = frozenset({"product", "quantity", "unit_price", "discount_percent"})
+# A line's fields, in the order their errors are given.
+LINE_ORDER = ("product", "quantity", "unit_price", "discount_percent")
+LINE_FIELDS = frozenset(LINE_ORDER)
 ORDER_UPDATE_FIELDS = frozenset({"due_date", "delivery_address", "notes", "lines"})
 # Statuses in which a change is a renegotiation, logged with a reason.
 RENEGOTIABLE = frozenset({OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.READY})
-CLOSED = frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED})
 
 Errors = dict[str, list]
+
+
+def _add_problems(errors: Errors, problems: Problems) -> None:
+    """Add the problems an order rule found to ``errors``."""
+    for field, messages in problems.items():
+        errors.setdefault(field, []).extend(messages)
 
 
 def _unknown_fields(fields: Iterable[str], allowed: frozenset[str]) -> None:
@@ -242,45 +256,37 @@ def _clean_lines(
     for index, line in enumerate(lines):
         _unknown_fields(line, LINE_FIELDS)
         key = f"lines.{index}."
-        line_errors: Errors = {}
+        unread: Errors = {}  # by field: what cannot be read, or is not a product to order
         product = line.get("product")
         if not isinstance(product, Product):
-            line_errors[key + "product"] = [_("Choose a product.")]
+            unread["product"] = [_("Choose a product.")]
         elif product.pk in seen:
-            line_errors[key + "product"] = [
+            unread["product"] = [
                 _("%(product)s is already on line %(line)d; change its quantity there.")
                 % {"product": product.sku, "line": seen[product.pk] + 1}
             ]
-        elif not product.is_active and product.pk not in kept_products:
-            line_errors[key + "product"] = [
-                _("%(product)s is no longer sold.") % {"product": product.sku}
-            ]
-        elif product.currency != currency:
-            line_errors[key + "product"] = [
-                _("%(product)s is priced in %(product_currency)s; orders are in %(currency)s.")
-                % {
-                    "product": product.sku,
-                    "product_currency": product.currency,
-                    "currency": currency,
-                }
-            ]
         if isinstance(product, Product):
             seen.setdefault(product.pk, index)
-        quantity = _decimal(line.get("quantity"), key + "quantity", line_errors)
-        if quantity is not None and quantity <= 0:
-            line_errors[key + "quantity"] = [_("The quantity must be more than zero.")]
+        quantity = _decimal(line.get("quantity"), "quantity", unread)
         price = line.get("unit_price")
         if price is None and isinstance(product, Product):
             price = product.unit_price
         if price is not None:
-            price = _amount(price, key + "unit_price", currency, line_errors)
-        if price is not None and price < 0:
-            line_errors[key + "unit_price"] = [_("The price cannot be negative.")]
-        discount = _decimal(line.get("discount_percent", 0), key + "discount_percent", line_errors)
-        if discount is not None and not 0 <= discount <= 100:
-            line_errors[key + "discount_percent"] = [
-                _("The discount must be between 0 and 100 per cent.")
-            ]
+            price = _amount(price, "unit_price", currency, unread)
+        discount = _decimal(line.get("discount_percent", 0), "discount_percent", unread)
+        problems = order_line_problems(
+            currency=currency,
+            product=None if "product" in unread else product,
+            already_on_order=isinstance(product, Product) and product.pk in kept_products,
+            quantity=quantity,
+            unit_price=price,
+            discount_percent=discount,
+        )
+        line_errors = {
+            key + field: unread.get(field, []) + problems.get(field, [])
+            for field in LINE_ORDER
+            if field in unread or field in problems
+        }
         if line_errors:
             errors.update(line_errors)
             continue
@@ -402,8 +408,7 @@ def _check_address(customer: Customer, address: Address | None, errors: Errors) 
 
 
 def _check_due_date(order: Order, errors: Errors) -> None:
-    if order.due_date and order.order_date and order.due_date < order.order_date:
-        errors["due_date"] = [_("The due date cannot be before the order date.")]
+    _add_problems(errors, order_problems(order_date=order.order_date, due_date=order.due_date))
 
 
 def _claim(order: Order, version: int) -> None:
@@ -516,10 +521,9 @@ def order_update(
     """
     actor_check(actor, Capability.ORDER_EDIT, order.customer)
     _unknown_fields(changes, ORDER_UPDATE_FIELDS)
-    if order.status in CLOSED:
-        raise ValidationError(
-            {"status": [_("A delivered or cancelled order can no longer be changed.")]}
-        )
+    closed = order_change_problems(status=order.status)
+    if closed:
+        raise ValidationError(closed)
     errors: Errors = {}
     log: list[dict] = []
     if "due_date" in changes and changes["due_date"] != order.due_date:
@@ -563,24 +567,14 @@ def order_update(
 
 def _check_actual_dates(order: Order, errors: Errors) -> None:
     """Production finishes and deliveries happen on or after the order date, not later
-    than today, and a delivery does not precede the end of production."""
-    today = timezone.localdate()
-    for field in ("production_finished_on", "delivered_on"):
-        value = getattr(order, field)
-        if value is None:
-            continue
-        if value < order.order_date:
-            errors.setdefault(field, []).append(
-                _("This date cannot be before the order date (%(date)s).")
-                % {"date": order.order_date}
-            )
-        elif value > today:
-            errors.setdefault(field, []).append(_("This date cannot be in the future."))
-    finished, delivered = order.production_finished_on, order.delivered_on
-    if finished and delivered and delivered < finished and "delivered_on" not in errors:
-        errors["delivered_on"] = [
-            _("The delivery cannot be before production finished (%(date)s).") % {"date": finished}
-        ]
+    than today, and a delivery does not precede the end of production (a delivery date
+    refused already is not checked again)."""
+    problems = order_problems(
+        order_date=order.order_date,
+        production_finished_on=order.production_finished_on,
+        delivered_on=None if "delivered_on" in errors else order.delivered_on,
+    )
+    _add_problems(errors, problems)
 
 
 @transaction.atomic
@@ -601,16 +595,9 @@ def order_transition(
     cancelled order stay and its balance becomes a credit of what was paid.
     """
     actor_check(actor, Capability.ORDER_EDIT, order.customer)
-    if to not in ORDER_TRANSITIONS[order.status]:
-        labels = dict(OrderStatus.choices)
-        raise ValidationError(
-            {
-                "status": [
-                    _("An order cannot go from “%(from)s” to “%(to)s”.")
-                    % {"from": labels[order.status], "to": labels.get(to, to)}
-                ]
-            }
-        )
+    refused = order_status_problems(status=order.status, to=to)
+    if refused:
+        raise ValidationError(refused)
     errors: Errors = {}
     if to == OrderStatus.CANCELLED:
         if not reason.strip():
@@ -782,25 +769,11 @@ def payment_record(
     """
     actor_check(actor, Capability.PAYMENT_RECORD, order.customer)
     locked = Order.objects.select_for_update().get(pk=order.pk)
-    if locked.status in {OrderStatus.DRAFT, OrderStatus.CANCELLED}:
-        raise ValidationError(
-            {"status": [_("Payments are recorded for confirmed orders that are not cancelled.")]}
-        )
+    refused = payment_problems(status=locked.status)
+    if refused:
+        raise ValidationError(refused)
     errors: Errors = {}
     value = _amount(amount, "amount", locked.currency, errors)
-    if value is not None and value <= 0:
-        errors["amount"] = [_("The amount must be more than zero.")]
-    elif value is not None and value > locked.balance and not leaves_credit:
-        errors["amount"] = [
-            _(
-                "The balance is %(balance)s %(currency)s. To take more, record that the "
-                "excess stays as a credit."
-            )
-            % {
-                "balance": money_round(max(locked.balance, Decimal(0)), locked.currency),
-                "currency": locked.currency,
-            }
-        ]
     payment = Payment(
         order=locked,
         amount=value if value is not None else Decimal(0),
@@ -810,10 +783,15 @@ def payment_record(
         leaves_credit=leaves_credit,
         recorded_by=actor,
     )
-    if payment.paid_on < locked.order_date:
-        errors["paid_on"] = [_("A payment cannot be before the order date.")]
-    elif payment.paid_on > timezone.localdate():
-        errors["paid_on"] = [_("A payment cannot be in the future.")]
+    problems = payment_problems(
+        order_date=locked.order_date,
+        paid_on=payment.paid_on,
+        amount=value,  # None: not a number, said already
+        balance=locked.balance,
+        currency=locked.currency,
+        leaves_credit=leaves_credit,
+    )
+    _add_problems(errors, problems)
     full_clean_collecting(payment, errors, exclude=["order"], constraints=False)  # amount: above
     history_as(payment, actor, reason)
     payment.save()

@@ -46,6 +46,7 @@ from clientela.orders.models import (
     OrderStatus,
     Product,
 )
+from clientela.orders.rules import order_change_problems
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 from clientela.web.templatetags.clientela import money
@@ -487,8 +488,10 @@ def order_create(request):
 def order_edit(request, pk: int):
     """Change an order's due date, address, notes and lines; confirmed ones need a reason."""
     order = _order(request, pk)
-    if order.status in services.CLOSED:
-        messages.error(request, _("A delivered or cancelled order can no longer be changed."))
+    closed = order_change_problems(status=order.status)
+    if closed:
+        for message in closed["status"]:
+            messages.error(request, message)
         return redirect("orders:detail", pk=order.pk)
     renegotiating = order.status in services.RENEGOTIABLE
     lines = list(order.lines.all())
@@ -682,7 +685,7 @@ def _detail(request, order: Order, *, status: int = 200, **bound):
         "steps": steps if can_edit else [],
         "dates_form": dates_form if can_edit and recorded else None,
         "payment_form": payment_form if can_pay else None,
-        "editable": can_edit and order.status not in services.CLOSED,
+        "editable": can_edit and not order.is_closed,
         "open_form": next(iter(bound), "payment" if paying else ""),
     }
     return render(request, "orders/detail.html", context, status=status)
