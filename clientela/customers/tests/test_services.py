@@ -187,8 +187,8 @@ def test_contact_with_bad_phone_is_refused(owner):
 
 
 def test_a_customer_takes_a_bounded_number_of_contacts_and_addresses(owner, monkeypatch):
-    monkeypatch.setattr("clientela.customers.services.MAX_CONTACTS", 2)
-    monkeypatch.setattr("clientela.customers.services.MAX_ADDRESSES", 2)
+    monkeypatch.setattr("clientela.customers.services.contacts.MAX_CONTACTS", 2)
+    monkeypatch.setattr("clientela.customers.services.contacts.MAX_ADDRESSES", 2)
     customer = CustomerFactory(actor=owner)
     for name in ("Ana", "Luis"):
         contact_create(actor=owner, customer=customer, name=name)

@@ -1,0 +1,498 @@
+"""Many new customers at once, for imports and the demo: ``customers_bulk_check`` checks
+each row as ``customer_create`` would, with the same messages, and
+``customers_bulk_write`` saves them with their records, history, search text, duplicate
+candidates and webhooks in a number of queries that does not grow with the rows
+(multi-row ``INSERT`` on SQLite, ``COPY`` on PostgreSQL); ``customers_bulk_create`` does
+both."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter, itemgetter
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections, models, router, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.core.access import Capability, limited_to_own_customers
+from clientela.core.models import User
+from clientela.core.services import actor_check, full_clean_collecting
+from clientela.core.validators import tax_id_tells_apart
+from clientela.customers import matching
+from clientela.customers.models import (
+    LIVE,
+    Address,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTag,
+    DuplicateCandidate,
+    DuplicateReason,
+)
+from clientela.customers.selectors import customers_alike
+from clientela.customers.services._common import _slices, _unknown_fields
+from clientela.customers.services.catalog import (
+    CUSTOMER_FIELDS,
+    _clean_emails,
+    _clean_phones,
+    _clean_tags,
+    _created_data,
+    _customer_unsaved,
+    _tags_named,
+    _too_many,
+)
+from clientela.customers.services.contacts import (
+    ADDRESS_FIELDS,
+    CONTACT_FIELDS,
+    MAX_ADDRESSES,
+    MAX_CONTACTS,
+    _clean_address,
+    _clean_contact,
+)
+from clientela.customers.services.derived import customer_refresh_derived
+from clientela.customers.services.duplicates import _pair
+from clientela.webhooks.models import WebhookEvent
+from clientela.webhooks.services import webhook_emit_many
+
+# Values a query looks up at once (SQLite takes up to 32,766 parameters).
+_LOOKUP_VALUES = 5000
+
+
+class CustomerRowInvalid(ValidationError):
+    """Row ``index`` of ``customers_bulk_create``'s rows is refused, with the messages
+    ``customer_create`` would give."""
+
+    def __init__(self, index: int, error: ValidationError):
+        super().__init__(error.error_dict if hasattr(error, "error_dict") else error.error_list)
+        self.index = index
+
+
+@dataclass
+class CustomerChecked:
+    """A new customer checked by ``customers_bulk_check`` with its records, not saved."""
+
+    customer: Customer
+    emails: list[str]
+    phones: list[str]
+    tags: list[str]
+    contacts: list[Contact]
+    addresses: list[Address]
+
+
+_CHILDREN = frozenset({"emails", "phones", "tags", "contacts", "addresses"})
+
+
+def _existing_references(owners: set, referrers: set) -> dict[str, set[int]]:
+    """Of the owners' and referrers' ids named, those that exist (a query or so each), so
+    that ``full_clean`` need not look each one up."""
+    return {
+        field: {
+            pk
+            for part in _slices(sorted(ids - {None}), _LOOKUP_VALUES)
+            for pk in model._base_manager.filter(pk__in=part).values_list("pk", flat=True)
+        }
+        for field, model, ids in (("owner", User, owners), ("referred_by", Customer, referrers))
+    }
+
+
+def _new_customer(
+    row: dict, actor: User | None, limited: bool, existing: dict[str, set[int]]
+) -> CustomerChecked:
+    """``row``'s customer and records, checked as ``customer_create`` checks them (with
+    the same messages), not saved yet."""
+    fields = {key: value for key, value in row.items() if key not in _CHILDREN}
+    _unknown_fields(fields, CUSTOMER_FIELDS)
+    if limited:
+        fields["owner"] = actor
+    errors: dict[str, list[ValidationError | str]] = {}
+    customer = _customer_unsaved(fields, errors)
+    emails = _clean_emails(row.get("emails", ()), errors)
+    phones = _clean_phones(row.get("phones", ()), customer.country, errors)
+    tags = _clean_tags(row.get("tags", ()), errors)
+    _too_many(row.get("contacts", ()), MAX_CONTACTS, "contacts", errors)
+    _too_many(row.get("addresses", ()), MAX_ADDRESSES, "addresses", errors)
+    known = [f for f in ("owner", "referred_by") if getattr(customer, f"{f}_id") in existing[f]]
+    full_clean_collecting(customer, errors, exclude=["version", *known])
+    contacts = []
+    for child in row.get("contacts", ()):
+        _unknown_fields(child, CONTACT_FIELDS)
+        contact = Contact(customer=customer)
+        try:
+            _clean_contact(contact, child, exclude=["customer"])
+        except ValidationError as error:
+            raise ValidationError({"contacts": error.messages}) from error
+        contacts.append(contact)
+    addresses = []
+    for child in row.get("addresses", ()):
+        _unknown_fields(child, ADDRESS_FIELDS)
+        address = Address(customer=customer, country=customer.country)
+        try:
+            _clean_address(address, child, exclude=["customer"])
+        except ValidationError as error:
+            raise ValidationError({"addresses": error.messages}) from error
+        addresses.append(address)
+    # As address_create and contact_create leave them: the first address is the default
+    # unless a later one is marked so; the last contact marked main is the main one.
+    default = max((n for n, a in enumerate(addresses) if n == 0 or a.is_default), default=None)
+    for n, address in enumerate(addresses):
+        address.is_default = n == default
+    primary = max((n for n, c in enumerate(contacts) if c.is_primary), default=None)
+    for n, contact in enumerate(contacts):
+        contact.is_primary = n == primary
+    customer.name_key = matching.name_key(customer.name)
+    customer.search_document = matching.search_document(
+        names=[customer.name, customer.legal_name, *(c.name for c in contacts)],
+        tax_id=customer.tax_id,
+        emails=[*emails, *(c.email for c in contacts if c.email)],
+        phones=[*phones, *(c.phone for c in contacts if c.phone)],
+    )
+    return CustomerChecked(customer, emails, phones, tags, contacts, addresses)
+
+
+# Field types whose Python value is what the database stores (after ``full_clean``).
+_STORED_AS_IS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.ForeignKey,
+)
+
+
+_UNSET = object()
+
+
+def _insert(
+    model: type[models.Model], names: Sequence[str], rows: list[tuple], returning: bool
+) -> list:
+    """Insert ``rows`` (tuples of the fields whose attnames are ``names``: every concrete
+    field but the primary key) into ``model``'s table with multi-row ``INSERT …
+    RETURNING id`` statements; the new ids when ``returning``.
+
+    What ``bulk_create`` sends, without its per-value work and model instances: a bulk
+    import writes millions of values, and that work cost more than the database's.
+    """
+    connection = connections[router.db_for_write(model)]
+    by_name = {field.attname: field for field in model._meta.concrete_fields}
+    fields = [by_name[name] for name in names]
+    prepared_columns = [n for n, field in enumerate(fields) if not isinstance(field, _STORED_AS_IS)]
+    if prepared_columns:
+        rows = [list(row) for row in rows]
+    for n in prepared_columns:
+        given, prepared = _UNSET, None  # rows share their timestamps: prepared once
+        for row in rows:
+            if row[n] is not given:
+                given = row[n]
+                prepared = fields[n].get_db_prep_save(given, connection)
+            row[n] = prepared
+    if connection.vendor == "postgresql":
+        return _copy(connection, model, fields, rows, returning)
+    # SQLite (the other database): straight to the driver in its own "?" style, for
+    # Django's rewriting of "%s" costs more than the insert on statements this long.
+    quote = connection.ops.quote_name
+    size = max(1, (connection.features.max_query_params or 65535) // len(fields))
+    placeholders = "(" + ", ".join(["?"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}) VALUES "
+    )
+    returned = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
+    connection.ensure_connection()
+    ids = []
+    for part in _slices(rows, size):
+        statement = sql + ", ".join([placeholders] * len(part)) + returned
+        result = connection.connection.execute(statement, list(chain.from_iterable(part)))
+        if returning:
+            ids += [pk for (pk,) in result.fetchall()]
+    return ids
+
+
+def _copy(connection, model: type[models.Model], fields: list, rows: list, returning: bool):
+    """``_insert`` on PostgreSQL: ids taken from the table's sequence, rows sent with
+    ``COPY`` (several times faster than ``INSERT`` for thousands of rows)."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    ids = []
+    with connection.cursor() as cursor:
+        if returning:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, model._meta.pk.column, len(rows)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+            fields = [model._meta.pk, *fields]
+            rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+        columns = ", ".join(quote(field.column) for field in fields)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return ids
+
+
+def _stamped(field: models.Field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _create_with_history(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: list[tuple],
+    actor: User | None,
+    reason: str,
+) -> list[int]:
+    """Insert ``rows`` of ``model`` (tuples of the fields named ``names``, checked
+    already; see ``_insert``) and their history records as saving each would record
+    them, made by ``actor`` for ``reason``; the new ids. A field left out takes its
+    default; a timestamp, now."""
+    if not rows:
+        return []
+    now = timezone.now()
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in names
+    ]
+    if missing:
+        defaults = tuple(now if _stamped(field) else field.get_default() for field in missing)
+        names = [*names, *(field.attname for field in missing)]
+        rows = [row + defaults for row in rows]
+    ids = _insert(model, names, rows, returning=True)
+    if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        history = model.history.model  # type: ignore[attr-defined]
+        record = {
+            "history_date": now,
+            "history_change_reason": reason or None,
+            "history_type": "+",
+            "history_user_id": actor.pk if actor is not None else None,
+        }
+        # Each history column picked from the row followed by its new id and the record.
+        extra = (*record.values(), None)
+        position = {name: n for n, name in enumerate(names)}
+        position |= {name: len(names) + 1 + n for n, name in enumerate(record)}
+        position["id"] = len(names)
+        absent = len(names) + 1 + len(record)
+        columns = [f.attname for f in history._meta.concrete_fields if not f.primary_key]
+        pick = itemgetter(*(position.get(name, absent) for name in columns))
+        _insert(
+            history,
+            columns,
+            [pick((*row, pk, *extra)) for row, pk in zip(rows, ids, strict=True)],
+            returning=False,
+        )
+    return ids
+
+
+def _save_new(objects: list[models.Model], actor: User | None, reason: str) -> None:
+    """Save new model instances (checked already) with their history; sets their ids
+    and timestamps."""
+    if not objects:
+        return
+    model = type(objects[0])
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    now = timezone.now()
+    for field in filter(_stamped, fields):
+        for obj in objects:
+            setattr(obj, field.attname, now)
+    names = [field.attname for field in fields]
+    values = attrgetter(*names)
+    database = router.db_for_write(model)
+    ids = _create_with_history(model, names, [values(obj) for obj in objects], actor, reason)
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = database
+
+
+# Below this many customers, a catalog's statistics matter little to its look-ups.
+_COUNTED_FLOOR = 5000
+
+
+def _statistics_refresh() -> None:
+    """Refresh PostgreSQL's statistics of the catalog's tables once the customers have
+    doubled since last counted.
+
+    Autovacuum cannot see the rows of a transaction still open, so without this the
+    look-ups of a long import into a small catalog (by e-mail, phone, postal code) are
+    planned as for the small one: a full scan per chunk, hours for a million rows.
+    ``ANALYZE`` inside the transaction counts its own new rows.
+    """
+    connection = connections[router.db_for_write(Customer)]
+    if connection.vendor != "postgresql":
+        return
+    highest = Customer.objects.aggregate(highest=models.Max("pk"))["highest"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+            [Customer._meta.db_table],
+        )
+        (counted,) = cursor.fetchone()
+        if highest > 2 * max(counted, _COUNTED_FLOOR):
+            for model in (Customer, CustomerEmail, CustomerPhone, CustomerTag, Contact, Address):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def _duplicates_record(new: list[CustomerChecked]) -> None:
+    """What ``duplicates_refresh_for`` records for each of the ``new`` customers (saved,
+    with their records), in a few queries for them all."""
+    reasons: dict[tuple[int, int], set[str]] = {}
+    held = {
+        DuplicateReason.TAX_ID: {
+            item.customer.pk: [item.customer.tax_id]
+            if tax_id_tells_apart(item.customer.tax_id)
+            else []
+            for item in new
+        },
+        DuplicateReason.EMAIL: {item.customer.pk: item.emails for item in new},
+        DuplicateReason.PHONE: {item.customer.pk: item.phones for item in new},
+    }
+    live_children = Q(customer__merged_into__isnull=True)
+    lookups = {
+        DuplicateReason.TAX_ID: (Customer.objects.filter(LIVE), "tax_id", "pk"),
+        DuplicateReason.EMAIL: (
+            CustomerEmail.objects.filter(live_children),
+            "email",
+            "customer_id",
+        ),
+        DuplicateReason.PHONE: (
+            CustomerPhone.objects.filter(live_children),
+            "number",
+            "customer_id",
+        ),
+    }
+    for reason, (queryset, column, holder) in lookups.items():
+        holders: dict[str, set[int]] = {}
+        wanted = sorted({value for values in held[reason].values() for value in values})
+        for part in _slices(wanted, _LOOKUP_VALUES):
+            for value, pk in queryset.filter(**{f"{column}__in": part}).values_list(column, holder):
+                holders.setdefault(value, set()).add(pk)
+        for pk, values in held[reason].items():
+            for other in {other for value in values for other in holders.get(value, ())}:
+                if other != pk:
+                    reasons.setdefault(_pair(pk, other), set()).add(reason)
+    scores = _similar_names_at_addresses([item.customer for item in new])
+    for pair in scores:
+        reasons.setdefault(pair, set()).add(DuplicateReason.NAME_ADDRESS)
+    DuplicateCandidate.objects.bulk_create(
+        DuplicateCandidate(
+            customer_id=low,
+            other_id=high,
+            reasons=sorted(why),
+            score=1.0 if why - {DuplicateReason.NAME_ADDRESS} else scores[(low, high)] / 100,
+        )
+        for (low, high), why in reasons.items()
+    )
+
+
+def _similar_names_at_addresses(new: list[Customer]) -> dict[tuple[int, int], float]:
+    """Pairs of a new customer and another with a similar name at a similar address, with
+    the name score, as ``duplicates_refresh_for`` finds them."""
+    keys = {customer.pk: customer.name_key for customer in new}
+    addresses = Address.objects.filter(customer__in=keys).values_list(
+        "customer_id", "street", "postal_code", "city"
+    )
+    places = [(pk, keys[pk], street, code, city) for pk, street, code, city in addresses]
+    found: dict[tuple[int, int], float] = {}
+    for pk, alike in customers_alike(places).items():
+        for other, (_name, score) in alike.items():
+            if other != pk:
+                pair = _pair(pk, other)
+                found[pair] = max(found.get(pair, 0), score)
+    return found
+
+
+def customers_bulk_create(
+    *, actor: User | None, rows: Sequence[dict], reason: str = ""
+) -> list[Customer]:
+    """Create a customer for each of ``rows`` (``customer_create``'s keyword arguments),
+    as ``customer_create`` would one by one — the same checks and messages, records,
+    history, search text, duplicate candidates and webhooks — in a number of queries that
+    does not grow with the rows.
+
+    A row ``customer_create`` would refuse raises ``CustomerRowInvalid`` naming its index,
+    and nothing is written. Where ``customer_create`` would record a contact or an
+    address twice in its history (created, then its main or default mark taken by a later
+    one of the same row), the history holds it once, as it ends up.
+    """
+    checked = customers_bulk_check(actor=actor, rows=rows)
+    return customers_bulk_write(actor=actor, checked=checked, reason=reason)
+
+
+def customers_bulk_check(*, actor: User | None, rows: Sequence[dict]) -> list[CustomerChecked]:
+    """``customers_bulk_create``'s checks alone: each row's customer and records, checked
+    and built, for ``customers_bulk_write`` to save later (an import checks its rows
+    before it takes the database's write lock). Writes nothing; raises
+    ``CustomerRowInvalid``."""
+    actor_check(actor, Capability.CUSTOMER_EDIT)
+    limited = actor is not None and limited_to_own_customers(actor)
+    existing = _existing_references(
+        {getattr(row.get("owner"), "pk", None) for row in rows} | {getattr(actor, "pk", None)},
+        {getattr(row.get("referred_by"), "pk", None) for row in rows},
+    )
+    new = []
+    for index, row in enumerate(rows):
+        try:
+            new.append(_new_customer(row, actor, limited, existing))
+        except ValidationError as error:
+            raise CustomerRowInvalid(index, error) from error
+    return new
+
+
+def _references_check(new: Sequence[CustomerChecked]) -> None:
+    """Refuse (``CustomerRowInvalid``) the first checked customer whose owner or
+    referrer has been deleted since it was checked."""
+    named = [(item.customer.owner_id, item.customer.referred_by_id) for item in new]
+    existing = _existing_references({o for o, _r in named}, {r for _o, r in named})
+    for index, references in enumerate(named):
+        for field, pk in zip(("owner", "referred_by"), references, strict=True):
+            if pk is not None and pk not in existing[field]:
+                message = _("This record was deleted meanwhile.")
+                raise CustomerRowInvalid(index, ValidationError({field: [message]}))
+
+
+@transaction.atomic
+def customers_bulk_write(
+    *, actor: User | None, checked: Sequence[CustomerChecked], reason: str = ""
+) -> list[Customer]:
+    """Save the customers ``customers_bulk_check`` checked, as ``customers_bulk_create``
+    does; one whose owner or referrer was deleted since raises ``CustomerRowInvalid``."""
+    actor_check(actor, Capability.CUSTOMER_EDIT)
+    new = list(checked)
+    _references_check(new)
+    customers = [item.customer for item in new]
+    tags = _tags_named(name for item in new for name in item.tags)
+    _save_new(customers, actor, reason)
+    for item in new:
+        for child in (*item.contacts, *item.addresses):
+            child.customer = item.customer  # saved now: this sets ``customer_id``
+    for model, field, key in (
+        (CustomerEmail, "email", "emails"),
+        (CustomerPhone, "number", "phones"),
+    ):
+        children = [
+            (item.customer.pk, value, position)
+            for item in new
+            for position, value in enumerate(getattr(item, key))
+        ]
+        _create_with_history(model, ("customer_id", field, "position"), children, actor, reason)
+    links = [
+        (item.customer.pk, tag_id)
+        for item in new
+        for tag_id in dict.fromkeys(tags[name.casefold()].pk for name in item.tags)
+    ]
+    _create_with_history(CustomerTag, ("customer_id", "tag_id"), links, actor, reason)
+    _save_new([contact for item in new for contact in item.contacts], actor, reason)
+    _save_new([address for item in new for address in item.addresses], actor, reason)
+    _statistics_refresh()
+    for item in new:
+        if len(item.contacts) > 1:  # their order in the search text is the database's
+            customer_refresh_derived(item.customer)
+    _duplicates_record(new)
+    webhook_emit_many(
+        event=WebhookEvent.CUSTOMER_CREATED,
+        data=[_created_data(item.customer, item.emails, item.phones) for item in new],
+    )
+    return customers
