@@ -16,7 +16,6 @@ from clientela.customers.models import Customer, DuplicateCandidate
 from clientela.customers.personal import PersonalData, personal_data_registered, personal_data_rows
 from clientela.customers.services.derived import customer_refresh_derived
 
-# Personal fields erased on anonymisation, in the live records and in their history.
 # The customer's own fields that anonymising erases (besides its name), and those that
 # are not personal; what other records keep is registered in customers.personal.
 CUSTOMER_ERASED = {"legal_name": "", "tax_id": "", "tax_id_type": "", "notes": ""}
