@@ -56,21 +56,9 @@ def _register_personal_data() -> None:
         "delivery_notes": "",
         "label": "",
     }
+    kept = ("city", "region", "country")
     personal_data_register(
-        Address,
-        erase=address,
-        keep=("city", "region", "country"),
-        export_as="addresses",
-        export=(
-            "label",
-            "street",
-            "neighborhood",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "delivery_notes",
-        ),
+        Address, erase=address, keep=kept, export_as="addresses", export=(*address, *kept)
     )
     # Why two customers look alike: codes of the matching rules.
     personal_data_register(DuplicateCandidate, keep=("reasons",))
