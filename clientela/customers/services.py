@@ -45,6 +45,7 @@ from clientela.customers.models import (
     Contact,
     Customer,
     CustomerEmail,
+    CustomerEvent,
     CustomerPhone,
     CustomerTag,
     DuplicateCandidate,
@@ -54,8 +55,7 @@ from clientela.customers.models import (
 )
 from clientela.customers.personal import PersonalData, personal_data_registered, personal_data_rows
 from clientela.customers.selectors import customers_alike
-from clientela.webhooks.models import WebhookEvent
-from clientela.webhooks.services import webhook_emit, webhook_emit_many
+from clientela.webhooks.services import event_emit, event_emit_many
 
 CUSTOMER_FIELDS = frozenset(
     {
@@ -367,15 +367,15 @@ def customer_create(
                 raise ValidationError({key: error.messages}) from error
     customer_refresh_derived(customer)
     duplicates_refresh_for(customer=customer)
-    webhook_emit(
-        event=WebhookEvent.CUSTOMER_CREATED,
+    event_emit(
+        event=CustomerEvent.CREATED,
         data=_created_data(customer, clean_emails, clean_phones),
     )
     return customer
 
 
 def _created_data(customer: Customer, emails: list[str], phones: list[str]) -> dict:
-    """The ``customer.created`` webhook's data."""
+    """The ``customer.created`` event's data."""
     return {
         "id": customer.pk,
         "kind": customer.kind,
@@ -892,8 +892,8 @@ def customers_bulk_write(
         if len(item.contacts) > 1:  # their order in the search text is the database's
             customer_refresh_derived(item.customer)
     _duplicates_record(new)
-    webhook_emit_many(
-        event=WebhookEvent.CUSTOMER_CREATED,
+    event_emit_many(
+        event=CustomerEvent.CREATED,
         data=[_created_data(item.customer, item.emails, item.phones) for item in new],
     )
     return customers
