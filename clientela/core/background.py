@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 logger = logging.getLogger(__name__)
 
 # The queues each worker process of `clientela serve` takes (settings.TASKS lists them):
-# deliveries of webhooks; imports and their checks, with the small jobs ("default");
-# analyses.
+# the outbox's deliveries (webhooks and in-process subscribers); imports and their
+# checks, with the small jobs ("default"); analyses.
 WORKER_QUEUES = ("webhooks", "imports,default", "analyses")
 
 _sweeps: list[Callable[[], int]] = []

@@ -9,8 +9,10 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from clientela.core.access import Capability
+        from clientela.customers.models import CustomerEvent
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
+        from clientela.webhooks.registry import event_names_register
 
         navigation_register(
             NavItem(
@@ -22,6 +24,7 @@ class CustomersConfig(AppConfig):
             )
         )
         dashboard_register("customers", "clientela.customers.dashboard.customer_cards")
+        event_names_register(CustomerEvent)
         _register_personal_data()
 
 

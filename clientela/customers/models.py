@@ -42,6 +42,12 @@ class Channel(models.TextChoices):
     IN_PERSON = "in_person", _("In person")
 
 
+class CustomerEvent(models.TextChoices):
+    """What the catalog tells webhooks and the apps above it (``webhooks.registry``)."""
+
+    CREATED = "customer.created", _("A customer was created")
+
+
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50)
 

@@ -11,9 +11,10 @@ class OrdersConfig(AppConfig):
         from clientela.core.access import Capability
         from clientela.customers.panels import CustomerPanel, customer_panel_register
         from clientela.customers.personal import personal_data_register
-        from clientela.orders.models import Order
+        from clientela.orders.models import Order, OrderEvent
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import NavItem, navigation_register
+        from clientela.webhooks.registry import event_names_register
 
         navigation_register(
             NavItem(
@@ -33,6 +34,7 @@ class OrdersConfig(AppConfig):
             ),
         )
         dashboard_register("orders", "clientela.orders.dashboard.order_cards")
+        event_names_register(OrderEvent)
         # Notes and cancel reasons are free text about the customer; the reference is the
         # order's number, kept with its figures.
         personal_data_register(

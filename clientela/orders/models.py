@@ -64,6 +64,13 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class OrderEvent(models.TextChoices):
+    """What the order book tells webhooks and the apps above it (``webhooks.registry``)."""
+
+    CREATED = "order.created", _("An order was created")
+    STATUS_CHANGED = "order.status_changed", _("An order changed status")
+
+
 # Bought orders are the ones the customer committed to: neither drafts nor cancelled.
 BOUGHT = ~models.Q(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
 # Bought orders with money still due ("Money owed").

@@ -34,6 +34,7 @@ from clientela.orders.models import (
     DeliveryDay,
     Order,
     OrderChange,
+    OrderEvent,
     OrderLine,
     OrderStatus,
     Payment,
@@ -48,8 +49,7 @@ from clientela.orders.rules import (
     payment_problems,
 )
 from clientela.orders.selectors import FIGURES, delivery_figures
-from clientela.webhooks.models import WebhookEvent
-from clientela.webhooks.services import webhook_emit
+from clientela.webhooks.services import event_emit
 
 PRODUCT_FIELDS = frozenset(
     {"sku", "name", "category", "unit", "unit_price", "currency", "lead_time_tolerance_days"}
@@ -421,8 +421,8 @@ def _claim(order: Order, version: int) -> None:
     order.paid = Order.objects.values_list("paid", flat=True).get(pk=order.pk)
 
 
-def _webhook_data(order: Order) -> dict:
-    """What a webhook receiver learns of an order."""
+def _event_data(order: Order) -> dict:
+    """What a webhook receiver or an in-process subscriber learns of an order."""
     return {
         "id": order.pk,
         "customer_id": order.customer_id,
@@ -501,7 +501,7 @@ def order_create(
     order.save()
     _write_lines(order, cleaned, actor, reason)
     order.save(update_fields=["total", "tolerance_days"])
-    webhook_emit(event=WebhookEvent.ORDER_CREATED, data=lambda: _webhook_data(order))
+    event_emit(event=OrderEvent.CREATED, data=lambda: _event_data(order))
     return order
 
 
@@ -620,9 +620,9 @@ def order_transition(
     order.save()
     if to == OrderStatus.DELIVERED:
         _delivery_days_changed([order.delivered_on])
-    webhook_emit(
-        event=WebhookEvent.ORDER_STATUS_CHANGED,
-        data=lambda: {**_webhook_data(order), "previous_status": previous},
+    event_emit(
+        event=OrderEvent.STATUS_CHANGED,
+        data=lambda: {**_event_data(order), "previous_status": previous},
     )
     return order
 

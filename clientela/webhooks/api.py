@@ -1,19 +1,23 @@
-"""REST endpoints for webhook subscriptions and their delivery log (owner only).
+"""REST endpoints for webhook subscriptions, the events and their in-process
+subscribers, and the delivery log of both (owner only).
 
 Mounted at ``/api/v1/webhooks`` by the composition root.
 """
 
 from datetime import datetime
+from typing import Literal
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, require
 from clientela.core.api import Whole, WriteSchema
 from clientela.core.pagination import CappedPageNumberPagination
-from clientela.webhooks import services
-from clientela.webhooks.models import WebhookDelivery, WebhookSubscription
+from clientela.webhooks import selectors, services
+from clientela.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from clientela.webhooks.registry import event_choices, event_subscribers
 
 router = Router(tags=["webhooks"])
 
@@ -38,9 +42,24 @@ class SubscriptionCreated(SubscriptionOut):
     secret: str
 
 
+class OutboxSubscriberOut(Schema):
+    name: str
+    handler: str
+
+
+class OutboxEventOut(Schema):
+    name: str
+    label: str
+    subscribers: list[OutboxSubscriberOut]
+
+
 class DeliveryOut(Schema):
     id: int
+    kind: Literal["webhook", "subscriber"]
+    subscription_id: int | None
+    subscriber: str
     event: str
+    event_label: str
     payload: dict
     status: str
     attempts: int
@@ -50,6 +69,20 @@ class DeliveryOut(Schema):
     last_attempt_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
+
+    @staticmethod
+    def resolve_event_label(delivery: WebhookDelivery) -> str:
+        return str(delivery.get_event_display())
+
+
+class OutboxDeliveryOut(DeliveryOut):
+    """A delivery in the whole log (a schema of its own name, as its page must be)."""
+
+
+class DeliveryFilters(Schema):
+    kind: Literal["webhook", "subscriber"] | None = None
+    subscriber: str = ""
+    status: DeliveryStatus | None = None
 
 
 def _subscription(request: HttpRequest, subscription_id: int) -> WebhookSubscription:
@@ -78,8 +111,38 @@ def subscription_delete(request: HttpRequest, subscription_id: Whole) -> None:
     )
 
 
+@router.get("/events", response=list[OutboxEventOut])
+def event_list(request: HttpRequest) -> list[dict]:
+    """The events apps emit, each with its in-process subscribers."""
+    require(request.auth, Capability.WEBHOOK_MANAGE)
+    return [
+        {
+            "name": name,
+            "label": str(label),
+            "subscribers": [
+                {"name": subscriber.name, "handler": subscriber.handler_path}
+                for subscriber in event_subscribers(name)
+            ],
+        }
+        for name, label in event_choices()
+    ]
+
+
+@router.get("/deliveries", response=list[OutboxDeliveryOut])
+@paginate(CappedPageNumberPagination, page_size=25, max_page_size=100)
+def delivery_log(
+    request: HttpRequest, filters: Query[DeliveryFilters]
+) -> QuerySet[WebhookDelivery]:
+    """The whole delivery log, newest first: webhooks' and in-process subscribers'
+    (``kind``), optionally one subscriber's or of one status."""
+    require(request.auth, Capability.WEBHOOK_MANAGE)
+    return selectors.delivery_list(
+        kind=filters.kind, subscriber=filters.subscriber, status=filters.status or ""
+    )
+
+
 @router.get("/{int:subscription_id}/deliveries", response=list[DeliveryOut])
 @paginate(CappedPageNumberPagination, page_size=25, max_page_size=100)
-def delivery_list(request: HttpRequest, subscription_id: Whole):
-    """The delivery log, newest first: each attempt's status code or error."""
-    return WebhookDelivery.objects.filter(subscription=_subscription(request, subscription_id))
+def delivery_list(request: HttpRequest, subscription_id: Whole) -> QuerySet[WebhookDelivery]:
+    """The subscription's delivery log, newest first: each attempt's status code or error."""
+    return selectors.delivery_list(subscription=_subscription(request, subscription_id))

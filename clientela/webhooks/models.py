@@ -1,16 +1,12 @@
-"""Webhook subscriptions and the log of every delivery attempt."""
+"""Webhook subscriptions and the log of every delivery: to a subscription's URL, or to
+an in-process subscriber."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clientela.core.models import BaseModel
-
-
-class WebhookEvent(models.TextChoices):
-    CUSTOMER_CREATED = "customer.created", _("A customer was created")
-    ORDER_CREATED = "order.created", _("An order was created")
-    ORDER_STATUS_CHANGED = "order.status_changed", _("An order changed status")
+from clientela.webhooks.registry import SUBSCRIBER_NAME_LENGTH, event_choices
 
 
 class WebhookSubscription(BaseModel):
@@ -41,12 +37,19 @@ class DeliveryStatus(models.TextChoices):
 
 
 class WebhookDelivery(BaseModel):
-    """One event sent to one subscription: its payload and how its attempts went."""
+    """One event sent to one receiver: a subscription (POSTed to its URL) or an
+    in-process subscriber (run by the worker, ``registry.event_subscribe``); its
+    payload and how its attempts went."""
 
     subscription = models.ForeignKey(
-        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookSubscription,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
     )
-    event = models.CharField(_("event type"), max_length=40, choices=WebhookEvent.choices)
+    subscriber = models.CharField(_("subscriber"), max_length=SUBSCRIBER_NAME_LENGTH, blank=True)
+    event = models.CharField(_("event type"), max_length=40, choices=event_choices)
     payload = models.JSONField(_("payload"))
     status = models.CharField(
         _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
@@ -62,4 +65,23 @@ class WebhookDelivery(BaseModel):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["subscription", "-id"], name="delivery_subscription")]
+        indexes = [
+            models.Index(fields=["subscription", "-id"], name="delivery_subscription"),
+            models.Index(
+                fields=["subscriber", "-id"],
+                name="delivery_subscriber",
+                condition=~models.Q(subscriber=""),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(subscription__isnull=False, subscriber="")
+                | models.Q(subscription__isnull=True) & ~models.Q(subscriber=""),
+                name="delivery_one_receiver",
+            )
+        ]
+
+    @property
+    def kind(self) -> str:
+        """``webhook`` for a subscription's delivery, ``subscriber`` for an in-process one."""
+        return "webhook" if self.subscription_id else "subscriber"

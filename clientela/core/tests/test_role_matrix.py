@@ -96,6 +96,8 @@ API_ROUTES: list[tuple[str, str, dict]] = [
     ("/events/{int:event_id}/comparison", "mine", READ),
     ("/events/{int:event_id}/plan", "mine", READ),
     ("/webhooks", "", OWNER_ONLY),
+    ("/webhooks/events", "", OWNER_ONLY),
+    ("/webhooks/deliveries", "", OWNER_ONLY),
     ("/webhooks/{int:subscription_id}/deliveries", "mine", OWNER_ONLY),
     ("/analytics/scores", "", READ),
     ("/analytics/customers/{int:customer_id}/scores", "mine", READ),

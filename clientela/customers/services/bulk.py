@@ -28,6 +28,7 @@ from clientela.customers.models import (
     Contact,
     Customer,
     CustomerEmail,
+    CustomerEvent,
     CustomerPhone,
     CustomerTag,
     DuplicateCandidate,
@@ -55,8 +56,7 @@ from clientela.customers.services.contacts import (
 )
 from clientela.customers.services.derived import customer_refresh_derived
 from clientela.customers.services.duplicates import _pair
-from clientela.webhooks.models import WebhookEvent
-from clientela.webhooks.services import webhook_emit_many
+from clientela.webhooks.services import event_emit_many
 
 # Values a query looks up at once (SQLite takes up to 32,766 parameters).
 _LOOKUP_VALUES = 5000
@@ -491,8 +491,8 @@ def customers_bulk_write(
         if len(item.contacts) > 1:  # their order in the search text is the database's
             customer_refresh_derived(item.customer)
     _duplicates_record(new)
-    webhook_emit_many(
-        event=WebhookEvent.CUSTOMER_CREATED,
+    event_emit_many(
+        event=CustomerEvent.CREATED,
         data=[_created_data(item.customer, item.emails, item.phones) for item in new],
     )
     return customers

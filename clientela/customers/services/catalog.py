@@ -27,7 +27,14 @@ from clientela.core.validators import (
     normalize_phone,
     normalize_tax_id,
 )
-from clientela.customers.models import Customer, CustomerEmail, CustomerPhone, CustomerTag, Tag
+from clientela.customers.models import (
+    Customer,
+    CustomerEmail,
+    CustomerEvent,
+    CustomerPhone,
+    CustomerTag,
+    Tag,
+)
 from clientela.customers.services._common import _slices, _unknown_fields
 from clientela.customers.services.contacts import (
     MAX_ADDRESSES,
@@ -37,8 +44,7 @@ from clientela.customers.services.contacts import (
 )
 from clientela.customers.services.derived import customer_refresh_derived
 from clientela.customers.services.duplicates import duplicates_refresh_for
-from clientela.webhooks.models import WebhookEvent
-from clientela.webhooks.services import webhook_emit
+from clientela.webhooks.services import event_emit
 
 CUSTOMER_FIELDS = frozenset(
     {
@@ -298,15 +304,15 @@ def customer_create(
                 raise ValidationError({key: error.messages}) from error
     customer_refresh_derived(customer)
     duplicates_refresh_for(customer=customer)
-    webhook_emit(
-        event=WebhookEvent.CUSTOMER_CREATED,
+    event_emit(
+        event=CustomerEvent.CREATED,
         data=_created_data(customer, clean_emails, clean_phones),
     )
     return customer
 
 
 def _created_data(customer: Customer, emails: list[str], phones: list[str]) -> dict:
-    """The ``customer.created`` webhook's data."""
+    """The ``customer.created`` event's data."""
     return {
         "id": customer.pk,
         "kind": customer.kind,

@@ -11,6 +11,7 @@ from clientela.customers.models import (
     Contact,
     Customer,
     CustomerEmail,
+    CustomerEvent,
     CustomerPhone,
     CustomerTag,
     DuplicateCandidate,
@@ -24,7 +25,7 @@ from clientela.customers.services import (
     customers_bulk_write,
 )
 from clientela.customers.tests.factories import CustomerFactory, UserFactory
-from clientela.webhooks.models import WebhookDelivery, WebhookEvent
+from clientela.webhooks.models import WebhookDelivery
 from clientela.webhooks.services import webhook_subscription_create
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +156,7 @@ def _outcome(create) -> tuple[list[dict], list[str]]:
 def catalog(owner):
     """A customer the new rows resemble, a tag they reuse and a webhook subscription."""
     webhook_subscription_create(
-        actor=owner, url="https://example.mx/hook", events=[WebhookEvent.CUSTOMER_CREATED]
+        actor=owner, url="https://example.mx/hook", events=[CustomerEvent.CREATED]
     )
     CustomerFactory(
         name="Panaderia Gomez",

@@ -6,13 +6,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clientela.core.models import Role
-from clientela.customers.models import Customer, DuplicateCandidate
+from clientela.customers.models import Customer, CustomerEvent, DuplicateCandidate
 from clientela.customers.tests.factories import CustomerFactory, UserFactory
 from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.imports.mapping import match_columns
 from clientela.imports.reading import open_sheet
 from clientela.imports.services import ImportRefused, sheet_import
-from clientela.webhooks.models import WebhookDelivery, WebhookEvent
+from clientela.webhooks.models import WebhookDelivery
 from clientela.webhooks.services import webhook_subscription_create
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def _import(tmp_path, rows, actor, name="clientes.csv"):
 
 def test_new_customers_get_their_history_search_text_duplicates_and_webhooks(tmp_path, owner):
     webhook_subscription_create(
-        actor=owner, url="https://example.mx/hook", events=[WebhookEvent.CUSTOMER_CREATED]
+        actor=owner, url="https://example.mx/hook", events=[CustomerEvent.CREATED]
     )
     gomez = CustomerFactory(
         name="Panadería Gómez",

@@ -14,13 +14,15 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from clientela.core.access import AccessDenied
+from clientela.customers.models import CustomerEvent
 from clientela.customers.tests.factories import CustomerFactory
-from clientela.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
+from clientela.orders.models import OrderEvent
+from clientela.webhooks.models import DeliveryStatus, WebhookDelivery
 from clientela.webhooks.services import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
+    event_emit,
     webhook_attempt,
-    webhook_emit,
     webhook_subscription_create,
 )
 from clientela.webhooks.tasks import webhook_deliver
@@ -79,7 +81,7 @@ def receiver():
         server.close()
 
 
-def subscribe(url, events=(WebhookEvent.CUSTOMER_CREATED,)):
+def subscribe(url, events=(CustomerEvent.CREATED,)):
     return webhook_subscription_create(actor=None, url=url, events=list(events), secret=SECRET)
 
 
@@ -117,7 +119,7 @@ def test_a_new_customer_is_posted_signed_to_the_subscriber(
 def test_a_failing_receiver_is_retried_with_back_off_then_given_up(receiver):
     server = receiver(statuses=(500,))
     subscription = subscribe(server.url)
-    (delivery,) = webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data={"id": 1})
+    (delivery,) = event_emit(event=CustomerEvent.CREATED, data={"id": 1})
 
     delays = []
     for _ in range(MAX_ATTEMPTS):
@@ -138,7 +140,7 @@ def test_a_failing_receiver_is_retried_with_back_off_then_given_up(receiver):
 def test_a_retry_is_queued_for_later_and_a_later_success_is_logged(receiver):
     server = receiver(statuses=(503, 204))
     subscribe(server.url)
-    (delivery,) = webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data={"id": 1})
+    (delivery,) = event_emit(event=CustomerEvent.CREATED, data={"id": 1})
 
     webhook_deliver.call(delivery.pk)
 
@@ -159,7 +161,7 @@ def test_an_unreachable_receiver_is_logged_and_retried():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     subscribe(f"http://127.0.0.1:{port}/nobody")
-    (delivery,) = webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data={"id": 1})
+    (delivery,) = event_emit(event=CustomerEvent.CREATED, data={"id": 1})
 
     assert webhook_attempt(delivery) == RETRY_DELAYS[0]
     assert delivery.response_status is None and "Could not reach" in delivery.error
@@ -167,9 +169,9 @@ def test_an_unreachable_receiver_is_logged_and_retried():
 
 def test_only_subscribers_to_the_event_get_it(receiver):
     server = receiver()
-    subscribe(server.url, events=[WebhookEvent.ORDER_CREATED])
+    subscribe(server.url, events=[OrderEvent.CREATED])
 
-    assert webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data={"id": 1}) == []
+    assert event_emit(event=CustomerEvent.CREATED, data={"id": 1}) == []
 
 
 @pytest.mark.parametrize(
@@ -207,7 +209,7 @@ def test_orders_announce_their_creation_and_every_status_change(owner):
 
     subscribe(
         "https://hooks.example.com/orders",
-        events=[WebhookEvent.ORDER_CREATED, WebhookEvent.ORDER_STATUS_CHANGED],
+        events=[OrderEvent.CREATED, OrderEvent.STATUS_CHANGED],
     )
     order = OrderFactory(
         actor=owner, lines=[{"product": ProductFactory(sku="CON-1"), "quantity": 3}]
@@ -231,11 +233,11 @@ def test_data_given_as_a_function_is_made_only_for_a_subscriber():
         made.append(True)
         return {"id": 1}
 
-    assert webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=data) == []
+    assert event_emit(event=CustomerEvent.CREATED, data=data) == []
     assert made == []  # nobody subscribed: nothing read, nothing queued
-    subscribe("https://hooks.example.com/c", events=[WebhookEvent.CUSTOMER_CREATED])
+    subscribe("https://hooks.example.com/c", events=[CustomerEvent.CREATED])
 
-    (delivery,) = webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data=data)
+    (delivery,) = event_emit(event=CustomerEvent.CREATED, data=data)
 
     assert made == [True] and delivery.payload["data"] == {"id": 1}
 
@@ -272,7 +274,7 @@ def test_a_name_that_leads_to_this_machine_gets_nothing_sent(settings, receiver)
     settings.CLIENTELA_WEBHOOKS_ALLOW_PRIVATE = False
 
     # when a delivery is attempted now that such receivers are not allowed
-    (delivery,) = webhook_emit(event=WebhookEvent.CUSTOMER_CREATED, data={"id": 1})
+    (delivery,) = event_emit(event=CustomerEvent.CREATED, data={"id": 1})
     retry = webhook_attempt(delivery)
 
     # then the connection is refused before anything is sent, and the log says why
