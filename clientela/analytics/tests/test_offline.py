@@ -22,9 +22,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from clientela.analytics import offline
-from clientela.analytics.offline import CUSTOMER_COLUMNS, _attempt, _model_report
+from clientela.analytics.offline import CUSTOMER_COLUMNS, _model_report
 from clientela.analytics.stats.btyd import BGNBDParameters, FitResult
 from clientela.analytics.stats.btyd._fitting import Boundary
+from clientela.analytics.stats.scoring import fit_outcome
 
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "stats" / "tests" / "data" / "CDNOW_sample.txt"
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -307,9 +308,9 @@ def test_a_parameter_run_off_to_a_limit_is_reported():
         )
 
     # when its outcome is judged, then it is used but carries a warning
-    outcome = _attempt(fitter)
+    outcome = fit_outcome("bgnbd", fitter(), None, 0.0)
     assert outcome.status == "fitted"
-    assert outcome.warning.startswith("r, alpha went to an extreme")
+    assert _model_report(outcome)["warning"].startswith("r, alpha went to an extreme")
 
 
 def test_a_fit_at_the_edge_of_the_model_reports_the_limit_as_a_database_run_does():
@@ -331,7 +332,7 @@ def test_a_fit_at_the_edge_of_the_model_reports_the_limit_as_a_database_run_does
         )
 
     # when its outcome is judged and written to model.json
-    outcome = _attempt(fitter)
+    outcome = fit_outcome("bgnbd", fitter(), None, 0.0)
     entry = _model_report(outcome)
 
     # then it scores, labelled as the database run labels it, with the limit's r, α, p
