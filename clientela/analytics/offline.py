@@ -1,7 +1,8 @@
 """Offline analysis: the statistics engine on a CSV export of transactions, no database.
 
-``analyze_file`` reads a file (``read_transactions``), summarises, fits and scores every
-customer (``analyze_transactions``) and writes ``model.json`` and ``customers.csv``
+``analyze_file`` reads a file (``read_transactions``), summarises it and scores every
+customer with the pipeline the database run shares (``stats.scoring.score``, in
+``analyze_transactions``) and writes ``model.json`` and ``customers.csv``
 (``write_results``), telling a ``progress`` callback each stage as it starts.
 ``clientela analyze --transactions`` is its command line.
 
@@ -29,8 +30,12 @@ Rules:
   (``CLIENTELA_ANALYTICS_PURCHASE_MODEL``) scores the customers, the other one if it
   cannot. With a calibration end they are fitted again on the calibration data, and
   their predictions for the holdout period are compared with what the customers did;
-- a model is skipped, with the reason, when the data cannot support it; one that does
-  not converge is reported and not used for the scores;
+- a model is skipped, with the reason, when the data cannot support it (a purchase
+  model needs ``MINIMUM_CUSTOMERS`` customers and a repeat buyer, Gamma-Gamma
+  ``MINIMUM_CUSTOMERS`` repeat buyers of positive value); one that does not converge is
+  reported and not used for the scores;
+- expected purchases and lifetime value look ``months`` ahead; the Pareto classes are
+  made on the revenue up to the observation end;
 - results are computed in full before anything is written, then written to temporary
   files in the output folder and renamed, so an error leaves the folder as it was.
 """
@@ -52,7 +57,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -62,31 +67,23 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clientela.analytics.stats import PURCHASE_MODELS
-from clientela.analytics.stats.pareto import CLASSES, pareto_classes
-from clientela.analytics.stats.rfm import RFMResult, rfm
+from clientela.analytics.stats import PURCHASE_MODELS, UNIT_DAYS
+from clientela.analytics.stats.pareto import CLASSES
 from clientela.analytics.stats.summary import (
+    TimeUnit,
     TransactionSummary,
     calibration_holdout_summary,
     transaction_summary,
 )
-from clientela.analytics.wording import MODEL_NAMES
+from clientela.analytics.wording import MODEL_NAMES, fit_reason, fit_warning
 from clientela.core.parsing import parse_amount, parse_date
 from clientela.imports.reading import CsvLayout, SpreadsheetError, csv_layout
 
 if TYPE_CHECKING:
-    from clientela.analytics.stats.btyd import FitResult
-
-TimeUnit = Literal["day", "week"]
-
-# Days in each time unit (a week is counted to the day: days / 7).
-UNIT_DAYS: dict[str, int] = {"day": 1, "week": 7}
+    from clientela.analytics.stats.scoring import FitOutcome, Scored, ScoringOptions
 
 # The models need this many customers (Gamma-Gamma: repeat buyers) before they are fitted.
 MINIMUM_CUSTOMERS = 10
-
-# A fitted parameter outside this range has run off to a limit of the model.
-EXTREME_PARAMETERS = (1e-6, 1e6)
 
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -157,22 +154,6 @@ class OfflineAnalysis:
 
     report: dict[str, Any]
     customers: dict[str, Any]
-
-
-@dataclass(frozen=True, eq=False)
-class _Outcome:
-    """A model's fit, or why there is none. ``status``: fitted, boundary (fitted at a
-    limit of the model, ``FitResult.status``), not_converged, unusable, skipped or failed;
-    only a fitted or boundary model scores customers."""
-
-    status: str
-    fit: FitResult | None = None
-    reason: str | None = None
-    warning: str | None = None
-
-    @property
-    def usable(self) -> bool:
-        return self.status in ("fitted", "boundary")
 
 
 def _together(*work: Callable[[], Any]) -> list[Any]:
@@ -717,127 +698,59 @@ def read_transactions(
     )
 
 
-# --- fitting ----------------------------------------------------------------------------
+# --- the models -------------------------------------------------------------------------
 
 
-def _models() -> ModuleType:
-    """The models (``stats.btyd``). Loading scipy takes a third of a second, so
-    ``analyze_file`` has a thread load them while Arrow parses the file (it lets go of
-    Python's lock; the ids' lookup that follows holds it often enough to slow an import
-    beside it down); this waits for it (Python's import lock)."""
-    from clientela.analytics.stats import btyd
+def _scoring() -> ModuleType:
+    """The scoring pipeline (``stats.scoring``, with the models of ``stats.btyd``).
+    Loading scipy takes a third of a second, so ``analyze_file`` has a thread load it
+    while Arrow parses the file (it lets go of Python's lock; the ids' lookup that
+    follows holds it often enough to slow an import beside it down); this waits for it
+    (Python's import lock)."""
+    from clientela.analytics.stats import scoring
 
-    return btyd
-
-
-def _attempt(fitter: Callable[[], FitResult]) -> _Outcome:
-    try:
-        with np.errstate(all="ignore"):
-            fit = fitter()
-    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
-        return _Outcome("failed", reason=_("The fit failed: %(error)s.") % {"error": error})
-    if not (np.isfinite(fit.parameters.as_array()).all() and math.isfinite(fit.log_likelihood)):
-        return _Outcome("failed", fit, _("The fit gave parameters that are not finite numbers."))
-    if not fit.converged:
-        return _Outcome(
-            "not_converged",
-            fit,
-            _("The fit did not converge; its parameters are shown but not used for scores."),
-        )
-    low, high = EXTREME_PARAMETERS
-    parameters, _errors = fit.reported()
-    # p, a limit's chance of leaving, is a probability: near 0 it means nobody leaves.
-    extreme = [
-        name for name, value in parameters.items() if name != "p" and not low <= value <= high
-    ]
-    if extreme:
-        return _Outcome(
-            fit.status,
-            fit,
-            warning=_(
-                "%(parameters)s went to an extreme: the data cannot pin them down (customers "
-                "too alike, or no sign of dropout), so read them, their standard errors and "
-                "the log-likelihood with care."
-            )
-            % {"parameters": ", ".join(extreme)},
-        )
-    return _Outcome(fit.status, fit)
+    return scoring
 
 
-def _too_few(count: int) -> str:
-    return ngettext(
-        "Needs at least %(minimum)d customers; there is %(count)d.",
-        "Needs at least %(minimum)d customers; there are %(count)d.",
-        count,
-    ) % {"minimum": MINIMUM_CUSTOMERS, "count": count}
-
-
-def _purchase_model(module, summary: TransactionSummary) -> _Outcome:
-    count = summary.frequency.size
-    if count < MINIMUM_CUSTOMERS:
-        return _Outcome("skipped", reason=_too_few(count))
-    if not (summary.frequency > 0).any():
-        return _Outcome(
-            "skipped",
-            reason=_("No customer bought more than once, so repeat buying cannot be modelled."),
-        )
-    return _attempt(lambda: module.fit(summary.frequency, summary.recency, summary.T))
-
-
-def _spenders(summary: TransactionSummary) -> np.ndarray:
-    """Customers whose repeat purchases have a positive mean value (Gamma-Gamma's data)."""
-    assert summary.monetary_value is not None
-    return (summary.frequency > 0) & (summary.monetary_value > 0)
-
-
-def _spend_model(summary: TransactionSummary) -> _Outcome:
-    if summary.monetary_value is None:
-        return _Outcome("skipped", reason=_("No amount column was given."))
-    spenders = _spenders(summary)
-    count = int(spenders.sum())
-    if count < MINIMUM_CUSTOMERS:
-        return _Outcome(
-            "skipped",
-            reason=ngettext(
-                "Needs at least %(minimum)d customers with repeat purchases of positive "
-                "value; there is %(count)d.",
-                "Needs at least %(minimum)d customers with repeat purchases of positive "
-                "value; there are %(count)d.",
-                count,
-            )
-            % {"minimum": MINIMUM_CUSTOMERS, "count": count},
-        )
-    outcome = _attempt(
-        lambda: _models().gammagamma.fit(
-            np.where(spenders, summary.frequency, 0),
-            np.where(spenders, summary.monetary_value, 0.0),
-        )
+def _scoring_options(
+    *,
+    models: Collection[str],
+    purchase_model: str,
+    time_unit: TimeUnit,
+    months: int,
+    monthly_discount_rate: float,
+) -> ScoringOptions:
+    """The pipeline's options: expected purchases and lifetime value ``months`` ahead;
+    a purchase model needs ``MINIMUM_CUSTOMERS`` customers and one repeat buyer,
+    Gamma-Gamma ``MINIMUM_CUSTOMERS`` repeat buyers of positive value."""
+    scoring = _scoring()
+    return scoring.ScoringOptions(
+        models=tuple(models),
+        purchase_model=purchase_model,
+        time_unit=time_unit,
+        horizon=months * scoring.btyd.UNITS_PER_MONTH[time_unit],
+        clv_months=months,
+        monthly_discount_rate=monthly_discount_rate,
+        min_customers=MINIMUM_CUSTOMERS,
+        min_repeat_buyers=1,
+        min_spenders=MINIMUM_CUSTOMERS,
     )
-    if outcome.usable and outcome.fit.parameters.q <= 1:
-        return _Outcome(
-            "unusable",
-            outcome.fit,
-            _("q ≤ 1 makes the expected spend infinite; the model is not used for scores."),
-        )
-    return outcome
 
 
-def _fit_models(
-    summary: TransactionSummary, models: Collection[str], stage: Progress
-) -> dict[str, _Outcome]:
-    """Each model's outcome (in ``MODEL_NAMES``' order); those not in ``models`` are
-    skipped."""
-    fitters = {
-        "bgnbd": lambda: _purchase_model(_models().bgnbd, summary),
-        "paretonbd": lambda: _purchase_model(_models().paretonbd, summary),
-        "gammagamma": lambda: _spend_model(summary),
-    }
-    skipped = _Outcome("skipped", reason=_("Not among the models to fit."))
-    fitted = [name for name in fitters if name in models]
-    for name in fitted:
-        stage(_("fitting %(model)s") % {"model": MODEL_NAMES[name]})
-    outcomes = dict(zip(fitted, _together(*(fitters[name] for name in fitted)), strict=True))
-    return {name: outcomes.get(name, skipped) for name in fitters}
+def _announcer(stage: Progress, customers: int = 0) -> Callable[[str], None]:
+    """Tells ``stage`` each step of the pipeline as it starts (``scoring``'s
+    announcements): each model's fit, then the scores of ``customers``."""
+
+    def announce(step: str) -> None:
+        if step in MODEL_NAMES:
+            stage(_("fitting %(model)s") % {"model": MODEL_NAMES[step]})
+        elif step == "scores":
+            stage(
+                ngettext("scoring %(count)d customer", "scoring %(count)d customers", customers)
+                % {"count": customers}
+            )
+
+    return announce
 
 
 def _number(value: float) -> float | None:
@@ -846,12 +759,13 @@ def _number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _model_report(outcome: _Outcome) -> dict[str, Any]:
+def _model_report(outcome: FitOutcome) -> dict[str, Any]:
+    """A model's entry in model.json: its status, why, and its fit."""
     entry: dict[str, Any] = {"status": outcome.status}
-    if outcome.reason:
-        entry["reason"] = outcome.reason
-    if outcome.warning:
-        entry["warning"] = outcome.warning
+    if reason := fit_reason(outcome):
+        entry["reason"] = reason
+    if warning := fit_warning(outcome):
+        entry["warning"] = warning
     fit = outcome.fit
     if fit is not None:
         parameters, errors = fit.reported()
@@ -868,56 +782,7 @@ def _model_report(outcome: _Outcome) -> dict[str, Any]:
     return entry
 
 
-def _purchase_choice(outcomes: dict[str, _Outcome], preferred: str) -> str | None:
-    """The purchase model that scores customers: ``preferred``, else the other, if usable."""
-    ordered = _models().purchase_models_by_preference(preferred)
-    return next((name for name in ordered if outcomes[name].usable), None)
-
-
-# --- scoring ----------------------------------------------------------------------------
-
-
-def _predictions(
-    summary: TransactionSummary,
-    purchase: _Outcome | None,
-    spend: _Outcome | None,
-    *,
-    horizon: float,
-    time_unit: TimeUnit,
-    months: int,
-    monthly_discount_rate: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Probability alive, expected purchases over ``horizon``, expected average spend
-    and lifetime value of each customer (NaN where a model is missing)."""
-    btyd = _models()
-    x, t_x, age = summary.frequency, summary.recency, summary.T
-    missing = np.full(x.size, np.nan)
-    alive = expected = spend_values = value = missing
-    with np.errstate(all="ignore"):
-        if purchase is not None:
-            parameters = purchase.fit.parameters
-            alive = btyd.probability_alive(parameters, x, t_x, age)
-            expected = alive * btyd.expected_purchases_if_alive(parameters, horizon, x, age)
-        if spend is not None:
-            spenders = _spenders(summary)
-            spend_values = btyd.gammagamma.expected_average_spend(
-                spend.fit.parameters,
-                np.where(spenders, x, 0),
-                np.where(spenders, summary.monetary_value, 0.0),
-            )
-            # Repeat buyers whose refunds cancel their spend have no expected spend.
-            spend_values[(x > 0) & ~spenders] = np.nan
-            if purchase is not None:
-                value = alive * btyd.value_if_alive(
-                    parameters,
-                    x,
-                    age,
-                    spend_values,
-                    months=months,
-                    monthly_discount_rate=monthly_discount_rate,
-                    time_unit=time_unit,
-                )
-    return alive, expected, spend_values, value
+# --- scores -----------------------------------------------------------------------------
 
 
 def _categories(index: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray:
@@ -925,50 +790,23 @@ def _categories(index: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray
     return pa.DictionaryArray.from_arrays(_arrow(index), _texts(names))
 
 
-def _rfm_scores(summary: TransactionSummary) -> RFMResult:
-    """The customers' RFM scores: they need no model, so they are worked out while the
-    models are fitted."""
-    x, t_x, age, revenue = summary.frequency, summary.recency, summary.T, summary.total_amount
-    return rfm(age - t_x, x, x if revenue is None else revenue)
-
-
-def _customer_scores(
+def _customer_columns(
     transactions: Transactions,
     summary: TransactionSummary,
-    outcomes: dict[str, _Outcome],
-    scores: RFMResult,
-    *,
-    purchase_model: str,
-    time_unit: TimeUnit,
-    months: int,
-    monthly_discount_rate: float,
+    scored: Scored,
+    options: ScoringOptions,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """customers.csv's columns and the report's description of the scores. The Pareto
-    classes need no model: they are worked out beside the predictions."""
+    """customers.csv's columns and the report's description of the scores."""
     count = summary.frequency.size
     x, t_x, age = summary.frequency, summary.recency, summary.T
-    unit_days = UNIT_DAYS[time_unit]
+    unit_days = UNIT_DAYS[options.time_unit]
     end_day = int(summary.observation_end.astype(np.int64))
     first_day = end_day - np.rint(age * unit_days).astype(np.int64)
     last_day = first_day + np.rint(t_x * unit_days).astype(np.int64)
-    horizon = months * _models().UNITS_PER_MONTH[time_unit]
-    purchase_name = _purchase_choice(outcomes, purchase_model)
-    spend_name = "gammagamma" if outcomes["gammagamma"].usable else None
     revenue = summary.total_amount
-    (alive, expected, spend, value), pareto = _together(
-        lambda: _predictions(
-            summary,
-            None if purchase_name is None else outcomes[purchase_name],
-            None if spend_name is None else outcomes[spend_name],
-            horizon=horizon,
-            time_unit=time_unit,
-            months=months,
-            monthly_discount_rate=monthly_discount_rate,
-        ),
-        # Equal revenues rank by position, which is the customers' order already.
-        lambda: None if revenue is None else pareto_classes(revenue),
-    )
-    segment_counts = np.bincount(scores.segment_index, minlength=len(scores.segment_keys))
+    scores = scored.customers
+    rfm, pareto = scores.rfm, scores.pareto
+    segment_counts = np.bincount(rfm.segment_index, minlength=len(rfm.segment_keys))
     columns: dict[str, Any] = {
         "customer_id": transactions.customer_ids.take(_arrow(summary.customer_ids)),
         "first_purchase": first_day.astype("datetime64[D]"),
@@ -977,28 +815,28 @@ def _customer_scores(
         "recency": t_x,
         "T": age,
         "monetary_value": summary.monetary_value,
-        "probability_alive": alive,
-        "expected_purchases": expected,
-        "expected_average_spend": spend,
-        "clv": value,
-        "recency_score": scores.recency_score,
-        "frequency_score": scores.frequency_score,
-        "monetary_score": None if revenue is None else scores.monetary_score,
-        "rfm_segment": _categories(scores.segment_index, scores.segment_keys),
+        "probability_alive": scores.probability_alive,
+        "expected_purchases": scores.expected_purchases,
+        "expected_average_spend": scores.expected_spend,
+        "clv": scores.clv,
+        "recency_score": rfm.recency_score,
+        "frequency_score": rfm.frequency_score,
+        "monetary_score": None if revenue is None else rfm.monetary_score,
+        "rfm_segment": _categories(rfm.segment_index, rfm.segment_keys),
         "pareto_class": None if pareto is None else _categories(pareto.class_index, CLASSES),
         "revenue": revenue,
     }
     description: dict[str, Any] = {
-        "purchase_model": purchase_name,
-        "spend_model": spend_name,
-        "horizon_months": months,
-        "horizon": horizon,
-        "monthly_discount_rate": monthly_discount_rate,
+        "purchase_model": scored.fits.purchase_name,
+        "spend_model": "gammagamma" if scored.fits.spend is not None else None,
+        "horizon_months": options.clv_months,
+        "horizon": options.horizon,
+        "monthly_discount_rate": options.monthly_discount_rate,
         "rfm_monetary": "revenue" if revenue is not None else "frequency",
         "rfm_segments": dict(
             sorted(
                 (key, int(count))
-                for key, count in zip(scores.segment_keys, segment_counts, strict=True)
+                for key, count in zip(rfm.segment_keys, segment_counts, strict=True)
                 if count
             )
         ),
@@ -1054,12 +892,13 @@ def _holdout_report(
     *,
     calibration_day: int,
     end_day: int,
-    time_unit: TimeUnit,
-    models: Collection[str],
+    options: ScoringOptions,
     stage: Progress,
 ) -> dict[str, Any]:
-    btyd = _models()
-    unit_days = UNIT_DAYS[time_unit]
+    """The models fitted on the calibration data, and how their predictions for the
+    holdout compare with what the customers did in it."""
+    scoring = _scoring()
+    unit_days = UNIT_DAYS[options.time_unit]
     stage(
         _("summarising the calibration data up to %(end)s and the holdout after it")
         % {"end": _iso(calibration_day)}
@@ -1075,24 +914,25 @@ def _holdout_report(
     )
     calibration = split.calibration
     first_days = end_day - np.rint(full.T * unit_days)
-    outcomes = _fit_models(calibration, models, stage)
+    fits = scoring.models_fit(calibration, options, together=_together, announce=_announcer(stage))
+    outcomes = fits.outcomes
     models = {name: _model_report(outcome) for name, outcome in outcomes.items()}
     x, t_x, age = calibration.frequency, calibration.recency, calibration.T
     actual = split.frequency_holdout.astype(float)
     with np.errstate(all="ignore"):
         for name in PURCHASE_MODELS:
             if outcomes[name].usable:
-                predicted = btyd.conditional_expected_purchases(
+                predicted = scoring.btyd.conditional_expected_purchases(
                     outcomes[name].fit.parameters, split.duration_holdout, x, t_x, age
                 )
                 models[name]["holdout"] = _purchase_comparison(predicted, actual, x)
-        if outcomes["gammagamma"].usable and split.monetary_value_holdout is not None:
-            spenders = _spenders(calibration)
-            compared = ((x == 0) | spenders) & (split.frequency_holdout > 0)
-            predicted = btyd.gammagamma.expected_average_spend(
-                outcomes["gammagamma"].fit.parameters,
-                np.where(spenders, x, 0)[compared],
-                np.where(spenders, calibration.monetary_value, 0.0)[compared],
+        if fits.spend is not None and split.monetary_value_holdout is not None:
+            # Compared: the customers whose spend the model reads, or who had no repeat
+            # purchase, and who bought in the holdout.
+            monetary = calibration.monetary_value
+            compared = ((x == 0) | (monetary > 0)) & (split.frequency_holdout > 0)
+            predicted = scoring.expected_spend(
+                fits.spend.parameters, x[compared], monetary[compared]
             )
             observed = split.monetary_value_holdout[compared]
             models["gammagamma"]["holdout"] = {
@@ -1202,25 +1042,16 @@ def analyze_transactions(
         unit_multiplier=UNIT_DAYS[time_unit],
         coded=True,
     )
-    outcomes, rfm_scores = _together(
-        lambda: _fit_models(summary, models, stage), lambda: _rfm_scores(summary)
-    )
-    stage(
-        ngettext(
-            "scoring %(count)d customer", "scoring %(count)d customers", summary.frequency.size
-        )
-        % {"count": summary.frequency.size}
-    )
-    customers, scores = _customer_scores(
-        transactions,
-        summary,
-        outcomes,
-        rfm_scores,
+    options = _scoring_options(
+        models=models,
         purchase_model=purchase_model,
         time_unit=time_unit,
         months=months,
         monthly_discount_rate=monthly_discount_rate,
     )
+    announce = _announcer(stage, summary.frequency.size)
+    scored = _scoring().score(summary, options, together=_together, announce=announce)
+    customers, scores = _customer_columns(transactions, summary, scored, options)
     report: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "input": _input_report(transactions, end_day, summary.repeated_rows),
@@ -1235,7 +1066,7 @@ def analyze_transactions(
             "purchase_model": purchase_model,
         },
         "customers": int(summary.frequency.size),
-        "models": {name: _model_report(outcome) for name, outcome in outcomes.items()},
+        "models": {name: _model_report(outcome) for name, outcome in scored.fits.outcomes.items()},
         "scores": scores,
         "holdout": None
         if calibration_day is None
@@ -1244,8 +1075,7 @@ def analyze_transactions(
             summary,
             calibration_day=calibration_day,
             end_day=end_day,
-            time_unit=time_unit,
-            models=models,
+            options=options,
             stage=stage,
         ),
     }
@@ -1374,7 +1204,7 @@ def analyze_file(
     _checked_models(models, purchase_model)
     stage = progress or _silent
     stage(_("reading %(file)s") % {"file": path})
-    threading.Thread(target=_models, daemon=True).start()
+    threading.Thread(target=_scoring, daemon=True).start()
     transactions = read_transactions(
         path,
         customer_column=customer_column,

@@ -1,29 +1,32 @@
 """Writes for analytics: the analysis run that scores every customer, stages set by hand
 on the customer ladder, and shares of wallet.
 
-``analysis_run`` reads the order book as of a date and stores one ``CustomerScore`` per
-live customer for it. How each figure is made (times in days):
+``analysis_run`` reads the order book as of a date (``_book_read``), scores it with the
+pipeline the offline analysis shares (``stats.scoring.score``, beside it the ladder) and
+stores one ``CustomerScore`` per live customer for it (``_scores_save``). How each figure
+is made (times in days):
 
 - **Summary** (frequency, recency, T, mean repeat spend): computed by the database, see
   ``selectors.customer_summary_sql``.
 - **Models**: BG/NBD and Pareto/NBD for the purchases, Gamma-Gamma for the spend, each
   fitted by maximum likelihood on every customer with a purchase (Gamma-Gamma on those
   with a repeat purchase of positive value). With fewer than
-  ``CLIENTELA_ANALYTICS_MIN_REPEAT_BUYERS`` repeat buyers a model is skipped, and one
-  that fails or does not converge is reported in the run and not used. A fit whose
-  optimum lies at the edge of the parameters (``FitResult.boundary``: everyone leaves
-  with the same chance, or nobody leaves) is used: it is recorded as ``boundary`` with
-  the limiting model's parameters. ``CLIENTELA_ANALYTICS_PURCHASE_MODEL`` picks the
-  purchase model that scores the customers (the other one if it cannot be used).
+  ``CLIENTELA_ANALYTICS_MIN_REPEAT_BUYERS`` repeat buyers (of positive value, for
+  Gamma-Gamma) a model is skipped, and one that fails or does not converge is reported
+  in the run and not used. A fit whose optimum lies at the edge of the parameters
+  (``FitResult.boundary``: everyone leaves with the same chance, or nobody leaves) is
+  used: it is recorded as ``boundary`` with the limiting model's parameters.
+  ``CLIENTELA_ANALYTICS_PURCHASE_MODEL`` picks the purchase model that scores the
+  customers (the other one if it cannot be used).
 - **Warnings** (``figures["warnings"]``, shown at the top of the dashboard and in the
   API): a model that failed or did not converge, the scoring model replaced by the
   other one, no purchase model at all, and a scoring model other than the previous
   run's (with both mean lifetime values, ``figures["previous"]``).
-- **Per customer**: probability alive, expected purchases over the next
-  ``CLIENTELA_ANALYTICS_HORIZON_DAYS``, expected spend per purchase, and the lifetime
+- **Per customer** (``stats.scoring``): probability alive, expected purchases over the
+  next ``CLIENTELA_ANALYTICS_HORIZON_DAYS``, expected spend per purchase (Gamma-Gamma's,
+  from the repeat purchases; the average customer's without any), and the lifetime
   value over ``CLIENTELA_ANALYTICS_CLV_MONTHS`` months of 30 days discounted at
-  ``CLIENTELA_ANALYTICS_MONTHLY_DISCOUNT_RATE`` a month (as
-  ``stats.btyd.customer_lifetime_value``); empty without usable models.
+  ``CLIENTELA_ANALYTICS_MONTHLY_DISCOUNT_RATE`` a month; empty without usable models.
 - **RFM**: recency = days since the last purchase, frequency = purchase days, monetary
   = revenue of all time; scores and segments of ``stats/rfm.py``.
 - **Pareto classes** over the revenue of the last ``CLIENTELA_ANALYTICS_PARETO_MONTHS``
@@ -61,7 +64,7 @@ import math
 import multiprocessing
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -73,7 +76,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clientela.analytics import selectors
+from clientela.analytics import selectors, wording
 from clientela.analytics.models import (
     AnalysisRun,
     CustomerScore,
@@ -85,17 +88,7 @@ from clientela.analytics.models import (
     RunStep,
     TransitionSource,
 )
-from clientela.analytics.stats import ladder, pareto, rfm
-from clientela.analytics.stats.btyd import (
-    PURCHASE_MODELS,
-    FitResult,
-    bgnbd,
-    fit_timed,
-    gammagamma,
-    paretonbd,
-    purchase_models_by_preference,
-    value_if_alive,
-)
+from clientela.analytics.stats import PURCHASE_MODELS, ladder, rfm, scoring
 from clientela.core.access import Capability
 from clientela.core.heartbeat import LOST_AFTER, beat_lost, beating
 from clientela.core.models import User
@@ -107,9 +100,7 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, str], None]
 
-MODELS = (*PURCHASE_MODELS, "gammagamma")
-# Statuses of a fit the scores may use, and of one that should have been usable.
-USABLE = ("fitted", "boundary")
+# Statuses of a fit that should have been usable.
 BROKEN = ("failed", "not_converged", "unusable")
 # Rows written to the database at a time.
 BATCH_SIZE = 5000
@@ -119,7 +110,6 @@ PROCESS_FIT_ROWS = 100_000
 SQLITE_CACHE_KIB = 256 * 1024
 # Money figures are stored with two decimals in 16 digits.
 _MONEY_LIMIT = 1e13
-_DAYS_PER_YEAR = 365.0
 
 
 # --- options -------------------------------------------------------------------------
@@ -167,7 +157,7 @@ class AnalysisOptions:
                 advocate_min_referrals=settings.CLIENTELA_ANALYTICS_ADVOCATE_MIN_REFERRALS,
             ),
         )
-        unknown = set(options.models) - set(MODELS)
+        unknown = set(options.models) - set(scoring.MODELS)
         if unknown:
             raise ValueError(f"unknown analytics models: {', '.join(sorted(unknown))}")
         if options.purchase_model not in PURCHASE_MODELS:
@@ -182,6 +172,28 @@ class AnalysisOptions:
 
     def as_json(self) -> dict:
         return dataclasses.asdict(self)
+
+    def scoring_options(self) -> scoring.ScoringOptions:
+        """The options of the scoring pipeline (times in days)."""
+        return scoring.ScoringOptions(
+            models=self.models,
+            purchase_model=self.purchase_model,
+            time_unit="day",
+            horizon=self.horizon_days,
+            clv_months=self.clv_months,
+            monthly_discount_rate=self.monthly_discount_rate,
+            min_repeat_buyers=self.min_repeat_buyers,
+            min_spenders=self.min_repeat_buyers,
+        )
+
+    def churn_rules(self) -> scoring.ChurnRules:
+        """When a customer is at risk or lost, by the model and by their rhythm."""
+        return scoring.ChurnRules(
+            at_risk_alive=self.at_risk_alive,
+            lost_alive=self.lost_alive,
+            at_risk_intervals=self.at_risk_intervals,
+            lost_intervals=self.lost_intervals,
+        )
 
 
 def _months_before(day: date, months: int) -> date:
@@ -243,7 +255,8 @@ def _analysis_run(
     run: AnalysisRun, as_of: date, progress: Callable[[int, str], None] | None
 ) -> AnalysisRun:
     reporter = _Progress(run, progress)
-    fits = None
+    scores = None
+    aside = None
     try:
         options = AnalysisOptions.from_settings()
         run.options = options.as_json()
@@ -251,35 +264,42 @@ def _analysis_run(
         with transaction.atomic():
             book = _book_read(as_of, options)
         reporter(20, RunStep.FITTING)
-        fits = _models_fit(book, options, reporter)
-        run.fitted_models = fits.records
-        reporter(60, RunStep.SCORING)
-        scores = _customers_score(book, fits, options)
+        if sum(model in options.models for model in PURCHASE_MODELS) > 1:
+            aside = _comparison_executor(book.summary.customer_ids.size)
+        scores = _customers_score(book, options, aside, reporter)
+        run.fitted_models = _fit_records(scores.fits)
         reporter(75, RunStep.SAVING)
         with _large_sqlite_cache(), transaction.atomic():
             transitions = _scores_save(run, book, scores)
             scores_thin(as_of=as_of)
             _statistics_refresh(CustomerScore, LadderTransition)
             dashboard = selectors.dashboard_kept(as_of=as_of)
-            fits.settle()
+            scores.fits.settle()
+            run.fitted_models = _fit_records(scores.fits, run.fitted_models)
             reporter(100, RunStep.FINISHED)
             run.status = RunStatus.DONE
             run.finished_at = timezone.now()
             run.customers_scored = book.size
-            run.figures = _figures(book, fits, scores, transitions, reporter.seconds)
+            run.figures = _figures(book, scores, transitions, reporter.seconds)
             run.figures["dashboard"] = dashboard
             run.figures["previous"] = _previous_run(run)
-            run.figures["warnings"] = _warnings(fits, options, run.figures["previous"])
+            run.figures["warnings"] = _warnings(
+                run.fitted_models, scores.fits, options, run.figures["previous"]
+            )
             run.save()
     except Exception as error:
         logger.exception("analysis run %s as of %s failed", run.pk, as_of)
-        if fits is not None:
-            fits.settle()
+        if scores is not None:
+            scores.fits.settle()
+            run.fitted_models = _fit_records(scores.fits, run.fitted_models)
         run.refresh_from_db(fields=["progress", "step"])
         run.status = RunStatus.FAILED
         run.finished_at = timezone.now()
         run.error = f"{type(error).__name__}: {error}"
         run.save(update_fields=["status", "finished_at", "error", "options", "fitted_models"])
+    finally:
+        if aside is not None:
+            aside.shutdown()
     return run
 
 
@@ -406,45 +426,24 @@ def _book_read(as_of: date, options: AnalysisOptions) -> _Book:
 # --- fitting -------------------------------------------------------------------------
 
 
-@dataclass
-class _Fits:
-    """The models fitted for a run. A purchase model other than the one scoring uses is
-    only a comparison: it is fitted aside (``pending``, see ``_comparison_executor``)
-    while the scores are computed and saved, and ``settle()`` waits for it and records
-    it."""
-
-    records: dict[str, dict]
-    purchase_name: str | None = None
-    purchase: FitResult | None = None
-    spend: FitResult | None = None
-    pending: dict[str, Future] = dataclasses.field(default_factory=dict)
-    executor: Executor | None = None
-
-    def take(self, name: str) -> FitResult | None:
-        """Wait for a fit still running, record it, and return it if usable."""
-        self.records[name], fit = _fit_outcome(name, *self.pending.pop(name).result())
-        return fit
-
-    def settle(self) -> None:
-        """Wait for the comparison fits still running and record them."""
-        for name in list(self.pending):
-            self.take(name)
-        if self.executor is not None:
-            self.executor.shutdown()
-            self.executor = None
-
-
 def _finite(value: float) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
 
 
-def _fit_record(fit: FitResult, seconds: float) -> dict:
-    """A fit as the run records it (``FitResult.status`` and ``reported``)."""
+def _fit_record(model: str, outcome: scoring.FitOutcome) -> dict:
+    """A model's outcome as the run records it: its status and reason, and a fit's
+    parameters (``FitResult.reported``), likelihood and time."""
+    reason = wording.fit_reason(outcome)
+    if outcome.error is not None:
+        logger.warning("fitting %s failed: %s", model, outcome.error)
+    fit = outcome.fit
+    if fit is None:
+        return {"status": outcome.status, "reason": reason}
     parameters, errors = fit.reported()
     return {
-        "status": fit.status,
-        "reason": "" if fit.converged else _("The fit did not converge."),
+        "status": outcome.status,
+        "reason": reason,
         "boundary": fit.boundary.kind if fit.boundary is not None else "",
         "parameters": {name: _finite(value) for name, value in parameters.items()},
         "standard_errors": {name: _finite(value) for name, value in errors.items()},
@@ -452,33 +451,18 @@ def _fit_record(fit: FitResult, seconds: float) -> dict:
         "customers": fit.n_customers,
         "converged": fit.converged,
         "iterations": fit.iterations,
-        "seconds": round(seconds, 3),
+        "seconds": round(outcome.seconds, 3),
     }
 
 
-def _fit(name: str, fitter: Callable[..., FitResult], *args) -> tuple[dict, FitResult | None]:
-    """Fit one model (``fitter(*args)``); a failure is recorded, never raised."""
-    return _fit_outcome(name, *fit_timed(fitter, *args))
-
-
-def _fit_outcome(
-    name: str, fit: FitResult | None, error: Exception | None, seconds: float
-) -> tuple[dict, FitResult | None]:
-    """The record of a fit (fitted, not converged or failed) and the fit if usable."""
-    if error is not None:
-        logger.warning("fitting %s failed: %s", name, error)
-        return {
-            "status": "failed",
-            "reason": _("The fit failed: %(error)s") % {"error": error},
-        }, None
-    record = _fit_record(fit, seconds)
-    if record["log_likelihood"] is None or None in record["parameters"].values():
-        record.update(status="failed", reason=_("The fit gave no finite likelihood."))
-    return record, fit if record["status"] in USABLE else None
-
-
-def _skipped(reason: str) -> dict:
-    return {"status": "skipped", "reason": reason}
+def _fit_records(fits: scoring.ModelFits, records: dict | None = None) -> dict:
+    """Each model's record, in ``scoring.MODELS``' order (``None`` for a comparison still
+    being fitted): those of ``records`` kept, the others made."""
+    records = records or {}
+    return {
+        name: records.get(name) or (None if outcome is None else _fit_record(name, outcome))
+        for name, outcome in fits.outcomes.items()
+    }
 
 
 def _comparison_executor(rows: int) -> Executor:
@@ -490,147 +474,46 @@ def _comparison_executor(rows: int) -> Executor:
     return ThreadPoolExecutor(max_workers=1)
 
 
-def _models_fit(book: _Book, options: AnalysisOptions, reporter: _Progress) -> _Fits:
-    summary = book.summary
-    x, t_x, age = summary.frequency, summary.recency, summary.T
-    spend = summary.monetary_value
-    repeat_buyers = int((x > 0).sum())
-    spenders = (x > 0) & (spend > 0)
-    fits = _Fits(records=dict.fromkeys(MODELS))  # each model's record in this order
-    fitters = {"bgnbd": bgnbd.fit, "paretonbd": paretonbd.fit}
-    # The model scoring uses first; the others compare with it, or score if it fails.
-    chosen_first = purchase_models_by_preference(options.purchase_model)
-    eligible = []
-    for name in chosen_first:
-        if name not in options.models:
-            fits.records[name] = _skipped(_("Not among the models to fit."))
-        elif repeat_buyers < options.min_repeat_buyers:
-            fits.records[name] = _skipped(
-                _(
-                    "Only %(count)d customers bought more than once; the model needs"
-                    " at least %(minimum)d."
-                )
-                % {"count": repeat_buyers, "minimum": options.min_repeat_buyers}
-            )
-        else:
-            eligible.append(name)
-    if eligible:
-        chosen, *others = eligible
-        # The comparison models start first, aside; the chosen one is fitted meanwhile.
-        if others:
-            fits.executor = _comparison_executor(x.size)
-        for name in others:
-            fits.pending[name] = fits.executor.submit(fit_timed, fitters[name], x, t_x, age)
-        fits.records[chosen], fit = _fit(chosen, fitters[chosen], x, t_x, age)
-        if fit is not None:
-            fits.purchase_name, fits.purchase = chosen, fit
-        for name in others:
-            if fits.purchase is not None:
-                break
-            fit = fits.take(name)  # the chosen model failed: the next one scores
-            if fit is not None:
-                fits.purchase_name, fits.purchase = name, fit
-    reporter(50, RunStep.FITTING)
-
-    if "gammagamma" not in options.models:
-        fits.records["gammagamma"] = _skipped(_("Not among the models to fit."))
-    elif int(spenders.sum()) < options.min_repeat_buyers:
-        fits.records["gammagamma"] = _skipped(
-            _(
-                "Only %(count)d customers bought more than once; the model needs"
-                " at least %(minimum)d."
-            )
-            % {"count": int(spenders.sum()), "minimum": options.min_repeat_buyers}
-        )
-    else:
-        fits.records["gammagamma"], fit = _fit(
-            "gammagamma", gammagamma.fit, x[spenders], spend[spenders]
-        )
-        if fit is not None and fit.parameters.q <= 1:
-            fits.records["gammagamma"].update(
-                status="unusable",
-                reason=_("q ≤ 1: the expected spend is infinite, so it is not used."),
-            )
-            fit = None
-        fits.spend = fit
-
-    return fits
-
-
 # --- scoring -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
 class _Scores:
-    """Per-buyer figures (in the order of ``book.summary``) and per-customer stages."""
+    """The models, the buyers' scores (in the order of ``book.summary``: the pipeline's,
+    their value at stake, churn warnings and variation of their intervals) and every
+    customer's stages (codes)."""
 
-    probability_alive: np.ndarray | None
-    expected_purchases: np.ndarray | None
-    expected_spend: np.ndarray | None
-    clv: np.ndarray | None
+    fits: scoring.ModelFits
+    customers: scoring.CustomerScores
     value_at_stake: np.ndarray
-    usual_interval: np.ndarray
+    churn: scoring.Churn
     interval_variation: np.ndarray
-    rfm: rfm.RFMResult
-    pareto: pareto.ParetoResult
-    at_risk_by_model: np.ndarray
-    lost_by_model: np.ndarray
-    at_risk_by_rule: np.ndarray
-    lost_by_rule: np.ndarray
-    inferred_stage: np.ndarray  # per customer, codes
-    stage: np.ndarray  # per customer, codes
+    inferred_stage: np.ndarray
+    stage: np.ndarray
 
 
-def _customers_score(book: _Book, fits: _Fits, options: AnalysisOptions) -> _Scores:
+def _customers_score(
+    book: _Book, options: AnalysisOptions, aside: Executor | None, reporter: _Progress
+) -> _Scores:
+    """Score the book: the pipeline on the buyers' summary (the comparison model fitted
+    ``aside``), then the ladder of every customer."""
     summary = book.summary
-    x = summary.frequency
-    t_x, age = summary.recency, summary.T
-    silence = summary.days_since_last.astype(float)
+    purchases = summary.as_transaction_summary()
 
-    alive = expected = expected_spend = clv = None
-    value_at_stake = summary.total_amount * _DAYS_PER_YEAR / np.maximum(age + 1, _DAYS_PER_YEAR)
-    if fits.purchase is not None:
-        parameters = fits.purchase.parameters
-        model = bgnbd if fits.purchase_name == "bgnbd" else paretonbd
-        alive = model.probability_alive(parameters, x, t_x, age)
-        expected = alive * model.expected_purchases_if_alive(
-            parameters, options.horizon_days, x, age
-        )
-        if fits.spend is not None:
-            spends = summary.monetary_value > 0
-            expected_spend = gammagamma.expected_average_spend(
-                fits.spend.parameters, np.where(spends, x, 0), summary.monetary_value
-            )
-            value_at_stake = value_if_alive(
-                parameters,
-                x,
-                age,
-                expected_spend,
-                months=options.clv_months,
-                monthly_discount_rate=options.monthly_discount_rate,
-            )
-            clv = alive * value_at_stake
+    def announce(step: str) -> None:
+        if step == "scores":
+            reporter(60, RunStep.SCORING)
 
-    with np.errstate(invalid="ignore", divide="ignore"):
-        usual = np.where(x > 0, t_x / x, np.nan)
-    variation = ladder.interval_variation(
-        summary.gap_count, summary.gap_sum, summary.gap_square_sum
+    scored = scoring.score(
+        purchases,
+        options.scoring_options(),
+        pareto_revenue=summary.period_revenue,
+        aside=aside,
+        announce=announce,
     )
-    repeat = x > 0
-    typical = float(np.median(usual[repeat])) if repeat.any() else math.nan
-    interval = np.where(repeat, usual, typical)
-    with np.errstate(invalid="ignore"):
-        lost_by_rule = silence > options.lost_intervals * interval
-        at_risk_by_rule = ~lost_by_rule & (silence > options.at_risk_intervals * interval)
-    if alive is not None:
-        lost_by_model = alive < options.lost_alive
-        at_risk_by_model = ~lost_by_model & (alive < options.at_risk_alive)
-    else:
-        lost_by_model = at_risk_by_model = np.zeros(x.size, dtype=bool)
-
-    rfm_result = rfm.rfm(silence, summary.purchases, summary.total_amount)
-    pareto_result = pareto.pareto_classes(summary.period_revenue, tie_breaker=summary.customer_ids)
-
+    churn = scoring.churn_flags(
+        purchases, scored.customers.probability_alive, options.churn_rules()
+    )
     size = book.size
     at = book.buyer_index
 
@@ -645,29 +528,22 @@ def _customers_score(book: _Book, fits: _Fits, options: AnalysisOptions) -> _Sco
         gap_count=spread(summary.gap_count, 0),
         gap_sum=spread(summary.gap_sum, 0.0),
         gap_square_sum=spread(summary.gap_square_sum, 0.0),
-        days_since_last=spread(silence, np.nan),
+        days_since_last=spread(summary.days_since_last.astype(float), np.nan),
         referred_buyers=book.referred_buyers,
         share_of_wallet=book.share_of_wallet / 100,
         prospect=book.prospect,
         rules=options.ladder,
     )
-    stage = np.where(book.overrides >= 0, book.overrides, inferred).astype(np.int8)
     return _Scores(
-        probability_alive=alive,
-        expected_purchases=expected,
-        expected_spend=expected_spend,
-        clv=clv,
-        value_at_stake=value_at_stake,
-        usual_interval=usual,
-        interval_variation=variation,
-        rfm=rfm_result,
-        pareto=pareto_result,
-        at_risk_by_model=at_risk_by_model,
-        lost_by_model=lost_by_model,
-        at_risk_by_rule=at_risk_by_rule,
-        lost_by_rule=lost_by_rule,
+        fits=scored.fits,
+        customers=scored.customers,
+        value_at_stake=scoring.value_at_stake(purchases, scored.customers),
+        churn=churn,
+        interval_variation=ladder.interval_variation(
+            summary.gap_count, summary.gap_sum, summary.gap_square_sum
+        ),
         inferred_stage=inferred,
-        stage=stage,
+        stage=np.where(book.overrides >= 0, book.overrides, inferred).astype(np.int8),
     )
 
 
@@ -831,6 +707,7 @@ def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
 
     stage_keys = ladder.stage_keys(scores.stage)
     share = book.share_of_wallet
+    customers, churn = scores.customers, scores.churn
     columns = {
         "customer_id": book.customer_ids,
         "as_of": as_of.isoformat(),
@@ -844,26 +721,26 @@ def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
         "total_revenue": per_customer(_money(summary.total_amount), 0.0),
         "period_revenue": per_customer(_money(summary.period_revenue), 0.0),
         "monetary_value": per_customer(_money(summary.monetary_value), 0.0),
-        "usual_interval_days": _nullable_float(scores.usual_interval, size, at),
+        "usual_interval_days": _nullable_float(churn.usual_interval, size, at),
         "interval_variation": _nullable_float(scores.interval_variation, size, at),
-        "pareto_class": per_customer(scores.pareto.classes.astype(str), ""),
-        "recency_score": nullable_int(scores.rfm.recency_score),
-        "frequency_score": nullable_int(scores.rfm.frequency_score),
-        "monetary_score": nullable_int(scores.rfm.monetary_score),
-        "rfm_segment": per_customer(scores.rfm.segment.astype("U24"), ""),
-        "probability_alive": _nullable_float(scores.probability_alive, size, at),
-        "expected_purchases": _nullable_float(scores.expected_purchases, size, at),
-        "expected_spend": _nullable_float(scores.expected_spend, size, at, money=True),
-        "clv": _nullable_float(scores.clv, size, at, money=True),
+        "pareto_class": per_customer(customers.pareto.classes.astype(str), ""),
+        "recency_score": nullable_int(customers.rfm.recency_score),
+        "frequency_score": nullable_int(customers.rfm.frequency_score),
+        "monetary_score": nullable_int(customers.rfm.monetary_score),
+        "rfm_segment": per_customer(customers.rfm.segment.astype("U24"), ""),
+        "probability_alive": _nullable_float(customers.probability_alive, size, at),
+        "expected_purchases": _nullable_float(customers.expected_purchases, size, at),
+        "expected_spend": _nullable_float(customers.expected_spend, size, at, money=True),
+        "clv": _nullable_float(customers.clv, size, at, money=True),
         "value_at_stake": per_customer(_money(np.nan_to_num(scores.value_at_stake)), 0.0),
         "ladder_stage": stage_keys,
         "inferred_stage": ladder.stage_keys(scores.inferred_stage),
         "share_of_wallet": _Nullable(np.nan_to_num(np.round(share, 2)), np.isnan(share)),
         "referred_buyers": book.referred_buyers,
-        "at_risk_by_model": per_customer(scores.at_risk_by_model, False),
-        "lost_by_model": per_customer(scores.lost_by_model, False),
-        "at_risk_by_rule": per_customer(scores.at_risk_by_rule, False),
-        "lost_by_rule": per_customer(scores.lost_by_rule, False),
+        "at_risk_by_model": per_customer(churn.at_risk_by_model, False),
+        "lost_by_model": per_customer(churn.lost_by_model, False),
+        "at_risk_by_rule": per_customer(churn.at_risk_by_rule, False),
+        "lost_by_rule": per_customer(churn.lost_by_rule, False),
     }
     CustomerScore.objects.filter(as_of=as_of).delete()
     _rows_insert(CustomerScore, columns, size)
@@ -909,19 +786,21 @@ def _counts(keys: np.ndarray, names) -> dict[str, int]:
     return {name: int(found.get(name, 0)) for name in names}
 
 
-def _warnings(fits: _Fits, options: AnalysisOptions, previous: dict | None) -> list[dict]:
+def _warnings(
+    records: dict, fits: scoring.ModelFits, options: AnalysisOptions, previous: dict | None
+) -> list[dict]:
     """What went wrong with the models, as codes (``wording.run_warnings`` words them):
     ``model_failed`` (a model failed, did not converge or is unusable), ``model_switched``
     (the chosen purchase model broke and the other one scores), ``no_purchase_model``,
     and ``scoring_model_changed`` (another purchase model than the previous run's)."""
     warnings = [
         {"code": "model_failed", "model": name, "status": record["status"]}
-        for name, record in fits.records.items()
+        for name, record in records.items()
         if record and record.get("status") in BROKEN
     ]
-    chosen = fits.records.get(options.purchase_model) or {}
+    chosen = records.get(options.purchase_model) or {}
     if fits.purchase_name is None:
-        if any((fits.records.get(name) or {}).get("status") in BROKEN for name in PURCHASE_MODELS):
+        if any((records.get(name) or {}).get("status") in BROKEN for name in PURCHASE_MODELS):
             warnings.append({"code": "no_purchase_model"})
     elif fits.purchase_name != options.purchase_model and chosen.get("status") in BROKEN:
         warnings.append(
@@ -959,26 +838,27 @@ def _previous_run(run: AnalysisRun) -> dict | None:
     }
 
 
-def _figures(book: _Book, fits: _Fits, scores: _Scores, transitions: int, seconds: dict) -> dict:
+def _figures(book: _Book, scores: _Scores, transitions: int, seconds: dict) -> dict:
     """The run's totals, for the dashboard."""
     summary = book.summary
-    curve = scores.pareto
+    customers, churn = scores.customers, scores.churn
+    curve = customers.pareto
     points = np.linspace(0, 1, 101)
     revenue_share = np.interp(points, curve.customer_share, curve.revenue_share)
-    flagged_at_risk = (scores.at_risk_by_model | scores.at_risk_by_rule) & ~(
-        scores.lost_by_model | scores.lost_by_rule
+    flagged_at_risk = (churn.at_risk_by_model | churn.at_risk_by_rule) & ~(
+        churn.lost_by_model | churn.lost_by_rule
     )
     return {
         "customers": book.size,
         "buyers": int(summary.customer_ids.size),
         "repeat_buyers": int((summary.frequency > 0).sum()),
-        "purchase_model": fits.purchase_name,
+        "purchase_model": scores.fits.purchase_name,
         "time_unit": "day",
         "period_start": book.period_start.isoformat(),
         "period_revenue": _finite(summary.period_revenue.sum()),
         "total_revenue": _finite(summary.total_amount.sum()),
         "stages": _counts(ladder.stage_keys(scores.stage), ladder.STAGES),
-        "segments": _counts(scores.rfm.segment, [*rfm.SEGMENT_NAMES, rfm.UNSEGMENTED]),
+        "segments": _counts(customers.rfm.segment, [*rfm.SEGMENT_NAMES, rfm.UNSEGMENTED]),
         "classes": {name: int(count) for name, count in curve.class_counts.items()},
         "pareto": {
             "top_customer_share": curve.top_customer_share,
@@ -987,14 +867,14 @@ def _figures(book: _Book, fits: _Fits, scores: _Scores, transitions: int, second
             "curve": [[_finite(a), _finite(b)] for a, b in zip(points, revenue_share, strict=True)],
         },
         "at_risk": int(flagged_at_risk.sum()),
-        "lost": int((scores.lost_by_model | scores.lost_by_rule).sum()),
-        "at_risk_by_model": int(scores.at_risk_by_model.sum()),
-        "lost_by_model": int(scores.lost_by_model.sum()),
-        "at_risk_by_rule": int(scores.at_risk_by_rule.sum()),
-        "lost_by_rule": int(scores.lost_by_rule.sum()),
+        "lost": int((churn.lost_by_model | churn.lost_by_rule).sum()),
+        "at_risk_by_model": int(churn.at_risk_by_model.sum()),
+        "lost_by_model": int(churn.lost_by_model.sum()),
+        "at_risk_by_rule": int(churn.at_risk_by_rule.sum()),
+        "lost_by_rule": int(churn.lost_by_rule.sum()),
         "mean_clv": None
-        if scores.clv is None or not scores.clv.size
-        else _finite(scores.clv.mean()),
+        if customers.clv is None or not customers.clv.size
+        else _finite(customers.clv.mean()),
         "transitions": transitions,
         "seconds": seconds,
     }

@@ -1,5 +1,6 @@
-"""The words of the analysis: one name and one explanation per figure, the warnings of a
-run, and why a customer's figures may seem to disagree.
+"""The words of the analysis: one name and one explanation per figure, why a model was
+not fitted or is not used, the warnings of a run, and why a customer's figures may seem to
+disagree.
 
 Three different things are easy to confuse, so each has its own words everywhere:
 
@@ -17,11 +18,16 @@ Three different things are easy to confuse, so each has its own words everywhere
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from clientela.analytics.models import AnalysisRun, CustomerScore
 from clientela.core.locale import money_text, percent_text
+
+if TYPE_CHECKING:
+    from clientela.analytics.stats.scoring import FitOutcome
 
 MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "gammagamma": "Gamma-Gamma"}
 
@@ -157,6 +163,57 @@ def boundary_explanation(model: str, record: dict) -> str:
             " model."
         )
     return ""
+
+
+def fit_reason(outcome: FitOutcome) -> str:
+    """Why a model was not fitted or is not used (``FitOutcome.reason``), in words;
+    nothing for a usable fit."""
+    reason, count, minimum = outcome.reason, outcome.count, outcome.minimum
+    if reason == "not_wanted":
+        return _("Not among the models to fit.")
+    if reason == "no_amounts":
+        return _("No amount column was given.")
+    if reason == "too_few_customers":
+        return ngettext(
+            "Needs at least %(minimum)d customers; there is %(count)d.",
+            "Needs at least %(minimum)d customers; there are %(count)d.",
+            count,
+        ) % {"minimum": minimum, "count": count}
+    if reason == "too_few_repeat_buyers":
+        if not count:
+            return _("No customer bought more than once, so repeat buying cannot be modelled.")
+        return _(
+            "Only %(count)d customers bought more than once; the model needs at least %(minimum)d."
+        ) % {"count": count, "minimum": minimum}
+    if reason == "too_few_spenders":
+        return ngettext(
+            "Only %(count)d customer bought more than once for a positive amount; the model "
+            "needs at least %(minimum)d.",
+            "Only %(count)d customers bought more than once for a positive amount; the model "
+            "needs at least %(minimum)d.",
+            count,
+        ) % {"count": count, "minimum": minimum}
+    if reason == "error":
+        return _("The fit failed: %(error)s.") % {"error": outcome.error}
+    if reason == "not_finite":
+        return _("The fit gave a log-likelihood or parameters that are not finite numbers.")
+    if reason == "not_converged":
+        return _("The fit did not converge; its parameters are shown but not used for scores.")
+    if reason == "infinite_spend":
+        return _("q ≤ 1 makes the expected spend infinite; the model is not used for scores.")
+    return ""
+
+
+def fit_warning(outcome: FitOutcome) -> str:
+    """What to mind in a usable fit whose parameters ran off to a limit, in words;
+    nothing for another."""
+    if not outcome.extreme:
+        return ""
+    return _(
+        "%(parameters)s went to an extreme: the data cannot pin them down (customers "
+        "too alike, or no sign of dropout), so read them, their standard errors and "
+        "the log-likelihood with care."
+    ) % {"parameters": ", ".join(outcome.extreme)}
 
 
 _CHANGES = {

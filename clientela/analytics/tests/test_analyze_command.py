@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from clientela.analytics import services
 from clientela.analytics.models import AnalysisRun, CustomerScore, RunStatus
+from clientela.analytics.stats import btyd
 from clientela.analytics.tests.factories import customers_bulk_create, every, purchases_create
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,7 @@ def test_a_scoring_model_that_fails_is_a_warning_on_the_command_line(book, monke
     def broken(*args, **kwargs):
         raise FloatingPointError("overflow")
 
-    monkeypatch.setattr(services.bgnbd, "fit", broken)
+    monkeypatch.setattr(btyd.bgnbd, "fit", broken)
     err = StringIO()
 
     call_command("analyze", "--as-of", "2024-12-31", stdout=StringIO(), stderr=err)

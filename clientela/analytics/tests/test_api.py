@@ -330,14 +330,14 @@ def test_a_merged_customer_cannot_be_put_on_a_stage(call, book):
 
 def test_a_run_says_in_words_when_its_scoring_model_failed(call, owner, monkeypatch):
     # given purchases enough for the models, and BG/NBD failing
-    from clientela.analytics import services
+    from clientela.analytics.stats import btyd
 
     simulated_book_create(BGNBDParameters(r=0.8, alpha=40.0, a=0.6, b=3.0))
 
     def broken(*args, **kwargs):
         raise FloatingPointError("overflow")
 
-    monkeypatch.setattr(services.bgnbd, "fit", broken)
+    monkeypatch.setattr(btyd.bgnbd, "fit", broken)
     analysis_run(actor=None, as_of=date(2024, 12, 31))
 
     # when the run is read through the API

@@ -1,8 +1,9 @@
 """`clientela analyze --transactions`: the statistics engine on a CSV file, no database.
 
 The CDNOW checks run the published data (Fader, Hardie & Lee 2005) through the command;
-the other files are built in each test. The exit codes are checked on the console
-command in a subprocess, with a data folder of its own.
+the other files are built in each test, one from a book in the database, scored alike by
+the database run. The exit codes are checked on the console command in a subprocess,
+with a data folder of its own.
 """
 
 import csv
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from io import StringIO
 from pathlib import Path
 
@@ -22,9 +24,18 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from clientela.analytics import offline
-from clientela.analytics.offline import CUSTOMER_COLUMNS, _attempt, _model_report
+from clientela.analytics.models import CustomerScore, RunStatus
+from clientela.analytics.offline import CUSTOMER_COLUMNS, _model_report
+from clientela.analytics.services import analysis_run
 from clientela.analytics.stats.btyd import BGNBDParameters, FitResult
 from clientela.analytics.stats.btyd._fitting import Boundary
+from clientela.analytics.stats.scoring import fit_outcome
+from clientela.analytics.tests.factories import (
+    customers_bulk_create,
+    purchases_create,
+    simulated_book_create,
+)
+from clientela.orders.models import Order
 
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "stats" / "tests" / "data" / "CDNOW_sample.txt"
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -307,9 +318,9 @@ def test_a_parameter_run_off_to_a_limit_is_reported():
         )
 
     # when its outcome is judged, then it is used but carries a warning
-    outcome = _attempt(fitter)
+    outcome = fit_outcome("bgnbd", fitter(), None, 0.0)
     assert outcome.status == "fitted"
-    assert outcome.warning.startswith("r, alpha went to an extreme")
+    assert _model_report(outcome)["warning"].startswith("r, alpha went to an extreme")
 
 
 def test_a_fit_at_the_edge_of_the_model_reports_the_limit_as_a_database_run_does():
@@ -331,7 +342,7 @@ def test_a_fit_at_the_edge_of_the_model_reports_the_limit_as_a_database_run_does
         )
 
     # when its outcome is judged and written to model.json
-    outcome = _attempt(fitter)
+    outcome = fit_outcome("bgnbd", fitter(), None, 0.0)
     entry = _model_report(outcome)
 
     # then it scores, labelled as the database run labels it, with the limit's r, α, p
@@ -693,3 +704,114 @@ def test_ids_encoded_as_numbers_or_in_two_halves_keep_their_order_of_first_appea
     plain = pc.dictionary_encode(texts).combine_chunks()
     assert encoded.dictionary.to_pylist() == plain.dictionary.to_pylist()
     assert encoded.indices.to_pylist() == plain.indices.to_pylist()
+
+
+def test_a_latin_1_export_with_semicolons_and_a_title_reads_as_its_utf_8_twin(tmp_path):
+    # given the same sales written in Latin-1 with semicolons under a title, and in UTF-8
+    # with commas
+    rows = [("José Peña", "2024-01-03", "10,50"), ("Ñandú SA", "2024-01-05", "7")]
+    rows += [("José Peña", "2024-02-01", "20"), ("Ñandú SA", "2024-03-15", "3,25")]
+    latin = tmp_path / "ventas-latin.csv"
+    latin.write_bytes(
+        (
+            "Ventas del trimestre\n\ncliente;fecha;importe\n"
+            + "".join(";".join(r) + "\n" for r in rows)
+        ).encode("latin-1")
+    )
+    utf8 = tmp_path / "ventas-utf8.csv"
+    utf8.write_text(
+        "cliente,fecha,importe\n" + "".join(f'{c},{d},"{a}"\n' for c, d, a in rows),
+        encoding="utf-8",
+    )
+
+    # when both are analysed
+    for path in (latin, utf8):
+        analyze(
+            *file_arguments(
+                path,
+                tmp_path / path.stem,
+                customer_col="cliente",
+                date_col="fecha",
+                amount_col="importe",
+            )
+        )
+
+    # then the Latin-1 file is found out as the import finds it, and read alike
+    model = read_model(tmp_path / "ventas-latin")
+    assert (model["input"]["encoding"], model["input"]["delimiter"]) == ("cp1252", "semicolon")
+    assert model["input"]["rows"] == 4
+    assert read_customers(tmp_path / "ventas-latin") == read_customers(tmp_path / "ventas-utf8")
+    assert [row["customer_id"] for row in read_customers(tmp_path / "ventas-latin")] == [
+        "José Peña",
+        "Ñandú SA",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_database_run_and_the_file_score_the_same_purchases_alike(tmp_path, owner, settings):
+    # given a book in the database (customers drawn from BG/NBD and Gamma-Gamma, one of
+    # them with repeat orders that cost nothing) and the same orders exported as a file
+    settings.CLIENTELA_ANALYTICS_HORIZON_DAYS = 360  # the file looks 12 months ahead
+    settings.CLIENTELA_ANALYTICS_PARETO_MONTHS = 120  # and makes its classes on all revenue
+    as_of = date(2024, 12, 31)
+    simulated_book_create(BGNBDParameters(r=0.8, alpha=40.0, a=0.6, b=3.0), as_of=as_of)
+    free = customers_bulk_create(1)[0]
+    purchases_create(free, [("2024-03-01", 250), ("2024-06-01", 0), ("2024-09-01", 0)])
+    orders = Order.objects.order_by("customer_id", "order_date", "id")
+    path = tmp_path / "orders.csv"
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["customer", "date", "amount"])
+        writer.writerows(orders.values_list("customer_id", "order_date", "total"))
+
+    # when the database is analysed and the file too
+    run = analysis_run(actor=owner, as_of=as_of)
+    analysis = offline.analyze_file(
+        path,
+        tmp_path / "results",
+        customer_column="customer",
+        date_column="date",
+        amount_column="amount",
+        observation_end=as_of,
+    )
+
+    # then the models are the same
+    assert run.status == RunStatus.DONE, run.error
+    report = analysis.report
+    assert report["scores"]["purchase_model"] == run.figures["purchase_model"] == "bgnbd"
+    for name in ("bgnbd", "paretonbd", "gammagamma"):
+        assert run.fitted_models[name]["status"] == report["models"][name]["status"] == "fitted"
+        assert report["models"][name]["parameters"] == pytest.approx(
+            run.fitted_models[name]["parameters"], rel=1e-6
+        )
+    # and so is every customer's score (the database keeps money to the cent)
+    stored = list(CustomerScore.objects.filter(as_of=as_of).order_by("customer_id"))
+    columns = analysis.customers
+    assert columns["customer_id"].to_pylist() == [str(score.customer_id) for score in stored]
+
+    def stored_column(field):
+        return np.array([float(getattr(score, field)) for score in stored])
+
+    for field, column, tolerance in [
+        ("frequency", "frequency", 0),
+        ("recency_days", "recency", 0),
+        ("age_days", "T", 0),
+        ("total_revenue", "revenue", 0.006),
+        ("monetary_value", "monetary_value", 0.006),
+        ("probability_alive", "probability_alive", 1e-6),
+        ("expected_purchases", "expected_purchases", 1e-6),
+        ("expected_spend", "expected_average_spend", 0.006),
+        ("clv", "clv", 0.006),
+        ("recency_score", "recency_score", 0),
+        ("frequency_score", "frequency_score", 0),
+        ("monetary_score", "monetary_score", 0),
+    ]:
+        np.testing.assert_allclose(stored_column(field), columns[column], atol=tolerance)
+    assert [score.rfm_segment for score in stored] == columns["rfm_segment"].to_pylist()
+    assert [score.pareto_class for score in stored] == columns["pareto_class"].to_pylist()
+    # the customer whose repeat orders were free is expected to spend Gamma-Gamma's
+    # p·γ/(2p + q - 1), and has a lifetime value, in both
+    spend = report["models"]["gammagamma"]["parameters"]
+    p, q, gamma = spend["p"], spend["q"], spend["gamma"]
+    assert float(stored[-1].expected_spend) == pytest.approx(p * gamma / (2 * p + q - 1), abs=0.006)
+    assert stored[-1].clv is not None and float(stored[-1].clv) > 0

@@ -454,7 +454,7 @@ def test_a_model_that_fails_is_reported_and_not_used(simulated_book, owner, monk
     def broken(*args, **kwargs):
         raise FloatingPointError("overflow")
 
-    monkeypatch.setattr(services.bgnbd, "fit", broken)
+    monkeypatch.setattr(btyd.bgnbd, "fit", broken)
 
     run = analysis_run(actor=owner, as_of=AS_OF)
 
@@ -470,7 +470,7 @@ def test_a_comparison_model_that_fails_while_the_scores_are_saved_is_reported(
     def broken(*args, **kwargs):
         raise FloatingPointError("overflow")
 
-    monkeypatch.setattr(services.paretonbd, "fit", broken)
+    monkeypatch.setattr(btyd.paretonbd, "fit", broken)
 
     run = analysis_run(actor=owner, as_of=AS_OF)
 
@@ -551,7 +551,7 @@ def test_a_scoring_model_that_fails_is_loud(simulated_book, owner, client, monke
     def broken(*args, **kwargs):
         raise FloatingPointError("overflow")
 
-    monkeypatch.setattr(services.bgnbd, "fit", broken)
+    monkeypatch.setattr(btyd.bgnbd, "fit", broken)
     run = analysis_run(actor=owner, as_of=AS_OF)
 
     # then the run records the failure, the switch and the change since the last run

@@ -44,7 +44,11 @@ class GammaGammaParameters:
         return self.p * self.gamma / (self.q - 1) if self.q > 1 else float("inf")
 
 
-def _spend_arrays(frequency, monetary_value) -> tuple[FloatArray, FloatArray]:
+def _spend_arrays(
+    frequency, monetary_value, *, zero_spend: bool = False
+) -> tuple[FloatArray, FloatArray]:
+    """x and m̄ as float arrays, checked: finite, x whole and non-negative, m̄ positive
+    where x > 0 (or, with ``zero_spend``, not negative)."""
     x, value = np.broadcast_arrays(
         np.asarray(frequency, dtype=float), np.asarray(monetary_value, dtype=float)
     )
@@ -53,7 +57,9 @@ def _spend_arrays(frequency, monetary_value) -> tuple[FloatArray, FloatArray]:
         raise ValueError("frequency and monetary_value must be finite")
     if (x < 0).any() or (x != np.floor(x)).any():
         raise ValueError("frequency must hold non-negative whole numbers")
-    if (value[x > 0] <= 0).any():
+    if zero_spend and (value[x > 0] < 0).any():
+        raise ValueError("monetary_value must not be negative for customers with repeat purchases")
+    if not zero_spend and (value[x > 0] <= 0).any():
         raise ValueError("monetary_value must be positive for customers with repeat purchases")
     return x, value
 
@@ -160,10 +166,11 @@ def expected_average_spend(
 ) -> FloatArray:
     """E[M | p, q, γ, m̄, x] = (q-1)/(px+q-1) · pγ/(q-1) + px/(px+q-1) · m̄
     (Fader & Hardie 2013, eq. 5): a weighted average of the population mean and the
-    customer's own mean; the population mean where x = 0. Needs q > 1."""
+    customer's own mean; the population mean where x = 0. A mean of 0 is taken as the
+    limit of a vanishing spend (the fit needs positive means). Needs q > 1."""
     if parameters.q <= 1:
         raise ValueError("the expected spend is infinite when q <= 1")
-    x, value = _spend_arrays(frequency, monetary_value)
+    x, value = _spend_arrays(frequency, monetary_value, zero_spend=True)
     p, q, gamma = parameters.as_array()
     individual_weight = p * x / (p * x + q - 1)
     own_mean = np.where(x > 0, value, 0.0)

@@ -9,6 +9,7 @@ def test_the_statistics_package_imports_no_django():
         "import clientela.analytics.stats.btyd, clientela.analytics.stats.pareto\n"
         "import clientela.analytics.stats.rfm, clientela.analytics.stats.simulate\n"
         "import clientela.analytics.stats.summary, clientela.analytics.stats.ladder\n"
+        "import clientela.analytics.stats.scoring\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))\n"
     )
     result = subprocess.run(
