@@ -63,7 +63,7 @@ import logging
 import math
 import multiprocessing
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,6 +90,7 @@ from clientela.analytics.models import (
 )
 from clientela.analytics.stats import PURCHASE_MODELS, ladder, rfm, scoring
 from clientela.core.access import Capability
+from clientela.core.bulk import Nullable, columns_insert
 from clientela.core.heartbeat import LOST_AFTER, beat_lost, beating
 from clientela.core.models import User
 from clientela.core.services import actor_check
@@ -103,7 +104,6 @@ ProgressCallback = Callable[[int, str], None]
 # Statuses of a fit that should have been usable.
 BROKEN = ("failed", "not_converged", "unusable")
 # Rows written to the database at a time.
-BATCH_SIZE = 5000
 # From this many customer rows a comparison model is fitted in another process.
 PROCESS_FIT_ROWS = 100_000
 # SQLite's page cache while scores are written (KiB).
@@ -550,99 +550,6 @@ def _customers_score(
 # --- saving --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class _Nullable:
-    """A column with missing values: ``values`` where ``null`` is false."""
-
-    values: np.ndarray
-    null: np.ndarray
-
-
-def _column_batch(column, start: int, stop: int) -> list:
-    """Python values of rows ``start:stop`` of a column (an array, a _Nullable, or one
-    value for every row); dates are ISO strings, missing values None."""
-    if isinstance(column, _Nullable):
-        values = _column_batch(column.values, start, stop)
-        null = column.null[start:stop]
-        if null.any():
-            return [
-                None if missing else value
-                for value, missing in zip(values, null.tolist(), strict=True)
-            ]
-        return values
-    if not isinstance(column, np.ndarray):
-        return [column] * (stop - start)
-    part = column[start:stop]
-    if part.dtype.kind == "M":
-        return part.astype("datetime64[D]").astype(str).tolist()
-    return part.tolist()
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _column_text(column, start: int, stop: int) -> list[str]:
-    """Rows ``start:stop`` of a column in COPY's text format (``\\N`` for missing)."""
-    if isinstance(column, _Nullable):
-        values = _column_text(column.values, start, stop)
-        null = column.null[start:stop]
-        if null.any():
-            return [
-                r"\N" if missing else value
-                for value, missing in zip(values, null.tolist(), strict=True)
-            ]
-        return values
-    if not isinstance(column, np.ndarray):
-        if column is None:
-            return ["\\N"] * (stop - start)
-        return [str(column).translate(_COPY_ESCAPES)] * (stop - start)
-    part = column[start:stop]
-    if part.dtype.kind == "b":
-        return np.where(part, "t", "f").tolist()
-    if part.dtype.kind == "f":
-        return list(map(repr, part.tolist()))
-    if part.dtype.kind in "iu":
-        return list(map(str, part.tolist()))
-    if part.dtype.kind == "M":  # few distinct days: format each once
-        days, inverse = np.unique(part.astype("datetime64[D]"), return_inverse=True)
-        return days.astype(str)[inverse.ravel()].tolist()
-    values = part.astype(str).tolist()
-    text = "".join(values)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        values = [value.translate(_COPY_ESCAPES) for value in values]
-    return values
-
-
-def _rows_insert(model, columns: Mapping[str, object], size: int) -> None:
-    """Insert ``size`` rows given column by column, in batches: PostgreSQL's COPY (fed
-    text made column by column), or an ``executemany`` INSERT elsewhere. Every concrete
-    field but the primary key must be given (this bypasses the model layer, so
-    Python-side defaults do not apply)."""
-    meta = model._meta
-    expected = {field.attname for field in meta.concrete_fields if not field.primary_key}
-    if set(columns) != expected:
-        raise ValueError(f"columns differ from the fields: {sorted(set(columns) ^ expected)}")
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    names = ", ".join(quote(meta.get_field(name).column) for name in columns)
-    specs = list(columns.values())
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for start in range(0, size, BATCH_SIZE):
-                    stop = min(start + BATCH_SIZE, size)
-                    lines = zip(*(_column_text(c, start, stop) for c in specs), strict=True)
-                    copy.write("\n".join(map("\t".join, lines)) + "\n")
-            return
-        placeholders = ", ".join(["%s"] * len(specs))
-        sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
-        for start in range(0, size, BATCH_SIZE):
-            stop = min(start + BATCH_SIZE, size)
-            cursor.executemany(
-                sql, list(zip(*(_column_batch(c, start, stop) for c in specs), strict=True))
-            )
-
-
 def _statistics_refresh(*models) -> None:
     """On PostgreSQL, new planner statistics for tables a run has just filled: until
     autovacuum passes, the planner would take a date's million scores for a few."""
@@ -681,7 +588,7 @@ def _nullable_float(values: np.ndarray | None, size: int, at: np.ndarray, money=
         finite = np.isfinite(values)
         column[at] = np.where(finite, _money(values) if money else values, 0.0)
         null[at] = ~finite
-    return _Nullable(column, null)
+    return Nullable(column, null)
 
 
 def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
@@ -700,10 +607,10 @@ def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
         return column
 
     def nullable_int(values):
-        return _Nullable(per_customer(np.asarray(values, dtype=np.int64)), ~bought)
+        return Nullable(per_customer(np.asarray(values, dtype=np.int64)), ~bought)
 
     def day_column(days):
-        return _Nullable(per_customer(days.astype("datetime64[D]"), np.datetime64(0, "D")), ~bought)
+        return Nullable(per_customer(days.astype("datetime64[D]"), np.datetime64(0, "D")), ~bought)
 
     stage_keys = ladder.stage_keys(scores.stage)
     share = book.share_of_wallet
@@ -735,7 +642,7 @@ def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
         "value_at_stake": per_customer(_money(np.nan_to_num(scores.value_at_stake)), 0.0),
         "ladder_stage": stage_keys,
         "inferred_stage": ladder.stage_keys(scores.inferred_stage),
-        "share_of_wallet": _Nullable(np.nan_to_num(np.round(share, 2)), np.isnan(share)),
+        "share_of_wallet": Nullable(np.nan_to_num(np.round(share, 2)), np.isnan(share)),
         "referred_buyers": book.referred_buyers,
         "at_risk_by_model": per_customer(churn.at_risk_by_model, False),
         "lost_by_model": per_customer(churn.lost_by_model, False),
@@ -743,7 +650,7 @@ def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
         "lost_by_rule": per_customer(churn.lost_by_rule, False),
     }
     CustomerScore.objects.filter(as_of=as_of).delete()
-    _rows_insert(CustomerScore, columns, size)
+    columns_insert(CustomerScore, columns, size)
 
     done = AnalysisRun.objects.filter(status=RunStatus.DONE).exclude(pk=run.pk)
     if done.filter(as_of__gt=as_of).exists():
@@ -762,7 +669,7 @@ def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
     previous[where[found]] = stages[found]
 
     changed = np.flatnonzero((previous >= 0) & (previous != scores.stage))
-    _rows_insert(
+    columns_insert(
         LadderTransition,
         {
             "customer_id": book.customer_ids[changed],

@@ -342,7 +342,7 @@ def test_a_failure_while_saving_keeps_the_old_scores(book, owner, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("no space left")
 
-    monkeypatch.setattr(services, "_rows_insert", broken)
+    monkeypatch.setattr(services, "columns_insert", broken)
     run = analysis_run(actor=owner, as_of=AS_OF)
 
     assert run.status == RunStatus.FAILED

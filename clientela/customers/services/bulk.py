@@ -7,7 +7,6 @@ both."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 from operator import attrgetter, itemgetter
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability, limited_to_own_customers
+from clientela.core.bulk import rows_insert, slices
 from clientela.core.models import User
 from clientela.core.services import actor_check, full_clean_collecting
 from clientela.core.validators import tax_id_tells_apart
@@ -35,7 +35,7 @@ from clientela.customers.models import (
     DuplicateReason,
 )
 from clientela.customers.selectors import customers_alike
-from clientela.customers.services._common import _slices, _unknown_fields
+from clientela.customers.services._common import _unknown_fields
 from clientela.customers.services.catalog import (
     CUSTOMER_FIELDS,
     _clean_emails,
@@ -92,7 +92,7 @@ def _existing_references(owners: set, referrers: set) -> dict[str, set[int]]:
     return {
         field: {
             pk
-            for part in _slices(sorted(ids - {None}), _LOOKUP_VALUES)
+            for part in slices(sorted(ids - {None}), _LOOKUP_VALUES)
             for pk in model._base_manager.filter(pk__in=part).values_list("pk", flat=True)
         }
         for field, model, ids in (("owner", User, owners), ("referred_by", Customer, referrers))
@@ -153,86 +153,6 @@ def _new_customer(
     return CustomerChecked(customer, emails, phones, tags, contacts, addresses)
 
 
-# Field types whose Python value is what the database stores (after ``full_clean``).
-_STORED_AS_IS = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.BooleanField,
-    models.ForeignKey,
-)
-
-
-_UNSET = object()
-
-
-def _insert(
-    model: type[models.Model], names: Sequence[str], rows: list[tuple], returning: bool
-) -> list:
-    """Insert ``rows`` (tuples of the fields whose attnames are ``names``: every concrete
-    field but the primary key) into ``model``'s table with multi-row ``INSERT …
-    RETURNING id`` statements; the new ids when ``returning``.
-
-    What ``bulk_create`` sends, without its per-value work and model instances: a bulk
-    import writes millions of values, and that work cost more than the database's.
-    """
-    connection = connections[router.db_for_write(model)]
-    by_name = {field.attname: field for field in model._meta.concrete_fields}
-    fields = [by_name[name] for name in names]
-    prepared_columns = [n for n, field in enumerate(fields) if not isinstance(field, _STORED_AS_IS)]
-    if prepared_columns:
-        rows = [list(row) for row in rows]
-    for n in prepared_columns:
-        given, prepared = _UNSET, None  # rows share their timestamps: prepared once
-        for row in rows:
-            if row[n] is not given:
-                given = row[n]
-                prepared = fields[n].get_db_prep_save(given, connection)
-            row[n] = prepared
-    if connection.vendor == "postgresql":
-        return _copy(connection, model, fields, rows, returning)
-    # SQLite (the other database): straight to the driver in its own "?" style, for
-    # Django's rewriting of "%s" costs more than the insert on statements this long.
-    quote = connection.ops.quote_name
-    size = max(1, (connection.features.max_query_params or 65535) // len(fields))
-    placeholders = "(" + ", ".join(["?"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join(quote(field.column) for field in fields)}) VALUES "
-    )
-    returned = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
-    connection.ensure_connection()
-    ids = []
-    for part in _slices(rows, size):
-        statement = sql + ", ".join([placeholders] * len(part)) + returned
-        result = connection.connection.execute(statement, list(chain.from_iterable(part)))
-        if returning:
-            ids += [pk for (pk,) in result.fetchall()]
-    return ids
-
-
-def _copy(connection, model: type[models.Model], fields: list, rows: list, returning: bool):
-    """``_insert`` on PostgreSQL: ids taken from the table's sequence, rows sent with
-    ``COPY`` (several times faster than ``INSERT`` for thousands of rows)."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    ids = []
-    with connection.cursor() as cursor:
-        if returning:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, model._meta.pk.column, len(rows)],
-            )
-            ids = [pk for (pk,) in cursor.fetchall()]
-            fields = [model._meta.pk, *fields]
-            rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
-        columns = ", ".join(quote(field.column) for field in fields)
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    return ids
-
-
 def _stamped(field: models.Field) -> bool:
     return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
@@ -245,7 +165,7 @@ def _create_with_history(
     reason: str,
 ) -> list[int]:
     """Insert ``rows`` of ``model`` (tuples of the fields named ``names``, checked
-    already; see ``_insert``) and their history records as saving each would record
+    already; see ``core.bulk.rows_insert``) and their history records as saving each would record
     them, made by ``actor`` for ``reason``; the new ids. A field left out takes its
     default; a timestamp, now."""
     if not rows:
@@ -260,7 +180,7 @@ def _create_with_history(
         defaults = tuple(now if _stamped(field) else field.get_default() for field in missing)
         names = [*names, *(field.attname for field in missing)]
         rows = [row + defaults for row in rows]
-    ids = _insert(model, names, rows, returning=True)
+    ids = rows_insert(model, names, rows, returning=True)
     if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         history = model.history.model  # type: ignore[attr-defined]
         record = {
@@ -277,7 +197,7 @@ def _create_with_history(
         absent = len(names) + 1 + len(record)
         columns = [f.attname for f in history._meta.concrete_fields if not f.primary_key]
         pick = itemgetter(*(position.get(name, absent) for name in columns))
-        _insert(
+        rows_insert(
             history,
             columns,
             [pick((*row, pk, *extra)) for row, pk in zip(rows, ids, strict=True)],
@@ -366,7 +286,7 @@ def _duplicates_record(new: list[CustomerChecked]) -> None:
     for reason, (queryset, column, holder) in lookups.items():
         holders: dict[str, set[int]] = {}
         wanted = sorted({value for values in held[reason].values() for value in values})
-        for part in _slices(wanted, _LOOKUP_VALUES):
+        for part in slices(wanted, _LOOKUP_VALUES):
             for value, pk in queryset.filter(**{f"{column}__in": part}).values_list(column, holder):
                 holders.setdefault(value, set()).add(pk)
         for pk, values in held[reason].items():

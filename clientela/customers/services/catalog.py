@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clientela.core.access import Capability, limited_to_own_customers
+from clientela.core.bulk import slices
 from clientela.core.locale import business_language
 from clientela.core.models import User
 from clientela.core.parsing import one_line, text_block
@@ -35,7 +36,7 @@ from clientela.customers.models import (
     CustomerTag,
     Tag,
 )
-from clientela.customers.services._common import _slices, _unknown_fields
+from clientela.customers.services._common import _unknown_fields
 from clientela.customers.services.contacts import (
     MAX_ADDRESSES,
     MAX_CONTACTS,
@@ -382,7 +383,7 @@ def _tags_named(names: Iterable[str]) -> dict[str, Tag]:
         wanted.setdefault(name.casefold(), name)
     found: dict[str, Tag] = {}
     terms = [Q(name__iexact=name) for name in wanted.values()]
-    for part in _slices(terms, _OR_TERMS):
+    for part in slices(terms, _OR_TERMS):
         for tag in Tag.objects.filter(reduce(or_, part)):
             found.setdefault(tag.name.casefold(), tag)
     missing = [Tag(name=name) for key, name in wanted.items() if key not in found]
