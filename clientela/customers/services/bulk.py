@@ -12,7 +12,6 @@ from operator import attrgetter, itemgetter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,10 +19,8 @@ from clientela.core.access import Capability, limited_to_own_customers
 from clientela.core.bulk import rows_insert, slices
 from clientela.core.models import User
 from clientela.core.services import actor_check, full_clean_collecting
-from clientela.core.validators import tax_id_tells_apart
 from clientela.customers import matching
 from clientela.customers.models import (
-    LIVE,
     Address,
     Contact,
     Customer,
@@ -32,10 +29,8 @@ from clientela.customers.models import (
     CustomerPhone,
     CustomerTag,
     DuplicateCandidate,
-    DuplicateReason,
 )
-from clientela.customers.selectors import customers_alike
-from clientela.customers.services._common import _unknown_fields
+from clientela.customers.services._common import LOOKUP_VALUES, _unknown_fields
 from clientela.customers.services.catalog import (
     CUSTOMER_FIELDS,
     _clean_emails,
@@ -55,11 +50,8 @@ from clientela.customers.services.contacts import (
     _clean_contact,
 )
 from clientela.customers.services.derived import customer_refresh_derived
-from clientela.customers.services.duplicates import _pair
+from clientela.customers.services.duplicates import Held, duplicates_found
 from clientela.webhooks.services import event_emit_many
-
-# Values a query looks up at once (SQLite takes up to 32,766 parameters).
-_LOOKUP_VALUES = 5000
 
 
 class CustomerRowInvalid(ValidationError):
@@ -92,7 +84,7 @@ def _existing_references(owners: set, referrers: set) -> dict[str, set[int]]:
     return {
         field: {
             pk
-            for part in slices(sorted(ids - {None}), _LOOKUP_VALUES)
+            for part in slices(sorted(ids - {None}), LOOKUP_VALUES)
             for pk in model._base_manager.filter(pk__in=part).values_list("pk", flat=True)
         }
         for field, model, ids in (("owner", User, owners), ("referred_by", Customer, referrers))
@@ -258,70 +250,13 @@ def _statistics_refresh() -> None:
 def _duplicates_record(new: list[CustomerChecked]) -> None:
     """What ``duplicates_refresh_for`` records for each of the ``new`` customers (saved,
     with their records), in a few queries for them all."""
-    reasons: dict[tuple[int, int], set[str]] = {}
-    held = {
-        DuplicateReason.TAX_ID: {
-            item.customer.pk: [item.customer.tax_id]
-            if tax_id_tells_apart(item.customer.tax_id)
-            else []
-            for item in new
-        },
-        DuplicateReason.EMAIL: {item.customer.pk: item.emails for item in new},
-        DuplicateReason.PHONE: {item.customer.pk: item.phones for item in new},
-    }
-    live_children = Q(customer__merged_into__isnull=True)
-    lookups = {
-        DuplicateReason.TAX_ID: (Customer.objects.filter(LIVE), "tax_id", "pk"),
-        DuplicateReason.EMAIL: (
-            CustomerEmail.objects.filter(live_children),
-            "email",
-            "customer_id",
-        ),
-        DuplicateReason.PHONE: (
-            CustomerPhone.objects.filter(live_children),
-            "number",
-            "customer_id",
-        ),
-    }
-    for reason, (queryset, column, holder) in lookups.items():
-        holders: dict[str, set[int]] = {}
-        wanted = sorted({value for values in held[reason].values() for value in values})
-        for part in slices(wanted, _LOOKUP_VALUES):
-            for value, pk in queryset.filter(**{f"{column}__in": part}).values_list(column, holder):
-                holders.setdefault(value, set()).add(pk)
-        for pk, values in held[reason].items():
-            for other in {other for value in values for other in holders.get(value, ())}:
-                if other != pk:
-                    reasons.setdefault(_pair(pk, other), set()).add(reason)
-    scores = _similar_names_at_addresses([item.customer for item in new])
-    for pair in scores:
-        reasons.setdefault(pair, set()).add(DuplicateReason.NAME_ADDRESS)
+    found = duplicates_found(
+        {item.customer: Held(item.customer.tax_id, item.emails, item.phones) for item in new}
+    )
     DuplicateCandidate.objects.bulk_create(
-        DuplicateCandidate(
-            customer_id=low,
-            other_id=high,
-            reasons=sorted(why),
-            score=1.0 if why - {DuplicateReason.NAME_ADDRESS} else scores[(low, high)] / 100,
-        )
-        for (low, high), why in reasons.items()
+        DuplicateCandidate(customer_id=low, other_id=high, reasons=why, score=score)
+        for (low, high), (why, score) in found.items()
     )
-
-
-def _similar_names_at_addresses(new: list[Customer]) -> dict[tuple[int, int], float]:
-    """Pairs of a new customer and another with a similar name at a similar address, with
-    the name score, as ``duplicates_refresh_for`` finds them."""
-    keys = {customer.pk: customer.name_key for customer in new}
-    addresses = Address.objects.filter(customer__in=keys).values_list(
-        "customer_id", "street", "postal_code", "city"
-    )
-    places = [(pk, keys[pk], street, code, city) for pk, street, code, city in addresses]
-    found: dict[tuple[int, int], float] = {}
-    for pk, alike in customers_alike(places).items():
-        for other, (_name, score) in alike.items():
-            if other != pk:
-                pair = _pair(pk, other)
-                found[pair] = max(found.get(pair, 0), score)
-    return found
 
 
 def customers_bulk_create(
