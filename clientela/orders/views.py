@@ -445,6 +445,18 @@ def _order_form_page(request, context: dict):
     return render(request, "orders/form.html", context)
 
 
+def _lines_error(form, formset, chosen, error: ValidationError | ConflictError) -> None:
+    """A service's refusal of an order on the form, each line's beside the line it was
+    given (``chosen``: the formset's kept lines, in the order the service got them)."""
+    form_add_service_error(
+        form,
+        error,
+        rows_key="lines",
+        rows=[line_form for line_form, _line in chosen],
+        formset=formset,
+    )
+
+
 @capability_required(Capability.ORDER_EDIT)
 def order_create(request):
     """A new draft order: the customer, dates, address and its lines."""
@@ -467,13 +479,7 @@ def order_create(request):
                     **form.service_arguments(),
                 )
             except ValidationError as error:
-                form_add_service_error(
-                    form,
-                    error,
-                    rows_key="lines",
-                    rows=[line_form for line_form, _line in chosen],
-                    formset=formset,
-                )
+                _lines_error(form, formset, chosen, error)
             else:
                 messages.success(
                     request, _("Order %(number)s saved as a draft.") % {"number": order.pk}
@@ -533,13 +539,7 @@ def order_edit(request, pk: int):
                     **arguments,
                 )
             except (ValidationError, ConflictError) as error:
-                form_add_service_error(
-                    form,
-                    error,
-                    rows_key="lines",
-                    rows=[line_form for line_form, _line in chosen],
-                    formset=formset,
-                )
+                _lines_error(form, formset, chosen, error)
                 order = _order(request, pk)
             else:
                 messages.success(request, _("Changes saved."))
