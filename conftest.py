@@ -63,3 +63,19 @@ def api_headers(db):
         return {"Authorization": f"Bearer {raw}"}
 
     return make
+
+
+@pytest.fixture
+def call(client, api_headers, request):
+    """``call("sales", "put", url, body)`` → the API's response to that request,
+    authenticated as the user of that role's fixture (``None``: anonymous); ``headers``
+    adds request headers (``{"If-Match": '"1"'}``)."""
+
+    def make(role, method, url, body=None, headers=None):
+        user = request.getfixturevalue(role) if role else None
+        kwargs = {"headers": {**(api_headers(user) if user else {}), **(headers or {})}}
+        if body is not None:
+            kwargs.update(data=body, content_type="application/json")
+        return getattr(client, method)(url, **kwargs)
+
+    return make

@@ -336,10 +336,10 @@ def machine() -> str:
 
 
 def import_ours(path: Path, actor) -> tuple[float, dict]:
-    from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
-    from clientela.imports.mapping import match_columns
-    from clientela.imports.reading import open_sheet
-    from clientela.imports.services import sheet_import
+    from clientela.customers.sheet import CUSTOMER_FIELDS, CUSTOMERS
+    from clientela.sheets.importing import sheet_import
+    from clientela.sheets.mapping import match_columns
+    from clientela.sheets.reading import open_sheet
 
     tick = time.perf_counter()
     sheet = open_sheet(path)

@@ -16,16 +16,14 @@ class AnalyticsConfig(AppConfig):
         from clientela.customers.panels import CustomerPanel, customer_panel_register
         from clientela.customers.personal import personal_data_register
         from clientela.web.dashboard import dashboard_register
-        from clientela.web.navigation import NavItem, navigation_register
+        from clientela.web.navigation import navigation_register
 
         navigation_register(
-            NavItem(
-                _("Analytics"),
-                "analytics:dashboard",
-                capability=Capability.ANALYTICS_VIEW,
-                icon="graph-up",
-                order=40,
-            )
+            _("Analytics"),
+            "analytics:dashboard",
+            Capability.ANALYTICS_VIEW,
+            icon="graph-up",
+            order=40,
         )
         customer_panel_register(
             "analytics",

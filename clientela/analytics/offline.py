@@ -9,7 +9,7 @@ customer with the pipeline the database run shares (``stats.scoring.score``, in
 Rules:
 
 - the file is found out as the spreadsheet import finds out a CSV file
-  (``imports.reading.csv_layout``): UTF-8 with or without a BOM, else Windows-1251
+  (``sheets.reading.csv_layout``): UTF-8 with or without a BOM, else Windows-1251
   (Cyrillic) or Windows-1252; commas, semicolons or tabs; the header is the first row
   that looks like one (a title above it is skipped); rows are numbered as in a
   spreadsheet, blank ones counted;
@@ -77,7 +77,8 @@ from clientela.analytics.stats.summary import (
 )
 from clientela.analytics.wording import MODEL_NAMES, fit_reason, fit_warning
 from clientela.core.parsing import parse_amount, parse_date
-from clientela.imports.reading import CsvLayout, SpreadsheetError, csv_layout
+from clientela.sheets.reading import CsvLayout, csv_layout
+from clientela.sheets.table import SpreadsheetError
 
 if TYPE_CHECKING:
     from clientela.analytics.stats.scoring import FitOutcome, Scored, ScoringOptions

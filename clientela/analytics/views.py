@@ -35,7 +35,7 @@ from clientela.core.locale import percent_text
 from clientela.core.pagination import CappedPaginator
 from clientela.customers.models import Customer
 from clientela.customers.selectors import customer_find
-from clientela.imports.downloads import Column, column_rows, records, table_download
+from clientela.sheets.downloads import Column, column_rows, records, table_download
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 

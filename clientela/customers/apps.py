@@ -10,21 +10,18 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from clientela.core.access import Capability
         from clientela.customers.models import CustomerEvent
+        from clientela.sheets.registry import sheet_kind_register, sheet_reader_register
         from clientela.web.dashboard import dashboard_register
-        from clientela.web.navigation import NavItem, navigation_register
+        from clientela.web.navigation import navigation_register
         from clientela.webhooks.registry import event_names_register
 
         navigation_register(
-            NavItem(
-                _("Customers"),
-                "customers:list",
-                capability=Capability.CUSTOMER_VIEW,
-                icon="people",
-                order=10,
-            )
+            _("Customers"), "customers:list", Capability.CUSTOMER_VIEW, icon="people", order=10
         )
         dashboard_register("customers", "clientela.customers.dashboard.customer_cards")
         event_names_register(CustomerEvent)
+        sheet_kind_register("customers", "clientela.customers.sheet.CUSTOMERS")
+        sheet_reader_register("vcard", "clientela.customers.vcard.vcard_sheet")
         _register_personal_data()
 
 

@@ -591,3 +591,13 @@ def customer_keys_changed_since(mark: tuple[int, ...]) -> set[tuple[str, str]]:
         for customer_id, value in rows.values_list("customer_id", column):
             keys |= {("number", str(customer_id)), (kind, value)}
     return keys
+
+
+def customers_hidden(user: User | None, customers: Iterable[int]) -> set[int]:
+    """Of the customer ids ``customers``, those ``user`` may not see (none for the system,
+    ``None``, or a user who sees every customer); one query."""
+    wanted = set(customers)
+    if user is None or not wanted or not limited_to_own_customers(user):
+        return set()
+    seen = customer_visible(user=user).filter(pk__in=wanted).values_list("pk", flat=True)
+    return wanted - set(seen)

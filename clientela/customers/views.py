@@ -29,10 +29,10 @@ from clientela.customers.forms import (
 )
 from clientela.customers.models import Customer
 from clientela.customers.panels import customer_panels
+from clientela.customers.sheet import customer_rows
 from clientela.customers.timeline import customer_timeline
-from clientela.imports.downloads import table_download, vcard_download
-from clientela.imports.exporting import customer_rows
-from clientela.imports.vcard import customer_vcards
+from clientela.customers.vcard import customer_vcards
+from clientela.sheets.downloads import table_download, vcard_download
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 from clientela.web.templatetags.clientela import country_name, format_phone, tax_id

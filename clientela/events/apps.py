@@ -9,16 +9,12 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from clientela.core.access import Capability
+        from clientela.sheets.registry import sheet_kind_register
         from clientela.web.dashboard import dashboard_register
-        from clientela.web.navigation import NavItem, navigation_register
+        from clientela.web.navigation import navigation_register
 
         navigation_register(
-            NavItem(
-                _("Events"),
-                "events:list",
-                capability=Capability.EVENT_VIEW,
-                icon="shop",
-                order=30,
-            )
+            _("Events"), "events:list", Capability.EVENT_VIEW, icon="shop", order=30
         )
         dashboard_register("events", "clientela.events.dashboard.event_cards")
+        sheet_kind_register("events", "clientela.events.sheet.EVENTS")

@@ -28,8 +28,8 @@ from clientela.events.forms import (
 )
 from clientela.events.models import Event
 from clientela.events.selectors import Comparison, EventPlan
-from clientela.imports.downloads import table_download
-from clientela.imports.events import event_rows
+from clientela.events.sheet import event_rows
+from clientela.sheets.downloads import table_download
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 

@@ -17,12 +17,12 @@ from ninja.files import UploadedFile
 from clientela.core.access import Capability, require
 from clientela.core.api import Whole
 from clientela.imports import selectors, services, tasks
-from clientela.imports.kinds import KINDS
 from clientela.imports.models import ImportRun
+from clientela.sheets.registry import sheet_kind_keys
 
 router = Router(tags=["imports"])
 
-KindKey = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+KindKey = Literal[tuple(sheet_kind_keys())]  # type: ignore[valid-type]
 
 
 # --- schemas ------------------------------------------------------------------------

@@ -11,15 +11,9 @@ class ImportsConfig(AppConfig):
         from clientela.core.access import Capability
         from clientela.core.background import sweep_register
         from clientela.imports.services import import_files_sweep
-        from clientela.web.navigation import NavItem, navigation_register
+        from clientela.web.navigation import navigation_register
 
         navigation_register(
-            NavItem(
-                _("Import"),
-                "imports:start",
-                capability=Capability.IMPORT_RUN,
-                icon="upload",
-                order=50,
-            )
+            _("Import"), "imports:start", Capability.IMPORT_RUN, icon="upload", order=50
         )
         sweep_register(import_files_sweep)

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from clientela.imports.plan import Kind
+from clientela.sheets.plan import Kind
 from clientela.web.forms import BootstrapFormMixin
 
 COLUMN_PREFIX = "column_"

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from clientela.core.models import BaseModel
-from clientela.imports.mapping import header_key
+from clientela.sheets.mapping import header_key
 
 FILES_KEPT = timedelta(days=1)
 

@@ -7,10 +7,10 @@ from django.db.models import QuerySet
 
 from clientela.core.access import Capability, user_can
 from clientela.core.models import Role, User
-from clientela.imports.kinds import KINDS
-from clientela.imports.mapping import mapping_from_json, match_columns
 from clientela.imports.models import ImportRun, ImportState, SavedMapping, headers_signature
-from clientela.imports.plan import Kind
+from clientela.sheets.mapping import mapping_from_json, match_columns
+from clientela.sheets.plan import Kind
+from clientela.sheets.registry import sheet_kinds
 
 RECENT_RUNS = 20
 
@@ -19,7 +19,7 @@ def import_kinds(*, user: User) -> list[Kind]:
     """The kinds ``user`` may import, in the registry's order."""
     if not user_can(user, Capability.IMPORT_RUN):
         return []
-    return [kind for kind in KINDS.values() if user_can(user, kind.capability)]
+    return [kind for kind in sheet_kinds().values() if user_can(user, kind.capability)]
 
 
 def import_run_list(*, user: User) -> QuerySet[ImportRun]:

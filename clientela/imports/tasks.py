@@ -4,7 +4,7 @@ wizard's mapping marks a run to be planned and enqueues ``plan_task``; the wizar
 Apply and the API mark a planned run and enqueue ``import_task``."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.db import transaction
 from django.utils import translation
@@ -17,9 +17,19 @@ from clientela.imports.models import ImportRun
 logger = logging.getLogger(__name__)
 
 
-def _language(run_id: int) -> str | None:
-    """The language the run's messages are written in: its uploader's."""
-    return ImportRun.objects.filter(pk=run_id).values_list("language", flat=True).first()
+def _carry_out(
+    run_id: int, execute: Callable[..., ImportRun | None], what: str, waiting: str
+) -> None:
+    """Sweep old files, then ``execute`` the run ``run_id`` in its uploader's language
+    (its messages are written in it) and log what came of it."""
+    services.import_files_sweep()
+    language = ImportRun.objects.filter(pk=run_id).values_list("language", flat=True).first()
+    with translation.override(language):
+        run = execute(run_id=run_id)
+    if run is None:
+        logger.warning("%s %s not made: it is not %s", what, run_id, waiting)
+    else:
+        logger.info("%s %s of %s: %s", what, run.pk, run.file_name, run.state)
 
 
 @transaction.atomic
@@ -42,13 +52,7 @@ def import_run_check(
 @task(queue_name="imports")
 def plan_task(run_id: int) -> None:
     """Make the dry run of the run ``run_id`` (``services.import_run_plan_execute``)."""
-    services.import_files_sweep()
-    with translation.override(_language(run_id)):
-        run = services.import_run_plan_execute(run_id=run_id)
-    if run is None:
-        logger.warning("dry run %s not made: it is not waiting for one", run_id)
-    else:
-        logger.info("dry run %s of %s: %s", run.pk, run.file_name, run.state)
+    _carry_out(run_id, services.import_run_plan_execute, "dry run", "waiting for one")
 
 
 @transaction.atomic
@@ -62,10 +66,4 @@ def import_run_start(*, actor: User | None, run: ImportRun, skip_invalid: bool) 
 @task(queue_name="imports")
 def import_task(run_id: int) -> None:
     """Apply the run ``run_id`` (``services.import_run_execute``)."""
-    services.import_files_sweep()
-    with translation.override(_language(run_id)):
-        run = services.import_run_execute(run_id=run_id)
-    if run is None:
-        logger.warning("import %s not run: it is not waiting to be applied", run_id)
-    else:
-        logger.info("import %s of %s: %s", run.pk, run.file_name, run.state)
+    _carry_out(run_id, services.import_run_execute, "import", "waiting to be applied")

@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability
 from clientela.imports import selectors, services, tasks
-from clientela.imports.exporting import export_write, refused_rows
 from clientela.imports.forms import ApplyForm, MappingForm, UploadForm
-from clientela.imports.kinds import KINDS
 from clientela.imports.models import ImportRun, ImportState
-from clientela.imports.plan import ACTIONS, SAMPLE_ROWS, Kind, Plan, Problem, row_text
-from clientela.imports.reading import SpreadsheetError
-from clientela.imports.template_files import TEMPLATE_FORMATS, template_content
+from clientela.sheets.exporting import export_write, refused_rows
+from clientela.sheets.plan import ACTIONS, SAMPLE_ROWS, Kind, Plan, Problem, row_text
+from clientela.sheets.registry import sheet_kind, sheet_kind_keys, sheet_kinds
+from clientela.sheets.table import SpreadsheetError
+from clientela.sheets.template_files import TEMPLATE_FORMATS, template_content
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 
@@ -42,9 +42,9 @@ def _run(request, pk: int) -> ImportRun:
 
 
 def _kind(run: ImportRun) -> Kind:
-    if run.kind not in KINDS:
+    if run.kind not in sheet_kind_keys():
         raise Http404
-    return KINDS[run.kind]
+    return sheet_kind(run.kind)
 
 
 # --- upload ---------------------------------------------------------------------------
@@ -60,6 +60,7 @@ def import_start(request):
         kinds=kinds,
         initial={"kind": request.GET.get("kind")},
     )
+    every = sheet_kinds()
     if request.method == "POST" and form.is_valid():
         try:
             run = services.import_run_upload(
@@ -77,7 +78,7 @@ def import_start(request):
             "kinds": kinds,
             "formats": list(TEMPLATE_FORMATS),
             "runs": [
-                (run, KINDS[run.kind].label if run.kind in KINDS else run.kind)
+                (run, every[run.kind].label if run.kind in every else run.kind)
                 for run in selectors.import_run_list(user=request.user)
             ],
         },
@@ -87,10 +88,10 @@ def import_start(request):
 @capability_required(Capability.IMPORT_RUN)
 def template_download(request, kind: str, file_format: str):
     """A kind's template to fill in, headers in the user's language, one example row."""
-    if kind not in KINDS or file_format not in TEMPLATE_FORMATS:
+    if kind not in sheet_kind_keys() or file_format not in TEMPLATE_FORMATS:
         raise Http404
     response = HttpResponse(
-        template_content(KINDS[kind], file_format), content_type=TEMPLATE_FORMATS[file_format]
+        template_content(sheet_kind(kind), file_format), content_type=TEMPLATE_FORMATS[file_format]
     )
     response["Content-Disposition"] = f'attachment; filename="clientela-{kind}.{file_format}"'
     return response

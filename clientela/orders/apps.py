@@ -12,18 +12,13 @@ class OrdersConfig(AppConfig):
         from clientela.customers.panels import CustomerPanel, customer_panel_register
         from clientela.customers.personal import personal_data_register
         from clientela.orders.models import Order, OrderEvent
+        from clientela.sheets.registry import sheet_kind_register
         from clientela.web.dashboard import dashboard_register
-        from clientela.web.navigation import NavItem, navigation_register
+        from clientela.web.navigation import navigation_register
         from clientela.webhooks.registry import event_names_register
 
         navigation_register(
-            NavItem(
-                _("Orders"),
-                "orders:list",
-                capability=Capability.ORDER_VIEW,
-                icon="receipt",
-                order=20,
-            )
+            _("Orders"), "orders:list", Capability.ORDER_VIEW, icon="receipt", order=20
         )
         customer_panel_register(
             "orders",
@@ -35,6 +30,9 @@ class OrdersConfig(AppConfig):
         )
         dashboard_register("orders", "clientela.orders.dashboard.order_cards")
         event_names_register(OrderEvent)
+        sheet_kind_register("products", "clientela.orders.sheet.products.PRODUCTS")
+        sheet_kind_register("orders", "clientela.orders.sheet.orders.ORDERS")
+        sheet_kind_register("payments", "clientela.orders.sheet.payments.PAYMENTS")
         # Notes and cancel reasons are free text about the customer; the reference is the
         # order's number, kept with its figures.
         personal_data_register(

@@ -23,9 +23,6 @@ from clientela.core.money import money_round
 from clientela.core.pagination import CappedPaginator, CountedRows
 from clientela.customers.selectors import customer_find, customer_pick
 from clientela.customers.selectors import customer_lookup as customer_lookup_selector
-from clientela.imports.downloads import Column, column_rows, records, table_download
-from clientela.imports.orders import order_rows
-from clientela.imports.products import product_rows
 from clientela.orders import selectors, services
 from clientela.orders.forms import (
     ActualDatesForm,
@@ -47,6 +44,9 @@ from clientela.orders.models import (
     Product,
 )
 from clientela.orders.rules import order_change_problems
+from clientela.orders.sheet.orders import order_rows
+from clientela.orders.sheet.products import product_rows
+from clientela.sheets.downloads import Column, column_rows, records, table_download
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
 from clientela.web.templatetags.clientela import money

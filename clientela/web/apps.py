@@ -8,6 +8,6 @@ class WebConfig(AppConfig):
     verbose_name = _("Web interface")
 
     def ready(self) -> None:
-        from clientela.web.navigation import NavItem, navigation_register
+        from clientela.web.navigation import navigation_register
 
-        navigation_register(NavItem(_("Home"), "dashboard", icon="house", order=0))
+        navigation_register(_("Home"), "dashboard", icon="house", order=0)

@@ -20,9 +20,17 @@ class NavItem:
 _items: dict[str, NavItem] = {}
 
 
-def navigation_register(item: NavItem) -> None:
-    """Add (or replace) a menu item; apps call this from ``AppConfig.ready()``."""
-    _items[item.url_name] = item
+def navigation_register(
+    label: str | Promise,
+    url_name: str,
+    capability: str | None = None,
+    *,
+    icon: str = "",
+    order: int = 100,
+) -> None:
+    """Add (or replace) the menu item ``label`` linking to ``url_name`` for users with
+    ``capability`` (everyone: ``None``); apps call this from ``AppConfig.ready()``."""
+    _items[url_name] = NavItem(label, url_name, capability, icon, order)
 
 
 def navigation_for(*, path: str, capabilities: frozenset[str]) -> list[dict]:

@@ -18,21 +18,6 @@ AS_OF = date(2024, 12, 31)
 
 
 @pytest.fixture
-def call(client, api_headers, request):
-    """``call("sales", "post", url, body)`` → the response, authenticated as that role."""
-
-    def make(role, method, url, body=None, **headers):
-        user = request.getfixturevalue(role) if role else None
-        auth = api_headers(user) if user else {}
-        kwargs = {"headers": {**auth, **headers}}
-        if body is not None:
-            kwargs.update(data=body, content_type="application/json")
-        return getattr(client, method)(url, **kwargs)
-
-    return make
-
-
-@pytest.fixture
 def book(sales, owner):
     """Three customers, one of them the salesperson's, scored once as of AS_OF."""
     regular = CustomerFactory(name="Regular", owner=sales)

@@ -6,13 +6,13 @@ import pytest
 from django.core.management import call_command
 
 from clientela.customers.models import Customer
+from clientela.customers.sheet import CUSTOMER_FIELDS, CUSTOMERS
+from clientela.customers.tests.sheet_files import customers_file_import
 from clientela.demo.generator import build_demo
 from clientela.demo.spreadsheet import sample_spreadsheet_write
-from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
-from clientela.imports.mapping import match_columns
-from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_plan
-from clientela.imports.tests.uploads import customers_file_import
+from clientela.sheets.importing import sheet_plan
+from clientela.sheets.mapping import match_columns
+from clientela.sheets.reading import open_sheet
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,6 @@
 the background and its run; who may use them, and the 422s naming what is wrong."""
 
 import json
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,6 +12,7 @@ from clientela.customers.tests.factories import CustomerFactory
 from clientela.imports.models import ImportRun, ImportState
 from clientela.imports.tasks import import_task
 from clientela.imports.tests.uploads import HEADERS, ROWS, csv_upload, xlsx_upload
+from clientela.sheets.tests import FILES
 
 pytestmark = pytest.mark.django_db
 
@@ -65,10 +65,10 @@ def test_anonymous_callers_are_asked_to_authenticate(client):
 
 
 def test_a_kind_the_role_may_not_write_is_refused(client, api_headers, sales):
-    from clientela.imports.kinds import KINDS
     from clientela.imports.selectors import import_kinds
+    from clientela.sheets.registry import sheet_kinds
 
-    refused = [key for key in KINDS if KINDS[key] not in import_kinds(user=sales)]
+    refused = [key for key, kind in sheet_kinds().items() if kind not in import_kinds(user=sales)]
     for key in refused:
         response = _post(
             client, f"/api/v1/imports/{key}/dry-run", api_headers(sales), csv_upload([["A", "B"]])
@@ -101,7 +101,7 @@ def test_the_dry_run_says_what_each_row_would_do_and_writes_nothing(
 
 @pytest.mark.parametrize("name", ["clientes-libreoffice.xls", "clientes-libreoffice.ods"])
 def test_an_old_excel_or_a_libreoffice_workbook_gets_its_dry_run(client, api_headers, sales, name):
-    upload = SimpleUploadedFile(name, (Path(__file__).parent / "files" / name).read_bytes())
+    upload = SimpleUploadedFile(name, (FILES / name).read_bytes())
 
     response = _post(client, DRY_RUN, api_headers(sales), upload)
 

@@ -13,8 +13,9 @@ from openpyxl import Workbook
 
 from clientela.customers.models import Customer
 from clientela.imports.models import ImportRun
-from clientela.imports.reading import SpreadsheetError, open_sheet
 from clientela.imports.tests.test_wizard import _field_error
+from clientela.sheets.reading import open_sheet
+from clientela.sheets.table import SpreadsheetError
 
 pytestmark = pytest.mark.django_db
 

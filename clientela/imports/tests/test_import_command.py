@@ -3,7 +3,6 @@
 import json
 import threading
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +12,8 @@ from django.db import connections
 from clientela.core.locks import exclusive
 from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
-from clientela.imports.services import IMPORT_LOCK
+from clientela.sheets.importing import IMPORT_LOCK
+from clientela.sheets.tests import FILES
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path, content, message)
 
 @pytest.mark.parametrize("name", ["clientes-libreoffice.xls", "clientes-libreoffice.ods"])
 def test_an_old_excel_or_a_libreoffice_workbook_is_imported(name):
-    path = Path(__file__).parent / "files" / name
+    path = FILES / name
 
     code, printed = _run("customers", path)
 

@@ -18,13 +18,13 @@ from openpyxl import load_workbook
 
 from clientela.analytics.models import AnalysisRun, CustomerScore, LadderStage, RunStatus
 from clientela.customers.models import Customer
+from clientela.customers.sheet import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.customers.tests.factories import CustomerFactory, UserFactory
 from clientela.events.tests.factories import EventFactory
-from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
-from clientela.imports.mapping import match_columns
-from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_import
 from clientela.orders.tests.factories import OrderFactory, ProductFactory
+from clientela.sheets.importing import sheet_import
+from clientela.sheets.mapping import match_columns
+from clientela.sheets.reading import open_sheet
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,15 @@ from django.core.management import CommandError, call_command
 
 from clientela.core.models import Role
 from clientela.customers.models import Customer
+from clientela.customers.sheet import CUSTOMER_FIELDS, CUSTOMERS
 from clientela.customers.tests.factories import CustomerFactory, UserFactory
-from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
-from clientela.imports.mapping import match_columns
-from clientela.imports.orders import ORDER_FIELDS, ORDERS
-from clientela.imports.payments import PAYMENT_FIELDS, PAYMENTS
-from clientela.imports.reading import open_sheet
-from clientela.imports.services import ImportRefused, sheet_import, sheet_plan
 from clientela.imports.tests.uploads import csv_upload
+from clientela.orders.sheet.orders import ORDER_FIELDS, ORDERS
+from clientela.orders.sheet.payments import PAYMENT_FIELDS, PAYMENTS
 from clientela.orders.tests.factories import OrderFactory, ProductFactory
+from clientela.sheets.importing import ImportRefused, sheet_import, sheet_plan
+from clientela.sheets.mapping import match_columns
+from clientela.sheets.reading import open_sheet
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from clientela.imports.kinds import KINDS
-from clientela.imports.mapping import mapping_check, match_columns
-from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_plan
 from clientela.imports.tests.uploads import xlsx_rows
+from clientela.sheets.importing import sheet_plan
+from clientela.sheets.mapping import mapping_check, match_columns
+from clientela.sheets.reading import open_sheet
+from clientela.sheets.registry import sheet_kind, sheet_kind_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,11 @@ def _rows(content: bytes, file_format: str) -> list[list]:
 
 
 @pytest.mark.parametrize("file_format", ["xlsx", "csv"])
-@pytest.mark.parametrize("key", list(KINDS))
+@pytest.mark.parametrize("key", sheet_kind_keys())
 def test_a_template_imported_as_it_is_maps_every_column_to_its_field(
     client, owner, tmp_path, key, file_format
 ):
-    kind = KINDS[key]
+    kind = sheet_kind(key)
     client.force_login(owner)
 
     response = client.get(reverse("imports:template", args=[key, file_format]))
@@ -60,7 +60,7 @@ def test_the_template_speaks_the_users_language(client, owner):
 
     header = _rows(response.content, "csv")[0]
     with translation.override("es"):
-        assert header == [str(field.label) for field in KINDS["customers"].fields]
+        assert header == [str(field.label) for field in sheet_kind("customers").fields]
     assert "Nombre" in header and "Name" not in header
 
 

@@ -8,7 +8,6 @@ import io
 import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -22,9 +21,7 @@ from clientela.core.background import sweeps_run
 from clientela.core.heartbeat import beating
 from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
-from clientela.imports.kinds import KINDS
 from clientela.imports.models import ImportRun, ImportState, SavedMapping
-from clientela.imports.plan import CHUNK_ROWS
 from clientela.imports.selectors import import_kinds
 from clientela.imports.services import import_files_sweep
 from clientela.imports.tasks import import_task, plan_task
@@ -37,6 +34,9 @@ from clientela.imports.tests.uploads import (
     xlsx_rows,
     xlsx_upload,
 )
+from clientela.sheets.plan import CHUNK_ROWS
+from clientela.sheets.registry import sheet_kind, sheet_kind_keys, sheet_kinds
+from clientela.sheets.tests import FILES
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +187,7 @@ def test_the_first_step_offers_the_kinds_with_their_templates_and_the_recent_imp
     assert f'data-run="{mine.pk}"' in page and "mine.csv" in page
     assert "theirs.csv" not in page
     # each kind the user may import, with its templates; the others not
-    for key, kind in KINDS.items():
+    for key, kind in sheet_kinds().items():
         offered = kind in import_kinds(user=sales)
         assert (f'<option value="{key}"' in page) == offered
         for file_format in ("xlsx", "csv"):
@@ -195,7 +195,7 @@ def test_the_first_step_offers_the_kinds_with_their_templates_and_the_recent_imp
             assert (link in page) == offered
     client.force_login(owner)
     page = _page(client.get(START))
-    assert all(f'<option value="{key}"' in page for key in KINDS)
+    assert all(f'<option value="{key}"' in page for key in sheet_kind_keys())
 
 
 # --- mapping ----------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_a_workbook_with_several_sheets_lets_the_user_pick_one(client, sales):
 def test_an_old_excel_or_a_libreoffice_workbook_is_imported_like_an_xlsx(client, sales, name):
     # given a salesperson with a workbook LibreOffice saved as .xls or .ods
     client.force_login(sales)
-    content = (Path(__file__).parent / "files" / name).read_bytes()
+    content = (FILES / name).read_bytes()
 
     # when they upload it and pick its Russian sheet
     run = _uploaded(client, SimpleUploadedFile(name, content))
@@ -377,15 +377,16 @@ def test_the_dry_run_is_made_in_the_background_and_the_page_follows_it(
     progress = reverse("imports:progress", args=[run.pk])
     # what the progress bar says after each chunk the worker has checked
     followed = []
-    customers = KINDS["customers"]
+    customers = sheet_kind("customers")
 
     def chunks_followed(sheet, columns, user):
         for rows in customers.plan_chunks(sheet, columns, user):
             yield rows
             followed.append(_page(client.get(progress, headers={"HX-Request": "true"})))
 
-    monkeypatch.setitem(
-        KINDS, "customers", dataclasses.replace(customers, plan_chunks=chunks_followed)
+    monkeypatch.setattr(
+        "clientela.customers.sheet.CUSTOMERS",
+        dataclasses.replace(customers, plan_chunks=chunks_followed),
     )
 
     response = _mapping_post(client, run, proposed)
@@ -640,13 +641,15 @@ def test_rows_refused_when_applied_leave_everything_as_it_was(client, sales, cat
 def test_an_error_while_writing_undoes_everything_and_the_report_says_so(
     client, sales, catalog, monkeypatch, data_dir
 ):
-    customers = KINDS["customers"]
+    customers = sheet_kind("customers")
 
     def apply_then_fail(rows, actor, reason):
         customers.apply(rows, actor, reason)
         raise ValidationError(f"Row {rows[-1].row}: the server refused it.")
 
-    monkeypatch.setitem(KINDS, "customers", dataclasses.replace(customers, apply=apply_then_fail))
+    monkeypatch.setattr(
+        "clientela.customers.sheet.CUSTOMERS", dataclasses.replace(customers, apply=apply_then_fail)
+    )
     client.force_login(sales)
     run = _planned(client, csv_upload([HEADERS, ROWS[0], ROWS[1]]))
     client.post(reverse("imports:apply", args=[run.pk]))

@@ -1,17 +1,11 @@
 """Spreadsheets built in the tests, as uploads: a customer file with one row of each kind
-of outcome, as .csv or .xlsx; and a customer file imported as the wizard would."""
+of outcome, as .csv or .xlsx."""
 
 import csv
 import io
-from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
-
-from clientela.imports.customers import CUSTOMER_FIELDS, CUSTOMERS
-from clientela.imports.mapping import match_columns
-from clientela.imports.reading import open_sheet
-from clientela.imports.services import sheet_import
 
 HEADERS = ["RFC", "Nombre", "Correo", "Teléfono", "Dirección", "Ciudad", "CP"]
 # Against the ``catalog`` of the tests: row 2 updates Panadería Gómez (a new e-mail),
@@ -63,14 +57,3 @@ def xlsx_rows(content: bytes) -> list[list]:
     return [
         ["" if cell is None else cell for cell in row] for row in sheet.iter_rows(values_only=True)
     ]
-
-
-def customers_file_import(path: Path, actor, *, columns=None, **options):
-    """Import the customer file at ``path`` as ``actor``, its columns matched by their
-    headers unless ``columns`` are given; ``options`` go to ``sheet_import``."""
-    sheet = open_sheet(path)
-    if columns is None:
-        columns = match_columns(sheet.headers, CUSTOMER_FIELDS)
-    return sheet_import(
-        kind=CUSTOMERS, actor=actor, sheet=sheet, columns=columns, source=path.name, **options
-    )

@@ -15,21 +15,6 @@ ORDERS = "/api/v1/orders"
 
 
 @pytest.fixture
-def call(client, api_headers, request):
-    """``call("sales", "post", url, body)`` → the response, authenticated as that role."""
-
-    def make(role, method, url, body=None, **headers):
-        user = request.getfixturevalue(role) if role else None
-        auth = api_headers(user) if user else {}
-        kwargs = {"headers": {**auth, **headers}}
-        if body is not None:
-            kwargs.update(data=body, content_type="application/json")
-        return getattr(client, method)(url, **kwargs)
-
-    return make
-
-
-@pytest.fixture
 def shop(owner):
     return CustomerFactory(
         actor=owner,
@@ -98,7 +83,7 @@ def test_an_order_from_draft_to_paid(call, shop, concha):
             "lines": [{"product_id": concha.pk, "quantity": "12"}],
             "reason": "They called to add two more",
         },
-        **{"If-Match": f'"{version}"'},
+        headers={"If-Match": f'"{version}"'},
     )
     assert changed.status_code == 200, changed.json()
     body = changed.json()

@@ -20,7 +20,8 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class ClientelaServer(BaseApplication):
-    """Gunicorn serving ``clientela.wsgi.application``; WhiteNoise serves the static files."""
+    """Gunicorn serving the project's WSGI application (the one ``clientela.wsgi`` gives
+    other servers); WhiteNoise serves the static files."""
 
     def __init__(self, options: dict):
         self.options = options
@@ -36,8 +37,9 @@ class ClientelaServer(BaseApplication):
         from the garbage collector (``gc.freeze``), so that the workers share it and a
         full collection in a worker scans only what its requests made, not the whole
         program (a tenth of a second, every few hundred requests)."""
-        from clientela.wsgi import application
+        from django.core.wsgi import get_wsgi_application
 
+        application = get_wsgi_application()
         _warm_up()
         connections.close_all()  # a connection must not be shared by the forked workers
         gc.collect()

@@ -1,27 +1,15 @@
-"""``clientela export KIND FILE.xlsx|FILE.csv``: customers, products, orders, payments or
-events out, streamed."""
+"""``clientela export KIND FILE.xlsx|FILE.csv``: any registered kind of sheet out
+(customers, products, orders, payments, events), streamed; customers also to .vcf."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clientela.customers.models import LIVE, Customer
-from clientela.events.models import Event
-from clientela.imports.events import event_rows
-from clientela.imports.exporting import customer_rows, export_write
-from clientela.imports.orders import order_rows
-from clientela.imports.payments import payment_rows
-from clientela.imports.products import product_rows
-from clientela.imports.vcard import vcard_write
-from clientela.orders.models import Order, Payment, Product
-
-# The kinds other than customers: the rows each exports (all of its records).
-EXPORTS = {
-    "products": lambda: product_rows(Product.objects.all()),
-    "events": lambda: event_rows(Event.objects.all()),
-    "orders": lambda: order_rows(Order.objects.all()),
-    "payments": lambda: payment_rows(Payment.objects.all()),
-}
+from clientela.customers.sheet import customer_rows
+from clientela.customers.vcard import vcard_write
+from clientela.sheets.exporting import export_write
+from clientela.sheets.registry import sheet_kind, sheet_kind_keys
 
 
 class Command(BaseCommand):
@@ -35,7 +23,7 @@ class Command(BaseCommand):
         )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=["customers", *EXPORTS], help=_("What to export."))
+        parser.add_argument("kind", choices=sheet_kind_keys(), help=_("What to export."))
         parser.add_argument(
             "file",
             metavar=_("FILE"),
@@ -46,10 +34,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not options["file"].lower().endswith((".xlsx", ".csv", ".vcf")):
             raise CommandError(_("The file must end in .xlsx, .csv or .vcf."))
-        if options["kind"] in EXPORTS:
+        if options["kind"] != "customers":
             if options["file"].lower().endswith(".vcf"):
                 raise CommandError(_("Only customers export to .vcf."))
-            count = export_write(EXPORTS[options["kind"]](), options["file"])
+            count = export_write(sheet_kind(options["kind"]).export(), options["file"])
             self.stdout.write(
                 ngettext(
                     "%(count)d row written to %(file)s.",
@@ -64,8 +52,10 @@ class Command(BaseCommand):
             customers = customers.filter(customer_tags__tag__name__iexact=options["tag"])
         if options["file"].lower().endswith(".vcf"):
             count = vcard_write(customers, options["file"])
-        else:
+        elif options["tag"]:
             count = export_write(customer_rows(customers), options["file"])
+        else:
+            count = export_write(sheet_kind("customers").export(), options["file"])
         self.stdout.write(
             ngettext(
                 "%(count)d customer written to %(file)s.",

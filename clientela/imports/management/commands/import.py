@@ -9,22 +9,19 @@ from django.utils.translation import gettext as _
 
 from clientela.core.access import AccessDenied
 from clientela.core.models import User
-from clientela.imports.exporting import export_write, refused_rows
-from clientela.imports.kinds import KINDS
-from clientela.imports.mapping import (
+from clientela.imports.services import import_kind_check
+from clientela.sheets.exporting import export_write, refused_rows
+from clientela.sheets.importing import ImportRefused, sheet_import, sheet_plan
+from clientela.sheets.mapping import (
     MappingError,
     mapping_check,
     mapping_from_json,
     match_columns,
 )
-from clientela.imports.plan import Plan
-from clientela.imports.reading import SpreadsheetError, open_sheet
-from clientela.imports.services import (
-    ImportRefused,
-    import_kind_check,
-    sheet_import,
-    sheet_plan,
-)
+from clientela.sheets.plan import Plan
+from clientela.sheets.reading import open_sheet
+from clientela.sheets.registry import sheet_kind, sheet_kind_keys
+from clientela.sheets.table import SpreadsheetError
 
 
 class Command(BaseCommand):
@@ -38,7 +35,7 @@ class Command(BaseCommand):
         )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=list(KINDS), help=_("What the file holds."))
+        parser.add_argument("kind", choices=sheet_kind_keys(), help=_("What the file holds."))
         parser.add_argument(
             "file", metavar=_("FILE"), help=_("The .xlsx, .xls, .ods or .csv file.")
         )
@@ -91,7 +88,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     _("The mapping file cannot be read: %(error)s") % {"error": error}
                 ) from error
-        kind = KINDS[options["kind"]]
+        kind = sheet_kind(options["kind"])
         try:
             import_kind_check(actor, kind)
         except AccessDenied as error:
