@@ -226,9 +226,9 @@ _CHANGES = {
 
 
 def run_warnings(run: AnalysisRun | None, *, business: bool = True) -> list[str]:
-    """The run's warnings (``services._warnings``) in words, each saying what it changes;
-    without ``business`` (a salesperson limited to their own customers), without the
-    business's mean lifetime value before and after."""
+    """The run's warnings (``services.report._warnings``) in words, each saying what it
+    changes; without ``business`` (a salesperson limited to their own customers), without
+    the business's mean lifetime value before and after."""
     if run is None:
         return []
     figures = run.figures or {}

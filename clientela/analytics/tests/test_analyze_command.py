@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from clientela.analytics import services
 from clientela.analytics.models import AnalysisRun, CustomerScore, RunStatus
+from clientela.analytics.services import reading
 from clientela.analytics.stats import btyd
 from clientela.analytics.tests.factories import customers_bulk_create, every, purchases_create
 
@@ -56,7 +56,7 @@ def test_a_failing_run_is_a_command_error_and_the_old_scores_stay(book, monkeypa
     def broken(**kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(services.selectors, "customer_summary_sql", broken)
+    monkeypatch.setattr(reading.selectors, "customer_summary_sql", broken)
 
     with pytest.raises(CommandError, match="The analysis failed: RuntimeError: the disk is full"):
         call_command("analyze", "--as-of", "2024-12-31", stdout=StringIO(), stderr=StringIO())

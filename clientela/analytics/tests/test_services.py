@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
-from clientela.analytics import services
 from clientela.analytics.models import (
     AnalysisRun,
     CustomerScore,
@@ -29,7 +28,10 @@ from clientela.analytics.services import (
     customer_wallet_record,
     ladder_override,
     ladder_override_clear,
+    reading,
+    saving,
 )
+from clientela.analytics.services import run as run_module
 from clientela.analytics.stats import btyd, ladder, rfm
 from clientela.analytics.tests.factories import (
     every,
@@ -322,7 +324,7 @@ def test_a_failing_run_is_marked_failed_with_the_error(book, owner, monkeypatch)
     def broken(**kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(services.selectors, "customer_summary_sql", broken)
+    monkeypatch.setattr(reading.selectors, "customer_summary_sql", broken)
 
     # when a run fails
     run = analysis_run(actor=owner, as_of=AS_OF)
@@ -342,7 +344,7 @@ def test_a_failure_while_saving_keeps_the_old_scores(book, owner, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("no space left")
 
-    monkeypatch.setattr(services, "columns_insert", broken)
+    monkeypatch.setattr(saving, "columns_insert", broken)
     run = analysis_run(actor=owner, as_of=AS_OF)
 
     assert run.status == RunStatus.FAILED
@@ -407,7 +409,7 @@ def test_a_run_with_enough_data_fits_every_model(simulated_book, owner, settings
 def test_a_large_book_fits_the_comparison_model_in_another_process(
     simulated_book, owner, monkeypatch
 ):
-    monkeypatch.setattr(services, "PROCESS_FIT_ROWS", 1)  # as if the book were large
+    monkeypatch.setattr(run_module, "PROCESS_FIT_ROWS", 1)  # as if the book were large
 
     run = analysis_run(actor=owner, as_of=AS_OF)
 
@@ -516,7 +518,7 @@ def test_merging_scored_customers_keeps_the_survivors_scores(book, owner):
     ],
 )
 def test_the_pareto_period_counts_calendar_months(day, months, expected):
-    assert services._months_before(day, months) == expected
+    assert reading._months_before(day, months) == expected
 
 
 def test_a_fit_at_the_edge_of_the_model_scores_the_customers(owner, client):
