@@ -1,1 +1,2 @@
-"""Spreadsheet import and export (issue 5): files as people have them, read here first."""
+"""The import wizard and its runs, the imports API and the ``import`` and ``export``
+commands, over the kinds of sheet the apps register with ``clientela.sheets``."""
