@@ -48,6 +48,7 @@ from clientela.core.services import (
 from clientela.events import selectors
 from clientela.events.models import Event, EventProduct, EventSale
 from clientela.orders.models import Product
+from clientela.orders.rules import negative_price
 
 EVENT_FIELDS = frozenset({"name", "kind", "location", "start_date", "duration_days", "notes"})
 
@@ -252,7 +253,7 @@ def item_problems(
     _not_negative(errors, "quantity_brought", brought)
     _not_negative(errors, "quantity_expected", expected)
     if unit_price is not None and unit_price < 0:
-        _error(errors, "unit_price", _("The price cannot be negative."))
+        _error(errors, "unit_price", negative_price())
     elif unit_price is not None:
         try:
             money_check(unit_price, currency)

@@ -28,6 +28,12 @@ def _add(problems: Problems, field: str, message: str) -> None:
 # --- status -------------------------------------------------------------------------
 
 
+def negative_price() -> str:
+    """Why a price below zero is refused, wherever a product is priced (an order's line,
+    an event's item)."""
+    return _("The price cannot be negative.")
+
+
 def order_status_path(status: str, to: str) -> list[str] | None:
     """The moves along ``ORDER_TRANSITIONS`` that take an order from ``status`` to ``to``,
     the fewest there are (none when already there), or None when it cannot get there."""
@@ -141,7 +147,7 @@ def order_line_problems(
     if quantity is not None and quantity <= 0:
         _add(problems, "quantity", _("The quantity must be more than zero."))
     if unit_price is not None and unit_price < 0:
-        _add(problems, "unit_price", _("The price cannot be negative."))
+        _add(problems, "unit_price", negative_price())
     if discount_percent is not None and not 0 <= discount_percent <= 100:
         _add(problems, "discount_percent", _("The discount must be between 0 and 100 per cent."))
     return problems
