@@ -1,5 +1,5 @@
 # Clientela: `make demo` runs the demo business (`make demo PORT=8001` on another port),
-# `make test` runs every test.
+# `make test` runs the linters, the type check (mypy) and every test.
 PYTHON ?= python3
 PORT ?= 8000
 UV_VERSION := 0.13.8
@@ -33,11 +33,13 @@ serve: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

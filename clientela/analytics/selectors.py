@@ -16,6 +16,7 @@ chunks, with no Python loop over orders.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -89,7 +90,7 @@ def _planned_for_all_rows():
             cursor.execute("RESET cursor_tuple_fraction")
 
 
-def _fetch(sql: str, params: list, columns: int) -> np.ndarray:
+def _fetch(sql: str, params: Sequence, columns: int) -> np.ndarray:
     """Rows of a query as one float array, fetched in chunks (no row objects kept)."""
     chunks = []
     with _planned_for_all_rows(), connection.chunked_cursor() as cursor:

@@ -2,11 +2,13 @@
 
 import secrets
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
+from django.db.models.options import Options
 from django.utils import timezone
 
 from clientela.core.access import AccessDenied, limited_to_own_customers, require
@@ -14,7 +16,24 @@ from clientela.core.errors import ConflictError
 from clientela.core.models import ApiToken, Role, User, token_digest
 
 
-def actor_check(actor: User | None, capability: str, customer: models.Model | None = None) -> None:
+class Owned(Protocol):
+    """A record a salesperson may own: a customer (``core`` names no domain model)."""
+
+    @property
+    def owner_id(self) -> int | None: ...
+
+
+class Versioned(Protocol):
+    """A record with a ``version`` column that every change bumps (``version_claim``)."""
+
+    pk: Any
+    version: int
+
+    @property
+    def _meta(self) -> Options[Any]: ...
+
+
+def actor_check(actor: User | None, capability: str, customer: Owned | None = None) -> None:
     """Raise AccessDenied unless ``actor`` may do it (to ``customer``, when given).
 
     ``actor=None`` is the system itself (the demo, a command-line job) and may do all.
@@ -28,8 +47,9 @@ def actor_check(actor: User | None, capability: str, customer: models.Model | No
 
 def history_as(obj: models.Model, actor: User | None, reason: str = "") -> None:
     """Record the next save or delete of ``obj`` in its history as made by ``actor``, for ``reason``."""
-    obj._history_user = actor
-    obj._change_reason = reason or None
+    # django-simple-history reads these two attributes of the instance; it ships no types.
+    obj._history_user = actor  # type: ignore[attr-defined]
+    obj._change_reason = reason or None  # type: ignore[attr-defined]
 
 
 def full_clean_collecting(
@@ -54,13 +74,13 @@ def full_clean_collecting(
         raise ValidationError(errors)
 
 
-def version_claim(*, instance: models.Model, version: int) -> None:
+def version_claim(*, instance: Versioned, version: int) -> None:
     """Bump ``instance``'s version if it is still ``version``; else raise ConflictError.
 
     The check and the bump are one UPDATE, so of two writers holding the same version
     exactly one wins; the row stays locked by the caller's transaction until it commits.
     """
-    model = type(instance)
+    model = instance._meta.model
     claimed = model._default_manager.filter(pk=instance.pk, version=version).update(
         version=F("version") + 1
     )

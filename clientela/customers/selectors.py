@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, models
@@ -258,7 +258,9 @@ def _display(model_field: models.Field, value: Any, names: dict[tuple[str, Any],
     if isinstance(model_field, models.BooleanField):
         return _("yes") if value else _("no")
     if isinstance(model_field, models.ForeignKey):
-        return names.get((model_field.related_model._meta.label, value), f"#{value}")
+        related = model_field.related_model
+        assert not isinstance(related, str)  # "self" is the model itself once apps load
+        return names.get((related._meta.label, value), f"#{value}")
     if model_field.name == "country":
         return country_name(value)
     return str(value)
@@ -351,6 +353,7 @@ def _referenced_names(rows_by_model: dict) -> dict[tuple[str, Any], str]:
         wanted[User].update(row.history_user_id for row in rows)
         for f in model._meta.fields:
             if isinstance(f, models.ForeignKey) and f.name != "customer":
+                assert not isinstance(f.related_model, str)  # "self" resolved once apps load
                 wanted.setdefault(f.related_model, set()).update(
                     getattr(r, f.attname) for r in rows
                 )
@@ -516,9 +519,13 @@ _CODES_PER_TERM = 5000
 _CITIES_PER_QUERY = 200
 
 
+# The key a caller gives each place it asks ``customers_alike`` about.
+PlaceKey = TypeVar("PlaceKey", bound=Hashable)
+
+
 def customers_alike(
-    places: Iterable[tuple[Hashable, str, str, str, str]],
-) -> dict[Hashable, dict[int, tuple[str, float]]]:
+    places: Iterable[tuple[PlaceKey, str, str, str, str]],
+) -> dict[PlaceKey, dict[int, tuple[str, float]]]:
     """For each place ``(key, name key, street, postal code, city)``, the live customers
     with a similar name at a similar street in the same postal code (or, for a place
     without one, the same city, case aside), as the duplicates list judges: by customer
@@ -543,7 +550,7 @@ def customers_alike(
         ):
             block = (code, "" if code else city.casefold())
             blocks.setdefault(block, []).append((pk, name, name_key, matching.street_key(street)))
-    found: dict[Hashable, dict[int, tuple[str, float]]] = {}
+    found: dict[PlaceKey, dict[int, tuple[str, float]]] = {}
     for key, name_key, street, code, city in places:
         street = matching.street_key(street)
         for pk, name, other_key, other_street in blocks.get(

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
@@ -451,7 +451,7 @@ def _matches(
 
 def customer_chunks(
     sheet: Sheet, columns: Mapping[int, str], user: User | None = None
-) -> Iterator[list[RowPlan]]:
+) -> Generator[list[RowPlan], None, None]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
     rows at a time, as ``user`` may (see ``Kind``)."""
     headers = sheet.headers

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -29,12 +30,24 @@ from clientela.events import forecast
 from clientela.events.models import Event, EventProduct, EventSale
 from clientela.orders.models import QUANTITY, Product
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class Sold(TypedDict):
+    """What ``event_list`` adds to each event."""
+
+    quantity_sold: Decimal
+
+
 ZERO = Decimal(0)
 PERCENT = Decimal("0.01")
 PLANNED_QUANTITY = Decimal("0.001")
 
 
-def event_list(*, kind: str = "", location: str = "", year: int | None = None) -> QuerySet[Event]:
+def event_list(
+    *, kind: str = "", location: str = "", year: int | None = None
+) -> "QuerySet[WithAnnotations[Event, Sold]]":
     """Events, newest first, filtered by kind, location (part of it, any case) and year.
 
     Each row carries ``quantity_sold``, the total sold over all its products and days.
@@ -93,7 +106,7 @@ class EventListRow:
     share: Decimal | None
 
 
-def event_list_rows(events: Iterable[Event]) -> list[EventListRow]:
+def event_list_rows(events: "Iterable[WithAnnotations[Event, Sold]]") -> list[EventListRow]:
     """The list's rows of ``events`` (a page), their quantities brought in one query."""
     events = list(events)
     brought = event_quantities_brought(event_ids=[event.pk for event in events])

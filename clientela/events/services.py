@@ -259,8 +259,11 @@ def item_problems(
             money_check(unit_price, currency)
         except ValidationError as error:
             errors.setdefault("unit_price", []).extend(error.messages)
-    read = brought is not None and expected is not None
-    if read and not errors.keys() & {"quantity_brought", "quantity_expected"}:
+    if (
+        brought is not None
+        and expected is not None
+        and not errors.keys() & {"quantity_brought", "quantity_expected"}
+    ):
         if expected > brought:
             _error(
                 errors,

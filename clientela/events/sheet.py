@@ -36,7 +36,7 @@ unchanged: one row per product and day sold (or per product, if nothing sold yet
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -352,7 +352,7 @@ def _catalog(rows: list[_Row], events: dict[tuple[str, date], _Known]) -> _Catal
 
 def event_chunks(
     sheet: Sheet, columns: Mapping[int, str], _user: User | None = None
-) -> Iterator[list[RowPlan]]:
+) -> Generator[list[RowPlan], None, None]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
     rows at a time, in the file's order (events are no customer's: every user plans them
     alike)."""

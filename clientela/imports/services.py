@@ -465,6 +465,7 @@ def import_runs_vanished_sweep(*, now: datetime | None = None) -> int:
         state=ImportState.PLANNING, plan_started_at__lt=now - LOST_AFTER
     ).only("pk", "token", "suffix", "plan_started_at")
     for run in planning:
+        assert run.plan_started_at is not None  # planning since then (the filter above)
         if beat_lost(run.beat_name, since=run.plan_started_at, now=now):
             run.progress_path.unlink(missing_ok=True)
             swept += ImportRun.objects.filter(
@@ -481,6 +482,7 @@ def import_runs_vanished_sweep(*, now: datetime | None = None) -> int:
         state=ImportState.RUNNING, started_at__lt=now - LOST_AFTER
     ).only("pk", "token", "suffix", "started_at")
     for run in going:
+        assert run.started_at is not None  # running since then (the filter above)
         if beat_lost(run.beat_name, since=run.started_at, now=now):
             run.upload_path.unlink(missing_ok=True)
             run.progress_path.unlink(missing_ok=True)

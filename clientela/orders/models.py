@@ -1,5 +1,7 @@
 """The order book: products, orders of known customers, their renegotiations and payments."""
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -12,9 +14,17 @@ from clientela.core.models import BaseModel
 from clientela.core.validators import business_date_check, text_length_check
 from clientela.customers.models import Address, Customer
 
-QUANTITY = {"max_digits": 12, "decimal_places": 3}
-PRICE = {"max_digits": 14, "decimal_places": 4}
-AMOUNT = {"max_digits": 14, "decimal_places": 2}
+
+class DecimalSize(TypedDict):
+    """The size of a decimal column, spread into its field: ``DecimalField(**AMOUNT)``."""
+
+    max_digits: int
+    decimal_places: int
+
+
+QUANTITY: DecimalSize = {"max_digits": 12, "decimal_places": 3}
+PRICE: DecimalSize = {"max_digits": 14, "decimal_places": 4}
+AMOUNT: DecimalSize = {"max_digits": 14, "decimal_places": 2}
 
 
 def business_currency() -> str:

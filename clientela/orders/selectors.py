@@ -17,12 +17,12 @@ Rules the figures follow:
   customers with deliveries outside tolerance, the most such first.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import overload
+from typing import Any, overload
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +32,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    Func,
     Max,
     Min,
     Prefetch,
@@ -43,6 +44,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -175,7 +177,7 @@ class AgingBucket:
     ``None``: no bound)."""
 
     key: str
-    label: str
+    label: str | Promise
     first: int | None
     last: int | None
 
@@ -240,7 +242,7 @@ def money_owed_totals(
     today = timezone.localdate()
     amounts = {"all": Q(), **{bucket.key: bucket.condition(today) for bucket in AGING}}
     amounts[OVERDUE.key] = OVERDUE.condition(today)
-    aggregates = {}
+    aggregates: dict[str, Func] = {}
     for key, condition in amounts.items():
         aggregates[f"{key}_orders"] = Count("pk", filter=condition)
         aggregates[f"{key}_amount"] = Coalesce(
@@ -426,7 +428,7 @@ class LeadTimeRow:
     production_days_sum: int
 
     @classmethod
-    def of(cls, figures: dict, key: object = None, label: str = "", prefix: str = ""):
+    def of(cls, figures: Mapping[str, Any], key: object = None, label: str = "", prefix: str = ""):
         """The row of ``figures`` (as ``delivery_figures`` names them, after ``prefix``)."""
         value = {name: figures[prefix + name] or 0 for name in FIGURES}
         return cls(
@@ -545,10 +547,6 @@ class CustomerLeadTimes(Sequence[LeadTimeRow]):
     def __len__(self) -> int:
         return self._top[0]
 
-    def count(self) -> int:
-        """The number of customers (the paginators ask this)."""
-        return len(self)
-
     @overload
     def __getitem__(self, index: int) -> LeadTimeRow: ...
     @overload
@@ -589,6 +587,7 @@ def lead_time_report(
     if group_by == "customer":
         return CustomerLeadTimes(delivered)
     prefix = ""
+    rows: QuerySet[Any, Mapping[str, Any]]
     if _reads_delivery_days(user):
         days = DeliveryDay.objects.filter(day__range=(date_from, date_to))
         figures, prefix = _DAY_SUMS, "all_"

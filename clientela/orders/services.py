@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -168,7 +169,7 @@ def product_update(
     if product.lead_time_tolerance_days != tolerance:
         from clientela.orders.tasks import product_tolerance_task
 
-        transaction.on_commit(lambda pk=product.pk: product_tolerance_task.enqueue(pk))
+        transaction.on_commit(partial(product_tolerance_task.enqueue, product.pk))
     return product
 
 
@@ -290,6 +291,9 @@ def _clean_lines(
         if line_errors:
             errors.update(line_errors)
             continue
+        # Nothing unread: the product is one, and the numbers were read.
+        assert isinstance(product, Product) and quantity is not None and discount is not None
+        assert price is not None
         total = money_round(quantity * price * (1 - discount / 100), currency)
         row = OrderLine(
             product=product,
@@ -609,7 +613,7 @@ def order_transition(
         order.production_finished_on = on or timezone.localdate()
     elif to == OrderStatus.DELIVERED:
         order.delivered_on = on or timezone.localdate()
-        order.days_late = _days_late(order)
+        order.days_late = _days_late(order.delivered_on, order.due_date)
     _check_actual_dates(order, errors)
     if errors:
         raise ValidationError(errors)
@@ -659,7 +663,7 @@ def order_record_dates(
         return order
     _claim(order, version)
     if order.delivered_on is not None:
-        order.days_late = _days_late(order)
+        order.days_late = _days_late(order.delivered_on, order.due_date)
     history_as(order, actor, reason)
     order.save()
     if order.delivered_on is not None:
@@ -668,8 +672,8 @@ def order_record_dates(
     return order
 
 
-def _days_late(order: Order) -> int:
-    return max((order.delivered_on - order.due_date).days, 0)
+def _days_late(delivered_on: date, due_date: date) -> int:
+    return max((delivered_on - due_date).days, 0)
 
 
 # The days whose delivery figures wait for the end of ``delivery_days_deferred``.
@@ -700,8 +704,9 @@ def _delivery_days_changed(days: Iterable[date | None]) -> None:
 
 
 @transaction.atomic
-def delivery_days_refresh(*, days: Iterable[date] | None = None) -> None:
-    """Recompute the ``DeliveryDay`` figures of ``days`` (of every day when None).
+def delivery_days_refresh(*, days: Iterable[date | None] | None = None) -> None:
+    """Recompute the ``DeliveryDay`` figures of ``days`` (of every day when None; a
+    ``None`` among them, an order not delivered, is no day).
 
     The services call it whenever a delivery is recorded or corrected and when a
     product's tolerance changes; anything that writes orders around them (a bulk load)
@@ -710,10 +715,12 @@ def delivery_days_refresh(*, days: Iterable[date] | None = None) -> None:
     """
     delivered = Order.objects.filter(delivered_on__isnull=False)
     rows = DeliveryDay.objects.all()
+    wanted: list[date]
     if days is None:
-        wanted = list(delivered.order_by().values_list("delivered_on", flat=True).distinct())
+        delivered_days = delivered.order_by().values_list("delivered_on", flat=True).distinct()
+        wanted = [day for day in delivered_days if day is not None]  # none is, by the filter
     else:
-        wanted = sorted(set(days) - {None})
+        wanted = sorted({day for day in days if day is not None})
         delivered = delivered.filter(delivered_on__in=wanted)
         rows = rows.filter(day__in=wanted)
     DeliveryDay.objects.bulk_create(

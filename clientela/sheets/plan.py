@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -157,7 +157,9 @@ class Kind:
     # What writing its rows needs beyond importing at all (the services check it again).
     capability: str
     fields: tuple[Field, ...]
-    plan_chunks: Callable[[Sheet, Mapping[int, str], User | None], Iterator[list[RowPlan]]]
+    plan_chunks: Callable[
+        [Sheet, Mapping[int, str], User | None], Generator[list[RowPlan], None, None]
+    ]
     apply: Callable[[list[RowPlan], User | None, str], None]
     export: Callable[[], Iterator[list[str]]]
     review: Callable[[list[RowPlan], User | None], None] | None = None

@@ -192,6 +192,7 @@ def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
 def webhook_attempt(delivery: WebhookDelivery) -> timedelta | None:
     """Send ``delivery`` once and log the outcome; the delay before a retry, or None."""
     subscription = delivery.subscription
+    assert subscription is not None  # a webhook's delivery; a subscriber's has none
     body = json.dumps(
         {"id": delivery.pk, **delivery.payload}, cls=DjangoJSONEncoder, ensure_ascii=False
     ).encode()

@@ -122,6 +122,7 @@ def _figures(book: _Book, scores: _Scores, transitions: int, seconds: dict) -> d
     summary = book.summary
     customers, churn = scores.customers, scores.churn
     curve = customers.pareto
+    assert curve is not None  # the book has amounts
     points = np.linspace(0, 1, 101)
     revenue_share = np.interp(points, curve.customer_share, curve.revenue_share)
     flagged_at_risk = (churn.at_risk_by_model | churn.at_risk_by_rule) & ~(

@@ -103,6 +103,7 @@ def _scores_save(run: AnalysisRun, book: _Book, scores: _Scores) -> int:
     stage_keys = ladder.stage_keys(scores.stage)
     share = book.share_of_wallet
     customers, churn = scores.customers, scores.churn
+    assert customers.pareto is not None  # the book has amounts
     columns = {
         "customer_id": book.customer_ids,
         "as_of": as_of.isoformat(),

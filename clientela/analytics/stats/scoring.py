@@ -246,7 +246,9 @@ def models_fit(
     arrays: dict[str, tuple[np.ndarray, ...]] = dict.fromkeys(PURCHASE_MODELS, (x, t_x, age))
     if "gammagamma" in wanted:
         spenders = _spenders(summary)
-        arrays["gammagamma"] = (x[spenders], summary.monetary_value[spenders])
+        monetary_value = summary.monetary_value
+        assert monetary_value is not None  # Gamma-Gamma is wanted only with amounts
+        arrays["gammagamma"] = (x[spenders], monetary_value[spenders])
     preferred = btyd.purchase_models_by_preference(options.purchase_model)
     eligible = [model for model in preferred if model in wanted]
     fits = ModelFits(outcomes)

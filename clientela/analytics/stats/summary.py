@@ -247,22 +247,21 @@ def _summarise(
         total_amount = np.bincount(codes, weights=values, minlength=keys.size)[customer_codes]
         with np.errstate(invalid="ignore", divide="ignore"):
             monetary_value = np.where(frequency > 0, repeat_total / frequency, 0.0)
-    columns = {
-        "frequency": frequency,
-        "recency": ((last - first) / unit_multiplier).astype(float),
-        "T": ((end_period - first) / unit_multiplier).astype(float),
-        "monetary_value": monetary_value,
-        "total_amount": total_amount,
-    }
+    recency = ((last - first) / unit_multiplier).astype(float)
+    age = ((end_period - first) / unit_multiplier).astype(float)
     summary = TransactionSummary(
         customer_ids=keys[customer_codes],
-        **columns,
+        frequency=frequency,
+        recency=recency,
+        T=age,
+        monetary_value=monetary_value,
+        total_amount=total_amount,
         observation_end=observation_end,
         time_unit=time_unit,
         unit_multiplier=float(unit_multiplier),
         repeated_rows=repeated_rows,
     )
-    _readonly(*(columns.values()), summary.customer_ids)
+    _readonly(frequency, recency, age, monetary_value, total_amount, summary.customer_ids)
     return summary, customer_codes
 
 
@@ -314,6 +313,8 @@ def transaction_summary(
     if not keep.all():
         ids, periods = ids[keep], periods[keep]
         values = None if values is None else values[keep]
+    keys: np.ndarray
+    codes: np.ndarray
     if coded:
         keys, codes = np.arange(int(ids.max(initial=-1)) + 1), ids
     else:

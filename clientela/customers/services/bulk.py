@@ -198,7 +198,7 @@ def _create_with_history(
     return ids
 
 
-def _save_new(objects: list[models.Model], actor: User | None, reason: str) -> None:
+def _save_new(objects: Sequence[models.Model], actor: User | None, reason: str) -> None:
     """Save new model instances (checked already) with their history; sets their ids
     and timestamps."""
     if not objects:
@@ -320,9 +320,11 @@ def customers_bulk_write(
     customers = [item.customer for item in new]
     tags = _tags_named(name for item in new for name in item.tags)
     _save_new(customers, actor, reason)
-    for item in new:
-        for child in (*item.contacts, *item.addresses):
-            child.customer = item.customer  # saved now: this sets ``customer_id``
+    for item in new:  # the customers are saved now: this sets the children's ``customer_id``
+        for contact in item.contacts:
+            contact.customer = item.customer
+        for address in item.addresses:
+            address.customer = item.customer
     for model, field, key in (
         (CustomerEmail, "email", "emails"),
         (CustomerPhone, "number", "phones"),

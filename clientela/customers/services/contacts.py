@@ -72,7 +72,7 @@ def _room_check(records: models.QuerySet, most: int, message: str) -> None:
         raise ValidationError(message % {"most": most}, code="too_many")
 
 
-def _single_flag(instance: models.Model, flag: str, actor, reason) -> None:
+def _single_flag(instance: Contact | Address, flag: str, actor, reason) -> None:
     """Clear ``flag`` on the customer's other rows when ``instance`` has it."""
     if getattr(instance, flag):
         others = type(instance).objects.filter(customer=instance.customer, **{flag: True})

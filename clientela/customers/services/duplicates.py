@@ -48,7 +48,7 @@ def duplicates_found(
     similar address — with the reasons and the score (1 unless only name and address
     match), in a few queries for them all."""
     reasons: dict[tuple[int, int], set[str]] = {}
-    held = {
+    held: dict[str, dict[int, Sequence[str]]] = {
         DuplicateReason.TAX_ID: {
             customer.pk: [what.tax_id] if tax_id_tells_apart(what.tax_id) else []
             for customer, what in customers.items()

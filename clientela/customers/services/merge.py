@@ -22,6 +22,7 @@ def _relations_to_move() -> list[tuple[type[models.Model], str]]:
     relations = []
     for relation in Customer._meta.related_objects:
         model = relation.related_model
+        assert not isinstance(model, str)  # "self" is resolved to the model once apps load
         if model is DuplicateCandidate or model._meta.label.split(".")[-1].startswith("Historical"):
             continue
         if relation.one_to_many or relation.one_to_one:
@@ -30,7 +31,12 @@ def _relations_to_move() -> list[tuple[type[models.Model], str]]:
 
 
 def _unique_key(row: models.Model, fields: Sequence[str]) -> tuple:
-    return tuple(getattr(row, row._meta.get_field(f).attname) for f in fields)
+    key = []
+    for name in fields:
+        field = row._meta.get_field(name)
+        assert isinstance(field, models.Field)  # MERGE_UNIQUE_FIELDS names columns
+        key.append(getattr(row, field.attname))
+    return tuple(key)
 
 
 @transaction.atomic
@@ -61,11 +67,11 @@ def customers_merge(
     for model, field in _relations_to_move():
         unique_fields = getattr(model, "MERGE_UNIQUE_FIELDS", ())
         taken = (
-            set(model.objects.filter(**{field: survivor}).values_list(*unique_fields))
+            set(model._default_manager.filter(**{field: survivor}).values_list(*unique_fields))
             if unique_fields
             else set()
         )
-        for row in model.objects.filter(**{field: duplicate}):
+        for row in model._default_manager.filter(**{field: duplicate}):
             history_as(row, actor, reason)
             if unique_fields and _unique_key(row, unique_fields) in taken:
                 row.delete()

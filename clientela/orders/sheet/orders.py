@@ -43,7 +43,7 @@ products, one for the orders (and one for their lines); it never writes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -496,7 +496,7 @@ def _lookups(lines: list[_Line], user: User | None) -> _Lookups:
 
 def order_chunks(
     sheet: Sheet, columns: Mapping[int, str], user: User | None = None
-) -> Iterator[list[RowPlan]]:
+) -> Generator[list[RowPlan], None, None]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
     rows at a time, as ``user`` may (see ``Kind``); the rows of the order a chunk ends in
     wait for the next chunk."""

@@ -24,7 +24,7 @@ exports payments in the form this import reads.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -259,7 +259,7 @@ class _Book:
 
 def payment_chunks(
     sheet: Sheet, columns: Mapping[int, str], user: User | None = None
-) -> Iterator[list[RowPlan]]:
+) -> Generator[list[RowPlan], None, None]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
     rows at a time, as ``user`` may (see ``Kind``)."""
     headers = sheet.headers

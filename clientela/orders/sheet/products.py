@@ -21,7 +21,7 @@ The plan reads the catalog one query per chunk of rows and never writes;
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -252,7 +252,7 @@ def _check(row: _Row, product: Product | None) -> None:
 
 def product_chunks(
     sheet: Sheet, columns: Mapping[int, str], _user: User | None = None
-) -> Iterator[list[RowPlan]]:
+) -> Generator[list[RowPlan], None, None]:
     """The dry run of importing ``sheet`` with ``columns`` (index → field key), a chunk of
     rows at a time (products are no customer's: every user plans them alike)."""
     headers = sheet.headers

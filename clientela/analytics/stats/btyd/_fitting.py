@@ -12,14 +12,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 from scipy import optimize
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 FloatArray = np.ndarray
 
-P = TypeVar("P")
+# A model's parameters: a dataclass of floats (``BGNBDParameters``, …).
+P = TypeVar("P", bound="DataclassInstance")
 
 # Gradient norm (of the mean negative log-likelihood, log-parameter scale) below which a
 # fit is reported as converged.
@@ -333,8 +337,11 @@ def minimize_negative_log_likelihood(
         initial_log_parameters,
         jac=True,
         method="BFGS",
-        options={"gtol": 1e-7, "maxiter": 2000}
-        | ({} if inverse_hessian is None else {"hess_inv0": inverse_hessian}),
+        options=(
+            {"gtol": 1e-7, "maxiter": 2000, "hess_inv0": inverse_hessian}
+            if inverse_hessian is not None
+            else {"gtol": 1e-7, "maxiter": 2000}
+        ),
     )
     point = np.asarray(result.x, dtype=float)
     value, gradient = objective(point)
