@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
