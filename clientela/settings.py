@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "clientela.orders",
     "clientela.events",
     "clientela.webhooks",
+    "clientela.mail",
     "clientela.analytics",
     "clientela.imports",
     "clientela.web",
@@ -275,9 +277,29 @@ LOGGING = {
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "webhooks", "imports", "analyses"],
+        "QUEUES": ["default", "webhooks", "mail", "imports", "analyses"],
     }
 }
+
+# Outgoing e-mail (clientela.mail, decision 0015): SMTP from EMAIL_URL
+# (smtp://user:password@host:587/?tls=True, smtps://user:password@host:465), else each
+# message an .eml file in the data folder's outbox/. Always sent by the worker.
+CLIENTELA_EMAIL_OUTBOX = DATA_DIR / "outbox"
+if email_url := os.environ.get("EMAIL_URL"):
+    _email = dj_email_url.parse(email_url)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+    EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+    EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 30
+else:
+    EMAIL_BACKEND = "clientela.mail.backends.OutboxFolderBackend"
+_email_from = os.environ.get("CLIENTELA_EMAIL_FROM", "clientela@localhost")
+_email_from_name = os.environ.get("CLIENTELA_EMAIL_FROM_NAME", "Clientela")
+DEFAULT_FROM_EMAIL = f"{_email_from_name} <{_email_from}>" if _email_from_name else _email_from
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -21,7 +21,7 @@ ROOT = Path(clientela.__file__).parent
 # use an earlier one, never the reverse.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("core",),
-    ("web", "webhooks", "sheets"),
+    ("web", "webhooks", "mail", "sheets"),
     ("customers",),
     ("orders",),
     ("events",),

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 logger = logging.getLogger(__name__)
 
 # The queues each worker process of `clientela serve` takes (settings.TASKS lists them):
-# the outbox's deliveries (webhooks and in-process subscribers); imports and their
-# checks, with the small jobs ("default"); analyses.
-WORKER_QUEUES = ("webhooks", "imports,default", "analyses")
+# the outbox's deliveries (webhooks and in-process subscribers) and outgoing e-mail;
+# imports and their checks, with the small jobs ("default"); analyses.
+WORKER_QUEUES = ("webhooks,mail", "imports,default", "analyses")
 
 _sweeps: list[Callable[[], int]] = []
 

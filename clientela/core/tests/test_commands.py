@@ -311,7 +311,7 @@ def test_serve_answers_pages_and_static_files_until_stopped(cli):
 
         status, css = get(base + "/static/admin/css/base.css")
         assert status == 200 and len(css) > 1000
-        worker = _child_running(server.pid, "worker --queues webhooks")
+        worker = _child_running(server.pid, "worker --queues webhooks,mail")
         assert worker is not None, "serve starts the background task workers"
     finally:
         server.terminate()
@@ -364,7 +364,7 @@ def test_serve_starts_a_worker_per_queue_again_when_one_dies_and_none_outlives_i
     try:
         workers = {
             queues: _child_running(server.pid, f"worker --queues {queues}")
-            for queues in ("webhooks", "imports,default", "analyses")
+            for queues in ("webhooks,mail", "imports,default", "analyses")
         }
         scheduler = _child_running(server.pid, "clientela schedule")
         assert None not in workers.values() and scheduler is not None, workers
@@ -381,7 +381,7 @@ def test_serve_starts_a_worker_per_queue_again_when_one_dies_and_none_outlives_i
         stderr = server.communicate(timeout=30)[1]
 
     assert "ended; starting it again" in stderr
-    assert _ended([again, workers["webhooks"], workers["imports,default"], scheduler]), (
+    assert _ended([again, workers["webhooks,mail"], workers["imports,default"], scheduler]), (
         "the workers and the scheduler end with serve"
     )
 
