@@ -4,7 +4,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from clientela.mail.models import MailStatus, OutgoingEmail
-from clientela.mail.services import mail_attempt
+from clientela.mail.services.sending import mail_attempt
 
 
 @task(queue_name="mail")
