@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "clientela.webhooks",
     "clientela.mail",
     "clientela.analytics",
+    "clientela.relations",
     "clientela.imports",
     "clientela.web",
     "clientela.demo",
@@ -315,6 +316,12 @@ CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = _env_bool("CLIENTELA_SALES_OWN_CUSTOMERS_ON
 # When on, webhooks may go to this machine or a private network (clientela/webhooks/network.py).
 CLIENTELA_WEBHOOKS_ALLOW_PRIVATE = _env_bool("CLIENTELA_WEBHOOKS_ALLOW_PRIVATE")
 CLIENTELA_PAGE_SIZE = 25
+# Relationship work: a customer who wrote or called us on a channel may be answered on
+# it for this many days even without consent to it; the morning digest goes out at
+# this hour (local time); the dashboard's "no contact" lists look this many days back.
+CLIENTELA_CONSENT_REPLY_DAYS = int(os.environ.get("CLIENTELA_CONSENT_REPLY_DAYS", "14"))
+CLIENTELA_DIGEST_HOUR = int(os.environ.get("CLIENTELA_DIGEST_HOUR", "7"))
+CLIENTELA_NO_CONTACT_DAYS = int(os.environ.get("CLIENTELA_NO_CONTACT_DAYS", "60"))
 # Lists count matches up to this many; beyond it they say "more than" and page that far.
 CLIENTELA_COUNT_LIMIT = int(os.environ.get("CLIENTELA_COUNT_LIMIT", "1000"))
 

@@ -26,12 +26,13 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("orders",),
     ("events",),
     ("analytics",),
+    ("relations",),
     ("imports", "demo"),
     ("urls", "settings", "__main__", "wsgi", "asgi"),
 )
 FLOOR = {app: number for number, apps in enumerate(FLOORS) for app in apps}
 # Inside an app: what may not import what.
-RECORDS = {"models", "rules"}
+RECORDS = {"models", "rules", "pressure"}
 WORK = {"services", "selectors", "tasks"}
 FRONT = {"api", "views", "forms", "urls", "panels", "dashboard", "sheet", "apps", "admin"}
 FRONT_PACKAGES = {"management", "templatetags"}

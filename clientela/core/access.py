@@ -25,6 +25,13 @@ class Capability(models.TextChoices):
     ANALYTICS_RUN = "analytics.run", _("recompute the customer analysis")
     LADDER_OVERRIDE = "ladder.override", _("move customers on the ladder by hand")
     IMPORT_RUN = "import.run", _("import spreadsheets")
+    OPPORTUNITY_EDIT = "opportunity.edit", _("create, edit and move opportunities")
+    ACTIVITY_EDIT = "activity.edit", _("plan and complete activities")
+    INTERACTION_RECORD = "interaction.record", _("record contacts and notes about customers")
+    PIPELINE_CONFIGURE = (
+        "pipeline.configure",
+        _("configure stages, lost reasons and contact limits"),
+    )
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -41,6 +48,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ANALYTICS_VIEW,
             Capability.LADDER_OVERRIDE,
             Capability.IMPORT_RUN,
+            Capability.OPPORTUNITY_EDIT,
+            Capability.ACTIVITY_EDIT,
+            Capability.INTERACTION_RECORD,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -49,6 +59,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ORDER_VIEW,
             Capability.EVENT_VIEW,
             Capability.ANALYTICS_VIEW,
+            Capability.ACTIVITY_EDIT,
+            Capability.INTERACTION_RECORD,
         }
     ),
     Role.READONLY: frozenset(

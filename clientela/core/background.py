@@ -4,7 +4,8 @@ the sweeps that give up runs whose process vanished.
 Each kind of work has its own queue and its own worker process, so that none waits
 behind another: thousands of webhook retries do not delay an analysis, and a long
 import does not delay either. Apps register their sweeps at start-up
-(``AppConfig.ready``); workers run them as they start and the scheduler every minute.
+(``AppConfig.ready``); workers run them as they start and the scheduler every minute,
+with the clock jobs apps register for work due at a time.
 """
 
 import logging
@@ -44,6 +45,29 @@ def sweeps_run() -> int:
         except DatabaseError:
             logger.exception("the sweep %s could not reach the database", sweep.__qualname__)
     return given_up
+
+
+_clock_jobs: list[Callable[[], int]] = []
+
+
+def clock_register(job: Callable[[], int]) -> None:
+    """Have the scheduler (`clientela schedule`) run ``job`` every minute: work that is
+    due at a time rather than enqueued by a request (activities falling due, the morning
+    digest). ``job`` returns how much it did, and must do nothing twice."""
+    if job not in _clock_jobs:
+        _clock_jobs.append(job)
+
+
+def clock_run() -> int:
+    """Run every registered clock job; how much they did in all. A job that meets a busy
+    or restarting database is logged and tried again at the next call."""
+    done = 0
+    for job in _clock_jobs:
+        try:
+            done += job()
+        except DatabaseError:
+            logger.exception("the job %s could not reach the database", job.__qualname__)
+    return done
 
 
 # Set by `clientela serve` for the processes it starts: its own process id.

@@ -7,6 +7,8 @@ the fields that must stay unique per customer in ``MERGE_UNIQUE_FIELDS`` so that
 merge drops the duplicate's copy instead of colliding.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -129,9 +131,14 @@ class Customer(BaseModel):
     # Derived by customer services for search and duplicate detection; never edited.
     name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
     search_document = models.TextField(blank=True, editable=False)
+    # The newest interaction with the customer, either way; kept by the relations app's
+    # ``interaction_record`` for "not contacted for N days".
+    last_contacted_at = models.DateTimeField(
+        _("last contact"), null=True, blank=True, editable=False
+    )
 
     history = History(
-        excluded_fields=["search_document", "name_key", "updated_at"],
+        excluded_fields=["search_document", "name_key", "updated_at", "last_contacted_at"],
         no_db_index=["created_at", "tax_id", "external_id", "owner", "referred_by", "merged_into"],
     )
 
@@ -147,10 +154,24 @@ class Customer(BaseModel):
                 fields=["owner", "name", "id"], name="live_customer_owner_name", condition=LIVE
             ),
             models.Index(fields=["merged_into"], name="merged_customer", condition=~LIVE),
+            models.Index(
+                fields=["last_contacted_at"], name="live_customer_contacted", condition=LIVE
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, never writing ``last_contacted_at`` back over a change made meanwhile:
+        only the relations app's service moves it on, by an UPDATE of its own."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "last_contacted_at"
+            ]
+        super().save(*args, **kwargs)
 
 
 class CustomerEmail(models.Model):

@@ -35,7 +35,11 @@ from clientela.customers.services.contacts import (
     contact_delete,
     contact_update,
 )
-from clientela.customers.services.derived import customer_refresh_derived
+from clientela.customers.services.derived import (
+    customer_contacted_reset,
+    customer_refresh_derived,
+    customers_contacted,
+)
 from clientela.customers.services.duplicates import (
     duplicate_dismiss,
     duplicates_refresh_for,
@@ -59,6 +63,7 @@ __all__ = [
     "contact_delete",
     "contact_update",
     "customer_anonymize",
+    "customer_contacted_reset",
     "customer_create",
     "customer_refresh_derived",
     "customer_since_clean",
@@ -66,6 +71,7 @@ __all__ = [
     "customers_bulk_check",
     "customers_bulk_create",
     "customers_bulk_write",
+    "customers_contacted",
     "customers_merge",
     "duplicate_dismiss",
     "duplicates_refresh_for",

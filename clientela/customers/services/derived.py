@@ -2,6 +2,11 @@
 tax id, e-mails, phones and contact people whenever one of them changes (a customer
 written, a contact added or changed, a bulk import, a merge, an anonymisation)."""
 
+from collections.abc import Mapping
+from datetime import datetime
+
+from django.db.models import Q
+
 from clientela.customers import matching
 from clientela.customers.models import Customer
 
@@ -26,3 +31,18 @@ def customer_refresh_derived(customer: Customer) -> None:
     key = matching.name_key(customer.name)
     Customer.objects.filter(pk=customer.pk).update(search_document=document, name_key=key)
     customer.search_document, customer.name_key = document, key
+
+
+def customers_contacted(contacts: Mapping[int, datetime]) -> None:
+    """Move each customer's last contact on to the time given for it, unless it has a
+    later one already (``{customer id: when}``; the relations app's only write here)."""
+    for customer_id, when in contacts.items():
+        Customer.objects.filter(pk=customer_id).filter(
+            Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=when)
+        ).update(last_contacted_at=when)
+
+
+def customer_contacted_reset(customer_id: int, when: datetime | None) -> None:
+    """Set the customer's last contact to ``when`` (its newest interaction, recomputed
+    by the relations app after one is removed or moved)."""
+    Customer.objects.filter(pk=customer_id).update(last_contacted_at=when)

@@ -13,7 +13,7 @@ from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.services import actor_check, history_as, version_claim
 from clientela.customers.models import Customer, DuplicateCandidate
-from clientela.customers.services.derived import customer_refresh_derived
+from clientela.customers.services.derived import customer_refresh_derived, customers_contacted
 from clientela.customers.services.duplicates import duplicates_refresh_for
 
 
@@ -103,5 +103,9 @@ def customers_merge(
     duplicate.save()
     customer_refresh_derived(survivor)
     customer_refresh_derived(duplicate)
+    # Its contacts moved with it (read from the table: the relations app keeps the column).
+    contacted = Customer.objects.values_list("last_contacted_at", flat=True).get(pk=duplicate.pk)
+    if contacted is not None:
+        customers_contacted({survivor.pk: contacted})
     duplicates_refresh_for(customer=survivor)
     return survivor

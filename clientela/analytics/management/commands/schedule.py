@@ -1,7 +1,8 @@
 """`clientela schedule`: the clock of background work. It enqueues the customer analysis
 at CLIENTELA_ANALYTICS_DAILY_AT, backs the database up once a day into
 CLIENTELA_BACKUP_DIR (keeping CLIENTELA_BACKUP_KEEP backups), and every minute gives up
-the runs whose worker vanished (``core.background``).
+the runs whose worker vanished and runs the apps' clock jobs (``core.background``: the
+due activities, the morning digests).
 
 django-tasks runs what is enqueued but has no clock; this small loop is the clock.
 `clientela serve` starts it beside the task workers (`clientela worker`), which run the
@@ -22,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.analytics.tasks import analysis_schedule_tick, daily_at_parse
-from clientela.core.background import supervisor_watch, sweeps_run
+from clientela.core.background import clock_run, supervisor_watch, sweeps_run
 from clientela.core.backup import BackupError, backup_schedule_tick
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class Command(BaseCommand):
         supervisor_watch()
         while True:
             sweeps_run()
+            clock_run()
             if daily_at is not None:
                 self._analysis_tick()
             if backups and (backup_after is None or timezone.now() >= backup_after):
