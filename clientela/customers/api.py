@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, limited_to_own_customers, require
@@ -24,6 +24,12 @@ from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers import selectors, services
 from clientela.customers.models import Address, Contact, Customer, DuplicateCandidate
+from clientela.customers.timeline import (
+    TimelineCursor,
+    TimelinePage,
+    customer_timeline,
+    timeline_kinds,
+)
 
 router = Router(tags=["customers"])
 
@@ -258,6 +264,25 @@ class HistoryEntryOut(Schema):
     changes: list[FieldChangeOut]
 
 
+class TimelineItemOut(Schema):
+    when: datetime
+    kind: str
+    id: int = Field(alias="key")
+    title: str
+    label: str
+    who: str
+    reason: str
+    text: str
+    changes: list[FieldChangeOut]
+
+
+class TimelineOut(Schema):
+    """A page of a customer's timeline; ``next`` is the ``before`` of the next page."""
+
+    items: list[TimelineItemOut]
+    next: str | None
+
+
 class CustomerRef(Schema):
     id: int
     name: str
@@ -408,6 +433,24 @@ def customer_history(request: HttpRequest, customer_id: Whole) -> list[selectors
     """Every change to the customer and its records, newest first."""
     customer = selectors.customer_get(user=request.auth, pk=customer_id)
     return selectors.customer_history(customer=customer)
+
+
+@router.get("/{int:customer_id}/timeline", response=TimelineOut)
+def customer_timeline_get(
+    request: HttpRequest, customer_id: Whole, kind: Query[list[str]] = None, before: str = ""
+) -> TimelinePage:
+    """A page of everything that happened to the customer, newest first: changes,
+    orders, contacts, activities, opportunities, notes (``kind`` repeated to choose);
+    ``before`` is the ``next`` of the page read last."""
+    customer = selectors.customer_get(user=request.auth, pk=customer_id)
+    unknown = sorted(set(kind or ()) - {known for known, _label in timeline_kinds()})
+    if unknown:
+        raise ValidationError(
+            {"kind": [_("Unknown kind: %(kinds)s.") % {"kinds": ", ".join(unknown)}]}
+        )
+    if before and TimelineCursor.decode(before) is None:
+        raise ValidationError({"before": [_("Use the “next” of the page read last.")]})
+    return customer_timeline(customer=customer, user=request.auth, kinds=kind, before=before)
 
 
 @router.get("/{int:customer_id}/personal-data", response=dict[str, Any])

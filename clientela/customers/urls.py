@@ -17,6 +17,7 @@ urlpatterns = [
     path("duplicates/<int:pk>/dismiss/", views.duplicate_dismiss, name="duplicate_dismiss"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/timeline/", views.customer_timeline_page, name="timeline"),
     path("<int:pk>/vcard/", views.customer_vcard, name="vcard"),
     path("<int:pk>/personal-data/", views.customer_personal_data, name="personal_data"),
     path("<int:pk>/anonymise/", views.customer_anonymise, name="anonymise"),

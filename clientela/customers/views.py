@@ -30,7 +30,7 @@ from clientela.customers.forms import (
 from clientela.customers.models import Customer
 from clientela.customers.panels import customer_panels
 from clientela.customers.sheet import customer_rows
-from clientela.customers.timeline import customer_timeline
+from clientela.customers.timeline import customer_timeline, timeline_kinds
 from clientela.customers.vcard import customer_vcards
 from clientela.sheets.downloads import table_download, vcard_download
 from clientela.web.decorators import capability_required
@@ -141,6 +141,35 @@ def customer_lookup(request):
 # --- one customer -------------------------------------------------------------------
 
 
+def _timeline_context(request, customer: Customer) -> dict:
+    """A page of the customer's timeline, of the kinds the request asks for."""
+    kinds = [kind for kind in request.GET.getlist("kind") if kind]
+    page = customer_timeline(
+        customer=customer, user=request.user, kinds=kinds, before=request.GET.get("before", "")
+    )
+    return {
+        "timeline": page.items,
+        "timeline_next": page.next,
+        "timeline_kinds": timeline_kinds(),
+        "timeline_chosen": kinds,
+    }
+
+
+@capability_required(Capability.CUSTOMER_VIEW)
+def customer_timeline_page(request, pk: int):
+    """The next page of a customer's timeline (the "older" button), or the first page
+    of other kinds (the filter), as the list's items for htmx to put in place."""
+    customer = _customer(request, pk)
+    if not request.htmx:  # a plain link: the customer's page at that point of the timeline
+        query = request.GET.urlencode()
+        return redirect(f"{reverse('customers:detail', args=[pk])}?{query}#timeline")
+    context = {"customer": customer, **_timeline_context(request, customer)}
+    older = bool(request.GET.get("before"))
+    return render(
+        request, "customers/_timeline_items.html" if older else "customers/_timeline.html", context
+    )
+
+
 @capability_required(Capability.CUSTOMER_VIEW)
 def customer_detail(request, pk: int):
     """Everything about one customer, with its possible duplicates and its timeline."""
@@ -157,7 +186,7 @@ def customer_detail(request, pk: int):
             }
             for pair in selectors.duplicate_list(user=request.user, customer=customer)
         ],
-        "timeline": customer_timeline(customer=customer, user=request.user),
+        **_timeline_context(request, customer),
         "panels": customer_panels(customer=customer, user=request.user),
         "editable": customer.anonymized_at is None,
         "consents": [

@@ -11,7 +11,9 @@ class OrdersConfig(AppConfig):
         from clientela.core.access import Capability
         from clientela.customers.panels import CustomerPanel, customer_panel_register
         from clientela.customers.personal import personal_data_register
+        from clientela.customers.timeline import timeline_register
         from clientela.orders.models import Order, OrderEvent
+        from clientela.orders.timeline import order_items
         from clientela.sheets.registry import sheet_kind_register
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import navigation_register
@@ -29,6 +31,7 @@ class OrdersConfig(AppConfig):
             ),
         )
         dashboard_register("orders", "clientela.orders.dashboard.order_cards")
+        timeline_register("order", order_items, label=_("Orders"))
         event_names_register(OrderEvent)
         sheet_kind_register("products", "clientela.orders.sheet.products.PRODUCTS")
         sheet_kind_register("orders", "clientela.orders.sheet.orders.ORDERS")

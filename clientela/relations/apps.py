@@ -10,6 +10,8 @@ class RelationsConfig(AppConfig):
     def ready(self) -> None:
         from clientela.core.background import clock_register
         from clientela.customers.personal import personal_data_register
+        from clientela.customers.timeline import timeline_register
+        from clientela.relations import timeline
         from clientela.relations.models import (
             Activity,
             ActivityEvent,
@@ -19,8 +21,14 @@ class RelationsConfig(AppConfig):
             OpportunityEvent,
         )
         from clientela.relations.tasks import activities_due_tick, agenda_digests_tick
+        from clientela.web.dashboard import dashboard_register
         from clientela.webhooks.registry import event_names_register
 
+        timeline_register("interaction", timeline.interaction_items, label=_("Contacts"))
+        timeline_register("activity", timeline.activity_items, label=_("Activities"))
+        timeline_register("opportunity", timeline.opportunity_items, label=_("Opportunities"))
+        timeline_register("note", timeline.note_items, label=_("Notes"))
+        dashboard_register("relations", "clientela.relations.dashboard.relation_cards")
         clock_register(activities_due_tick)
         clock_register(agenda_digests_tick)
         event_names_register(OpportunityEvent)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from clientela.analytics.models import ParetoClass, RFMSegment
+from clientela.analytics.models import CustomerScore, ParetoClass, RFMSegment
 from clientela.analytics.selectors import score_list
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
@@ -381,16 +381,28 @@ def _not_contacted(days: int) -> Q:
     return Q(customer__last_contacted_at__isnull=True) | Q(customer__last_contacted_at__lt=since)
 
 
-def key_customers_not_contacted(*, user: User, days: int) -> QuerySet:
-    """Class A customers and Champions of the latest analysis with no contact, either
-    way, in the last ``days`` days; most valuable first."""
-    scores = score_list(user=user)
-    key = Q(pareto_class=ParetoClass.A) | Q(rfm_segment=RFMSegment.CHAMPIONS)
-    return scores.filter(key).filter(_not_contacted(days))
+# The consolidation lists of the dashboard (seed 000): the key customers nobody spoke to
+# lately, and those drifting away with nothing planned.
+CONSOLIDATION_LISTS = ("key_not_contacted", "drifting_unplanned")
 
 
-def drifting_without_plan(*, user: User) -> QuerySet:
-    """Customers drifting away (the latest analysis's "at risk") with no activity
-    planned; most at stake first."""
-    planned = Activity.objects.filter(customer=OuterRef("customer"), status=ActivityStatus.OPEN)
-    return score_list(user=user, churn="at_risk").filter(~Exists(planned))
+def consolidation_list(
+    *, user: User, which: str, days: int, owner: User | None = None
+) -> QuerySet[CustomerScore]:
+    """The scores of the latest analysis in one consolidation list, as ``user`` may see
+    them (of ``owner``'s customers, if given), most at stake first:
+
+    - ``key_not_contacted``: class A customers and Champions with no contact, either
+      way, in the last ``days`` days;
+    - ``drifting_unplanned``: customers drifting away (the analysis's "at risk") with
+      no activity planned.
+    """
+    if which == "key_not_contacted":
+        key = Q(pareto_class=ParetoClass.A) | Q(rfm_segment=RFMSegment.CHAMPIONS)
+        scores = score_list(user=user, owner=owner, order="value_at_stake")
+        return scores.filter(key).filter(_not_contacted(days)).select_related("customer__owner")
+    if which == "drifting_unplanned":
+        planned = Activity.objects.filter(customer=OuterRef("customer"), status=ActivityStatus.OPEN)
+        drifting = score_list(user=user, owner=owner, churn="at_risk")
+        return drifting.filter(~Exists(planned)).select_related("customer__owner")
+    raise ValueError(f"which must be one of {', '.join(CONSOLIDATION_LISTS)}")
