@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
@@ -570,8 +570,8 @@ def _references(user: User, data: dict[str, Any]) -> dict[str, Any]:
         data[field] = None if pk is None else records().filter(pk=pk).first()
         if pk is not None and data[field] is None:
             errors[api_field] = _missing(field, pk)
-    if data.get("product_ids") is not None:
-        ids = data.pop("product_ids")
+    if "product_ids" in data:
+        ids = data.pop("product_ids") or []
         products = Product.objects.in_bulk(ids)
         unknown = [pk for pk in ids if pk not in products]
         if unknown:
@@ -579,6 +579,16 @@ def _references(user: User, data: dict[str, Any]) -> dict[str, Any]:
         data["products"] = list(products.values())
     if errors:
         raise ValidationError(errors)
+    return data
+
+
+def _required(data: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """``data``, unless it empties one of ``fields`` (a change may leave them out, not
+    blank them): a 422 naming each."""
+    emptied = {field: _("This field is required.") for field in fields if field in data}
+    emptied = {field: message for field, message in emptied.items() if data[field] is None}
+    if emptied:
+        raise ValidationError(emptied)
     return data
 
 
@@ -679,13 +689,13 @@ def contact_limit_list(request: HttpRequest) -> QuerySet[ContactLimit]:
 
 
 @contact_limits_router.post("", response={200: ContactLimitOut, 201: ContactLimitOut})
-def contact_limit_set(request: HttpRequest, payload: ContactLimitIn) -> tuple[int, ContactLimit]:
+def contact_limit_set(request: HttpRequest, payload: ContactLimitIn) -> Status[ContactLimit]:
     """Set the limit of a channel, or (blank) of all channels together (owner): 201 for
     a new one, 200 when it replaces the limit that channel had."""
     require(request.auth, Capability.PIPELINE_CONFIGURE)
     existed = ContactLimit.objects.filter(channel=payload.channel).exists()
     limit = services.contact_limit_set(actor=request.auth, **payload.dict())
-    return (200 if existed else 201), limit
+    return Status(200 if existed else 201, limit)
 
 
 @contact_limits_router.delete("/{int:limit_id}", response={204: None})
@@ -758,7 +768,7 @@ def opportunity_update(
     opportunity = _opportunity(request, response, opportunity_id)
     data = payload.dict(exclude_unset=True)
     version = version_required(request, data.pop("version", None))
-    data = _references(request.auth, data)
+    data = _references(request.auth, _required(data, "customer_id", "currency"))
     with _api_field_names():
         services.opportunity_update(
             actor=request.auth, opportunity=opportunity, version=version, **data
