@@ -1,12 +1,12 @@
 """Who sees what, role by role, over every API read and the main pages.
 
-A book of two salespeople's customers (Ana's and Bruno's, with orders, relationship work,
-an analysis, an event, a webhook and an import of Bruno's) is read as each role: anonymous, read-only,
-support, Ana as a salesperson (seeing every customer, then limited to her own with
-``CLIENTELA_SALES_OWN_CUSTOMERS_ONLY``) and the owner. Each route answers what the table
-says, and Ana limited to her own customers never reads Bruno's customer, his orders'
-amounts nor the business's revenue. A new ``GET`` route of the API fails the test until
-the table lists it.
+A book of two salespeople's customers (Ana's and Bruno's, with orders, relationship
+work, an analysis, an event, a webhook and an import of Bruno's) is read as each role:
+anonymous, read-only, support, Ana as a salesperson (seeing every customer, then limited
+to her own with ``CLIENTELA_SALES_OWN_CUSTOMERS_ONLY``) and the owner. Each route answers
+what the table says, and Ana limited to her own customers never reads Bruno's customer,
+his orders' amounts nor the business's revenue. A new ``GET`` route of the API fails the
+test until the table lists it.
 """
 
 from datetime import date, timedelta
