@@ -853,3 +853,53 @@ def test_each_list_reads_the_same_number_of_queries_for_one_row_or_many(
     add_rows()
     add_rows()
     assert queries() == few
+
+
+def test_rescheduling_into_a_full_month_is_refused_then_allowed_with_a_reason(
+    call, sales, customer
+):
+    planned = call("sales", "post", ACTIVITIES, _activity(customer, due_at=_iso(days_ahead(40))))
+    url = f"{ACTIVITIES}/{planned.json()['id']}"
+    _outbound_calls(sales, customer, 4)
+
+    sooner = {"due_at": _iso(days_ahead(1)), "version": 1}
+    assert "At most 4" in _fields(call("sales", "patch", url, sooner))["override_reason"]
+    assert Activity.objects.get().due_at > days_ahead(39)
+    allowed = call("sales", "patch", url, sooner | {"override_reason": "Lo pidió"})
+    assert allowed.status_code == 200, allowed.json()
+    assert allowed.json()["override_reason"] == "Lo pidió" and allowed.json()["version"] == 2
+
+
+def test_a_refusal_is_told_in_the_callers_language(call, sales):
+    customer = consenting(CustomerFactory(owner=sales), consent_phone=False)
+    refused = call(
+        "sales", "post", INTERACTIONS, _interaction(customer), headers={"Accept-Language": "es"}
+    )
+    assert "acepta llamadas" in _fields(refused)["channel"]
+
+
+def test_the_openapi_document_lists_the_relations_paths(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    assert {
+        "/api/v1/opportunities",
+        "/api/v1/opportunities/{opportunity_id}",
+        "/api/v1/opportunities/{opportunity_id}/move",
+        "/api/v1/opportunities/{opportunity_id}/reopen",
+        "/api/v1/stages",
+        "/api/v1/stages/{stage_id}",
+        "/api/v1/lost-reasons",
+        "/api/v1/lost-reasons/{lost_reason_id}",
+        "/api/v1/contact-limits",
+        "/api/v1/contact-limits/{limit_id}",
+        "/api/v1/activities",
+        "/api/v1/activities/{activity_id}",
+        "/api/v1/activities/{activity_id}/complete",
+        "/api/v1/activities/{activity_id}/cancel",
+        "/api/v1/interactions",
+        "/api/v1/interactions/{interaction_id}",
+        "/api/v1/notes",
+        "/api/v1/notes/{note_id}",
+    } <= set(paths)
+    assert set(paths["/api/v1/opportunities/{opportunity_id}"]) == {"get", "patch"}
+    assert set(paths["/api/v1/interactions/{interaction_id}"]) == {"get", "delete"}
