@@ -585,8 +585,11 @@ def _references(user: User, data: dict[str, Any]) -> dict[str, Any]:
 def _required(data: dict[str, Any], *fields: str) -> dict[str, Any]:
     """``data``, unless it empties one of ``fields`` (a change may leave them out, not
     blank them): a 422 naming each."""
-    emptied = {field: _("This field is required.") for field in fields if field in data}
-    emptied = {field: message for field, message in emptied.items() if data[field] is None}
+    emptied = {
+        field: _("This field is required.")
+        for field in fields
+        if field in data and data[field] is None
+    }
     if emptied:
         raise ValidationError(emptied)
     return data

@@ -903,3 +903,17 @@ def test_the_openapi_document_lists_the_relations_paths(client):
     } <= set(paths)
     assert set(paths["/api/v1/opportunities/{opportunity_id}"]) == {"get", "patch"}
     assert set(paths["/api/v1/interactions/{interaction_id}"]) == {"get", "delete"}
+
+
+def test_a_move_with_no_body_but_if_match_reopens_and_cancels(client, api_headers, sales, customer):
+    won = opportunity_create(actor=sales, customer=customer, title="Boda", stage=stage("Won"))
+    planned = activity_plan(actor=sales, kind="task", subject="Inventario", due_at=days_ahead(1))
+    headers = api_headers(sales)
+    for url in (f"{OPPORTUNITIES}/{won.pk}/reopen", f"{ACTIVITIES}/{planned.pk}/cancel"):
+        # an empty body, as a client sends with nothing to say but the version
+        assert client.post(url, headers=headers, content_type="application/json").status_code == 428
+        done = client.post(
+            url, headers=headers | {"If-Match": '"1"'}, content_type="application/json"
+        )
+        assert done.status_code == 200, done.content
+        assert done["ETag"] == '"2"'
