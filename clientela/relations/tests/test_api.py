@@ -917,3 +917,26 @@ def test_a_move_with_no_body_but_if_match_reopens_and_cancels(client, api_header
         )
         assert done.status_code == 200, done.content
         assert done["ETag"] == '"2"'
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"satisfaction": 6}, "satisfaction"),
+        ({"outcome": "sold"}, "outcome"),
+        ({"done_at": "9999-12-31T23:00:00-06:00"}, "done_at"),
+        ({"done_at": "2026-03-01T10:00:00"}, "done_at"),
+    ],
+)
+def test_a_completion_refused_leaves_the_activity_planned_and_records_nothing(
+    call, sales, customer, change, field
+):
+    planned = activity_plan(
+        actor=sales, kind="call", subject="A", due_at=days_ahead(1), customer=customer
+    )
+    body = {"outcome": "reached", "version": 1} | change
+    refused = call("sales", "post", f"{ACTIVITIES}/{planned.pk}/complete", body)
+    assert field in _fields(refused)
+    planned.refresh_from_db()
+    assert planned.status == "open" and planned.version == 1
+    assert not Interaction.objects.exists()
