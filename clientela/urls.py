@@ -13,6 +13,13 @@ api.add_router("/events", "clientela.events.api.router")
 api.add_router("/webhooks", "clientela.webhooks.api.router")
 api.add_router("/analytics", "clientela.analytics.api.router")
 api.add_router("/imports", "clientela.imports.api.router")
+api.add_router("/opportunities", "clientela.relations.api.opportunities_router")
+api.add_router("/stages", "clientela.relations.api.stages_router")
+api.add_router("/lost-reasons", "clientela.relations.api.lost_reasons_router")
+api.add_router("/contact-limits", "clientela.relations.api.contact_limits_router")
+api.add_router("/activities", "clientela.relations.api.activities_router")
+api.add_router("/interactions", "clientela.relations.api.interactions_router")
+api.add_router("/notes", "clientela.relations.api.notes_router")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

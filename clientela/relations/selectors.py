@@ -99,6 +99,21 @@ def note_get(*, user: User, pk: int) -> CustomerNote:
     return queryset.get(pk=pk)
 
 
+def note_list(
+    *, user: User, customer: Customer | None = None, pinned: bool | None = None
+) -> QuerySet[CustomerNote]:
+    """The notes ``user`` may see (their own customers' when limited), pinned first,
+    then newest; of one customer, pinned or not."""
+    queryset = CustomerNote.objects.all()
+    if limited_to_own_customers(user):
+        queryset = queryset.filter(customer__owner=user)
+    if customer is not None:
+        queryset = queryset.filter(customer=customer)
+    if pinned is not None:
+        queryset = queryset.filter(pinned=pinned)
+    return queryset.order_by("-pinned", "-created_at", "-id")
+
+
 def stage_list(*, in_use: bool = True) -> list[Stage]:
     """The pipeline's stages in order (those in use only, unless ``in_use`` is False)."""
     queryset = Stage.objects.all()
@@ -248,6 +263,35 @@ def agenda_for(*, user: User, owner: User | None, now: datetime | None = None) -
     )
 
 
+def activity_list(
+    *,
+    user: User,
+    owner: User | None = None,
+    customer: Customer | None = None,
+    status: str = "",
+    kind: str = "",
+    due_from: date | None = None,
+    due_to: date | None = None,
+) -> QuerySet[Activity]:
+    """The activities ``user`` may see, by due time, filtered: assigned to ``owner``,
+    with a customer, in a status, of a kind, due from and to local days (both
+    included)."""
+    queryset = activity_scope(user=user)
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    if customer is not None:
+        queryset = queryset.filter(customer=customer)
+    if status:
+        queryset = queryset.filter(status=status)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if due_from is not None:
+        queryset = queryset.filter(due_at__gte=_local_day_start(due_from))
+    if due_to is not None:
+        queryset = queryset.filter(due_at__lt=_local_day_start(due_to + timedelta(days=1)))
+    return queryset.select_related("customer").order_by("due_at", "id")
+
+
 def overdue_count(*, user: User) -> int:
     """How many of ``user``'s own planned activities are overdue (the top bar's badge)."""
     return Activity.objects.filter(
@@ -343,11 +387,18 @@ def interaction_list(
     direction: str = "",
     staff: User | None = None,
     overridden: bool = False,
+    since: date | None = None,
+    until: date | None = None,
 ) -> QuerySet[Interaction]:
-    """The interactions ``user`` may see, newest first, filtered."""
+    """The interactions ``user`` may see, newest first, filtered; ``since`` and
+    ``until`` are local days, both included."""
     queryset = interaction_scope(user=user)
     if customer is not None:
         queryset = queryset.filter(customer=customer)
+    if since is not None:
+        queryset = queryset.filter(at__gte=_local_day_start(since))
+    if until is not None:
+        queryset = queryset.filter(at__lt=_local_day_start(until + timedelta(days=1)))
     if channel:
         queryset = queryset.filter(channel=channel)
     if direction:

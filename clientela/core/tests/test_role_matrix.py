@@ -1,28 +1,37 @@
 """Who sees what, role by role, over every API read and the main pages.
 
-A book of two salespeople's customers (Ana's and Bruno's, with orders, an analysis, an
-event, a webhook and an import of Bruno's) is read as each role: anonymous, read-only,
-support, Ana as a salesperson (seeing every customer, then limited to her own with
-``CLIENTELA_SALES_OWN_CUSTOMERS_ONLY``) and the owner. Each route answers what the table
-says, and Ana limited to her own customers never reads Bruno's customer, his orders'
-amounts nor the business's revenue. A new ``GET`` route of the API fails the test until
-the table lists it.
+A book of two salespeople's customers (Ana's and Bruno's, with orders, relationship
+work, an analysis, an event, a webhook and an import of Bruno's) is read as each role:
+anonymous, read-only, support, Ana as a salesperson (seeing every customer, then limited
+to her own with ``CLIENTELA_SALES_OWN_CUSTOMERS_ONLY``) and the owner. Each route answers
+what the table says, and Ana limited to her own customers never reads Bruno's customer,
+his orders' amounts nor the business's revenue. A new ``GET`` route of the API fails the
+test until the table lists it.
 """
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clientela.analytics.services import analysis_run
 from clientela.analytics.tests.factories import purchases_create
 from clientela.core.api import api
 from clientela.core.models import Role
+from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory, UserFactory
 from clientela.events.tests.factories import EventFactory
 from clientela.imports.services import import_run_upload
 from clientela.imports.tests.uploads import csv_upload
 from clientela.orders.tests.factories import ProductFactory
+from clientela.relations.services import (
+    activity_plan,
+    interaction_record,
+    note_add,
+    opportunity_create,
+)
 from clientela.webhooks.services import webhook_subscription_create
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +118,22 @@ API_ROUTES: list[tuple[str, str, dict]] = [
     ("/analytics/runs/{int:run_id}", "mine", READ),
     # Bruno's import: only he and the owner follow it
     ("/imports/runs/{int:run_id}", "theirs", IMPORTERS),
+    ("/opportunities", "", READ),
+    ("/opportunities?customer={int:customer_id}", "theirs", READ),
+    ("/opportunities/{int:opportunity_id}", "mine", READ),
+    ("/opportunities/{int:opportunity_id}", "theirs", _hidden_from_limited(READ)),
+    ("/stages", "", READ),
+    ("/lost-reasons", "", READ),
+    ("/contact-limits", "", READ),
+    ("/activities", "", READ),
+    ("/activities/{int:activity_id}", "mine", READ),
+    ("/activities/{int:activity_id}", "theirs", _hidden_from_limited(READ)),
+    ("/interactions", "", READ),
+    ("/interactions/{int:interaction_id}", "mine", READ),
+    ("/interactions/{int:interaction_id}", "theirs", _hidden_from_limited(READ)),
+    ("/notes", "", READ),
+    ("/notes/{int:note_id}", "mine", READ),
+    ("/notes/{int:note_id}", "theirs", _hidden_from_limited(READ)),
 ]
 
 # The main pages: (URL name and any query, the book's record its argument is, statuses).
@@ -153,8 +178,9 @@ def test_the_matrix_lists_every_get_route_of_the_api():
 
 @pytest.fixture
 def book(settings, tmp_path, owner, sales):
-    """Ana (``sales``) and Bruno, each with a customer and orders, Bruno's far larger;
-    an analysis of them, an event, a webhook, and an import Bruno uploaded."""
+    """Ana (``sales``) and Bruno, each with a customer and orders, Bruno's far larger, an
+    opportunity, a visit, a call and a note; an analysis of them, an event, a webhook,
+    and an import Bruno uploaded."""
     settings.DATA_DIR = tmp_path / "data"
     bruno = UserFactory(username="bruno", first_name="Beto", role=Role.SALES)
     records = {}
@@ -185,6 +211,30 @@ def book(settings, tmp_path, owner, sales):
             actor=owner, url="https://example.mx/hook", events=["customer.created"]
         ).pk,
     }
+    # Relationship work with each: Bruno's deal is worth as much as his orders.
+    for who, seller, value in (("mine", sales, "100"), ("theirs", bruno, "98765.43")):
+        customer = Customer.objects.get(pk=records[who]["customer_id"])
+        records[who] |= {
+            "opportunity_id": opportunity_create(
+                actor=None, customer=customer, title=f"Trato {customer.name}", value=Decimal(value)
+            ).pk,
+            "activity_id": activity_plan(
+                actor=None,
+                kind="visit",
+                subject=f"Visita {customer.name}",
+                due_at=timezone.now() + timedelta(days=1),
+                customer=customer,
+                owner=seller,
+            ).pk,
+            "interaction_id": interaction_record(
+                actor=None,
+                customer=customer,
+                channel="phone",
+                direction="inbound",
+                subject=f"Llamada {customer.name}",
+            ).pk,
+            "note_id": note_add(actor=None, customer=customer, text=f"Nota {customer.name}").pk,
+        }
     upload = csv_upload([["Nombre", "Correo", "RFC"], ["Nueva", "nueva@example.mx", ""]])
     records["theirs"]["run_id"] = import_run_upload(actor=bruno, kind="customers", upload=upload).pk
     return records
