@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--opportunities", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--reuse", action="store_true", help="keep what is loaded")
+    parser.add_argument("--load-only", action="store_true", help="load, then stop")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
 
@@ -250,6 +251,8 @@ def main(argv: list[str] | None = None) -> None:
             args.customers, args.interactions, args.activities, args.opportunities, args.seed
         )
         print("relations load: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
+    if args.load_only:
+        return
     owner, _ = User.objects.get_or_create(username="bench-owner", defaults={"role": Role.OWNER})
     salesperson = User.objects.filter(username__startswith="bench-sales-").order_by("pk").first()
     cookies = {}

@@ -75,6 +75,8 @@ API_ROUTES: list[tuple[str, str, dict]] = [
     ("/customers/{int:customer_id}", "theirs", _hidden_from_limited(READ)),
     ("/customers/{int:customer_id}/history", "mine", READ),
     ("/customers/{int:customer_id}/history", "theirs", _hidden_from_limited(READ)),
+    ("/customers/{int:customer_id}/timeline", "mine", READ),
+    ("/customers/{int:customer_id}/timeline", "theirs", _hidden_from_limited(READ)),
     ("/customers/{int:customer_id}/personal-data", "mine", OWNER_ONLY),
     ("/customers/{int:customer_id}/personal-data", "theirs", OWNER_ONLY),
     ("/customers/{int:customer_id}/contacts", "mine", READ),
