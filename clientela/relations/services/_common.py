@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from clientela.core.models import User
 from clientela.core.services import actor_check
-from clientela.core.validators import FIRST_BUSINESS_YEAR, LAST_BUSINESS_YEAR
 from clientela.customers.models import Contact, Customer
 
 Errors = dict[str, list[ValidationError | str]]
@@ -37,18 +36,26 @@ def contact_person_check(
         error(errors, "contact", _("This contact person belongs to another customer."))
 
 
+# Contacts and plans belong to the business's recent life: a time further back or ahead
+# than this is a slip of the keyboard (1900 for 2000, 9999), refused on its field.
+YEARS_BACK, YEARS_AHEAD = 50, 10
+
+
 def moment_check(value: datetime | None, field: str, errors: Errors) -> None:
-    """A date and time must be aware and within the business years."""
+    """A date and time must be aware and within ``YEARS_BACK`` years before this one
+    and ``YEARS_AHEAD`` after it."""
     if value is None:
         return
     if timezone.is_naive(value):
         error(errors, field, _("Give the time with its time zone."))
-    elif not FIRST_BUSINESS_YEAR <= timezone.localtime(value).year <= LAST_BUSINESS_YEAR:
+        return
+    year = timezone.localdate().year
+    first, last = year - YEARS_BACK, year + YEARS_AHEAD
+    if not first <= timezone.localtime(value).year <= last:
         error(
             errors,
             field,
-            _("Enter a date in the years %(first)d to %(last)d.")
-            % {"first": FIRST_BUSINESS_YEAR, "last": LAST_BUSINESS_YEAR},
+            _("Enter a date in the years %(first)d to %(last)d.") % {"first": first, "last": last},
         )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability
@@ -32,7 +32,13 @@ from clientela.relations.models import (
     OpportunityStageChange,
     Stage,
 )
-from clientela.relations.services._common import Errors, customer_check, error, staff_check
+from clientela.relations.services._common import (
+    YEARS_AHEAD,
+    Errors,
+    customer_check,
+    error,
+    staff_check,
+)
 from clientela.webhooks.services import event_emit
 
 OPPORTUNITY_FIELDS = frozenset(
@@ -102,16 +108,26 @@ def _apply(opportunity: Opportunity, fields: dict, errors: Errors) -> list[Produ
 
 
 def _close_check(opportunity: Opportunity, errors: Errors) -> None:
-    """The expected close may not come before the opportunity was created."""
+    """The expected close may not come before the opportunity was created, nor more
+    than ``YEARS_AHEAD`` years ahead."""
     created = timezone.localdate(opportunity.created_at) if opportunity.created_at else None
     created = created or timezone.localdate()
     close = opportunity.expected_close
-    if isinstance(close, date) and "expected_close" not in errors and close < created:
+    if not isinstance(close, date) or "expected_close" in errors:
+        return
+    if close < created:
         error(
             errors,
             "expected_close",
             _("The expected close date is before the opportunity was created (%(day)s).")
-            % {"day": created.isoformat()},
+            % {"day": formats.date_format(created, "SHORT_DATE_FORMAT")},
+        )
+    elif close.year > created.year + YEARS_AHEAD:
+        error(
+            errors,
+            "expected_close",
+            _("Enter a date in the years %(first)d to %(last)d.")
+            % {"first": created.year, "last": created.year + YEARS_AHEAD},
         )
 
 

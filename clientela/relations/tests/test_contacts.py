@@ -146,7 +146,7 @@ def test_an_interaction_is_checked_field_by_field(sales, customer):
         ({"outcome": "maybe"}, "outcome"),
         ({"contact": stranger}, "contact"),
         ({"at": days_ahead(2)}, "at"),
-        ({"at": timezone.now().replace(year=1899)}, "at"),
+        ({"at": timezone.now().replace(year=1900)}, "at"),
         ({"satisfaction": 6}, "satisfaction"),
         ({"direction": "sideways"}, "direction"),
     ]

@@ -64,6 +64,7 @@ def test_bad_input_is_refused_field_by_field_and_nothing_is_written(sales, custo
         ({"currency": "pesos"}, "currency"),
         ({"expected_close": yesterday}, "expected_close"),
         ({"expected_close": timezone.localdate().replace(year=9999)}, "expected_close"),
+        ({"expected_close": timezone.localdate().replace(year=2150)}, "expected_close"),
         ({"probability": 101}, "probability"),
         ({"title": "  "}, "title"),
         ({"source": "telepathy"}, "source"),
