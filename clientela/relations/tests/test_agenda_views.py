@@ -22,6 +22,7 @@ from clientela.relations.services import (
     activity_complete,
     activity_plan,
     agenda_feed_issue,
+    contact_limit_set,
     interaction_record,
     note_add,
 )
@@ -30,6 +31,12 @@ from clientela.relations.tests.factories import consenting, days_ago, days_ahead
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _default_limit(db):
+    """The default limit, 4 outbound contacts in 30 days, whatever ran before."""
+    contact_limit_set(actor=None, channel="", max_contacts=4, days=30)
 
 
 @pytest.fixture
