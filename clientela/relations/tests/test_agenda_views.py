@@ -526,7 +526,7 @@ def test_the_badge_is_not_counted_on_a_page_without_the_menu(client, sales, cust
 
 
 def _feed_url(response) -> str:
-    match = re.search(r'id="feed-url" value="([^"]+)"', response.content.decode())
+    match = re.search(r'id="feed-url"[^>]*>([^<]+)</textarea>', response.content.decode())
     assert match, "the feed's address is shown"
     return match.group(1)
 

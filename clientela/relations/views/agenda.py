@@ -189,7 +189,6 @@ def activity_detail(request, pk: int):
     context = {
         "activity": activity,
         "open": activity.status == ActivityStatus.OPEN,
-        "complete_form": CompleteForm(initial={"version": activity.version}),
         "cancel_form": CancelForm(initial={"version": activity.version}),
     }
     return render(request, "relations/agenda/activity_detail.html", context)
