@@ -246,6 +246,8 @@ def _agenda_item(request, activity: Activity, form: CompleteForm | None = None):
         "item_form": form,
         "badge": overdue_badge(request.user),
         "oob_badge": True,
+        "owner": request.user,
+        "show_day": bool(request.POST.get("show_day")),
     }
     return render(request, "relations/agenda/_item.html", context)
 
