@@ -258,14 +258,17 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals": {"()": "clientela.core.log.RefusalsOnOneLine"}},
+    "filters": {
+        "refusals": {"()": "clientela.core.log.RefusalsOnOneLine"},
+        "secrets": {"()": "clientela.core.log.SecretsMasked"},
+    },
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["refusals"],
+            "filters": ["refusals", "secrets"],
             "formatter": "line",
         }
     },

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
@@ -274,6 +275,10 @@ ORDERING_CHOICES = [
 ]
 
 
+# The "not contacted for N days" filter's spans: no contact either way in that long.
+NOT_CONTACTED_DAYS = (30, 60, 90, 180, 365)
+
+
 class CustomerFilterForm(forms.Form):
     """The list's search box, filters and sort order, read from the query string."""
 
@@ -289,6 +294,13 @@ class CustomerFilterForm(forms.Form):
         widget=QuickSelect,
     )
     city = forms.ChoiceField(label=_("City"), required=False, widget=QuickSelect)
+    not_contacted = forms.TypedChoiceField(
+        label=_("Not contacted for"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=QuickSelect,
+    )
     ordering = forms.ChoiceField(
         label=_("Sort by"), required=False, choices=ORDERING_CHOICES, widget=QuickSelect
     )
@@ -298,6 +310,13 @@ class CustomerFilterForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].choices = [("", _("Any tag")), *((t, t) for t in tag_list())]
+        self.fields["not_contacted"].choices = [
+            ("", _("Any time")),
+            *(
+                (days, ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
+                for days in NOT_CONTACTED_DAYS
+            ),
+        ]
         self.fields["city"].choices = [
             ("", _("Any city")),
             *((c, c) for c in customer_cities(user=user)),
@@ -323,10 +342,14 @@ class CustomerFilterForm(forms.Form):
             "source": data.get("source", ""),
             "city": data.get("city", ""),
             "new_since": data.get("new_since"),
+            "not_contacted_days": data.get("not_contacted"),
             "ordering": data.get("ordering") or "name",
         }
 
     def is_filtered(self) -> bool:
         """Whether any search or filter narrows the list."""
         arguments = self.selector_arguments()
-        return any(arguments[k] for k in ("search", "tag", "owner", "source", "city", "new_since"))
+        return any(
+            arguments[k]
+            for k in ("search", "tag", "owner", "source", "city", "new_since", "not_contacted_days")
+        )

@@ -2,7 +2,7 @@
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any, TypeVar
@@ -69,6 +69,7 @@ def customer_list(
     source: str = "",
     city: str = "",
     new_since: date | None = None,
+    not_contacted_days: int | None = None,
     ordering: str = "name",
     all_matches: bool = False,
 ) -> QuerySet[Customer] | RowsByIds[Customer]:
@@ -80,6 +81,8 @@ def customer_list(
     their rows a page at a time: a word that matches much of a big catalog costs no
     more than a rare one, and the list says there are more, to narrow the search.
     With ``all_matches`` (an export) a search gives every match, as a queryset.
+    ``not_contacted_days`` keeps the customers with no contact, either way, in that many
+    days (never contacted included), by their last contact (``last_contacted_at``).
     """
     order = ORDERINGS.get(ordering, ORDERINGS["name"])
     terms = matching.search_terms(search)
@@ -106,6 +109,11 @@ def customer_list(
         )
     if new_since:
         queryset = queryset.filter(customer_new_since(new_since))
+    if not_contacted_days:
+        since = timezone.now() - timedelta(days=not_contacted_days)
+        queryset = queryset.filter(
+            Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=since)
+        )
     if not terms or all_matches:
         return _with_row_data(queryset).order_by(*order)
     first_found = queryset.order_by().values("pk")[: settings.CLIENTELA_COUNT_LIMIT + 1]

@@ -8,7 +8,10 @@ class RelationsConfig(AppConfig):
     verbose_name = _("Relationship work")
 
     def ready(self) -> None:
+        from clientela.core.access import Capability
         from clientela.core.background import clock_register
+        from clientela.core.log import secret_path_register
+        from clientela.customers.panels import CustomerPanel, customer_panel_register
         from clientela.customers.personal import personal_data_register
         from clientela.customers.timeline import timeline_register
         from clientela.relations import timeline
@@ -22,6 +25,7 @@ class RelationsConfig(AppConfig):
         )
         from clientela.relations.tasks import activities_due_tick, agenda_digests_tick
         from clientela.web.dashboard import dashboard_register
+        from clientela.web.navigation import navigation_register
         from clientela.webhooks.registry import event_names_register
 
         timeline_register("interaction", timeline.interaction_items, label=_("Contacts"))
@@ -33,6 +37,24 @@ class RelationsConfig(AppConfig):
         clock_register(agenda_digests_tick)
         event_names_register(OpportunityEvent)
         event_names_register(ActivityEvent)
+        navigation_register(
+            _("Agenda"),
+            "relations:agenda",
+            Capability.CUSTOMER_VIEW,
+            icon="calendar-check",
+            order=25,
+            badge="clientela.relations.views.agenda.overdue_badge_lazy",
+        )
+        customer_panel_register(
+            "relations",
+            CustomerPanel(
+                "relations/_customer_panel.html",
+                "clientela.relations.panels.customer_relations_panel",
+                order=5,
+            ),
+        )
+        # The calendar feed's address is its password: the request log never shows it.
+        secret_path_register(r"/calendar/(?P<secret>[^/?#\s]+)\.ics")
         personal_data_register(
             Opportunity,
             erase={"title": "—", "next_step": "", "notes": "", "competitor": ""},

@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from clientela.analytics.models import CustomerScore, ParetoClass, RFMSegment
 from clientela.analytics.selectors import score_list
-from clientela.core.access import limited_to_own_customers
+from clientela.core.access import ROLE_CAPABILITIES, Capability, limited_to_own_customers
 from clientela.core.models import User
-from clientela.customers.models import Customer
+from clientela.customers.models import Contact, Customer
+from clientela.orders.models import Order
 from clientela.relations.models import (
     OPEN_OPPORTUNITY,
     Activity,
@@ -422,6 +423,57 @@ def override_list(*, user: User) -> list[Interaction | Activity]:
     ]
     rows.sort(key=lambda row: row.created_at, reverse=True)
     return rows
+
+
+# --- the agenda's pages ------------------------------------------------------------------
+
+
+def staff_for_work(*, current: User | None = None) -> list[User]:
+    """The active users whose role plans and does activities (an activity's "assigned
+    to", an interaction's staff member), and ``current`` if it is no longer one."""
+    roles = [role for role, can in ROLE_CAPABILITIES.items() if Capability.ACTIVITY_EDIT in can]
+    condition = Q(is_active=True, role__in=roles)
+    if current is not None:
+        condition |= Q(pk=current.pk)
+    return list(User.objects.filter(condition).order_by("first_name", "last_name", "username"))
+
+
+@dataclass
+class CustomerTargets:
+    """What an activity or a contact with a customer may point at."""
+
+    contacts: list[Contact]
+    opportunities: list[Opportunity]
+    orders: list[Order]
+
+
+def customer_targets(*, customer: Customer | None, keep: Activity | None = None) -> CustomerTargets:
+    """The customer's contact people, open opportunities and latest orders (and those
+    ``keep`` already points at), for a form's choices; empty without a customer."""
+    if customer is None:
+        return CustomerTargets([], [], [])
+    opportunity_ids = [keep.opportunity_id] if keep is not None and keep.opportunity_id else []
+    orders = list(Order.objects.filter(customer=customer).order_by("-order_date", "-id")[:20])
+    if keep is not None and keep.order_id and keep.order_id not in {o.pk for o in orders}:
+        orders += list(Order.objects.filter(pk=keep.order_id, customer=customer))
+    return CustomerTargets(
+        contacts=list(Contact.objects.filter(customer=customer).order_by("-is_primary", "name")),
+        opportunities=list(
+            Opportunity.objects.filter(customer=customer)
+            .filter(OPEN_OPPORTUNITY | Q(pk__in=opportunity_ids))
+            .order_by("expected_close", "id")[:50]
+        ),
+        orders=orders,
+    )
+
+
+def customer_notes_recent(*, customer: Customer, limit: int = 3) -> list[CustomerNote]:
+    """The customer's latest notes that are not pinned (the panel offers to pin them)."""
+    return list(
+        CustomerNote.objects.filter(customer=customer, pinned=False)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 # --- the dashboard's consolidation view -----------------------------------------------

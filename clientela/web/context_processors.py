@@ -21,7 +21,7 @@ def navigation(request):
         "can": {
             capability.name.lower(): capability.value in capabilities for capability in Capability
         },
-        "nav_items": navigation_for(path=request.path, capabilities=capabilities)
+        "nav_items": navigation_for(path=request.path, capabilities=capabilities, user=user)
         if capabilities
         else [],
     }

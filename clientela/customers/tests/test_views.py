@@ -3,12 +3,13 @@
 import html
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from clientela.customers.forms import CustomerForm
 from clientela.customers.models import (
@@ -20,7 +21,7 @@ from clientela.customers.models import (
     DuplicateCandidate,
     DuplicateStatus,
 )
-from clientela.customers.services import address_create, customer_update
+from clientela.customers.services import address_create, customer_update, customers_contacted
 from clientela.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -586,6 +587,35 @@ def test_list_filters(client, readonly, catalog):
     assert _listed(combined) == ["Cafetería El Portal"]
     # and offers to clear them
     assert "Clear search and filters" in _page(by_tag)
+
+
+def test_list_filter_not_contacted_for_n_days(client, readonly, catalog):
+    # given customers last contacted 10 and 100 days ago, and two never contacted
+    now = timezone.now()
+    customers_contacted(
+        {
+            catalog["portal"].pk: now - timedelta(days=10),
+            catalog["zapata"].pk: now - timedelta(days=100),
+        }
+    )
+    client.force_login(readonly)
+    url = reverse("customers:list")
+
+    # when they look for those not contacted for 30 and for 180 days
+    thirty = client.get(url, {"not_contacted": "30"})
+    half_year = client.get(url, {"not_contacted": "180", "city": "Puebla"})
+    nonsense = client.get(url, {"not_contacted": "soon"})
+
+    # then the 30 days leave out only the one contacted lately, never contacted included
+    assert _listed(thirty) == [
+        "Abarrotes Zapata",
+        "Panadería La Espiga",
+        "Tortillería Doña Mary",
+    ]
+    assert _listed(half_year) == ["Tortillería Doña Mary"]
+    assert 'value="30" selected' in _page(thirty)
+    # and a value that is no choice filters nothing
+    assert len(_listed(nonsense)) == 4
 
 
 def test_list_ordering(client, readonly, catalog):

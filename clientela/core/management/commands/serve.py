@@ -11,12 +11,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from clientela.core.background import WORKER_QUEUES, Supervisor
+from clientela.core.log import access_atoms_masked
 from clientela.core.management.database import require_migrated_database
 from clientela.core.management.ports import default_port, port_in_use, port_number
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class MaskedAccessLogger(Logger):
+    """Gunicorn's logger, its access log written with the secrets in addresses (a
+    calendar feed's) masked, as Django's own log writes them."""
+
+    def atoms(self, resp, req, environ, request_time):
+        """The access log's fields, masked."""
+        return access_atoms_masked(super().atoms(resp, req, environ, request_time))
 
 
 class ClientelaServer(BaseApplication):
@@ -190,6 +201,7 @@ class Command(BaseCommand):
                 "worker_class": "gthread" if threads > 1 else "sync",
                 "threads": threads,
                 "accesslog": "-",
+                "logger_class": MaskedAccessLogger,
                 "errorlog": "-",
                 "loglevel": "warning",
                 "timeout": 60,
