@@ -1,0 +1,1 @@
+"""The pages of relationship work: the pipeline (``pipeline``) and the agenda (``agenda``)."""
