@@ -22,6 +22,7 @@ urlpatterns = [
     path("orders/", include("clientela.orders.urls")),
     path("events/", include("clientela.events.urls")),
     path("analytics/", include("clientela.analytics.urls")),
+    path("relations/", include("clientela.relations.urls")),
     path("imports/", include("clientela.imports.urls")),
     path("", include("clientela.web.urls")),
 ]

@@ -25,6 +25,12 @@ class RelationsConfig(AppConfig):
         clock_register(agenda_digests_tick)
         event_names_register(OpportunityEvent)
         event_names_register(ActivityEvent)
+        from clientela.core.access import Capability
+        from clientela.web.navigation import navigation_register
+
+        navigation_register(
+            _("Pipeline"), "relations:pipeline", Capability.CUSTOMER_VIEW, icon="kanban", order=45
+        )
         personal_data_register(
             Opportunity,
             erase={"title": "—", "next_step": "", "notes": "", "competitor": ""},

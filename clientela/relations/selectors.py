@@ -411,16 +411,19 @@ BOARD_COLUMN_REST = 500  # the most cards a column's "more" loads
 
 
 def opportunity_list_sorted(
-    *, user: User, ordering: str = "close", **filters
+    *, user: User, ordering: str = "close", with_products: bool = False, **filters
 ) -> QuerySet[Opportunity]:
     """``opportunity_list`` (same filters) in the order asked: soonest expected close
     ("close", the default), value ("value", "-value"), age ("created", "-created") or
-    title."""
+    title; ``with_products`` reads the products of interest too (an export)."""
     from django.db.models import F
 
     soonest = (F("expected_close").asc(nulls_last=True), "id")  # undated deals last
     order = OPPORTUNITY_ORDERINGS.get(ordering, soonest)
-    return opportunity_list(user=user, **filters).order_by(*order)
+    queryset = opportunity_list(user=user, **filters).order_by(*order)
+    if with_products:
+        queryset = queryset.select_related("lost_reason").prefetch_related("products")
+    return queryset
 
 
 def board_column_rest(
@@ -491,14 +494,15 @@ def pipeline_weighted(*, user: User, by: str, owner: User | None = None) -> list
         F("value") * F("probability"), output_field=DecimalField(max_digits=22, decimal_places=2)
     )
     queryset = _figures_scope(user=user, owner=owner).filter(OPEN_OPPORTUNITY).order_by()
-    if by == "owner":
-        grouped = queryset.values(
-            "owner", "owner__first_name", "owner__last_name", "owner__username"
-        )
-    else:
-        grouped = queryset.annotate(month=TruncMonth("expected_close")).values("month")
+    grouped: QuerySet = (
+        queryset.values("owner", "owner__first_name", "owner__last_name", "owner__username")
+        if by == "owner"
+        else queryset.annotate(month=TruncMonth("expected_close")).values("month")
+    )
     rows = []
-    for row in grouped.annotate(count=Count("id"), value=Sum("value"), weighted=Sum(weighted)):
+    for row in grouped.annotate(
+        deals=Count("id"), total=Sum("value"), weighted_total=Sum(weighted)
+    ):
         if by == "owner":
             name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
             key, label = row["owner"], name or row["owner__username"] or ""
@@ -508,9 +512,9 @@ def pipeline_weighted(*, user: User, by: str, owner: User | None = None) -> list
             WeightedRow(
                 key=key,
                 label=label,
-                count=row["count"],
-                value=row["value"] or Decimal(0),
-                weighted=((row["weighted"] or Decimal(0)) / 100).quantize(Decimal("0.01")),
+                count=row["deals"],
+                value=row["total"] or Decimal(0),
+                weighted=((row["weighted_total"] or Decimal(0)) / 100).quantize(Decimal("0.01")),
             )
         )
     if by == "owner":
@@ -579,6 +583,7 @@ def pipeline_closed(
     periods: dict[date, PeriodRow] = {}
     total = PeriodRow(start=date_from)
     for closed_at, created_at, won, value in closed.iterator():
+        assert closed_at is not None  # filtered on it
         key = _period_start(closed_at, period)
         for row in (periods.setdefault(key, PeriodRow(start=key)), total):
             if won:
@@ -645,11 +650,11 @@ def pipeline_stages(
     )
     furthest: dict[int, int] = {}
     stays: dict[int, list[float]] = {}
-    for opportunity, stage, at, left_at in moves:
-        if stage in index:
-            furthest[opportunity] = max(furthest.get(opportunity, -1), index[stage])
+    for opportunity, to_stage, at, left_at in moves:
+        if to_stage in index:
+            furthest[opportunity] = max(furthest.get(opportunity, -1), index[to_stage])
         if left_at is not None:
-            stays.setdefault(stage, []).append((left_at - at).total_seconds() / 86400)
+            stays.setdefault(to_stage, []).append((left_at - at).total_seconds() / 86400)
     reached = [
         sum(1 for top in furthest.values() if top >= number) for number in range(len(stages))
     ]
@@ -668,3 +673,10 @@ def pipeline_stages(
             )
         )
     return figures
+
+
+def contact_limit_list() -> list:
+    """The limits on outbound contacts (``ContactLimit``), the overall one first."""
+    from clientela.relations.models import ContactLimit
+
+    return list(ContactLimit.objects.order_by("channel"))
