@@ -65,6 +65,8 @@
         filter: "select, button, input, label, a",
         preventOnFilter: false,
         animation: 150,
+        forceFallback: true,  // pointer events: one behaviour for mouse, touch and pen
+        fallbackOnBody: true,
         delayOnTouchOnly: true,
         delay: 150,
         onEnd: dropped
