@@ -72,10 +72,14 @@ class OpportunityForm(BootstrapFormMixin, forms.Form):
     customer_pick = WholeNumberField(required=False, widget=forms.HiddenInput)
     title = forms.CharField(label=_("Title"), max_length=200)
     value = LocalDecimalField(
-        label=_("Value"), max_digits=14, decimal_places=2, money=True, min_value=0
+        label=_("Amount"),
+        max_digits=14,
+        decimal_places=2,
+        money=True,
+        min_value=0,
     )
     currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3)
-    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.none())
+    stage = forms.ModelChoiceField(label=_("Deal stage"), queryset=Stage.objects.none())
     probability = WholeNumberField(
         label=_("Probability (%)"),
         min_value=0,
@@ -228,7 +232,7 @@ class MoveForm(BootstrapFormMixin, forms.Form):
     """Move an open opportunity to a stage: lost asks why (and to whom, when the reason
     asks); won may open a draft order with the products of interest."""
 
-    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.none())
+    stage = forms.ModelChoiceField(label=_("Deal stage"), queryset=Stage.objects.none())
     version = WholeNumberField(widget=forms.HiddenInput)
     lost_reason = forms.ModelChoiceField(
         label=_("Why was it lost?"),
@@ -289,9 +293,9 @@ class ReopenForm(BootstrapFormMixin, forms.Form):
 
 STATUS_CHOICES = [
     ("", _("Any status")),
-    ("open", _("Open")),
-    ("won", _("Won")),
-    ("lost", _("Lost")),
+    ("open", _("Open deal")),
+    ("won", _("Won deal")),
+    ("lost", _("Lost deal")),
 ]
 ORDERING_CHOICES = [
     ("close", _("Expected close, soonest first")),
@@ -363,7 +367,11 @@ class OpportunityFilterForm(BoardFilterForm):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     stage = forms.TypedChoiceField(
-        label=_("Stage"), required=False, coerce=int, empty_value=None, widget=QuickSelect
+        label=_("Deal stage"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=QuickSelect,
     )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=STATUS_CHOICES, widget=QuickSelect

@@ -80,7 +80,11 @@ def status_of(opportunity: Opportunity) -> str:
 
 
 def _status_labels() -> dict[str, str]:
-    return {"open": _("Open"), "won": _("Won"), "lost": _("Lost")}
+    return {
+        "open": _("Open deal"),
+        "won": _("Won deal"),
+        "lost": _("Lost deal"),
+    }
 
 
 # --- the board ------------------------------------------------------------------------------
@@ -189,9 +193,9 @@ OPPORTUNITY_COLUMNS = (
     Column(gettext_lazy("Title"), lambda opportunity: opportunity.title),
     Column(gettext_lazy("Customer number"), lambda opportunity: opportunity.customer_id),
     Column(gettext_lazy("Customer"), lambda opportunity: opportunity.customer.name),
-    Column(gettext_lazy("Stage"), lambda opportunity: str(opportunity.stage)),
+    Column(gettext_lazy("Deal stage"), lambda opportunity: str(opportunity.stage)),
     Column(gettext_lazy("Status"), _status_label),
-    Column(gettext_lazy("Value"), lambda opportunity: opportunity.value),
+    Column(gettext_lazy("Amount"), lambda opportunity: opportunity.value),
     Column(gettext_lazy("Currency"), lambda opportunity: opportunity.currency),
     Column(gettext_lazy("Probability (%)"), lambda opportunity: opportunity.probability),
     Column(
@@ -515,7 +519,10 @@ def figures(request):
             "bar",
             month_labels,
             [
-                {"label": _("Value"), "data": [float(row.value) for row in by_month]},
+                {
+                    "label": _("Amount"),
+                    "data": [float(row.value) for row in by_month],
+                },
                 {"label": _("Weighted value"), "data": [float(row.weighted) for row in by_month]},
             ],
         ),
