@@ -386,7 +386,7 @@ class OpportunityFilterForm(BoardFilterForm):
         super().__init__(*args, **kwargs)
         self.stages = {stage.pk: stage for stage in stages}
         self.fields["stage"].choices = [
-            ("", _("Any stage")),
+            ("", _("Any deal stage")),
             *((stage.pk, str(stage)) for stage in stages),
         ]
 
@@ -410,8 +410,8 @@ PERIOD_CHOICES = [("month", _("Month")), ("quarter", _("Quarter"))]
 class FiguresFilterForm(forms.Form):
     """The figures' period (from, to, by month or quarter) and owner."""
 
-    date_from = BusinessDateField(label=_("From"), required=False, widget=_date_input())
-    date_to = BusinessDateField(label=_("To"), required=False, widget=_date_input())
+    date_from = BusinessDateField(label=_("Period from"), required=False, widget=_date_input())
+    date_to = BusinessDateField(label=_("Period until"), required=False, widget=_date_input())
     period = forms.ChoiceField(
         label=_("Per"), required=False, choices=PERIOD_CHOICES, widget=QuickSelect
     )
@@ -452,7 +452,7 @@ class _Named(BootstrapFormMixin, forms.Form):
     name_es = forms.CharField(label=_("Name (Spanish)"), max_length=80, required=False)
     name_ru = forms.CharField(label=_("Name (Russian)"), max_length=80, required=False)
     position = WholeNumberField(
-        label=_("Order"),
+        label=_("Position"),
         min_value=0,
         max_value=32767,
         required=False,
