@@ -8,6 +8,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -288,6 +290,24 @@ def test_a_column_shows_twenty_cards_and_loads_the_rest(client, sales, customer)
     assert page.count("data-card ") == 20 and "Show 3 more" in page
     rest = _page(client.get(reverse("relations:pipeline_column", args=[stage("Lead").pk])))
     assert rest.count("data-card ") == 3
+
+
+def test_the_board_and_the_list_read_the_same_queries_for_few_or_many_deals(
+    client, sales, customer
+):
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            _page(client.get(url))
+        return len(captured)
+
+    client.force_login(sales)
+    opportunity_create(actor=sales, customer=customer, title="Uno")
+    board, listing = reverse("relations:pipeline"), reverse("relations:pipeline_list")
+    few = queries(board), queries(listing)
+    other = CustomerFactory(name="Otra Cafetería", owner=sales)
+    for number in range(8):
+        opportunity_create(actor=sales, customer=other, title=f"Trato {number}")
+    assert (queries(board), queries(listing)) == few
 
 
 def test_reopening_puts_a_lost_deal_back_on_its_stage(client, sales, deal):

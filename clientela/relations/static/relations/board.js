@@ -61,7 +61,7 @@
       }
       list.sortable = window.Sortable.create(list, {
         group: "board",
-        draggable: "[data-card]",
+        draggable: "[data-movable]",  // a won or lost card is reopened from its page
         filter: "select, button, input, label, a",
         preventOnFilter: false,
         animation: 150,
