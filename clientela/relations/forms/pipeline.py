@@ -5,6 +5,7 @@ Forms only parse what the user typed; the services validate and write, and their
 ``ValidationError`` is put back beside the field it names (``form_add_service_error``).
 """
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django import forms
@@ -122,7 +123,7 @@ class OpportunityForm(BootstrapFormMixin, forms.Form):
         user: User,
         opportunity: Opportunity | None = None,
         customer: Customer | None = None,
-        stages: list[Stage] = (),
+        stages: Sequence[Stage] = (),
         lookup_url: str = "",
         **kwargs,
     ):
@@ -219,7 +220,6 @@ class OpportunityForm(BootstrapFormMixin, forms.Form):
         """Keyword arguments for ``opportunity_create`` / ``opportunity_update``."""
         data = self.cleaned_data
         arguments = {name: data[name] for name in self.FIELDS if name in data}
-        arguments["value"] = data["value"]
         if arguments.get("probability") is None:
             arguments.pop("probability", None)
         if "customer" in data:

@@ -222,6 +222,20 @@ def test_lost_asks_the_reason_and_the_competitor_when_the_reason_asks(client, sa
     assert "Bimbo" in page and 'id="reopen-form"' in page
 
 
+def test_a_stale_move_from_the_page_is_refused_and_shows_the_deal_as_it_is(
+    client, sales, owner, deal
+):
+    opportunity_move(actor=owner, opportunity=deal, version=1, stage=stage("Qualified"))
+    client.force_login(sales)
+    url = reverse("relations:opportunity_move", args=[deal.pk])
+    response = client.post(url, {"stage": stage("Negotiation").pk, "version": 1}, follow=True)
+    page = _page(response)
+    assert "Someone else changed this record" in page
+    assert 'name="version" value="2"' in page  # the forms carry the current version
+    deal.refresh_from_db()
+    assert deal.stage == stage("Qualified")
+
+
 def test_a_board_move_redraws_the_columns_with_the_card_moved(client, sales, deal):
     client.force_login(sales)
     url = reverse("relations:opportunity_move", args=[deal.pk])

@@ -110,11 +110,11 @@ def _board_context(request) -> dict:
     }
 
 
-def _board(request, *, status: int = 200):
+def _board(request):
     partial = _is_partial(request, BOARD_TARGET)
     context = _board_context(request) | {"partial": partial}
     template = "relations/pipeline/_board.html" if partial else "relations/pipeline/board.html"
-    response = render(request, template, context, status=status)
+    response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
@@ -374,7 +374,6 @@ def _detail(request, opportunity: Opportunity, *, bound: MoveForm | ReopenForm |
         "lost_stage": lost,
         "open_form": open_form,
         "asking": [reason.pk for reason in reasons if reason.asks_competitor],
-        "conflict": bound is not None and _has_conflict(bound),
     }
     return render(request, "relations/pipeline/detail.html", context)
 
@@ -427,9 +426,11 @@ def opportunity_move(request, pk: int):
         for problem in _problems(form, refusal):
             messages.error(request, problem)
         return _board(request)
-    if isinstance(refusal, ConflictError) and request.POST.get("next"):
-        messages.error(request, str(refusal))  # a card's stage menu: back to the board
-        return redirect(_safe_next(request, reverse("relations:pipeline")))
+    if isinstance(refusal, ConflictError):
+        # Someone moved it meanwhile: back to where it was asked (a card's stage menu
+        # returns to the board), showing the deal as it is now, with the reason.
+        messages.error(request, str(refusal))
+        return redirect(_safe_next(request, reverse("relations:opportunity_detail", args=[pk])))
     if refusal is not None:
         form_add_service_error(form, refusal)
     return _detail(request, _opportunity(request, pk), bound=form)
@@ -458,7 +459,10 @@ def opportunity_reopen(request, pk: int):
                 version=form.cleaned_data["version"],
                 stage=form.cleaned_data.get("stage"),
             )
-        except (ValidationError, ConflictError) as error:
+        except ConflictError as error:
+            messages.error(request, str(error))
+            return redirect("relations:opportunity_detail", pk=pk)
+        except ValidationError as error:
             form_add_service_error(form, error)
         else:
             messages.success(
