@@ -48,6 +48,7 @@ def _drag(page, card, column) -> None:
     page.mouse.down()
     page.mouse.move(source["x"] + 30, source["y"] + 20, steps=5)
     page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 30, steps=20)
+    page.mouse.move(target["x"] + target["width"] / 2 + 4, target["y"] + 34, steps=2)
     page.mouse.up()
 
 

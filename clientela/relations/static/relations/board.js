@@ -61,8 +61,9 @@
       }
       list.sortable = window.Sortable.create(list, {
         group: "board",
-        draggable: "[data-movable]",  // a won or lost card is reopened from its page
-        filter: "select, button, input, label, a",
+        draggable: "[data-card]",
+        // A won or lost card is reopened from its page; menus and links stay clickable.
+        filter: "[data-card]:not([data-movable]), select, button, input, label, a",
         preventOnFilter: false,
         animation: 150,
         forceFallback: true,  // pointer events: one behaviour for mouse, touch and pen
