@@ -459,9 +459,11 @@ def opportunity_stage_history(*, opportunity: Opportunity) -> list:
 
 def opportunity_activities(*, opportunity: Opportunity) -> list[Activity]:
     """The activities planned for the opportunity, the next due first, done ones last."""
+    from django.db.models import F
+
     return list(
         opportunity.activities.select_related("owner", "contact").order_by(
-            "done_at", "due_at", "id"
+            F("done_at").asc(nulls_first=True), "due_at", "id"
         )
     )
 

@@ -18,7 +18,7 @@ from clientela.orders.models import Order
 from clientela.orders.tests.factories import ProductFactory
 from clientela.relations.models import ContactLimit, LostReason, Opportunity, Stage
 from clientela.relations.selectors import pipeline_closed, pipeline_stages, pipeline_weighted
-from clientela.relations.services import opportunity_create, opportunity_move
+from clientela.relations.services import activity_plan, opportunity_create, opportunity_move
 from clientela.relations.tests.factories import stage
 
 pytestmark = pytest.mark.django_db
@@ -304,6 +304,23 @@ def test_a_column_shows_twenty_cards_and_loads_the_rest(client, sales, customer)
     assert page.count("data-card ") == 20 and "Show 3 more" in page
     rest = _page(client.get(reverse("relations:pipeline_column", args=[stage("Lead").pk])))
     assert rest.count("data-card ") == 3
+
+
+def test_the_page_shows_the_stage_history_and_the_activities_of_the_deal(client, sales, deal):
+    activity_plan(
+        actor=sales,
+        kind="task",
+        subject="Preparar degustación",
+        due_at=timezone.now() + timedelta(days=2),
+        customer=deal.customer,
+        opportunity=deal,
+    )
+    opportunity_move(actor=sales, opportunity=deal, version=1, stage=stage("Qualified"))
+    client.force_login(sales)
+    page = _page(client.get(reverse("relations:opportunity_detail", args=[deal.pk])))
+    history = page.split('id="stage-history"')[1].split("</section>")[0]
+    assert "Lead" in history and "Qualified" in history and str(sales) in history
+    assert "Preparar degustación" in page.split('id="activities"')[1]
 
 
 def test_the_board_and_the_list_read_the_same_queries_for_few_or_many_deals(
