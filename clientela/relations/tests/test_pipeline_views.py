@@ -381,6 +381,10 @@ def test_the_list_filters_sorts_and_exports_as_shown(client, owner, sales, custo
     assert grande[header.index("Weighted value")] == "100.00"
     assert grande[header.index("Products of interest")] == "Bolillo"
     assert int(grande[0]) == big.pk and int(rows[1][0]) == small.pk
+    workbook = client.get(reverse("relations:pipeline_export"), {"format": "xlsx"})
+    assert workbook.status_code == 200 and workbook["Content-Type"].startswith(
+        "application/vnd.openxmlformats"
+    )
 
 
 # --- the figures --------------------------------------------------------------------------------
