@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
             {"HTTP_HX_REQUEST": "true"},
         ),
         "board, one salesperson": get(
-            as_owner, reverse("relations:board"), {"owner": salesperson.pk}
+            as_owner, reverse("relations:pipeline"), {"owner": salesperson.pk}
         ),
         "agenda of a salesperson": get(as_sales, reverse("relations:agenda")),
         "record an outbound call, without the check": record(True),

@@ -55,6 +55,9 @@ class RelationsConfig(AppConfig):
         )
         # The calendar feed's address is its password: the request log never shows it.
         secret_path_register(r"/calendar/(?P<secret>[^/?#\s]+)\.ics")
+        navigation_register(
+            _("Pipeline"), "relations:pipeline", Capability.CUSTOMER_VIEW, icon="kanban", order=45
+        )
         personal_data_register(
             Opportunity,
             erase={"title": "—", "next_step": "", "notes": "", "competitor": ""},

@@ -509,3 +509,291 @@ def consolidation_list(
         drifting = score_list(user=user, owner=owner, churn="at_risk")
         return drifting.filter(~Exists(planned)).select_related("customer__owner")
     raise ValueError(f"which must be one of {', '.join(CONSOLIDATION_LISTS)}")
+
+
+# --- the pipeline's pages: the sorted list, the rest of a column, an opportunity's
+# history and the figures (weighted pipeline, win rate, cycle, conversion) ------------
+
+# The list's orders besides the default, soonest expected close ("close").
+OPPORTUNITY_ORDERINGS: dict[str, tuple] = {
+    "-value": ("-value", "-id"),
+    "value": ("value", "id"),
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "title": ("title", "id"),
+}
+BOARD_COLUMN_REST = 500  # the most cards a column's "more" loads
+
+
+def opportunity_list_sorted(
+    *, user: User, ordering: str = "close", with_products: bool = False, **filters
+) -> QuerySet[Opportunity]:
+    """``opportunity_list`` (same filters) in the order asked: soonest expected close
+    ("close", the default), value ("value", "-value"), age ("created", "-created") or
+    title; ``with_products`` reads the products of interest too (an export)."""
+    from django.db.models import F
+
+    soonest = (F("expected_close").asc(nulls_last=True), "id")  # undated deals last
+    order = OPPORTUNITY_ORDERINGS.get(ordering, soonest)
+    queryset = opportunity_list(user=user, **filters).order_by(*order)
+    if with_products:
+        queryset = queryset.select_related("lost_reason").prefetch_related("products")
+    return queryset
+
+
+def board_column_rest(
+    *,
+    user: User,
+    stage: Stage,
+    owner: User | None = None,
+    close_month: date | None = None,
+    product: int | None = None,
+) -> list[Opportunity]:
+    """The cards of a board's column after its first ``BOARD_COLUMN_SIZE`` (its "more"),
+    up to ``BOARD_COLUMN_REST`` of them, in the column's order."""
+    (column,) = board_columns(
+        user=user,
+        owner=owner,
+        close_month=close_month,
+        product=product,
+        stage=stage,
+        limit=BOARD_COLUMN_SIZE + BOARD_COLUMN_REST,
+    )
+    return column.cards[BOARD_COLUMN_SIZE:]
+
+
+def opportunity_stage_history(*, opportunity: Opportunity) -> list:
+    """Every move of the opportunity (``OpportunityStageChange``), oldest first, with
+    its stages and who moved it."""
+    return list(
+        opportunity.stage_changes.select_related("from_stage", "to_stage", "by").order_by(
+            "at", "id"
+        )
+    )
+
+
+def opportunity_activities(*, opportunity: Opportunity) -> list[Activity]:
+    """The activities planned for the opportunity, the next due first, done ones last."""
+    from django.db.models import F
+
+    return list(
+        opportunity.activities.select_related("owner", "contact").order_by(
+            F("done_at").asc(nulls_first=True), "due_at", "id"
+        )
+    )
+
+
+def _figures_scope(*, user: User, owner: User | None) -> QuerySet[Opportunity]:
+    queryset = opportunity_scope(user=user)
+    return queryset.filter(owner=owner) if owner is not None else queryset
+
+
+@dataclass
+class WeightedRow:
+    """Open deals of one expected-close month or one owner: how many, their value and
+    their value weighted by probability (value × probability)."""
+
+    key: date | int | None
+    label: str
+    count: int
+    value: Decimal
+    weighted: Decimal
+
+
+def pipeline_weighted(*, user: User, by: str, owner: User | None = None) -> list[WeightedRow]:
+    """The open pipeline weighted by probability, per expected-close month (``by``
+    "month", soonest first, undated last) or per owner (``by`` "owner", most weighted
+    first); in the business's currency."""
+    from django.db.models import DecimalField, ExpressionWrapper, F
+    from django.db.models.functions import TruncMonth
+
+    weighted = ExpressionWrapper(
+        F("value") * F("probability"), output_field=DecimalField(max_digits=22, decimal_places=2)
+    )
+    queryset = _figures_scope(user=user, owner=owner).filter(OPEN_OPPORTUNITY).order_by()
+    grouped: QuerySet = (
+        queryset.values("owner", "owner__first_name", "owner__last_name", "owner__username")
+        if by == "owner"
+        else queryset.annotate(month=TruncMonth("expected_close")).values("month")
+    )
+    rows = []
+    for row in grouped.annotate(
+        deals=Count("id"), total=Sum("value"), weighted_total=Sum(weighted)
+    ):
+        if by == "owner":
+            name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+            key, label = row["owner"], name or row["owner__username"] or ""
+        else:
+            key, label = row["month"], ""
+        rows.append(
+            WeightedRow(
+                key=key,
+                label=label,
+                count=row["deals"],
+                value=row["total"] or Decimal(0),
+                weighted=((row["weighted_total"] or Decimal(0)) / 100).quantize(Decimal("0.01")),
+            )
+        )
+    if by == "owner":
+        rows.sort(key=lambda row: (-row.weighted, row.label))
+    else:
+        rows.sort(key=lambda row: (row.key is None, row.key or date.min))
+    return rows
+
+
+@dataclass
+class PeriodRow:
+    """The deals closed in one month or quarter: won and lost, the win rate, the won
+    value, the average won deal and the average days from creation to won."""
+
+    start: date
+    won: int = 0
+    lost: int = 0
+    won_value: Decimal = Decimal(0)
+    cycle_days: list[float] = field(default_factory=list)
+
+    @property
+    def win_rate(self) -> float | None:
+        """Won among the decided deals (0–1), or None when none was decided."""
+        decided = self.won + self.lost
+        return self.won / decided if decided else None
+
+    @property
+    def average_deal(self) -> Decimal | None:
+        """The average value of a won deal."""
+        return (self.won_value / self.won).quantize(Decimal("0.01")) if self.won else None
+
+    @property
+    def average_cycle(self) -> float | None:
+        """The average days from creation to won."""
+        return sum(self.cycle_days) / len(self.cycle_days) if self.cycle_days else None
+
+
+def _period_start(moment: datetime, period: str) -> date:
+    day = timezone.localdate(moment)
+    if period == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(day=1)
+
+
+@dataclass
+class ClosedFigures:
+    """The deals closed in a range, per period, and all of them together."""
+
+    periods: list[PeriodRow]
+    total: PeriodRow
+
+
+def pipeline_closed(
+    *, user: User, date_from: date, date_to: date, period: str = "month", owner: User | None = None
+) -> ClosedFigures:
+    """The deals won or lost from ``date_from`` to ``date_to`` (by the day they closed,
+    in the business's time zone), per ``period`` ("month" or "quarter"), oldest first."""
+    start, end = _local_day_start(date_from), _local_day_start(date_to + timedelta(days=1))
+    closed = (
+        _figures_scope(user=user, owner=owner)
+        .filter(closed_at__gte=start, closed_at__lt=end)
+        .filter(Q(stage__is_won=True) | Q(stage__is_lost=True))
+        .order_by()
+        .values_list("closed_at", "created_at", "stage__is_won", "value")
+    )
+    periods: dict[date, PeriodRow] = {}
+    total = PeriodRow(start=date_from)
+    for closed_at, created_at, won, value in closed.iterator():
+        assert closed_at is not None  # filtered on it
+        key = _period_start(closed_at, period)
+        for row in (periods.setdefault(key, PeriodRow(start=key)), total):
+            if won:
+                row.won += 1
+                row.won_value += value
+                row.cycle_days.append((closed_at - created_at).total_seconds() / 86400)
+            else:
+                row.lost += 1
+    return ClosedFigures(periods=[periods[key] for key in sorted(periods)], total=total)
+
+
+@dataclass
+class StageFigures:
+    """One stage of the pipeline: how many deals reached it (or a later stage), how many
+    of those went on to the next, and the median days a deal stayed on it."""
+
+    stage: Stage
+    reached: int
+    went_on: int | None
+    median_days: float | None
+    stays: int
+
+    @property
+    def conversion(self) -> float | None:
+        """The share (0–1) of the deals that reached this stage and reached the next."""
+        if self.went_on is None or not self.reached:
+            return None
+        return self.went_on / self.reached
+
+
+def pipeline_stages(
+    *, user: User, date_from: date, date_to: date, owner: User | None = None
+) -> list[StageFigures]:
+    """Conversion between the stages and the median days per stage, from the moves
+    (``OpportunityStageChange``) of the deals opened from ``date_from`` to ``date_to``.
+
+    A deal reached a stage when it was moved to it or to a later one (a lost stage
+    aside), so a deal opened on "Qualified" counts for "Lead" too. A stay is the time
+    between moving onto a stage and moving off it; stays not ended yet are left out.
+    """
+    import statistics
+
+    from django.db.models import F, Window
+    from django.db.models.functions import Lead
+
+    from clientela.relations.models import OpportunityStageChange
+
+    stages = [stage for stage in stage_list(in_use=False) if not stage.is_lost]
+    index = {stage.pk: number for number, stage in enumerate(stages)}
+    start, end = _local_day_start(date_from), _local_day_start(date_to + timedelta(days=1))
+    opportunities = _figures_scope(user=user, owner=owner).filter(
+        created_at__gte=start, created_at__lt=end
+    )
+    moves = (
+        OpportunityStageChange.objects.filter(opportunity__in=opportunities.values("pk"))
+        .annotate(
+            left_at=Window(
+                Lead("at"),
+                partition_by=[F("opportunity_id")],
+                order_by=[F("at").asc(), F("id").asc()],
+            )
+        )
+        .values_list("opportunity_id", "to_stage_id", "at", "left_at")
+    )
+    furthest: dict[int, int] = {}
+    stays: dict[int, list[float]] = {}
+    for opportunity, to_stage, at, left_at in moves:
+        if to_stage in index:
+            furthest[opportunity] = max(furthest.get(opportunity, -1), index[to_stage])
+        if left_at is not None:
+            stays.setdefault(to_stage, []).append((left_at - at).total_seconds() / 86400)
+    reached = [
+        sum(1 for top in furthest.values() if top >= number) for number in range(len(stages))
+    ]
+    figures = []
+    for number, stage in enumerate(stages):
+        days = stays.get(stage.pk, [])
+        figures.append(
+            StageFigures(
+                stage=stage,
+                reached=reached[number],
+                went_on=reached[number + 1]
+                if number + 1 < len(stages) and not stage.is_won
+                else None,
+                median_days=statistics.median(days) if days else None,
+                stays=len(days),
+            )
+        )
+    return figures
+
+
+def contact_limit_list() -> list:
+    """The limits on outbound contacts (``ContactLimit``), the overall one first."""
+    from clientela.relations.models import ContactLimit
+
+    return list(ContactLimit.objects.order_by("channel"))

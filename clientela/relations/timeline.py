@@ -2,6 +2,7 @@
 notes, each source a keyset page on its ``(customer, when, id)`` index."""
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from clientela.core.models import User
@@ -91,6 +92,7 @@ def activity_items(
             who=str(row.owner or ""),
             reason=row.override_reason,
             text=row.notes,
+            url=reverse("relations:activity", args=[row.pk]),
             icon=ACTIVITY_ICONS.get(row.kind, "calendar-event"),
         )
         for row in _page(rows, cursor, "activity", "due_at", limit)
@@ -111,6 +113,7 @@ def opportunity_items(
             label=str(row.stage),
             who=str(row.owner or ""),
             text=row.next_step,
+            url=reverse("relations:opportunity_detail", args=[row.pk]),
             icon="funnel",
         )
         for row in _page(rows, cursor, "opportunity", "created_at", limit)
