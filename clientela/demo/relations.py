@@ -495,12 +495,11 @@ class _Cast:
         return rng.choice(allowed or [self.owner])
 
 
-def _size(plans: list, index: int) -> float:
+def _size(plans: list) -> float:
     """How much more (or less) than a usual business a customer orders, from their orders."""
     ratios = [
         quantity / (sum(SPECS[sku].business_quantity) / 2)
         for plan in plans
-        if plan.customer == index
         for sku, quantity, _discount in plan.lines
     ]
     if not ratios:
@@ -548,7 +547,7 @@ def _cast(business: DemoBusiness) -> _Cast:
                 since=customer.customer_since,
                 first_order=min((p.order_date for p in plans), default=None),
                 last_order=max((p.order_date for p in plans), default=None),
-                size=_size(plans, index),
+                size=_size(plans),
             )
         )
     now = timezone.now()
@@ -581,8 +580,8 @@ def create_relations(business: DemoBusiness) -> None:
         opportunities = _create_pipeline(cast)
         touches = _plan_contacts(cast)
         agenda = _plan_agenda(cast, opportunities)
-        interactions, activities = _write_contacts(cast, touches)
-        activities += _write_agenda(cast, agenda)
+        interactions, activities = _write_contacts(touches)
+        activities += _write_agenda(agenda)
         notes = _create_notes(cast)
         story_at(None)
     timestamps_from_history(Interaction, [i.pk for i in interactions])
@@ -1074,8 +1073,9 @@ def _burst(cast: _Cast, rng: random.Random, who: _Who, first: date) -> list[_Tou
 
 
 def _accept(cast: _Cast, rng: random.Random, touch: _Touch) -> bool:
-    """Whether the contact happens as ``contact_check`` would allow it, choosing another
-    channel the customer agreed to when they did not agree to this one."""
+    """Whether the contact happens as ``contact_check`` would allow it: on its channel,
+    else on another one the check allows (the customer agreed to it, no limit on it is
+    reached); a contact that must happen goes over a limit with its reason."""
     who = touch.who
     if touch.direction == Direction.INBOUND:
         who.inbound.append((touch.channel, touch.at))
@@ -1092,15 +1092,12 @@ def _accept(cast: _Cast, rng: random.Random, touch: _Touch) -> bool:
         if channel == Ch.IN_PERSON and not who.business:
             continue
         refusal = who.refusal(channel, touch.at, cast.limits)
-        if refusal is not None and not (refusal.overridable and touch.must):
-            if refusal.overridable:
-                return False  # over the limit whatever the channel
-            continue
-        touch.channel = channel
-        if refusal is None:
-            touch.override_reason = ""
-        who.outbound.append((channel, touch.at))
-        return True
+        if refusal is None or (refusal.overridable and touch.must):
+            touch.channel = channel
+            if refusal is None:
+                touch.override_reason = ""
+            who.outbound.append((channel, touch.at))
+            return True
     return False
 
 
@@ -1160,6 +1157,8 @@ def _plan_contacts(cast: _Cast) -> list[_Touch]:
     return planned
 
 
+# What the bakery may contact anyone about (not winning back those who stopped ordering).
+PROACTIVE_TOPICS = tuple(topic for topic in OUTBOUND_TOPICS if topic[0] != "winback")
 # Every channel both ways, but a web form, which only customers fill in.
 EVERY_WAY = tuple(
     (channel, direction)
@@ -1192,7 +1191,7 @@ def _cover(cast: _Cast, rng: random.Random, planned: list[_Touch], firsts: dict[
                 at=_moment(rng, day, channel),
                 channel=channel,
                 direction=direction,
-                topic=_weighted(rng, INBOUND_TOPICS if inbound else OUTBOUND_TOPICS[:-1]),
+                topic=_weighted(rng, INBOUND_TOPICS if inbound else PROACTIVE_TOPICS),
                 staff=cast.owner,
             )
             if touch.at > limit_now or (
@@ -1209,7 +1208,7 @@ def _cover(cast: _Cast, rng: random.Random, planned: list[_Touch], firsts: dict[
             break
 
 
-def _write_contacts(cast: _Cast, touches: list[_Touch]) -> tuple[list[Interaction], list[Activity]]:
+def _write_contacts(touches: list[_Touch]) -> tuple[list[Interaction], list[Activity]]:
     """Record the contacts, oldest first. The calls, visits and e-mails a seller planned
     first and the contacts over a limit go through the services, which check them again;
     the others, checked by ``_accept`` with the same rules, are recorded many at a time
@@ -1425,7 +1424,8 @@ def _agenda_subject(
     used.add((customer, planned.subject))
 
 
-def _write_agenda(cast: _Cast, agenda: list[_Planned]) -> list[Activity]:
+def _write_agenda(agenda: list[_Planned]) -> list[Activity]:
+    """Plan the sellers' open activities, each on the day it was planned."""
     activities = []
     for planned in sorted(agenda, key=lambda p: p.planned_at):
         who = planned.who
