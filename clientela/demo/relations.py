@@ -695,6 +695,8 @@ def _deal_plan(
 
 
 def _plan_pipeline(cast: _Cast, rng: random.Random) -> list[_DealPlan]:
+    """Which businesses the pipeline holds, about what and on which stage: the shares of
+    ``STAGE_SHARES``, the won ones with customers who had ordered before."""
     stages = list(Stage.objects.filter(is_active=True))
     by_name = {stage.name: stage for stage in stages}
     reasons = {reason.name: reason for reason in LostReason.objects.filter(is_active=True)}
@@ -704,14 +706,14 @@ def _plan_pipeline(cast: _Cast, rng: random.Random) -> list[_DealPlan]:
     targets = [
         by_name[name]
         for name, _share in STAGE_SHARES
-        if name in by_name
+        if name in by_name and (reasons or not by_name[name].is_lost)
         for _ in range(counts[name])
     ]
     rng.shuffle(targets)
     targets.sort(key=lambda stage: not stage.is_won)  # the won ones pick their customers first
     order = _pipeline_order(rng, cast.people)
-    if not order:
-        return []
+    if not order or all(stage.is_closed for stage in stages):
+        return []  # no one to sell to, or a pipeline the owner changed beyond the story
     used_titles: set[tuple[int, str]] = set()
     chain_used = False
     plans: list[_DealPlan] = []
