@@ -41,6 +41,7 @@ from clientela.customers.services import customers_bulk_create
 from clientela.demo import catalog
 from clientela.demo import events as demo_events
 from clientela.demo import orders as demo_orders
+from clientela.demo import relations as demo_relations
 from clientela.demo.identity import company_rfc, person_curp, person_rfc
 from clientela.demo.models import DemoRecord
 from clientela.orders.models import Product
@@ -712,6 +713,7 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(gettext_lazy("Possible duplicates"), count_duplicates),
     DemoStep(gettext_lazy("Products and orders"), demo_orders.create_orders),
     DemoStep(gettext_lazy("Fairs and markets"), demo_events.create_events),
+    DemoStep(gettext_lazy("Pipeline, activities and contacts"), demo_relations.create_relations),
     DemoStep(gettext_lazy("Customer analysis"), analyze_customers),
 ]
 
@@ -751,18 +753,21 @@ def build_demo(
 
 @transaction.atomic
 def demo_remove() -> int:
-    """Delete every record the demo created, newest kind first, with its history.
+    """Delete every record the demo created, with its history: each kind in the reverse
+    order of the first record of it the demo remembered, so a kind goes before the kinds
+    it points to even when a later step adds more of those (the orders a won deal opens).
 
     Returns how many records were removed. Tags the demo created stay while a customer
     outside the demo still uses them.
     """
     order: list[str] = []
     ids: dict[str, list[int]] = {}
-    for label, object_id in DemoRecord.objects.order_by("-id").values_list("model", "object_id"):
+    for label, object_id in DemoRecord.objects.order_by("id").values_list("model", "object_id"):
         if label not in ids:
             order.append(label)
             ids[label] = []
         ids[label].append(object_id)
+    order.reverse()
     removed = 0
     for label in order:
         model = apps.get_model(label)
