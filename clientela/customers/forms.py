@@ -22,10 +22,15 @@ from clientela.customers.selectors import (
     tag_list,
 )
 from clientela.customers.services import ADDRESS_FIELDS, CONTACT_FIELDS
-from clientela.web.forms import BootstrapFormMixin, BusinessDateField, QuickSelect, WholeNumberField
+from clientela.web.forms import (
+    MISSING_VERSION,
+    BootstrapFormMixin,
+    BusinessDateField,
+    QuickSelect,
+    WholeNumberField,
+)
 
 LIST_HELP = _("Separate them with commas or put one per line.")
-MISSING_VERSION = _("The form is missing the record's version; reload the page.")
 
 
 class CustomerForm(BootstrapFormMixin, forms.Form):

@@ -21,18 +21,14 @@ from clientela.customers.selectors import customer_pick
 from clientela.orders.models import OrderStatus, PaymentMethod, Product
 from clientela.orders.selectors import AGING_FILTERS, lead_time_period_check
 from clientela.web.forms import (
+    MISSING_VERSION,
     BootstrapFormMixin,
     BusinessDateField,
     LocalDecimalField,
     QuickSelect,
     WholeNumberField,
+    date_input,
 )
-
-MISSING_VERSION = _("The form is missing the record's version; reload the page.")
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _mine() -> forms.BooleanField:
@@ -165,8 +161,8 @@ class OrderFilterForm(forms.Form):
     )
     owing = forms.BooleanField(label=_("Owing money only"), required=False)
     mine = _mine()
-    due_from = BusinessDateField(label=_("Due from"), required=False, widget=_date_input())
-    due_to = BusinessDateField(label=_("Due until"), required=False, widget=_date_input())
+    due_from = BusinessDateField(label=_("Due from"), required=False, widget=date_input())
+    due_to = BusinessDateField(label=_("Due until"), required=False, widget=date_input())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -262,8 +258,8 @@ class OrderForm(BootstrapFormMixin, forms.Form):
     delivery_address = forms.TypedChoiceField(
         label=_("Delivery address"), required=False, coerce=int, empty_value=None
     )
-    order_date = BusinessDateField(label=_("Order date"), widget=_date_input())
-    due_date = BusinessDateField(label=_("Due delivery date"), widget=_date_input())
+    order_date = BusinessDateField(label=_("Order date"), widget=date_input())
+    due_date = BusinessDateField(label=_("Due delivery date"), widget=date_input())
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -525,7 +521,7 @@ LineFormSet = forms.formset_factory(
 class TransitionForm(BootstrapFormMixin, forms.Form):
     """Move an order to its next status: a date for "ready" and "delivered", a reason to cancel."""
 
-    on = BusinessDateField(label=_("On"), required=False, widget=_date_input())
+    on = BusinessDateField(label=_("On"), required=False, widget=date_input())
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
     version = WholeNumberField(widget=forms.HiddenInput)
 
@@ -551,9 +547,9 @@ class ActualDatesForm(BootstrapFormMixin, forms.Form):
     """Correct the dates production finished and the order was delivered."""
 
     production_finished_on = BusinessDateField(
-        label=_("Production finished"), required=False, widget=_date_input()
+        label=_("Production finished"), required=False, widget=date_input()
     )
-    delivered_on = BusinessDateField(label=_("Delivered"), required=False, widget=_date_input())
+    delivered_on = BusinessDateField(label=_("Delivered"), required=False, widget=date_input())
     reason = forms.CharField(label=_("Reason for the correction"), max_length=500)
     version = WholeNumberField(widget=forms.HiddenInput)
 
@@ -578,7 +574,7 @@ class PaymentForm(BootstrapFormMixin, forms.Form):
 
     amount = LocalDecimalField(label=_("Amount"), max_digits=14, decimal_places=2, money=True)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
-    paid_on = BusinessDateField(label=_("Paid on"), widget=_date_input())
+    paid_on = BusinessDateField(label=_("Paid on"), widget=date_input())
     reference = forms.CharField(
         label=_("Reference"),
         max_length=100,
@@ -603,12 +599,8 @@ class LeadTimeFilterForm(forms.Form):
         ("month", _("By month")),
     )
 
-    date_from = BusinessDateField(
-        label=_("Delivered from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = BusinessDateField(
-        label=_("Delivered until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = BusinessDateField(label=_("Delivered from"), required=False, widget=date_input())
+    date_to = BusinessDateField(label=_("Delivered until"), required=False, widget=date_input())
     group_by = forms.ChoiceField(
         label=_("Group"),
         choices=GROUPS,

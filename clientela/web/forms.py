@@ -1,6 +1,7 @@
 """Form helpers shared by every app's web forms."""
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import flatatt
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,26 @@ class WholeNumberField(forms.IntegerField):
             max_value=LARGEST_WHOLE_NUMBER if max_value is None else max_value,
             **kwargs,
         )
+
+
+# Said when a form of a versioned record comes back without the version it was drawn at.
+MISSING_VERSION = _("The form is missing the record's version; reload the page.")
+
+
+def date_input() -> forms.DateInput:
+    """The browser's date picker, its value written as it reads it (ISO, whatever the
+    language): a localised value would show an empty picker."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def time_input() -> forms.TimeInput:
+    """The browser's time picker, its value written as it reads it (``HH:MM``)."""
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def moment(day: date, at: time) -> datetime:
+    """The aware date and time of ``day`` at ``at`` in the business's time zone."""
+    return timezone.make_aware(datetime.combine(day, at))
 
 
 class BusinessDateField(forms.DateField):

@@ -7,8 +7,6 @@ with ``RENAMED``: a service's ``due_at`` is the form's day field). A refusal key
 ``override_reason`` (a contact-pressure limit) reveals the override reason field.
 """
 
-from datetime import date, datetime, time
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,25 +23,19 @@ from clientela.relations.models import (
     Outcome,
 )
 from clientela.relations.selectors import CustomerTargets, customer_targets, staff_for_work
-from clientela.web.forms import BootstrapFormMixin, BusinessDateField, WholeNumberField
+from clientela.web.forms import (
+    MISSING_VERSION,
+    BootstrapFormMixin,
+    BusinessDateField,
+    WholeNumberField,
+    date_input,
+    moment,
+    time_input,
+)
 
-MISSING_VERSION = _("The form is missing the record's version; reload the page.")
 # A service's field → the form's field that shows its error.
 RENAMED = {"due_at": "due_date", "ends_at": "ends_time", "at": "at_date", "done_at": "outcome"}
 SATISFACTION_CHOICES = [("", "—"), *((n, str(n)) for n in range(1, 6))]
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _time_input() -> forms.TimeInput:
-    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-
-
-def moment(day: date, at: time) -> datetime:
-    """The aware date and time of ``day`` at ``at`` in the business's time zone."""
-    return timezone.make_aware(datetime.combine(day, at))
 
 
 def _satisfaction() -> forms.TypedChoiceField:
@@ -128,15 +120,15 @@ class ActivityForm(OverrideMixin, CustomerTargetsMixin, BootstrapFormMixin, form
     contact = _choice(_("Contact person"))
     opportunity = _choice(_("Opportunity it concerns"))
     order = _choice(_("Order it concerns"))
-    due_date = BusinessDateField(label=_("Day"), widget=_date_input())
-    due_time = forms.TimeField(label=_("Time"), widget=_time_input())
+    due_date = BusinessDateField(label=_("Day"), widget=date_input())
+    due_time = forms.TimeField(label=_("Time"), widget=time_input())
     duration_minutes = WholeNumberField(
         label=_("Duration (minutes)"), min_value=1, max_value=24 * 60 * 14, required=False
     )
     ends_time = forms.TimeField(
         label=_("Or until"),
         required=False,
-        widget=_time_input(),
+        widget=time_input(),
         help_text=_("The time it ends, on the same day; it sets the duration."),
     )
     owner = forms.TypedChoiceField(label=_("Assigned to"), coerce=int)
@@ -282,8 +274,8 @@ class InteractionForm(OverrideMixin, CustomerTargetsMixin, BootstrapFormMixin, f
         initial=Direction.OUTBOUND,
         widget=forms.RadioSelect,
     )
-    at_date = BusinessDateField(label=_("Day"), widget=_date_input())
-    at_time = forms.TimeField(label=_("Time"), widget=_time_input())
+    at_date = BusinessDateField(label=_("Day"), widget=date_input())
+    at_time = forms.TimeField(label=_("Time"), widget=time_input())
     contact = _choice(_("Contact person"))
     staff = _choice(_("Staff member"))
     subject = forms.CharField(label=_("Subject"), max_length=200, required=False)

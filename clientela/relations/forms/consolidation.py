@@ -7,7 +7,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clientela.web.forms import BootstrapFormMixin, BusinessDateField, WholeNumberField
+from clientela.web.forms import (
+    BootstrapFormMixin,
+    BusinessDateField,
+    WholeNumberField,
+    date_input,
+    moment,
+    time_input,
+)
 
 
 class ConsolidationFilterForm(forms.Form):
@@ -21,10 +28,8 @@ class ConsolidationFilterForm(forms.Form):
 class PlanCallsForm(BootstrapFormMixin, forms.Form):
     """A call with each customer of the list, on one day and time."""
 
-    day = BusinessDateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
-    at = forms.TimeField(
-        label=_("Time"), initial=time(10, 0), widget=forms.TimeInput(attrs={"type": "time"})
-    )
+    day = BusinessDateField(label=_("Day"), widget=date_input())
+    at = forms.TimeField(label=_("Time"), initial=time(10, 0), widget=time_input())
     subject = forms.CharField(label=_("Subject"), max_length=200)
 
     def __init__(self, *args, **kwargs):
@@ -33,6 +38,4 @@ class PlanCallsForm(BootstrapFormMixin, forms.Form):
 
     def due_at(self) -> datetime:
         """When the calls are planned, in the business's time zone."""
-        return timezone.make_aware(
-            datetime.combine(self.cleaned_data["day"], self.cleaned_data["at"])
-        )
+        return moment(self.cleaned_data["day"], self.cleaned_data["at"])

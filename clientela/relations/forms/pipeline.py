@@ -26,18 +26,14 @@ from clientela.relations.models import (
     Stage,
 )
 from clientela.web.forms import (
+    MISSING_VERSION,
     BootstrapFormMixin,
     BusinessDateField,
     LocalDecimalField,
     QuickSelect,
     WholeNumberField,
+    date_input,
 )
-
-MISSING_VERSION = _("The form is missing the record's version; reload the page.")
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class MonthField(forms.DateField):
@@ -89,7 +85,7 @@ class OpportunityForm(BootstrapFormMixin, forms.Form):
         help_text=_("Blank: the stage's default."),
     )
     expected_close = BusinessDateField(
-        label=_("Expected close"), required=False, widget=_date_input()
+        label=_("Expected close"), required=False, widget=date_input()
     )
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
@@ -410,8 +406,8 @@ PERIOD_CHOICES = [("month", _("Month")), ("quarter", _("Quarter"))]
 class FiguresFilterForm(forms.Form):
     """The figures' period (from, to, by month or quarter) and owner."""
 
-    date_from = BusinessDateField(label=_("Period from"), required=False, widget=_date_input())
-    date_to = BusinessDateField(label=_("Period until"), required=False, widget=_date_input())
+    date_from = BusinessDateField(label=_("Period from"), required=False, widget=date_input())
+    date_to = BusinessDateField(label=_("Period until"), required=False, widget=date_input())
     period = forms.ChoiceField(
         label=_("Per"), required=False, choices=PERIOD_CHOICES, widget=QuickSelect
     )
