@@ -237,16 +237,29 @@ def _local_day_start(day: date) -> datetime:
 
 @dataclass
 class Agenda:
-    """A user's open activities: overdue, today's and the rest of the week's."""
+    """A user's open activities: overdue, today's and the rest of the week's, the first
+    of each (``overdue_count`` and the others say how many there are in all)."""
 
     overdue: list[Activity]
     today: list[Activity]
     week: list[Activity]
+    overdue_count: int
+    today_count: int
+    week_count: int
 
 
-def agenda_for(*, user: User, owner: User | None, now: datetime | None = None) -> Agenda:
+# The agenda shows this many activities of each part (the most recent overdue ones, the
+# next ones otherwise) unless asked for all of one part, then up to ``AGENDA_ALL``.
+AGENDA_SHOWN, AGENDA_ALL = 25, 500
+AGENDA_PARTS = ("overdue", "today", "week")
+
+
+def agenda_for(
+    *, user: User, owner: User | None, now: datetime | None = None, whole: str = ""
+) -> Agenda:
     """The open activities assigned to ``owner`` (everyone's for None), as ``user`` may
-    see them: overdue (due before now), today's still to come, and the next six days."""
+    see them: overdue (due before now, the most recent first), today's still to come,
+    and the next six days; ``AGENDA_SHOWN`` of each, but of the part named by ``whole``."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     tomorrow = _local_day_start(today + timedelta(days=1))
@@ -254,13 +267,30 @@ def agenda_for(*, user: User, owner: User | None, now: datetime | None = None) -
     queryset = activity_scope(user=user).filter(status=ActivityStatus.OPEN)
     if owner is not None:
         queryset = queryset.filter(owner=owner)
-    queryset = queryset.select_related("customer", "contact", "owner", "opportunity").order_by(
-        "due_at", "id"
-    )
+    parts = {
+        "overdue": queryset.filter(due_at__lt=now).order_by("-due_at", "-id"),
+        "today": queryset.filter(due_at__gte=now, due_at__lt=tomorrow).order_by("due_at", "id"),
+        "week": queryset.filter(due_at__gte=tomorrow, due_at__lt=week_end).order_by("due_at", "id"),
+    }
+    rows = {
+        name: list(
+            part.select_related("customer", "contact", "owner")[
+                : AGENDA_ALL if name == whole else AGENDA_SHOWN
+            ]
+        )
+        for name, part in parts.items()
+    }
+    counts = {
+        name: len(rows[name]) if len(rows[name]) < AGENDA_SHOWN else parts[name].order_by().count()
+        for name in parts
+    }
     return Agenda(
-        overdue=list(queryset.filter(due_at__lt=now).order_by("-due_at", "-id")[:200]),
-        today=list(queryset.filter(due_at__gte=now, due_at__lt=tomorrow)),
-        week=list(queryset.filter(due_at__gte=tomorrow, due_at__lt=week_end)[:200]),
+        overdue=rows["overdue"],
+        today=rows["today"],
+        week=rows["week"],
+        overdue_count=counts["overdue"],
+        today_count=counts["today"],
+        week_count=counts["week"],
     )
 
 

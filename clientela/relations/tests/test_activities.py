@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from clientela.core.errors import ConflictError
@@ -148,3 +149,24 @@ def test_activities_falling_due_are_told_to_webhooks_once(sales, customer, monke
     assert activities_due_emit() == 1
     assert told[0][0] == "activity.due" and told[0][1][0]["id"] == due.pk
     assert activities_due_emit() == 0
+
+
+def test_the_agenda_shows_the_first_of_a_long_part_and_all_on_request(client, sales, customer):
+    Activity.objects.bulk_create(
+        Activity(
+            kind="task",
+            subject=f"Pendiente {n}",
+            owner=sales,
+            status="open",
+            due_at=timezone.now() - timedelta(hours=n + 1),
+        )
+        for n in range(30)
+    )
+    agenda = selectors.agenda_for(user=sales, owner=sales)
+    assert agenda.overdue_count == 30 and len(agenda.overdue) == selectors.AGENDA_SHOWN
+    assert agenda.overdue[0].subject == "Pendiente 0"  # the most recent first
+    client.force_login(sales)
+    page = client.get(reverse("relations:agenda")).content.decode()
+    assert "Show all 30" in page and page.count("Pendiente ") == selectors.AGENDA_SHOWN
+    whole = client.get(reverse("relations:agenda"), {"whole": "overdue"}).content.decode()
+    assert whole.count("Pendiente ") == 30 and "Show all 30" not in whole

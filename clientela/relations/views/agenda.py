@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -118,12 +119,16 @@ def agenda(request):
     if _may_pick_owner(request.user):
         picker = AgendaOwnerForm(request.GET or None, user=request.user)
         owner = picker.chosen_owner(default_everyone=not can_do)
+    whole = request.GET.get("whole", "")
     context = {
-        "agenda": selectors.agenda_for(user=request.user, owner=owner),
+        "agenda": selectors.agenda_for(user=request.user, owner=owner, whole=whole),
+        "whole": whole,
         "owner": owner,
         "picker": picker,
         "chosen": "all" if owner is None else str(owner.pk),
         "outcomes": Outcome.choices,
+        "outcome_options": _outcome_options(),
+        "agenda_url": reverse("relations:agenda"),
         "can_do": can_do,
         "now": timezone.now(),
     }
@@ -236,11 +241,18 @@ def activity_edit(request, pk: int):
     return _activity_form_page(request, form, activity, conflict=conflict)
 
 
+def _outcome_options() -> str:
+    """The outcome menu's options, written once for every row of the agenda."""
+    return format_html_join("", '<option value="{}">{}</option>', Outcome.choices)
+
+
 def _agenda_item(request, activity: Activity, form: CompleteForm | None = None):
     """One agenda row, as the agenda shows it (after a one-click "log the call")."""
     context = {
         "item": activity,
         "outcomes": Outcome.choices,
+        "outcome_options": _outcome_options(),
+        "agenda_url": reverse("relations:agenda"),
         "can_do": True,
         "now": timezone.now(),
         "item_form": form,
