@@ -19,12 +19,18 @@ class RelationsConfig(AppConfig):
             OpportunityEvent,
         )
         from clientela.relations.tasks import activities_due_tick, agenda_digests_tick
+        from clientela.sheets.registry import sheet_kind_register
         from clientela.webhooks.registry import event_names_register
 
         clock_register(activities_due_tick)
         clock_register(agenda_digests_tick)
         event_names_register(OpportunityEvent)
         event_names_register(ActivityEvent)
+        sheet_kind_register(
+            "opportunities", "clientela.relations.sheet.opportunities.OPPORTUNITIES"
+        )
+        sheet_kind_register("activities", "clientela.relations.sheet.activities.ACTIVITIES")
+        sheet_kind_register("interactions", "clientela.relations.sheet.interactions.INTERACTIONS")
         personal_data_register(
             Opportunity,
             erase={"title": "—", "next_step": "", "notes": "", "competitor": ""},
