@@ -150,7 +150,14 @@ def test_bad_rows_are_refused_naming_the_column_and_nothing_is_written(tmp_path,
         _import(path, owner)
 
     columns = {row: column for row, column, _message in _problems(refused.value.plan)}
-    assert columns == {3: "Cliente", 4: "Fecha", 5: "Canal", 6: "Satisfacción", 7: "Vendedor", 8: "Fecha"}
+    assert columns == {
+        3: "Cliente",
+        4: "Fecha",
+        5: "Canal",
+        6: "Satisfacción",
+        7: "Vendedor",
+        8: "Fecha",
+    }
     assert not Interaction.objects.exists()
     luna.refresh_from_db()
     assert luna.last_contacted_at is None
@@ -211,7 +218,10 @@ def test_the_fifth_outbound_call_is_refused_and_an_override_lets_it_through(tmp_
     plan = _import(_file(tmp_path, headers, rows), owner)
     assert plan.counts == {"create": 1, "update": 0, "unchanged": 3, "refused": 0}
     overridden = Interaction.objects.exclude(override_reason="").get()
-    assert (overridden.override_reason, overridden.override_by) == ("Pidió que le llamáramos", owner)
+    assert (overridden.override_reason, overridden.override_by) == (
+        "Pidió que le llamáramos",
+        owner,
+    )
     assert Interaction.objects.filter(override_reason="").count() == 5
 
 
