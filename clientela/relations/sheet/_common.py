@@ -58,6 +58,7 @@ STAFF_NAMES = (
     "Ejecutivo",
     "Atendido por",
     "Usuario",
+    "Empleado",
     "Менеджер",
     "Сотрудник",
     "Продавец",
@@ -105,7 +106,9 @@ OVERRIDE_FIELD = Field(
         "Motivo de excepción",
         "Justificación",
         "Razón para exceder el límite",
+        "Motivo para pasar el límite de contactos",
         "Причина превышения",
+        "Причина превысить лимит контактов",
         "Обоснование",
         "Override reason",
     ),
@@ -423,7 +426,7 @@ class PressureBook:
         # around the chunks read so far: a row that is one of them changes nothing.
         self.recorded: set[tuple[int, str, str, datetime]] = set()
 
-    def read(self, moments: Mapping[int, list[datetime]], exclude_activities: set[int]) -> None:
+    def read(self, moments: Mapping[int, list[datetime]]) -> None:
         """Read what counts for these customers around these moments of theirs: their
         consents, their interactions and open outbound activities in the database (each
         once, however many chunks read it)."""
@@ -449,13 +452,9 @@ class PressureBook:
                 (channel, at)
             )
             self.recorded.add((customer, channel, direction, minute(at)))
-        planned = (
-            Activity.objects.filter(
-                customer__in=moments, status=ActivityStatus.OPEN, due_at__range=window
-            )
-            .exclude(channel="")
-            .exclude(pk__in=exclude_activities)
-        )
+        planned = Activity.objects.filter(
+            customer__in=moments, status=ActivityStatus.OPEN, due_at__range=window
+        ).exclude(channel="")
         for pk, customer, channel, due_at in planned.values_list(
             "pk", "customer_id", "channel", "due_at"
         ):

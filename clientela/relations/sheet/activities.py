@@ -89,7 +89,17 @@ ACTIVITY_FIELDS: tuple[Field, ...] = (
     Field(
         "kind",
         gettext_lazy("Kind of activity"),
-        ("Tipo", "Tipo de actividad", "Actividad", "Тип", "Вид", "Тип задачи", "Kind", "Type"),
+        (
+            "Tipo",
+            "Tipo de actividad",
+            "Actividad",
+            "Тип",
+            "Вид",
+            "Вид дела",
+            "Тип задачи",
+            "Kind",
+            "Type",
+        ),
         example="Llamada",
     ),
     Field(
@@ -106,6 +116,7 @@ ACTIVITY_FIELDS: tuple[Field, ...] = (
             "Fecha y hora",
             "Cuándo",
             "Vence",
+            "Fecha compromiso",
             "Programada para",
             "Inicio",
             "Дата",
@@ -269,7 +280,7 @@ def activity_chunks(
             customer = customers[row.plan.row]
             if customer is not None:
                 moments.setdefault(customer, []).append(row.values["due_at"])
-        book.read(moments, set())
+        book.read(moments)
         existing = _existing(readable)
         for row in readable:
             if not row.refused:

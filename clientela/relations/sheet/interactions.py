@@ -92,10 +92,12 @@ INTERACTION_FIELDS: tuple[Field, ...] = (
             "Fecha y hora",
             "Fecha de contacto",
             "Fecha de la llamada",
+            "Cuándo",
             "Дата",
             "Дата и время",
             "Дата звонка",
             "Дата контакта",
+            "Когда",
             "Date",
             "Date and time",
             "Contacted on",
@@ -230,7 +232,7 @@ def interaction_chunks(
             customer = customers[row.plan.row]
             if customer is not None:
                 moments.setdefault(customer, []).append(row.values["at"])
-        book.read(moments, set())
+        book.read(moments)
         for row in readable:
             customer = customers[row.plan.row]
             if customer is not None:

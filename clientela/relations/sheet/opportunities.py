@@ -81,6 +81,7 @@ OPPORTUNITY_FIELDS: tuple[Field, ...] = (
             "Nombre de la oportunidad",
             "Сделка",
             "Название сделки",
+            "Название",
             "Возможность",
             "Opportunity",
             "Deal",
@@ -92,13 +93,23 @@ OPPORTUNITY_FIELDS: tuple[Field, ...] = (
     Field(
         "value",
         gettext_lazy("Value"),
-        ("Valor", "Monto", "Importe", "Сумма", "Стоимость", "Бюджет", "Value", "Amount"),
+        (
+            "Valor",
+            "Monto",
+            "Importe",
+            "Сумма",
+            "Значение",
+            "Стоимость",
+            "Бюджет",
+            "Value",
+            "Amount",
+        ),
         example="45000",
     ),
     Field("currency", gettext_lazy("Currency"), ("Moneda", "Divisa", "Валюта"), example="MXN"),
     Field(
         "stage",
-        gettext_lazy("Stage"),
+        gettext_lazy("Pipeline stage"),
         ("Etapa", "Fase", "Estado", "Этап", "Стадия", "Stage", "Status"),
         example="Propuesta enviada",
     ),
@@ -113,6 +124,7 @@ OPPORTUNITY_FIELDS: tuple[Field, ...] = (
         gettext_lazy("Expected close"),
         (
             "Cierre esperado",
+            "Cierre previsto",
             "Fecha de cierre",
             "Cierre",
             "Ожидаемое закрытие",
@@ -125,7 +137,16 @@ OPPORTUNITY_FIELDS: tuple[Field, ...] = (
     Field(
         "owner",
         gettext_lazy("Owner"),
-        ("Responsable", "Vendedor", "Ответственный", "Менеджер", "Owner", "Salesperson"),
+        (
+            "Responsable",
+            "Propietario",
+            "Vendedor",
+            "Ответственный",
+            "Владелец",
+            "Менеджер",
+            "Owner",
+            "Salesperson",
+        ),
         example="ana",
     ),
     Field(
@@ -284,7 +305,7 @@ def _plan(row: Row, customer: int, stages, reasons, first_stage, staff, titles) 
             )
         elif not reason.is_active:
             row.refuse("lost_reason", _("This reason is no longer in use."))
-        elif reason.asks_competitor and "competitor" not in values:  # type: ignore[union-attr]
+        elif reason.asks_competitor and "competitor" not in values:
             row.refuse("competitor", _("Say which competitor it went to."))
     close = values.get("expected_close")
     if close is not None and close < timezone.localdate():
