@@ -1,4 +1,5 @@
-"""Cells as typed values: what a spreadsheet cell holds, read as text, a date or an amount.
+"""Cells as typed values: what a spreadsheet cell holds, read as text, a date, a date and
+time, or an amount.
 
 An .xlsx gives numbers and dates as such (a date may also be an Excel serial number, or
 text); a CSV gives text. Numbers stored as text, decimal commas and day-first dates are

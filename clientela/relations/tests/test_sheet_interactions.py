@@ -291,3 +291,26 @@ def test_the_export_reads_back_as_it_was(tmp_path, owner, sales, luna):
         )
     )  # fmt: skip
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2024-03-05", (2024, 3, 5, 0, 0)),
+        ("05/03/2024 14:30", (2024, 3, 5, 14, 30)),
+        ("5.3.2024 2:30 pm", (2024, 3, 5, 14, 30)),
+        ("2024-03-05T08:15:00", (2024, 3, 5, 8, 15)),
+        (45356.75, (2024, 3, 5, 18, 0)),
+    ],
+)
+def test_a_moment_is_read_as_people_write_it_in_the_sites_time(cell, expected):
+    moment = timezone.localtime(_at(cell))
+    assert (moment.year, moment.month, moment.day, moment.hour, moment.minute) == expected
+
+
+@pytest.mark.parametrize("cell", ["05/03/2024 25:00", "31/02/2024 10:00", "ayer", True])
+def test_a_moment_that_is_none_is_refused(cell):
+    from clientela.sheets.values import CellError
+
+    with pytest.raises(CellError):
+        _at(cell)
