@@ -78,15 +78,28 @@ def test_headers_are_read_in_spanish_russian_and_english(headers):
     ]
 
 
-def test_a_call_log_from_excel_is_recorded_and_moves_the_last_contact(tmp_path, owner, sales, luna):
-    # given a call log as a salesperson keeps it: mixed date forms, labels in two
-    # languages, the salesperson by full name, the customer by name
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["Fecha", "Cliente", "Canal", "Tipo", "Contacto", "Resultado", "Notas", "Vendedor"],
+        [
+            "FECHA Y HORA", "Nombre del cliente", "Medio", "Sentido", "Persona de contacto",
+            "Resultado de la llamada", "Observaciones", "Asesor",
+        ],
+    ],
+)  # fmt: skip
+def test_a_call_log_from_excel_is_recorded_and_moves_the_last_contact(
+    tmp_path, owner, sales, luna, headers
+):
+    # given a call log as a salesperson keeps it, its headers written one way or
+    # another: mixed date forms, labels in two languages, the salesperson by full name,
+    # the customer by name
     sales.first_name, sales.last_name = "Ana", "Ruiz"
     sales.save()
     contact_create(actor=None, customer=luna, name="Rosa Gómez")
     path = _file(
         tmp_path,
-        ["Fecha", "Cliente", "Canal", "Tipo", "Contacto", "Resultado", "Notas", "Vendedor"],
+        headers,
         [
             [_day(20), "café luna", "Llamada", "Saliente", "rosa gomez", "Interesado", "", "Ana Ruiz"],
             [(timezone.localdate() - timedelta(days=10)).isoformat(), "Café Luna", "WhatsApp",
@@ -314,3 +327,22 @@ def test_a_moment_that_is_none_is_refused(cell):
 
     with pytest.raises(CellError):
         _at(cell)
+
+
+def test_rows_planned_on_a_customer_contacted_meanwhile_are_not_written(owner, luna):
+    from clientela.relations.sheet.interactions import (
+        interactions_changed_since,
+        interactions_marker,
+    )
+
+    marker = interactions_marker()
+    other = consenting(CustomerFactory(name="Café Sol"))
+    assert interactions_changed_since(marker) == set()
+
+    interaction_record(
+        actor=owner, customer=luna, channel="email", direction="inbound",
+        at=timezone.now() - timedelta(hours=1),
+    )  # fmt: skip
+
+    assert interactions_changed_since(marker) == {("customer", str(luna.pk))}
+    assert ("customer", str(other.pk)) not in interactions_changed_since(marker)
