@@ -93,9 +93,13 @@ def _customers_check(actor: User | None, rows: Sequence[InteractionRow]) -> None
             raise InteractionRowInvalid(index, ValidationError({"customer": [message]}))
 
 
-def _row_checked(row: InteractionRow, contacts: dict[int, int], now: datetime) -> Interaction:
-    """The interaction of one row, checked as ``interaction_record`` checks it."""
+def _row_checked(
+    row: InteractionRow, contacts: dict[int, int], staff: set[int], now: datetime
+) -> Interaction:
+    """The interaction of one row, checked as ``interaction_record`` checks it (and its
+    contact person and staff member still there)."""
     errors: Errors = {}
+    gone = _("This record was deleted meanwhile.")
     moment_check(row.at, "at", errors)
     if "at" not in errors and row.at > now + FUTURE_TOLERANCE:
         error(
@@ -103,8 +107,12 @@ def _row_checked(row: InteractionRow, contacts: dict[int, int], now: datetime) -
             "at",
             _("An interaction is a contact that happened: plan an activity for a later time."),
         )
-    if row.contact_id is not None and contacts.get(row.contact_id) != row.customer_id:
+    if row.contact_id is not None and row.contact_id not in contacts:
+        error(errors, "contact", gone)
+    elif row.contact_id is not None and contacts[row.contact_id] != row.customer_id:
         error(errors, "contact", _("This contact person belongs to another customer."))
+    if row.staff_id is not None and row.staff_id not in staff:
+        error(errors, "staff", gone)
     interaction = Interaction(
         customer_id=row.customer_id,
         channel=row.channel,
@@ -183,11 +191,13 @@ def interactions_bulk_record(
     contacts = dict(
         Contact.objects.filter(pk__in=wanted).values_list("pk", "customer_id") if wanted else []
     )
+    named = {row.staff_id for row in rows if row.staff_id is not None}
+    staff = set(User.objects.filter(pk__in=named).values_list("pk", flat=True)) if named else set()
     now = timezone.now()
     interactions = []
     for index, row in enumerate(rows):
         try:
-            interaction = _row_checked(row, contacts, now)
+            interaction = _row_checked(row, contacts, staff, now)
         except ValidationError as refusal:
             raise InteractionRowInvalid(index, refusal) from refusal
         if interaction.staff_id is None and actor is not None:

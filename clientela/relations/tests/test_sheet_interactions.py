@@ -346,3 +346,33 @@ def test_rows_planned_on_a_customer_contacted_meanwhile_are_not_written(owner, l
 
     assert interactions_changed_since(marker) == {("customer", str(luna.pk))}
     assert ("customer", str(other.pk)) not in interactions_changed_since(marker)
+
+
+def test_the_bulk_service_refuses_a_row_as_interaction_record_would_naming_it(owner, luna):
+    from clientela.relations.services import (
+        InteractionRow,
+        InteractionRowInvalid,
+        interactions_bulk_record,
+    )
+
+    gone = UserFactory()
+    rows = [
+        InteractionRow(luna.pk, "phone", "outbound", timezone.now() - timedelta(days=1)),
+        InteractionRow(luna.pk, "phone", "outbound", timezone.now() + timedelta(days=1)),
+        InteractionRow(luna.pk, "email", "inbound", timezone.now(), staff_id=gone.pk),
+    ]
+    gone.delete()
+
+    with pytest.raises(InteractionRowInvalid) as refused:
+        interactions_bulk_record(actor=owner, rows=rows)
+    assert refused.value.index == 1
+    assert "plan an activity" in refused.value.message_dict["at"][0]
+    with pytest.raises(InteractionRowInvalid) as refused:
+        interactions_bulk_record(actor=owner, rows=[rows[0], rows[2]])
+    assert (refused.value.index, list(refused.value.message_dict)) == (1, ["staff"])
+    assert not Interaction.objects.exists()
+
+    [recorded] = interactions_bulk_record(actor=owner, rows=rows[:1], reason="Prueba")
+    assert (recorded.staff, recorded.override_by) == (owner, None)
+    luna.refresh_from_db()
+    assert luna.last_contacted_at == rows[0].at
