@@ -20,7 +20,8 @@ label in Spanish, Russian or English, and the usual words ("llamada", "звон�
   it. A row over a limit passes with a reason; a refused row counts for nothing.
 
 The plan reads a chunk of rows at a time: one query per kind of customer key, one for
-the contact persons, two for the contacts counted; it never writes.
+the contact persons, one for the consents of the customers it meets first, two for the
+contacts counted; it never writes.
 ``interactions_apply`` records a chunk's rows through ``interactions_bulk_record`` (one
 multi-row insert, the customers' last contact moved on once per chunk);
 ``interaction_rows`` exports interactions in the form this import reads back.
