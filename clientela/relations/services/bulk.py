@@ -66,16 +66,21 @@ class InteractionRowInvalid(ValidationError):
 _REFERENCES = ("customer", "contact", "staff", "override_by", "source_type")
 
 
-def _customers_check(actor: User | None, rows: Sequence[InteractionRow]) -> None:
+def _customers_check(
+    actor: User | None, rows: Sequence[InteractionRow]
+) -> dict[int, datetime | None]:
     """Lock the rows' customers; refuse a row whose customer is gone, merged, erased or
-    (for a salesperson limited to their own) another's."""
+    (for a salesperson limited to their own) another's. Their last contacts."""
     wanted = {row.customer_id for row in rows}
-    found = {
-        pk: (owner, merged, erased)
-        for pk, owner, merged, erased in Customer.objects.select_for_update()
+    found = {}
+    last = {}
+    for pk, owner, merged, erased, contacted in (
+        Customer.objects.select_for_update()
         .filter(pk__in=wanted)
-        .values_list("pk", "owner_id", "merged_into_id", "anonymized_at")
-    }
+        .values_list("pk", "owner_id", "merged_into_id", "anonymized_at", "last_contacted_at")
+    ):
+        found[pk] = (owner, merged, erased)
+        last[pk] = contacted
     limited = actor is not None and limited_to_own_customers(actor)
     for index, row in enumerate(rows):
         customer = found.get(row.customer_id)
@@ -91,6 +96,7 @@ def _customers_check(actor: User | None, rows: Sequence[InteractionRow]) -> None
         if erased:
             message = _("This customer's personal data was erased.")
             raise InteractionRowInvalid(index, ValidationError({"customer": [message]}))
+    return last
 
 
 def _row_checked(
@@ -186,7 +192,7 @@ def interactions_bulk_record(
     actor_check(actor, Capability.INTERACTION_RECORD)
     if not rows:
         return []
-    _customers_check(actor, rows)
+    last = _customers_check(actor, rows)
     wanted = {row.contact_id for row in rows if row.contact_id is not None}
     contacts = dict(
         Contact.objects.filter(pk__in=wanted).values_list("pk", "customer_id") if wanted else []
@@ -206,9 +212,10 @@ def interactions_bulk_record(
             interaction.override_by_id = actor.pk
         interactions.append(interaction)
     _insert_with_history(interactions, actor, reason, now)
+    # Only the customers whose last contact moves on are written to.
     latest: dict[int, datetime] = {}
     for interaction in interactions:
-        known = latest.get(interaction.customer_id)
+        known = latest.get(interaction.customer_id) or last[interaction.customer_id]
         if known is None or interaction.at > known:
             latest[interaction.customer_id] = interaction.at
     customers_contacted(latest)

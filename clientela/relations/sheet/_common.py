@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -199,13 +200,21 @@ def columns_named(headers: list[str], columns: Mapping[int, str], fields) -> dic
     return named
 
 
+@lru_cache(maxsize=4096)
+def _tax_id(text: str) -> str:
+    """A tax id in the catalog's compact form (one of another country: as written,
+    without spaces, dots or dashes); a call log names a customer many times over, so
+    each is checked once."""
+    try:
+        return normalize_tax_id(text, settings.CLIENTELA_DEFAULT_COUNTRY)[0]
+    except ValidationError:
+        return re.sub(r"[\s.\-/]", "", text).upper()
+
+
 def customer_key_read(row: Row, key: str, text: str) -> None:
     """Keep a customer key in the form the catalog stores it."""
     if key == "customer_tax_id":
-        try:
-            tax_id = normalize_tax_id(text, settings.CLIENTELA_DEFAULT_COUNTRY)[0]
-        except ValidationError:
-            tax_id = re.sub(r"[\s.\-/]", "", text).upper()
+        tax_id = _tax_id(text)
         if tax_id_tells_apart(tax_id):  # the general public's RFC names nobody
             row.customer[key] = tax_id
     elif key == "customer_email":
