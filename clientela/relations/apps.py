@@ -24,6 +24,7 @@ class RelationsConfig(AppConfig):
             OpportunityEvent,
         )
         from clientela.relations.tasks import activities_due_tick, agenda_digests_tick
+        from clientela.sheets.registry import sheet_kind_register
         from clientela.web.dashboard import dashboard_register
         from clientela.web.navigation import navigation_register
         from clientela.webhooks.registry import event_names_register
@@ -58,6 +59,11 @@ class RelationsConfig(AppConfig):
         navigation_register(
             _("Pipeline"), "relations:pipeline", Capability.CUSTOMER_VIEW, icon="kanban", order=45
         )
+        sheet_kind_register(
+            "opportunities", "clientela.relations.sheet.opportunities.OPPORTUNITIES"
+        )
+        sheet_kind_register("activities", "clientela.relations.sheet.activities.ACTIVITIES")
+        sheet_kind_register("interactions", "clientela.relations.sheet.interactions.INTERACTIONS")
         personal_data_register(
             Opportunity,
             erase={"title": "—", "next_step": "", "notes": "", "competitor": ""},

@@ -1,4 +1,5 @@
-"""Cells as typed values: what a spreadsheet cell holds, read as text, a date or an amount.
+"""Cells as typed values: what a spreadsheet cell holds, read as text, a date, a date and
+time, or an amount.
 
 An .xlsx gives numbers and dates as such (a date may also be an Excel serial number, or
 text); a CSV gives text. Numbers stored as text, decimal commas and day-first dates are
@@ -9,14 +10,15 @@ for the person who typed it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clientela.core.parsing import fold, one_line, parse_date, parse_decimal, text_block
@@ -103,6 +105,66 @@ def _cell_date(cell: Cell) -> date:
             _("“%(value)s” is not a date: write it as DD/MM/YYYY or YYYY-MM-DD.")
             % {"value": _shown(text)}
         ) from None
+
+
+# A time of day after a date: 14:30, 14:30:15, 2:30 pm, 14.30.
+_CLOCK = re.compile(
+    r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2})(?:[.,]\d+)?)?\s*([ap])?\.?\s*(?:m\.?)?", re.I
+)
+
+
+def cell_moment(cell: Cell) -> datetime:
+    """A cell as an aware date and time: a date-time, a date (its start), an Excel
+    serial with its fraction of a day, ISO 8601 text (with or without its offset), or a
+    date as ``cell_date`` reads it followed by a time of day (``14:30``, ``2:30 pm``).
+    A time without an offset is the site's local time."""
+    value = _cell_moment(cell)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        business_date_check(timezone.localtime(value).date())
+    except ValidationError as error:
+        raise CellError(" ".join(error.messages)) from None
+    return value
+
+
+def _cell_moment(cell: Cell) -> datetime:
+    if isinstance(cell, datetime):
+        return cell
+    if isinstance(cell, date):
+        return datetime.combine(cell, time())
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        day = excel_date(cell)
+        seconds = round((cell - math.floor(cell)) * 86400)
+        return datetime.combine(day, time()) + timedelta(seconds=seconds)
+    if not isinstance(cell, str):
+        raise CellError(_("Enter a date and time."))
+    text = cell.strip()
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    day_text, _space, clock_text = text.partition(" ") if "T" not in text else text.partition("T")
+    day = _cell_date(day_text)
+    clock_text = clock_text.strip()
+    if not clock_text:
+        return datetime.combine(day, time())
+    match = _CLOCK.fullmatch(clock_text)
+    hour = int(match.group(1)) if match else -1
+    if match and match.group(4):
+        if not 1 <= hour <= 12:
+            hour = -1
+        else:
+            hour = hour % 12 + (12 if match.group(4).lower() == "p" else 0)
+    if match is None or not 0 <= hour <= 23 or int(match.group(2)) > 59:
+        raise CellError(
+            _(
+                "“%(value)s” is not a date and time: write it as DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM."
+            )
+            % {"value": _shown(text)}
+        )
+    seconds = int(match.group(3) or 0)
+    return datetime.combine(day, time(hour, int(match.group(2)), min(seconds, 59)))
 
 
 def cell_decimal(cell: Cell) -> Decimal:

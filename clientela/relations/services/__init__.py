@@ -14,6 +14,11 @@ from clientela.relations.services.agenda import (
     agenda_feed_issue,
     agenda_feed_revoke,
 )
+from clientela.relations.services.bulk import (
+    InteractionRow,
+    InteractionRowInvalid,
+    interactions_bulk_record,
+)
 from clientela.relations.services.contacts import (
     contact_check,
     contact_limits,
@@ -42,6 +47,8 @@ from clientela.relations.services.setup import (
 )
 
 __all__ = [
+    "InteractionRow",
+    "InteractionRowInvalid",
     "activities_due_emit",
     "activities_plan_calls",
     "activity_cancel",
@@ -59,6 +66,7 @@ __all__ = [
     "contact_refusal",
     "interaction_delete",
     "interaction_record",
+    "interactions_bulk_record",
     "lost_reason_create",
     "lost_reason_update",
     "note_add",

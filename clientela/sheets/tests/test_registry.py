@@ -12,7 +12,16 @@ CARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Ruiz\r\nEMAIL:ana@example.mx\r\nEND
 
 
 def test_every_app_registers_its_kinds_in_the_order_the_wizard_lists_them():
-    assert registry.sheet_kind_keys() == ["customers", "products", "orders", "payments", "events"]
+    assert registry.sheet_kind_keys() == [
+        "customers",
+        "products",
+        "orders",
+        "payments",
+        "events",
+        "opportunities",
+        "activities",
+        "interactions",
+    ]
     kinds = registry.sheet_kinds()
     assert [kind.key for kind in kinds.values()] == list(kinds)
     assert all(isinstance(kind, Kind) for kind in kinds.values())
