@@ -1,5 +1,9 @@
 """Benchmark: relationship work (issue 16, item 14).
 
+``pages`` measures the pages on a large book: a customer's timeline, the board, the
+agenda, and what the contact check adds to recording a contact (``relations_pages.py``
+loads the book and says how; its options follow the mode).
+
 ``import`` measures the import of interactions as a user runs it, against the customer
 import in the same run: ``clientela import customers FILE`` of N synthetic Mexican
 customers (``imports.customer_rows``, the file of ``benchmarks/imports.py``), then, with
@@ -18,6 +22,9 @@ the write), with its wall time and peak memory; the result is the time per row o
     createdb -h 127.0.0.1 -U root bench_relations
     .venv/bin/python benchmarks/relations.py import \\
         --database-url postgres://root@127.0.0.1:5432/bench_relations --rows 100000
+    createdb -h 127.0.0.1 -U root clientela_relations
+    .venv/bin/python benchmarks/relations.py pages \\
+        --database-url postgres://root@127.0.0.1:5432/clientela_relations
 """
 
 import argparse
@@ -189,8 +196,14 @@ def import_measure(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["pages"]:
+        import relations_pages  # the large book and the pages' timings
+
+        relations_pages.main(argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["import"])
+    parser.add_argument("mode", choices=["import", "pages"])
     parser.add_argument("--database-url", required=True, help="postgres://… or sqlite:////path")
     parser.add_argument("--rows", type=int, default=100_000, help="rows of each file")
     parser.add_argument("--reset", action="store_true", help="delete the customers present")

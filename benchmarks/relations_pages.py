@@ -14,7 +14,7 @@ process through Django's WSGI handler (as ``customer_list.py`` does):
   check (``checked=True``), each rolled back: what the check adds.
 
     createdb -h 127.0.0.1 -U root clientela_relations
-    .venv/bin/python benchmarks/relations_pages.py \\
+    .venv/bin/python benchmarks/relations.py pages \\
         --database-url postgres://root@127.0.0.1:5432/clientela_relations
 """
 

@@ -165,13 +165,15 @@ def test_the_owner_sees_the_days_work_and_each_count_opens_that_many_rows(client
     assert cards["Next event"]["value"] == "Feria del Pan de Coyoacán"
     assert "(in 4 days) · Coyoacán" in cards["Next event"]["detail"]
     assert cards["Possible duplicates"]["value"] == "1"
+    assert cards["Drifting away, nothing planned"]["value"] == "2"  # nothing planned with them
+    assert cards["Key customers not contacted"]["value"] == "0"  # no class A nor Champions
     # and every count opens a list of exactly that many rows
     counts = {
         label: card
         for label, card in cards.items()
         if card["value"].isdigit() and label != "Customers"
     }
-    assert len(counts) == 7
+    assert len(counts) == 9
     for label, card in counts.items():
         assert _rows(client.get(card["url"])) == int(card["value"]), label
     for label in ("Money owed", "Overdue payments"):
