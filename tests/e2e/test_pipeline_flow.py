@@ -106,7 +106,9 @@ def test_a_drop_on_lost_asks_why_and_cancelling_returns_the_card(page):
     expect(_column(page, "Lead")).to_contain_text("Banquete")
 
     # When she drops it again and says a competitor took it, she is asked which
+    page.wait_for_load_state("networkidle")  # the board drawn again after the cancel
     _drag(page, page.locator(f"[data-opportunity='{deal.pk}']"), _column(page, "Lost"))
+    expect(dialog).to_be_visible()
     dialog.get_by_label("Why was it lost?").select_option(label="Went with a competitor")
     dialog.get_by_label("Competitor").fill("Panificadora del Norte")
     dialog.get_by_role("button", name="Mark as lost").click()
