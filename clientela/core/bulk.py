@@ -11,9 +11,14 @@ takes them column by column (numpy arrays, ``Nullable`` ones, or one value for a
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from operator import attrgetter, itemgetter
 
 import numpy as np
+from django.conf import settings
 from django.db import connections, models, router
+from django.utils import timezone
+
+from clientela.core.models import User
 
 # Rows a ``columns_insert`` batch makes at once.
 BATCH_SIZE = 5000
@@ -194,3 +199,80 @@ def columns_insert(model: type[models.Model], columns: Mapping[str, object], siz
             cursor.executemany(
                 sql, list(zip(*(_column_batch(c, start, stop) for c in specs), strict=True))
             )
+
+
+# --- new records with their history (django-simple-history), as saving each would ---
+
+
+def _stamped(field: models.Field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def rows_create(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: list[tuple],
+    actor: User | None,
+    reason: str,
+) -> list[int]:
+    """Insert ``rows`` of ``model`` (tuples of the fields named ``names``, checked
+    already; see ``rows_insert``) and their history records as saving each would record
+    them, made by ``actor`` for ``reason``; the new ids. A field left out takes its
+    default; a timestamp, now."""
+    if not rows:
+        return []
+    now = timezone.now()
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in names
+    ]
+    if missing:
+        defaults = tuple(now if _stamped(field) else field.get_default() for field in missing)
+        names = [*names, *(field.attname for field in missing)]
+        rows = [row + defaults for row in rows]
+    ids = rows_insert(model, names, rows, returning=True)
+    if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        history = model.history.model  # type: ignore[attr-defined]
+        record = {
+            "history_date": now,
+            "history_change_reason": reason or None,
+            "history_type": "+",
+            "history_user_id": actor.pk if actor is not None else None,
+        }
+        # Each history column picked from the row followed by its new id and the record.
+        extra = (*record.values(), None)
+        position = {name: n for n, name in enumerate(names)}
+        position |= {name: len(names) + 1 + n for n, name in enumerate(record)}
+        position["id"] = len(names)
+        absent = len(names) + 1 + len(record)
+        columns = [f.attname for f in history._meta.concrete_fields if not f.primary_key]
+        pick = itemgetter(*(position.get(name, absent) for name in columns))
+        rows_insert(
+            history,
+            columns,
+            [pick((*row, pk, *extra)) for row, pk in zip(rows, ids, strict=True)],
+            returning=False,
+        )
+    return ids
+
+
+def records_create(objects: Sequence[models.Model], actor: User | None, reason: str) -> None:
+    """Save new model instances (checked already) with their history; sets their ids
+    and timestamps."""
+    if not objects:
+        return
+    model = type(objects[0])
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    now = timezone.now()
+    for field in filter(_stamped, fields):
+        for obj in objects:
+            setattr(obj, field.attname, now)
+    names = [field.attname for field in fields]
+    values = attrgetter(*names)
+    database = router.db_for_write(model)
+    ids = rows_create(model, names, [values(obj) for obj in objects], actor, reason)
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = database

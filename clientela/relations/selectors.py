@@ -13,7 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Window,
+)
+from django.db.models.functions import Lead, TruncMonth
 from django.utils import timezone
 
 from clientela.analytics.models import CustomerScore, ParetoClass, RFMSegment
@@ -27,10 +39,12 @@ from clientela.relations.models import (
     Activity,
     ActivityStatus,
     AgendaSettings,
+    ContactLimit,
     CustomerNote,
     Interaction,
     LostReason,
     Opportunity,
+    OpportunityStageChange,
     Stage,
 )
 
@@ -561,7 +575,6 @@ def opportunity_list_sorted(
     """``opportunity_list`` (same filters) in the order asked: soonest expected close
     ("close", the default), value ("value", "-value"), age ("created", "-created") or
     title; ``with_products`` reads the products of interest too (an export)."""
-    from django.db.models import F
 
     soonest = (F("expected_close").asc(nulls_last=True), "id")  # undated deals last
     order = OPPORTUNITY_ORDERINGS.get(ordering, soonest)
@@ -604,7 +617,6 @@ def opportunity_stage_history(*, opportunity: Opportunity) -> list:
 
 def opportunity_activities(*, opportunity: Opportunity) -> list[Activity]:
     """The activities planned for the opportunity, the next due first, done ones last."""
-    from django.db.models import F
 
     return list(
         opportunity.activities.select_related("owner", "contact").order_by(
@@ -634,8 +646,6 @@ def pipeline_weighted(*, user: User, by: str, owner: User | None = None) -> list
     """The open pipeline weighted by probability, per expected-close month (``by``
     "month", soonest first, undated last) or per owner (``by`` "owner", most weighted
     first); in the business's currency."""
-    from django.db.models import DecimalField, ExpressionWrapper, F
-    from django.db.models.functions import TruncMonth
 
     weighted = ExpressionWrapper(
         F("value") * F("probability"), output_field=DecimalField(max_digits=22, decimal_places=2)
@@ -773,11 +783,6 @@ def pipeline_stages(
     """
     import statistics
 
-    from django.db.models import F, Window
-    from django.db.models.functions import Lead
-
-    from clientela.relations.models import OpportunityStageChange
-
     stages = [stage for stage in stage_list(in_use=False) if not stage.is_lost]
     index = {stage.pk: number for number, stage in enumerate(stages)}
     start, end = _local_day_start(date_from), _local_day_start(date_to + timedelta(days=1))
@@ -824,6 +829,5 @@ def pipeline_stages(
 
 def contact_limit_list() -> list:
     """The limits on outbound contacts (``ContactLimit``), the overall one first."""
-    from clientela.relations.models import ContactLimit
 
     return list(ContactLimit.objects.order_by("channel"))

@@ -7,16 +7,13 @@ both."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.core.access import Capability, limited_to_own_customers
-from clientela.core.bulk import rows_insert, slices
+from clientela.core.bulk import records_create, rows_create, slices
 from clientela.core.models import User
 from clientela.core.services import actor_check, full_clean_collecting
 from clientela.customers import matching
@@ -145,80 +142,6 @@ def _new_customer(
     return CustomerChecked(customer, emails, phones, tags, contacts, addresses)
 
 
-def _stamped(field: models.Field) -> bool:
-    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-
-
-def _create_with_history(
-    model: type[models.Model],
-    names: Sequence[str],
-    rows: list[tuple],
-    actor: User | None,
-    reason: str,
-) -> list[int]:
-    """Insert ``rows`` of ``model`` (tuples of the fields named ``names``, checked
-    already; see ``core.bulk.rows_insert``) and their history records as saving each would record
-    them, made by ``actor`` for ``reason``; the new ids. A field left out takes its
-    default; a timestamp, now."""
-    if not rows:
-        return []
-    now = timezone.now()
-    missing = [
-        field
-        for field in model._meta.concrete_fields
-        if not field.primary_key and field.attname not in names
-    ]
-    if missing:
-        defaults = tuple(now if _stamped(field) else field.get_default() for field in missing)
-        names = [*names, *(field.attname for field in missing)]
-        rows = [row + defaults for row in rows]
-    ids = rows_insert(model, names, rows, returning=True)
-    if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        history = model.history.model  # type: ignore[attr-defined]
-        record = {
-            "history_date": now,
-            "history_change_reason": reason or None,
-            "history_type": "+",
-            "history_user_id": actor.pk if actor is not None else None,
-        }
-        # Each history column picked from the row followed by its new id and the record.
-        extra = (*record.values(), None)
-        position = {name: n for n, name in enumerate(names)}
-        position |= {name: len(names) + 1 + n for n, name in enumerate(record)}
-        position["id"] = len(names)
-        absent = len(names) + 1 + len(record)
-        columns = [f.attname for f in history._meta.concrete_fields if not f.primary_key]
-        pick = itemgetter(*(position.get(name, absent) for name in columns))
-        rows_insert(
-            history,
-            columns,
-            [pick((*row, pk, *extra)) for row, pk in zip(rows, ids, strict=True)],
-            returning=False,
-        )
-    return ids
-
-
-def _save_new(objects: Sequence[models.Model], actor: User | None, reason: str) -> None:
-    """Save new model instances (checked already) with their history; sets their ids
-    and timestamps."""
-    if not objects:
-        return
-    model = type(objects[0])
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    now = timezone.now()
-    for field in filter(_stamped, fields):
-        for obj in objects:
-            setattr(obj, field.attname, now)
-    names = [field.attname for field in fields]
-    values = attrgetter(*names)
-    database = router.db_for_write(model)
-    ids = _create_with_history(model, names, [values(obj) for obj in objects], actor, reason)
-    for obj, pk in zip(objects, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = database
-
-
 # Below this many customers, a catalog's statistics matter little to its look-ups.
 _COUNTED_FLOOR = 5000
 
@@ -319,7 +242,7 @@ def customers_bulk_write(
     _references_check(new)
     customers = [item.customer for item in new]
     tags = _tags_named(name for item in new for name in item.tags)
-    _save_new(customers, actor, reason)
+    records_create(customers, actor, reason)
     for item in new:  # the customers are saved now: this sets the children's ``customer_id``
         for contact in item.contacts:
             contact.customer = item.customer
@@ -334,15 +257,15 @@ def customers_bulk_write(
             for item in new
             for position, value in enumerate(getattr(item, key))
         ]
-        _create_with_history(model, ("customer_id", field, "position"), children, actor, reason)
+        rows_create(model, ("customer_id", field, "position"), children, actor, reason)
     links = [
         (item.customer.pk, tag_id)
         for item in new
         for tag_id in dict.fromkeys(tags[name.casefold()].pk for name in item.tags)
     ]
-    _create_with_history(CustomerTag, ("customer_id", "tag_id"), links, actor, reason)
-    _save_new([contact for item in new for contact in item.contacts], actor, reason)
-    _save_new([address for item in new for address in item.addresses], actor, reason)
+    rows_create(CustomerTag, ("customer_id", "tag_id"), links, actor, reason)
+    records_create([contact for item in new for contact in item.contacts], actor, reason)
+    records_create([address for item in new for address in item.addresses], actor, reason)
     _statistics_refresh()
     for item in new:
         if len(item.contacts) > 1:  # their order in the search text is the database's

@@ -15,16 +15,14 @@ customer someone else contacted meanwhile. The customers' rows are locked here, 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter, itemgetter
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.core.access import AccessDenied, Capability, limited_to_own_customers
-from clientela.core.bulk import rows_insert
+from clientela.core.bulk import records_create
 from clientela.core.models import User
 from clientela.core.parsing import one_line, text_block
 from clientela.core.services import actor_check, full_clean_collecting
@@ -136,45 +134,6 @@ def _row_checked(
     return interaction
 
 
-def _insert_with_history(
-    interactions: list[Interaction], actor: User | None, reason: str, now: datetime
-) -> None:
-    """Insert the checked ``interactions`` and a history record of each, as saving each
-    would record it, made by ``actor`` for ``reason``."""
-    fields = [field for field in Interaction._meta.concrete_fields if not field.primary_key]
-    names = [field.attname for field in fields]
-    for interaction in interactions:
-        interaction.created_at = interaction.updated_at = now
-    values = attrgetter(*names)
-    rows = [values(interaction) for interaction in interactions]
-    ids = rows_insert(Interaction, names, rows, returning=True)
-    for interaction, pk in zip(interactions, ids, strict=True):
-        interaction.pk = pk
-    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        return
-    history = Interaction.history.model
-    record = {
-        "history_date": now,
-        "history_change_reason": reason or None,
-        "history_type": "+",
-        "history_user_id": actor.pk if actor is not None else None,
-    }
-    # Each history column picked from the row followed by its new id and the record.
-    position = {name: n for n, name in enumerate(names)}
-    position["id"] = len(names)
-    position |= {name: len(names) + 1 + n for n, name in enumerate(record)}
-    absent = len(names) + 1 + len(record)
-    columns = [f.attname for f in history._meta.concrete_fields if not f.primary_key]
-    pick = itemgetter(*(position.get(name, absent) for name in columns))
-    extra = (*record.values(), None)
-    rows_insert(
-        history,
-        columns,
-        [pick((*row, pk, *extra)) for row, pk in zip(rows, ids, strict=True)],
-        returning=False,
-    )
-
-
 @transaction.atomic
 def interactions_bulk_record(
     *, actor: User | None, rows: Sequence[InteractionRow], reason: str = ""
@@ -211,7 +170,7 @@ def interactions_bulk_record(
         if interaction.override_reason and actor is not None:
             interaction.override_by_id = actor.pk
         interactions.append(interaction)
-    _insert_with_history(interactions, actor, reason, now)
+    records_create(interactions, actor, reason)
     # Only the customers whose last contact moves on are written to.
     latest: dict[int, datetime] = {}
     for interaction in interactions:
