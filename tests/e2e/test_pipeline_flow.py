@@ -41,14 +41,22 @@ def _column(page, name: str):
 
 def _drag(page, card, column) -> None:
     """Drag ``card`` (held by its customer's line: its title is a link) into ``column``
-    with the mouse, in steps, as a person would."""
+    with the mouse, in steps, as a person would: she takes it once it has settled, sees it
+    lift, carries it over, and lets go once it shows in the column (SortableJS looks where
+    the pointer is every 50 ms, which a slow machine stretches)."""
+    opportunity = card.get_attribute("data-opportunity")
+    # SortableJS ignores a press on a card still sliding into place
+    page.wait_for_function("card => !card.animated", arg=card.element_handle())
     source = card.locator("p").first.bounding_box()
     target = column.locator("[data-board-cards]").bounding_box()
     page.mouse.move(source["x"] + 10, source["y"] + 5)
     page.mouse.down()
     page.mouse.move(source["x"] + 30, source["y"] + 20, steps=5)
+    expect(page.locator(".sortable-fallback")).to_have_count(1)
     page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 30, steps=20)
     page.mouse.move(target["x"] + target["width"] / 2 + 4, target["y"] + 34, steps=2)
+    carried = column.locator(f"[data-board-cards] [data-opportunity='{opportunity}']")
+    expect(carried).to_have_count(1)
     page.mouse.up()
 
 
@@ -106,7 +114,6 @@ def test_a_drop_on_lost_asks_why_and_cancelling_returns_the_card(page):
     expect(_column(page, "Lead")).to_contain_text("Banquete")
 
     # When she drops it again and says a competitor took it, she is asked which
-    page.wait_for_load_state("networkidle")  # the board drawn again after the cancel
     _drag(page, page.locator(f"[data-opportunity='{deal.pk}']"), _column(page, "Lost"))
     expect(dialog).to_be_visible()
     dialog.get_by_label("Why was it lost?").select_option(label="Went with a competitor")
