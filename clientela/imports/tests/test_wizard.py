@@ -332,6 +332,21 @@ def test_the_dry_run_shows_what_each_row_would_do_and_writes_nothing(client, sal
     assert not catalog["gomez"].emails.exists()
 
 
+def test_a_look_alikes_number_is_written_as_is_past_a_thousand(client, sales, catalog):
+    """A customer's number is an id to look up: no thousands separator, in any language."""
+    client.force_login(sales)
+    run = _planned(client, csv_upload([HEADERS, *ROWS]))
+    run.plan["similar"][0]["id"] = 12345  # as a book past its first thousand customers
+    run.save(update_fields=["plan"])
+
+    for language in ("en", "es", "ru"):
+        page = _page(
+            client.get(reverse("imports:run", args=[run.pk]), HTTP_ACCEPT_LANGUAGE=language)
+        )
+
+        assert re.search(r"[#№]12345, Tortillería La Esperanza", page), language
+
+
 def test_ticking_skip_enables_import(client, sales, catalog):
     client.force_login(sales)
     run = _planned(client, csv_upload([HEADERS, *ROWS]))
