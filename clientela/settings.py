@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "clientela.mail",
     "clientela.analytics",
     "clientela.relations",
+    "clientela.campaigns",
     "clientela.imports",
     "clientela.web",
     "clientela.demo",
