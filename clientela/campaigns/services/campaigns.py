@@ -70,7 +70,7 @@ CAMPAIGN_FIELDS = frozenset(
     }
 )
 # The contact channel (``relations``) each campaign channel uses.
-CONTACT_CHANNEL = {
+CONTACT_CHANNEL: dict[str, str] = {
     CampaignChannel.EMAIL: ContactChannel.EMAIL,
     CampaignChannel.CALL: ContactChannel.PHONE,
     CampaignChannel.MAIL: ContactChannel.MAIL,
@@ -182,11 +182,12 @@ def campaign_update(*, actor: User | None, campaign: Campaign, version: int, **f
 
 def _without_address(channel: str, ids: Sequence[int]) -> set[int]:
     """Of ``ids``, the customers with no address for ``channel``."""
-    holder = {
+    holders: dict[str, type[CustomerEmail | CustomerPhone | Address]] = {
         CampaignChannel.EMAIL: CustomerEmail,
         CampaignChannel.CALL: CustomerPhone,
         CampaignChannel.MAIL: Address,
-    }[channel]
+    }
+    holder = holders[channel]
     having: set[int] = set()
     for start in range(0, len(ids), MEMBERS_BATCH):
         chunk = ids[start : start + MEMBERS_BATCH]

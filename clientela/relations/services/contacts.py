@@ -174,10 +174,12 @@ def contact_refusals(
                         at__range=reply_window,
                     ).values_list("customer_id", flat=True)
                 )
-        for pk in unwilling:
-            refusals[pk] = pressure.consent_refusal(
+        if unwilling and consent is not None:
+            refused = pressure.consent_refusal(
                 consents={consent: False}, channel=channel, replying=False
             )
+            if refused is not None:
+                refusals.update(dict.fromkeys(unwilling, refused))
         if not limits:
             continue
         contacts: dict[int, list[tuple[str, datetime]]] = {}
