@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "clientela.mail",
     "clientela.analytics",
     "clientela.relations",
+    "clientela.campaigns",
     "clientela.imports",
     "clientela.web",
     "clientela.demo",
@@ -325,6 +326,8 @@ CLIENTELA_PAGE_SIZE = 25
 CLIENTELA_CONSENT_REPLY_DAYS = int(os.environ.get("CLIENTELA_CONSENT_REPLY_DAYS", "14"))
 CLIENTELA_DIGEST_HOUR = int(os.environ.get("CLIENTELA_DIGEST_HOUR", "7"))
 CLIENTELA_NO_CONTACT_DAYS = int(os.environ.get("CLIENTELA_NO_CONTACT_DAYS", "60"))
+# Campaigns: only the owner launches an e-mail campaign to more customers than this.
+CLIENTELA_CAMPAIGN_EMAIL_LIMIT = int(os.environ.get("CLIENTELA_CAMPAIGN_EMAIL_LIMIT", "500"))
 # Lists count matches up to this many; beyond it they say "more than" and page that far.
 CLIENTELA_COUNT_LIMIT = int(os.environ.get("CLIENTELA_COUNT_LIMIT", "1000"))
 

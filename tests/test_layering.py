@@ -27,6 +27,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("events",),
     ("analytics",),
     ("relations",),
+    ("campaigns",),
     ("imports", "demo"),
     ("urls", "settings", "__main__", "wsgi", "asgi"),
 )

@@ -32,6 +32,7 @@ class Capability(models.TextChoices):
         "pipeline.configure",
         _("configure stages, lost reasons and contact limits"),
     )
+    CAMPAIGN_EDIT = "campaign.edit", _("build segments and campaigns")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -51,6 +52,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.OPPORTUNITY_EDIT,
             Capability.ACTIVITY_EDIT,
             Capability.INTERACTION_RECORD,
+            Capability.CAMPAIGN_EDIT,
         }
     ),
     Role.SUPPORT: frozenset(

@@ -16,6 +16,8 @@ from clientela.relations.services import (
     activity_complete,
     activity_plan,
     contact_limit_set,
+    contact_refusal,
+    contact_refusals,
     interaction_delete,
     interaction_record,
 )
@@ -205,3 +207,37 @@ def test_planning_calls_for_a_list_leaves_out_those_the_check_refuses(sales, own
     )
     assert [a.customer for a in planned] == [willing] and planned[0].owner == sales
     assert left_out[0][0] == unwilling and "agrees to calls" in left_out[0][1]
+
+
+def test_many_customers_are_checked_at_once_with_the_same_answer_as_one_by_one(
+    owner, sales, customer, settings
+):
+    settings.CLIENTELA_CONSENT_REPLY_DAYS = 14
+    contact_limit_set(actor=owner, channel="email", max_contacts=1, days=7)
+    unwilling = consenting(CustomerFactory(name="Sin correo", owner=sales), consent_email=False)
+    replying = consenting(CustomerFactory(name="Nos escribió", owner=sales), consent_email=False)
+    interaction_record(
+        actor=sales, customer=replying, channel="email", direction="inbound", at=days_ago(3)
+    )
+    mailed = consenting(CustomerFactory(name="Ya recibió uno", owner=sales))
+    interaction_record(
+        actor=sales, customer=mailed, channel="email", direction="outbound", at=days_ago(2)
+    )
+    called = consenting(CustomerFactory(name="Muchas llamadas", owner=sales))
+    for days in (20, 15, 10, 5):  # calls count against the overall limit of 4 in 30 days
+        _call(sales, called, days_ago(days))
+    everyone = [customer, unwilling, replying, mailed, called]
+    now = timezone.now()
+
+    many = contact_refusals([c.pk for c in everyone], channel="email", at=now)
+
+    one_by_one = {}
+    for person in everyone:
+        refusal = contact_refusal(customer=person, channel="email", at=now)
+        if refusal is not None:
+            one_by_one[person.pk] = refusal
+    assert many == one_by_one
+    assert set(many) == {unwilling.pk, mailed.pk, called.pk}
+    assert many[unwilling.pk].field == "channel"
+    assert "by E-mail in 7 days" in many[mailed.pk].message
+    assert "At most 4 outbound contacts in 30 days" in many[called.pk].message

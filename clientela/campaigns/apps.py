@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CampaignsConfig(AppConfig):
+    name = "clientela.campaigns"
+    label = "campaigns"
+    verbose_name = _("Campaigns")
+
+    def ready(self) -> None:
+        from clientela.campaigns.models import CampaignEvent, CampaignMember
+        from clientela.customers.personal import personal_data_register
+        from clientela.webhooks.registry import event_names_register
+
+        event_names_register(CampaignEvent)
+        personal_data_register(
+            CampaignMember,
+            erase={"error": ""},  # a mail server's answer may quote the address
+            keep=("pareto_class",),
+            export_as="campaigns",
+            export=("campaign__name", "group", "state", "contacted_at"),
+        )

@@ -1,0 +1,325 @@
+"""Campaigns: drafted, changed while a draft, and launched.
+
+A launch freezes the segment's members as the launcher sees them (decision 0016): those
+who may not be contacted on the channel are set aside with the reason (anonymised, no
+address for it, no consent, a contact limit reached), then a share of the others is
+held out, drawn at random within each Pareto class, and never contacted. Launching a
+launched campaign changes nothing.
+"""
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.analytics.models import CustomerScore
+from clientela.analytics.selectors import score_latest_date
+from clientela.campaigns.models import (
+    Campaign,
+    CampaignChannel,
+    CampaignEvent,
+    CampaignMember,
+    CampaignStatus,
+    ConversionRule,
+    MemberGroup,
+    MemberState,
+    Segment,
+    SetAsideReason,
+)
+from clientela.campaigns.selectors import segment_members
+from clientela.core.access import AccessDenied, Capability
+from clientela.core.models import Role, User
+from clientela.core.money import money_check, normalize_currency
+from clientela.core.parsing import one_line, text_block
+from clientela.core.services import (
+    actor_check,
+    full_clean_collecting,
+    history_as,
+    version_claim,
+)
+from clientela.customers.models import Address, Customer, CustomerEmail, CustomerPhone
+from clientela.orders.models import Product
+from clientela.relations.models import ContactChannel
+from clientela.relations.services import contact_refusals
+from clientela.webhooks.services import event_emit
+
+CAMPAIGN_FIELDS = frozenset(
+    {
+        "name",
+        "objective",
+        "segment",
+        "channel",
+        "starts_on",
+        "ends_on",
+        "currency",
+        "cost_fixed",
+        "cost_per_contact",
+        "offer",
+        "conversion_rule",
+        "conversion_products",
+        "conversion_amount",
+        "attribution_days",
+        "holdout_percent",
+    }
+)
+# The contact channel (``relations``) each campaign channel uses.
+CONTACT_CHANNEL: dict[str, str] = {
+    CampaignChannel.EMAIL: ContactChannel.EMAIL,
+    CampaignChannel.CALL: ContactChannel.PHONE,
+    CampaignChannel.MAIL: ContactChannel.MAIL,
+}
+# How many members a launch writes at once.
+MEMBERS_BATCH = 5000
+
+Errors = dict[str, list[str]]
+
+
+def _apply(campaign: Campaign, fields: dict[str, Any], errors: Errors) -> list[Product] | None:
+    """Put ``fields`` on ``campaign``, cleaned; the conversion products, if given."""
+    unknown = set(fields) - CAMPAIGN_FIELDS
+    if unknown:
+        raise ValueError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
+    products = fields.pop("conversion_products", None)
+    for name in ("name",):
+        if name in fields:
+            fields[name] = one_line(fields[name])
+    for name in ("objective", "offer"):
+        if name in fields:
+            fields[name] = text_block(fields[name])
+    if "currency" in fields:
+        try:
+            fields["currency"] = normalize_currency(fields["currency"])
+        except ValidationError as error:
+            errors["currency"] = error.messages
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    for name in ("cost_fixed", "cost_per_contact", "conversion_amount"):
+        value = getattr(campaign, name)
+        if isinstance(value, Decimal) and "currency" not in errors:
+            try:
+                money_check(value, campaign.currency)
+            except ValidationError as error:
+                errors.setdefault(name, []).extend(error.messages)
+    if not campaign.name:
+        errors.setdefault("name", []).append(_("Give the campaign a name."))
+    if campaign.starts_on and campaign.ends_on and campaign.ends_on < campaign.starts_on:
+        errors.setdefault("ends_on", []).append(_("The campaign cannot end before it starts."))
+    if campaign.conversion_rule == ConversionRule.AMOUNT and campaign.conversion_amount is None:
+        errors.setdefault("conversion_amount", []).append(
+            _("Give the amount an order must reach to count.")
+        )
+    if campaign.conversion_rule == ConversionRule.PRODUCTS:
+        chosen = (
+            products
+            if products is not None
+            else (list(campaign.conversion_products.all()) if campaign.pk else [])
+        )
+        if not chosen:
+            errors.setdefault("conversion_products", []).append(
+                _("Pick the products an order must hold to count.")
+            )
+    return list(products) if products is not None else None
+
+
+def _clean(campaign: Campaign, errors: Errors) -> None:
+    full_clean_collecting(
+        campaign, errors, exclude=["created_by", "launched_by", "segment"], constraints=False
+    )
+
+
+@transaction.atomic
+def campaign_create(*, actor: User, segment: Segment, **fields) -> Campaign:
+    """Draft a campaign on ``segment`` (one ``actor`` may use)."""
+    actor_check(actor, Capability.CAMPAIGN_EDIT)
+    errors: Errors = {}
+    campaign = Campaign(
+        created_by=actor, segment=segment, seed=random.SystemRandom().randrange(2**31)
+    )
+    products = _apply(campaign, dict(fields), errors)
+    _clean(campaign, errors)
+    history_as(campaign, actor)
+    campaign.save()
+    if products is not None:
+        campaign.conversion_products.set(products)
+    return campaign
+
+
+def _draft_check(actor: User | None, campaign: Campaign) -> None:
+    actor_check(actor, Capability.CAMPAIGN_EDIT)
+    if actor is not None and actor.role != Role.OWNER and campaign.created_by_id != actor.pk:
+        raise AccessDenied(Capability.CAMPAIGN_EDIT)
+
+
+@transaction.atomic
+def campaign_update(*, actor: User | None, campaign: Campaign, version: int, **fields) -> Campaign:
+    """Change a draft campaign (its maker or the owner); a launched one keeps what it was
+    launched with. A stale ``version`` raises ConflictError."""
+    _draft_check(actor, campaign)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError(
+            {"status": [_("A launched campaign cannot be changed; draft a new one.")]}
+        )
+    errors: Errors = {}
+    products = _apply(campaign, dict(fields), errors)
+    _clean(campaign, errors)
+    version_claim(instance=campaign, version=version)
+    history_as(campaign, actor)
+    campaign.save()
+    if products is not None:
+        campaign.conversion_products.set(products)
+    return campaign
+
+
+# --- launch -------------------------------------------------------------------------
+
+
+def _without_address(channel: str, ids: Sequence[int]) -> set[int]:
+    """Of ``ids``, the customers with no address for ``channel``."""
+    holders: dict[str, type[CustomerEmail | CustomerPhone | Address]] = {
+        CampaignChannel.EMAIL: CustomerEmail,
+        CampaignChannel.CALL: CustomerPhone,
+        CampaignChannel.MAIL: Address,
+    }
+    holder = holders[channel]
+    having: set[int] = set()
+    for start in range(0, len(ids), MEMBERS_BATCH):
+        chunk = ids[start : start + MEMBERS_BATCH]
+        having.update(
+            holder.objects.filter(customer__in=chunk).values_list("customer_id", flat=True)
+        )
+    return set(ids) - having
+
+
+def _classes(ids: Sequence[int]) -> dict[int, str]:
+    """The Pareto class of each of ``ids`` in the latest analysis (those scored)."""
+    as_of = score_latest_date()
+    if as_of is None:
+        return {}
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), MEMBERS_BATCH):
+        chunk = ids[start : start + MEMBERS_BATCH]
+        found.update(
+            CustomerScore.objects.filter(as_of=as_of, customer__in=chunk).values_list(
+                "customer_id", "pareto_class"
+            )
+        )
+    return found
+
+
+def holdout_draw(classes: dict[int, str], share: int, seed: int) -> set[int]:
+    """``share`` percent of the customers in ``classes`` (id → Pareto class), drawn at
+    random with ``seed`` within each class, so both groups hold the classes alike."""
+    rng = random.Random(seed)
+    strata: dict[str, list[int]] = defaultdict(list)
+    for pk in sorted(classes):
+        strata[classes[pk]].append(pk)
+    held: set[int] = set()
+    for stratum in sorted(strata):
+        ids = strata[stratum]
+        held.update(rng.sample(ids, round(len(ids) * share / 100)))
+    return held
+
+
+def _launch_limit_check(actor: User | None, campaign: Campaign, count: int) -> None:
+    if (
+        actor is not None
+        and actor.role != Role.OWNER
+        and campaign.channel == CampaignChannel.EMAIL
+        and count > settings.CLIENTELA_CAMPAIGN_EMAIL_LIMIT
+    ):
+        raise ValidationError(
+            {
+                "segment": [
+                    _(
+                        "Only the owner launches an e-mail campaign to more than %(limit)s "
+                        "customers; this one has %(count)s."
+                    )
+                    % {"limit": settings.CLIENTELA_CAMPAIGN_EMAIL_LIMIT, "count": count}
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
+    """Freeze the members, set aside who may not be contacted, hold out a share and set
+    the campaign running (``campaign.launched``). A launched campaign is returned as it
+    is. A segment that finds no one cannot launch."""
+    _draft_check(actor, campaign)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        return campaign
+    viewer = actor or campaign.created_by
+    ids = list(
+        segment_members(user=viewer, conditions=campaign.segment.conditions)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        raise ValidationError({"segment": [_("The segment finds no one: nobody to contact.")]})
+    _launch_limit_check(actor, campaign, len(ids))
+    now = timezone.now()
+    reasons: dict[int, str] = {}
+    for start in range(0, len(ids), MEMBERS_BATCH):
+        chunk = ids[start : start + MEMBERS_BATCH]
+        reasons.update(
+            (pk, SetAsideReason.ANONYMISED)
+            for pk in Customer.objects.filter(
+                pk__in=chunk, anonymized_at__isnull=False
+            ).values_list("pk", flat=True)
+        )
+    open_ids = [pk for pk in ids if pk not in reasons]
+    for pk in _without_address(campaign.channel, open_ids):
+        reasons[pk] = SetAsideReason.NO_ADDRESS
+    open_ids = [pk for pk in open_ids if pk not in reasons]
+    for pk, refusal in contact_refusals(
+        open_ids, channel=CONTACT_CHANNEL[campaign.channel], at=now
+    ).items():
+        reasons[pk] = SetAsideReason.PRESSURE if refusal.overridable else SetAsideReason.CONSENT
+    classes = _classes(ids)
+    eligible = {pk: classes.get(pk, "") for pk in ids if pk not in reasons}
+    held = holdout_draw(eligible, campaign.holdout_percent, campaign.seed)
+    state = MemberState.QUEUED
+    members = (
+        CampaignMember(
+            campaign=campaign,
+            customer_id=pk,
+            group=(
+                MemberGroup.SET_ASIDE
+                if pk in reasons
+                else MemberGroup.HOLDOUT
+                if pk in held
+                else MemberGroup.CONTACTED
+            ),
+            reason=reasons.get(pk, ""),
+            pareto_class=classes.get(pk, ""),
+            state=state if pk in eligible and pk not in held else "",
+        )
+        for pk in ids
+    )
+    CampaignMember.objects.bulk_create(members, batch_size=MEMBERS_BATCH)
+    campaign.status = CampaignStatus.RUNNING
+    campaign.launched_at = now
+    campaign.launched_by = actor
+    campaign.version += 1
+    history_as(campaign, actor)
+    campaign.save()
+    event_emit(
+        event=CampaignEvent.LAUNCHED,
+        data=lambda: {
+            "id": campaign.pk,
+            "name": campaign.name,
+            "channel": campaign.channel,
+            "members": len(ids),
+            "held_out": len(held),
+            "set_aside": len(reasons),
+        },
+    )
+    return campaign
