@@ -305,6 +305,8 @@ else:
 _email_from = os.environ.get("CLIENTELA_EMAIL_FROM", "clientela@localhost")
 _email_from_name = os.environ.get("CLIENTELA_EMAIL_FROM_NAME", "Clientela")
 DEFAULT_FROM_EMAIL = f"{_email_from_name} <{_email_from}>" if _email_from_name else _email_from
+# The business as its customers see it: the sender's name of its e-mail.
+CLIENTELA_BUSINESS_NAME = _email_from_name or "Clientela"
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

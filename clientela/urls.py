@@ -31,6 +31,7 @@ urlpatterns = [
     path("analytics/", include("clientela.analytics.urls")),
     path("relations/", include("clientela.relations.urls")),
     path("imports/", include("clientela.imports.urls")),
+    path("campaigns/", include("clientela.campaigns.urls")),
     path("", include("clientela.web.urls")),
 ]
 

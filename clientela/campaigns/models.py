@@ -193,6 +193,7 @@ class CampaignMember(models.Model):
     )
     error = models.TextField(_("error"), blank=True)
     contacted_at = models.DateTimeField(_("contacted"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("campaign member")

@@ -81,7 +81,17 @@ def segment_update(*, actor: User | None, segment: Segment, version: int, **fiel
 
 @transaction.atomic
 def segment_delete(*, actor: User | None, segment: Segment) -> None:
-    """Delete a segment (its maker or the owner)."""
+    """Delete a segment (its maker or the owner) that no campaign uses."""
     _maker_check(actor, segment)
+    used = list(segment.campaigns.values_list("name", flat=True)[:3])
+    if used:
+        raise ValidationError(
+            {
+                "segment": [
+                    _("Campaigns use this segment (%(names)s): it stays.")
+                    % {"names": ", ".join(used)}
+                ]
+            }
+        )
     history_as(segment, actor)
     segment.delete()

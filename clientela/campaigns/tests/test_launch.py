@@ -25,6 +25,7 @@ from clientela.campaigns.services import (
     campaign_update,
     holdout_draw,
     segment_create,
+    segment_delete,
 )
 from clientela.customers.services import customer_anonymize
 from clientela.customers.tests.factories import CustomerFactory
@@ -202,3 +203,13 @@ def test_launch_is_told_to_webhooks_with_its_counts(owner):
         0,
         1,
     )
+
+
+def test_a_segment_a_campaign_uses_cannot_be_deleted(owner):
+    campaign = _campaign(owner)
+
+    with pytest.raises(ValidationError) as refused:
+        segment_delete(actor=owner, segment=campaign.segment)
+
+    assert "Navidad" in refused.value.message_dict["segment"][0]
+    assert Campaign.objects.get().segment.pk
