@@ -15,7 +15,8 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+# The catalogs are compiled here too: a pulled change to a .po file is in the next run.
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock $(wildcard clientela/locale/*/LC_MESSAGES/django.po)
 	$(UV) sync --frozen --quiet
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.tools -v 0
 	touch $@
