@@ -22,12 +22,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from clientela.analytics.models import (
-    FLAGGED,
     CustomerScore,
     LadderStage,
     ParetoClass,
     RFMSegment,
 )
+from clientela.analytics.selectors import CHURN
 from clientela.core.models import User
 from clientela.core.validators import business_date_check
 from clientela.customers.models import (
@@ -63,13 +63,7 @@ CONDITIONS_MAX = 20
 VALUES_MAX = 200
 DAYS_MAX = 36500
 
-# Churn flags a condition may name (the churn lists' own conditions on scores).
-CHURN = {
-    "at_risk": FLAGGED & Q(lost_by_model=False, lost_by_rule=False),
-    "lost": FLAGGED & (Q(lost_by_model=True) | Q(lost_by_rule=True)),
-    "flagged": FLAGGED,
-    "active": Q(purchases__gt=0) & ~FLAGGED,
-}
+# The churn lists a condition may name (``analytics.selectors.CHURN`` holds their queries).
 CHURN_CHOICES = (
     ("at_risk", _("Drifting away")),
     ("lost", _("Lost")),
