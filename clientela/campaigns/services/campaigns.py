@@ -87,9 +87,8 @@ def _apply(campaign: Campaign, fields: dict[str, Any], errors: Errors) -> list[P
     if unknown:
         raise ValueError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
     products = fields.pop("conversion_products", None)
-    for name in ("name",):
-        if name in fields:
-            fields[name] = one_line(fields[name])
+    if "name" in fields:
+        fields["name"] = one_line(fields["name"])
     for name in ("objective", "offer"):
         if name in fields:
             fields[name] = text_block(fields[name])
