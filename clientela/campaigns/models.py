@@ -17,6 +17,7 @@ from clientela.core.models import BaseModel
 from clientela.core.validators import business_date_check, text_length_check
 from clientela.customers.models import Customer
 from clientela.orders.models import AMOUNT, Product, business_currency
+from clientela.relations.models import Outcome
 
 NAME_LENGTH = 120
 
@@ -123,6 +124,11 @@ class Campaign(BaseModel):
     status = models.CharField(
         _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
+    send_rate = models.PositiveIntegerField(
+        _("messages per minute"),
+        default=600,
+        validators=[MinValueValidator(1), MaxValueValidator(60000)],
+    )
     seed = models.PositiveIntegerField(_("random seed"), default=0)
     launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
     launched_by = models.ForeignKey(
@@ -133,6 +139,7 @@ class Campaign(BaseModel):
         related_name="+",
         verbose_name=_("launched by"),
     )
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -149,6 +156,36 @@ class Campaign(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BodyFormat(models.TextChoices):
+    MARKDOWN = "markdown", _("Markdown")
+    HTML = "html", _("Simple HTML")
+
+
+class CampaignMessage(BaseModel):
+    """What a campaign says: an e-mail's subject and body, a letter's text or a call's
+    script, as a sandboxed template (``personalisation``); one version per language,
+    the one without a language for everyone else."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)  # messages.SUBJECT_LENGTH
+    body = models.TextField(_("body"), validators=[text_length_check])
+    body_format = models.CharField(
+        _("format"), max_length=8, choices=BodyFormat.choices, default=BodyFormat.MARKDOWN
+    )
+
+    class Meta:
+        verbose_name = _("campaign message")
+        verbose_name_plural = _("campaign messages")
+        ordering = ["campaign", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "language"], name="message_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.language or '*'}"
 
 
 class MemberGroup(models.TextChoices):
@@ -192,6 +229,15 @@ class CampaignMember(models.Model):
         _("state"), max_length=8, choices=MemberState.choices, blank=True, default=""
     )
     error = models.TextField(_("error"), blank=True)
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("caller"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     contacted_at = models.DateTimeField(_("contacted"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
 
@@ -204,6 +250,7 @@ class CampaignMember(models.Model):
         indexes = [
             models.Index(fields=["campaign", "group", "state", "id"], name="member_work"),
             models.Index(fields=["customer"], name="member_customer"),
+            models.Index(fields=["campaign", "caller", "state"], name="member_caller"),
         ]
 
     def __str__(self) -> str:

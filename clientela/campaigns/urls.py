@@ -1,9 +1,9 @@
 from django.urls import path
 
-from clientela.campaigns import views
+from clientela.campaigns.views import unsubscribe
 
 app_name = "campaigns"
 
 urlpatterns = [
-    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
 ]

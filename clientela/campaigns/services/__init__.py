@@ -1,18 +1,34 @@
-"""Campaigns' writes: segments (``segments``), campaigns and their launch
-(``campaigns``)."""
+"""Campaigns' writes: segments (``segments``), campaigns, their launch, pause and end
+(``campaigns``), what they say (``messages``) and unsubscribing (``unsubscribe``)."""
 
 from clientela.campaigns.services.campaigns import (
     campaign_create,
+    campaign_finish,
     campaign_launch,
+    campaign_pause,
+    campaign_resume,
     campaign_update,
+    draft_check,
     holdout_draw,
+)
+from clientela.campaigns.services.messages import (
+    campaign_message_delete,
+    campaign_message_for,
+    campaign_message_set,
 )
 from clientela.campaigns.services.segments import segment_create, segment_delete, segment_update
 
 __all__ = [
     "campaign_create",
+    "campaign_finish",
     "campaign_launch",
+    "campaign_message_delete",
+    "campaign_message_for",
+    "campaign_message_set",
+    "campaign_pause",
+    "campaign_resume",
     "campaign_update",
+    "draft_check",
     "holdout_draw",
     "segment_create",
     "segment_delete",

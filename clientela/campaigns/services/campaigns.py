@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,6 +67,7 @@ CAMPAIGN_FIELDS = frozenset(
         "conversion_amount",
         "attribution_days",
         "holdout_percent",
+        "send_rate",
     }
 )
 # The contact channel (``relations``) each campaign channel uses.
@@ -150,7 +151,9 @@ def campaign_create(*, actor: User, segment: Segment, **fields) -> Campaign:
     return campaign
 
 
-def _draft_check(actor: User | None, campaign: Campaign) -> None:
+def draft_check(actor: User | None, campaign: Campaign) -> None:
+    """Raise AccessDenied unless ``actor`` may change ``campaign``: its maker or the
+    owner, with the right to edit campaigns."""
     actor_check(actor, Capability.CAMPAIGN_EDIT)
     if actor is not None and actor.role != Role.OWNER and campaign.created_by_id != actor.pk:
         raise AccessDenied(Capability.CAMPAIGN_EDIT)
@@ -160,7 +163,7 @@ def _draft_check(actor: User | None, campaign: Campaign) -> None:
 def campaign_update(*, actor: User | None, campaign: Campaign, version: int, **fields) -> Campaign:
     """Change a draft campaign (its maker or the owner); a launched one keeps what it was
     launched with. A stale ``version`` raises ConflictError."""
-    _draft_check(actor, campaign)
+    draft_check(actor, campaign)
     if campaign.status != CampaignStatus.DRAFT:
         raise ValidationError(
             {"status": [_("A launched campaign cannot be changed; draft a new one.")]}
@@ -251,10 +254,12 @@ def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
     """Freeze the members, set aside who may not be contacted, hold out a share and set
     the campaign running (``campaign.launched``). A launched campaign is returned as it
     is. A segment that finds no one cannot launch."""
-    _draft_check(actor, campaign)
+    draft_check(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.DRAFT:
         return campaign
+    if campaign.channel == CampaignChannel.EMAIL and not campaign.messages.exists():
+        raise ValidationError({"messages": [_("Write the e-mail before launching.")]})
     viewer = actor or campaign.created_by
     ids = list(
         segment_members(user=viewer, conditions=campaign.segment.conditions)
@@ -321,4 +326,86 @@ def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
             "set_aside": len(reasons),
         },
     )
+    return campaign
+
+
+# --- running ------------------------------------------------------------------------
+
+
+def _status_move(
+    actor: User | None, campaign: Campaign, *, from_: set[str], to: str
+) -> tuple[Campaign, bool]:
+    """Move ``campaign`` (locked) from one of ``from_`` to ``to``; whether it moved."""
+    draft_check(actor, campaign)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status == to:
+        return campaign, False
+    if campaign.status not in from_:
+        raise ValidationError(
+            {
+                "status": [
+                    _("A campaign that is “%(status)s” cannot be “%(wanted)s”.")
+                    % {
+                        "status": campaign.get_status_display(),
+                        "wanted": CampaignStatus(to).label,
+                    }
+                ]
+            }
+        )
+    campaign.status = to
+    if to == CampaignStatus.FINISHED:
+        campaign.finished_at = timezone.now()
+    campaign.version += 1
+    history_as(campaign, actor)
+    campaign.save()
+    return campaign, True
+
+
+@transaction.atomic
+def campaign_pause(*, actor: User | None, campaign: Campaign) -> Campaign:
+    """Stop a running campaign's sending after the message under way; pausing a paused
+    campaign changes nothing."""
+    return _status_move(actor, campaign, from_={CampaignStatus.RUNNING}, to=CampaignStatus.PAUSED)[
+        0
+    ]
+
+
+@transaction.atomic
+def campaign_resume(*, actor: User | None, campaign: Campaign) -> Campaign:
+    """Go on with a paused campaign where it stopped."""
+    return _status_move(actor, campaign, from_={CampaignStatus.PAUSED}, to=CampaignStatus.RUNNING)[
+        0
+    ]
+
+
+@transaction.atomic
+def campaign_finish(*, actor: User | None, campaign: Campaign) -> Campaign:
+    """End a running or paused campaign: no more contacts (``campaign.finished``, with
+    the counts); its results keep counting conversions until the window closes.
+    Finishing a finished campaign changes nothing."""
+    campaign, moved = _status_move(
+        actor,
+        campaign,
+        from_={CampaignStatus.RUNNING, CampaignStatus.PAUSED},
+        to=CampaignStatus.FINISHED,
+    )
+    if moved:
+        counts = dict(
+            CampaignMember.objects.filter(campaign=campaign)
+            .values_list("group")
+            .annotate(count=models.Count("pk"))
+            .values_list("group", "count")
+        )
+        event_emit(
+            event=CampaignEvent.FINISHED,
+            data=lambda: {
+                "id": campaign.pk,
+                "name": campaign.name,
+                "channel": campaign.channel,
+                "members": sum(counts.values()),
+                "contacted": counts.get(MemberGroup.CONTACTED, 0),
+                "held_out": counts.get(MemberGroup.HOLDOUT, 0),
+                "set_aside": counts.get(MemberGroup.SET_ASIDE, 0),
+            },
+        )
     return campaign

@@ -20,13 +20,12 @@ from clientela.campaigns.models import (
     MemberState,
 )
 from clientela.campaigns.services import (
-    campaign_create,
     campaign_launch,
     campaign_update,
     holdout_draw,
-    segment_create,
     segment_delete,
 )
+from clientela.campaigns.tests.factories import EVERYONE, campaign_draft
 from clientela.customers.services import customer_anonymize
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.relations.services import interaction_record
@@ -36,19 +35,9 @@ from clientela.webhooks.services import webhook_subscription_create
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = [{"field": "kind", "op": "in", "value": ["business", "person"]}]
-
 
 def _campaign(actor, conditions=EVERYONE, **fields):
-    segment = segment_create(actor=actor, name=f"Segmento {Campaign.objects.count()}",
-                             conditions=conditions)  # fmt: skip
-    fields = {
-        "name": "Navidad",
-        "channel": "email",
-        "starts_on": date(2026, 12, 1),
-        "ends_on": date(2026, 12, 24),
-    } | fields
-    return campaign_create(actor=actor, segment=segment, **fields)
+    return campaign_draft(actor, conditions, **fields)
 
 
 def _groups(campaign) -> dict[str, str]:

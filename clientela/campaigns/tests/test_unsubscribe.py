@@ -2,15 +2,14 @@
 consent once (the customer's history says why); a second use and RFC 8058's one-click
 POST work without signing in or a form's token; a changed link is a 404 and harmless."""
 
-from datetime import date
-
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from clientela.campaigns.models import CampaignMember, MemberGroup
-from clientela.campaigns.services import campaign_create, campaign_launch, segment_create
+from clientela.campaigns.services import campaign_launch
 from clientela.campaigns.services.unsubscribe import unsubscribe_token
+from clientela.campaigns.tests.factories import campaign_draft
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.relations.tests.factories import consenting
 
@@ -20,18 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def member(owner):
     consenting(CustomerFactory(name="Café Luna", emails=["luna@cafe.mx"], language="es"))
-    segment = segment_create(
-        actor=owner, name="Todos", conditions=[{"field": "consent_email", "value": True}]
-    )
-    campaign = campaign_create(
-        actor=owner,
-        segment=segment,
-        name="Navidad",
-        channel="email",
-        starts_on=date(2026, 12, 1),
-        ends_on=date(2026, 12, 24),
-        holdout_percent=0,
-    )
+    campaign = campaign_draft(owner, [{"field": "consent_email", "value": True}], holdout_percent=0)
     campaign_launch(actor=owner, campaign=campaign)
     return CampaignMember.objects.get(group=MemberGroup.CONTACTED)
 

@@ -1,0 +1,1 @@
+"""Campaigns' pages, one module per part: ``unsubscribe`` (the customer's page)."""
