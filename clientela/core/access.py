@@ -32,6 +32,7 @@ class Capability(models.TextChoices):
         "pipeline.configure",
         _("configure stages, lost reasons and contact limits"),
     )
+    CAMPAIGN_VIEW = "campaign.view", _("see segments, campaigns and their results")
     CAMPAIGN_EDIT = "campaign.edit", _("build segments and campaigns")
 
 
@@ -52,6 +53,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.OPPORTUNITY_EDIT,
             Capability.ACTIVITY_EDIT,
             Capability.INTERACTION_RECORD,
+            Capability.CAMPAIGN_VIEW,
             Capability.CAMPAIGN_EDIT,
         }
     ),
@@ -63,6 +65,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ANALYTICS_VIEW,
             Capability.ACTIVITY_EDIT,
             Capability.INTERACTION_RECORD,
+            Capability.CAMPAIGN_VIEW,
         }
     ),
     Role.READONLY: frozenset(
@@ -71,6 +74,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ORDER_VIEW,
             Capability.EVENT_VIEW,
             Capability.ANALYTICS_VIEW,
+            Capability.CAMPAIGN_VIEW,
         }
     ),
 }
