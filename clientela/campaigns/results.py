@@ -247,7 +247,7 @@ def campaign_results(campaign: Campaign) -> Results | None:
     for row in _buyers(campaign, start, end):
         revenues[row["group"]].append(row["revenue"])
         firsts[row["group"]][row["first"]] += 1
-    sizes = {group: groups[group] for group in COMPARED_GROUPS}
+    sizes: dict[str, int] = {group: groups[group] for group in COMPARED_GROUPS}
     outcomes = {
         group: GroupOutcome(sizes[group], len(revenues[group]), sum(revenues[group], Decimal(0)))
         for group in COMPARED_GROUPS

@@ -4,6 +4,8 @@ Every role that sees campaigns sees their results, which are aggregates; the exp
 customers, so it holds only those the user may see.
 """
 
+from typing import Any
+
 from django import forms
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats, timezone
@@ -11,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from clientela.campaigns.models import Campaign, CampaignMember
+from clientela.campaigns.models import Campaign, CampaignMember, SetAsideReason
 from clientela.campaigns.results import (
     Results,
     campaign_conversions,
@@ -84,29 +86,33 @@ def campaign_results_page(request, pk: int):
     conversions over the window."""
     campaign = get_object_or_404(Campaign, pk=pk)
     results = campaign_results(campaign)
-    context = {"campaign": campaign, "results": results}
+    context: dict[str, Any] = {"campaign": campaign, "results": results}
     if results is not None:
         context |= {
             "sentence": _sentence(results),
             "chart": _chart(results),
             "reasons": [
-                (label, results.set_aside_by_reason.get(value, 0))
-                for value, label in CampaignMember._meta.get_field("reason").choices
-                if results.set_aside_by_reason.get(value)
+                (reason.label, results.set_aside_by_reason[reason])
+                for reason in SetAsideReason
+                if results.set_aside_by_reason.get(reason)
             ],
         }
     return render(request, "campaigns/results/results.html", context)
 
 
-def _picker_label(campaign: Campaign) -> str:
-    launched = formats.date_format(timezone.localdate(campaign.launched_at), "SHORT_DATE_FORMAT")
-    return f"{campaign.name} ({launched})"
+class CampaignPicker(forms.ModelMultipleChoiceField):
+    """Launched campaigns, each shown with the day it was launched."""
+
+    def label_from_instance(self, obj: Campaign) -> str:
+        assert obj.launched_at is not None
+        launched = formats.date_format(timezone.localdate(obj.launched_at), "SHORT_DATE_FORMAT")
+        return f"{obj.name} ({launched})"
 
 
 class CompareForm(forms.Form):
     """The launched campaigns to set side by side."""
 
-    ids = forms.ModelMultipleChoiceField(
+    ids = CampaignPicker(
         label=gettext_lazy("Campaigns"),
         queryset=Campaign.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -115,8 +121,9 @@ class CompareForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["ids"].queryset = results_campaigns()
-        self.fields["ids"].label_from_instance = _picker_label
+        field = self.fields["ids"]
+        assert isinstance(field, CampaignPicker)
+        field.queryset = results_campaigns()
 
     def clean_ids(self):
         chosen = self.cleaned_data["ids"]
