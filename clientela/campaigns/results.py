@@ -313,6 +313,15 @@ def campaign_member_rows(*, user: User, campaign: Campaign) -> QuerySet[Campaign
             campaign=campaign, customer__in=customer_scope(user=user).values("pk")
         )
         .select_related("customer")
+        .only(
+            "customer__name",
+            "group",
+            "reason",
+            "state",
+            "outcome",
+            "contacted_at",
+            "unsubscribed_at",
+        )
         .annotate(
             email=Subquery(first_email.values("email")[:1]),
             phone=Subquery(first_phone.values("number")[:1]),
