@@ -307,6 +307,14 @@ def test_an_unknown_condition_field_names_the_condition(call, sales, book):
     assert not Segment.objects.exists()
 
 
+def test_a_product_id_no_database_holds_is_refused_naming_the_condition(call, sales):
+    bought = {"field": "products", "op": "bought", "value": {"products": [10**30]}}
+
+    counted = call("sales", "post", f"{SEGMENTS}/count", {"conditions": [bought]})
+
+    assert "Condition 1" in _fields(counted)["conditions"]
+
+
 def test_a_campaign_ending_before_it_starts_names_ends_on(call, sales, book):
     segment = _segment(call)
     body = _campaign_body(segment["id"], starts_on="2026-12-24", ends_on="2026-12-01")
