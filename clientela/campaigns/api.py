@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +28,7 @@ from ninja.pagination import paginate
 from clientela.campaigns import selectors, services
 from clientela.campaigns.conditions import conditions_clean
 from clientela.campaigns.models import (
+    BodyFormat,
     Campaign,
     CampaignChannel,
     CampaignMember,
@@ -205,7 +206,7 @@ class MessageIn(WriteSchema):
 
     subject: str = ""
     body: str
-    body_format: Literal["markdown", "html"] = "markdown"
+    body_format: BodyFormat = BodyFormat.MARKDOWN
 
 
 class MessageOut(Schema):

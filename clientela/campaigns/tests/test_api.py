@@ -4,6 +4,8 @@ versions, refusals that name the field and write nothing, and the webhooks a lau
 an end send."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clientela.campaigns.models import Campaign, CampaignMessage, CampaignStatus, Segment
 from clientela.campaigns.services import campaign_launch
@@ -261,6 +263,39 @@ def test_set_aside_members_are_counted_by_reason(call, owner, launched):
     assert [(m["customer"], m["reason"]) for m in set_aside.json()["items"]] == [
         ("Hotel Centro", "no_address")
     ]
+
+
+def test_a_salesperson_limited_to_their_customers_counts_and_lists_only_theirs(
+    call, settings, owner, sales, book
+):
+    settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = True
+    CustomerFactory(name="Ajena", owner=owner, addresses=[{"street": "Uno 1", "city": "Puebla"}])
+    segment = _segment(call, "owner")
+    url = f"{SEGMENTS}/{segment['id']}"
+
+    assert call("owner", "get", url).json()["count"] == 3
+    assert call("sales", "get", url).json()["count"] == 2
+    assert call("sales", "post", f"{SEGMENTS}/count", {"conditions": PUEBLA}).json()["count"] == 2
+    names = [row["name"] for row in call("sales", "get", f"{url}/members").json()["items"]]
+    assert names == ["Café Luna", "Panadería Sol"]
+
+
+def test_member_lists_read_in_as_many_queries_whatever_their_length(call, owner, book, launched):
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert call("readonly", "get", url).status_code == 200
+        return len(captured)
+
+    segment_url = f"{SEGMENTS}/{launched.segment.pk}/members"
+    campaign_url = f"{CAMPAIGNS}/{launched.pk}/members"
+    for url in (segment_url, campaign_url, CAMPAIGNS):  # caches filled
+        queries(url)
+    before = (queries(segment_url), queries(campaign_url), queries(CAMPAIGNS))
+    for number in range(4):
+        CustomerFactory(name=f"Nuevo {number}", owner=owner, emails=[f"n{number}@x.mx"])
+    campaign_launch(actor=owner, campaign=campaign_draft(owner, EVERYONE, name="Otra"))
+
+    assert (queries(segment_url), queries(campaign_url), queries(CAMPAIGNS)) == before
 
 
 # --- versions -------------------------------------------------------------------------
