@@ -1,15 +1,17 @@
 """Campaigns' reads: the segments a user may use, and the customers a segment's
-conditions find, among those the user may see (decision 0016)."""
+conditions find, among those the user may see (decision 0016); campaigns, their members
+and how many are in each group and state."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from clientela.analytics.selectors import score_latest_date
 from clientela.campaigns.conditions import conditions_q
-from clientela.campaigns.models import Segment
+from clientela.campaigns.models import Campaign, CampaignMember, MemberGroup, Segment
 from clientela.core.models import User
-from clientela.customers.models import Customer
+from clientela.customers.models import Address, Customer, CustomerEmail
 from clientela.customers.selectors import customer_scope
 
 
@@ -36,3 +38,80 @@ def segment_members(*, user: User, conditions: list[dict[str, Any]]) -> QuerySet
 def segment_count(*, user: User, conditions: list[dict[str, Any]]) -> int:
     """How many customers ``segment_members`` finds, in one query."""
     return segment_members(user=user, conditions=conditions).order_by().count()
+
+
+def segment_member_rows(*, user: User, conditions: list[dict[str, Any]]) -> QuerySet[Customer]:
+    """``segment_members`` with what a list of them shows: the owner, the first e-mail
+    (``email``) and the city of the default address (``city``), read in the same query."""
+    first_email = CustomerEmail.objects.filter(customer=OuterRef("pk")).order_by("position", "id")
+    default_address = Address.objects.filter(customer=OuterRef("pk")).order_by("-is_default", "id")
+    return (
+        segment_members(user=user, conditions=conditions)
+        .select_related("owner")
+        .annotate(
+            email=Subquery(first_email.values("email")[:1]),
+            city=Subquery(default_address.values("city")[:1]),
+        )
+    )
+
+
+def campaign_list(*, status: str = "", channel: str = "") -> QuerySet[Campaign]:
+    """Campaigns, latest start first, of a ``status`` and a ``channel`` when given."""
+    campaigns = Campaign.objects.select_related("segment", "created_by", "launched_by")
+    if status:
+        campaigns = campaigns.filter(status=status)
+    if channel:
+        campaigns = campaigns.filter(channel=channel)
+    return campaigns
+
+
+def campaign_get(*, pk: int) -> Campaign:
+    """One campaign with its conversion products and messages; raises
+    Campaign.DoesNotExist."""
+    return campaign_list().prefetch_related("conversion_products", "messages").get(pk=pk)
+
+
+def campaign_member_list(
+    *, campaign: Campaign, group: str = "", state: str = ""
+) -> QuerySet[CampaignMember]:
+    """``campaign``'s members in the order they were frozen, of a ``group`` and a
+    ``state`` when given, with their customers."""
+    members = CampaignMember.objects.filter(campaign=campaign).select_related("customer")
+    if group:
+        members = members.filter(group=group)
+    if state:
+        members = members.filter(state=state)
+    return members.order_by("id")
+
+
+@dataclass(frozen=True)
+class MemberCounts:
+    """How many members a campaign has: in all, by group, set aside by reason, and
+    contacted (or being contacted) by state."""
+
+    total: int
+    by_group: dict[str, int]
+    by_reason: dict[str, int]
+    by_state: dict[str, int]
+
+
+def campaign_member_counts(*, campaign: Campaign) -> MemberCounts:
+    """``campaign``'s members counted by group, reason and state, in one query."""
+    rows = (
+        CampaignMember.objects.filter(campaign=campaign)
+        .values_list("group", "reason", "state")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    by_group: dict[str, int] = dict.fromkeys(MemberGroup.values, 0)
+    by_reason: dict[str, int] = {}
+    by_state: dict[str, int] = {}
+    for group, reason, state, count in rows:
+        by_group[group] = by_group.get(group, 0) + count
+        if reason:
+            by_reason[reason] = by_reason.get(reason, 0) + count
+        if state:
+            by_state[state] = by_state.get(state, 0) + count
+    return MemberCounts(
+        total=sum(by_group.values()), by_group=by_group, by_reason=by_reason, by_state=by_state
+    )
