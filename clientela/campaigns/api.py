@@ -27,6 +27,7 @@ from ninja.pagination import paginate
 
 from clientela.campaigns import selectors, services
 from clientela.campaigns.conditions import conditions_clean
+from clientela.campaigns.lift import Lift
 from clientela.campaigns.models import (
     BodyFormat,
     Campaign,
@@ -39,6 +40,8 @@ from clientela.campaigns.models import (
     MemberState,
     Segment,
 )
+from clientela.campaigns.results import Results
+from clientela.campaigns.results import campaign_results as campaign_results_read
 from clientela.core.access import Capability, require
 from clientela.core.api import Day, Whole, WriteSchema, etag, path_fields, version_required
 from clientela.core.pagination import CappedPageNumberPagination
@@ -267,6 +270,72 @@ class CampaignMemberOut(Schema):
     @staticmethod
     def resolve_customer(obj: CampaignMember) -> str:
         return obj.customer.name
+
+
+class IntervalOut(Schema):
+    estimate: float
+    low: float
+    high: float
+
+
+class GroupOut(Schema):
+    members: int
+    converted: int
+    revenue: Decimal
+    conversion_rate: float | None
+    revenue_per_member: Decimal | None
+
+
+class LiftOut(Schema):
+    rate: IntervalOut
+    revenue_per_member: IntervalOut
+    incremental_revenue: IntervalOut
+    incremental_return: IntervalOut | None
+    distinguishable: bool
+
+    @staticmethod
+    def resolve_distinguishable(obj: Lift) -> bool:
+        return obj.rate.distinguishable
+
+
+class DayOut(Schema):
+    day: date
+    contacted: float | None
+    holdout: float | None
+
+
+class ResultsOut(Schema):
+    campaign_id: int
+    currency: str
+    window_start: date
+    window_end: date
+    members: int
+    set_aside: int
+    set_aside_by_reason: dict[str, int]
+    delivered: int
+    bounced: int
+    refused: int
+    unknown: int
+    waiting: int
+    unsubscribed: int
+    responses: int
+    response_rate: float | None
+    contacted: GroupOut
+    holdout: GroupOut
+    revenue: Decimal
+    cost: Decimal
+    return_on_investment: float | None
+    lift: LiftOut | None
+    distinguishable: bool
+    series: list[DayOut]
+
+    @staticmethod
+    def resolve_campaign_id(obj: Results) -> int:
+        return obj.campaign.pk
+
+    @staticmethod
+    def resolve_currency(obj: Results) -> str:
+        return obj.campaign.currency
 
 
 class MemberFilters(Schema):
@@ -537,6 +606,25 @@ def campaign_finish(request: HttpRequest, response: HttpResponse, campaign_id: W
     require(request.auth, Capability.CAMPAIGN_EDIT)
     services.campaign_finish(actor=request.auth, campaign=_campaign(request, campaign_id))
     return _campaign_detail(request, response, campaign_id)
+
+
+@campaigns_router.get("/{int:campaign_id}/results", response=ResultsOut)
+def campaign_results(request: HttpRequest, campaign_id: Whole) -> Results:
+    """A launched campaign's results: contacted, set aside by reason, delivered and
+    bounced, unsubscribed, responses, conversions and revenue in the attribution window
+    for the contacted group and the hold-out, cost, return, and the lift over the
+    hold-out with 95 % intervals (``distinguishable``: whether it leaves out zero). A
+    draft has none: 422 on ``status``."""
+    results = campaign_results_read(_campaign(request, campaign_id))
+    if results is None:
+        raise ValidationError(
+            {
+                "status": [
+                    _("This campaign has not been launched: its results start with its launch.")
+                ]
+            }
+        )
+    return results
 
 
 @campaigns_router.get("/{int:campaign_id}/members", response=list[CampaignMemberOut])

@@ -3,12 +3,16 @@ campaigns (drafted, written, launched, paused, resumed, finished); who may do wh
 versions, refusals that name the field and write nothing, and the webhooks a launch and
 an end send."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clientela.campaigns.models import Campaign, CampaignMessage, CampaignStatus, Segment
 from clientela.campaigns.services import campaign_launch
+from clientela.campaigns.tests import results_data
 from clientela.campaigns.tests.factories import EVERYONE, campaign_draft
 from clientela.customers.tests.factories import CustomerFactory
 from clientela.orders.tests.factories import ProductFactory
@@ -510,3 +514,34 @@ def test_the_openapi_document_lists_the_campaigns_paths(client):
     } <= set(paths)
     assert set(paths["/api/v1/segments/{segment_id}"]) == {"get", "patch", "delete"}
     assert set(paths["/api/v1/campaigns/{campaign_id}/messages/{language}"]) == {"put", "delete"}
+
+
+# --- results --------------------------------------------------------------------------
+
+
+def test_results_give_the_groups_the_lift_and_the_plain_answer(call, owner):
+    members = {f"C{n}": ("contacted", "sent") for n in range(4)}
+    members |= {f"H{n}": ("holdout", "") for n in range(4)}
+    campaign = results_data.launched(owner, members, cost_fixed=Decimal("100"))
+    for name in ("C0", "C1", "H0"):
+        results_data.order(name, results_data.START + timedelta(days=2), quantity=5)
+    results_data.order("C2", results_data.END + timedelta(days=1), quantity=5)  # too late
+
+    answer = call("readonly", "get", f"{CAMPAIGNS}/{campaign.pk}/results")
+
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["contacted"]["members"] == 4 and body["contacted"]["converted"] == 2
+    assert body["holdout"]["members"] == 4 and body["holdout"]["converted"] == 1
+    assert body["contacted"]["conversion_rate"] == 0.5
+    assert body["lift"]["rate"]["estimate"] == pytest.approx(0.25)
+    assert body["lift"]["rate"]["low"] < 0 < body["lift"]["rate"]["high"]
+    assert body["distinguishable"] is False
+    assert Decimal(body["cost"]) == Decimal("100")
+    assert body["window_start"] == results_data.START.isoformat()
+
+
+def test_a_draft_has_no_results_yet(call, owner, book):
+    draft = campaign_draft(owner, EVERYONE)
+    assert "status" in _fields(call("owner", "get", f"{CAMPAIGNS}/{draft.pk}/results"))
+    assert call(None, "get", f"{CAMPAIGNS}/{draft.pk}/results").status_code == 401
