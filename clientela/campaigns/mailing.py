@@ -194,17 +194,44 @@ class _Document:
         self, lines: Sequence[str], width: float, height: float, largest: float = LARGEST
     ) -> tuple[float, list[str]]:
         """The largest size from ``largest`` down to ``SMALLEST`` (by half points) at
-        which ``lines`` fit ``width`` × ``height``; at the smallest, the lines that fit,
-        each cut to the width."""
-        widest = max((self.width(line, 1.0) for line in lines), default=0.0)
+        which ``lines`` fit ``width`` × ``height``, a line too wide broken at its spaces;
+        at the smallest, each line cut to the width (and, past the height, the last line
+        kept in place of those before it: the city and country matter most)."""
         size = largest
         while size >= SMALLEST:
-            if widest * size <= width and len(lines) * size * LEADING * POINT <= height:
-                return size, list(lines)
+            fitted = [part for line in lines for part in self.wrap(line, width, size)]
+            if len(fitted) * size * LEADING * POINT <= height and all(
+                self.width(line, size) <= width for line in fitted
+            ):
+                return size, fitted
             size -= 0.5
         size = SMALLEST
         room = max(int(height // (size * LEADING * POINT)), 1)
-        return size, [self.cut(line, width, size) for line in lines[:room]]
+        cut = [self.cut(line, width, size) for line in lines]
+        return size, cut if len(cut) <= room else [*cut[: room - 1], cut[-1]]
+
+    def wrap(self, text: str, width: float, size: float) -> list[str]:
+        """``text`` broken into lines no wider than ``width`` at ``size``: at spaces,
+        and inside a word only when the word alone is wider."""
+        lines: list[str] = []
+        space = self.width(" ", size)
+        line, used = "", 0.0
+        for word in text.split():
+            length = self.width(word, size)
+            while length > width:  # a word longer than the line: cut where it must
+                if line:
+                    lines.append(line)
+                    line, used = "", 0.0
+                head = self.cut(word, width, size)[:-1] or word[:1]
+                lines.append(head)
+                word = word[len(head) :]
+                length = self.width(word, size)
+            if line and used + space + length > width:
+                lines.append(line)
+                line, used = "", 0.0
+            line, used = (f"{line} {word}", used + space + length) if line else (word, length)
+        lines.append(line)
+        return lines
 
     def block(self, x: float, y: float, lines: Sequence[str], size: float) -> None:
         """Write ``lines`` at ``size`` from the top-left corner (``x``, ``y``)."""
@@ -294,27 +321,8 @@ class Letter:
 
 
 def _wrapped(document: _Document, text: str, width: float, size: float) -> list[str]:
-    """``text`` broken into lines no wider than ``width`` at ``size``: at spaces, and
-    inside a word only when the word alone is wider."""
-    lines: list[str] = []
-    space = document.width(" ", size)
-    for paragraph in text.splitlines():
-        line, used = "", 0.0
-        for word in paragraph.split():
-            length = document.width(word, size)
-            while length > width:  # a word longer than the line: cut it where it must
-                if line:
-                    lines.append(line)
-                    line, used = "", 0.0
-                head = document.cut(word, width, size)[:-1] or word[:1]
-                lines.append(head)
-                word = word[len(head) :]
-                length = document.width(word, size)
-            if line and used + space + length > width:
-                lines.append(line)
-                line, used = "", 0.0
-            line, used = (f"{line} {word}", used + space + length) if line else (word, length)
-        lines.append(line)
+    """``text``'s lines, each broken to ``width`` at ``size``; no blank lines at the end."""
+    lines = [part for line in text.splitlines() for part in document.wrap(line, width, size)]
     while lines and not lines[-1]:
         lines.pop()
     return lines
