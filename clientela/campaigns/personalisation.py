@@ -10,6 +10,7 @@ HTML is not passed through, an HTML body is cleaned to a short list of tags.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import nh3
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
@@ -111,9 +112,16 @@ class Message:
     html: str
 
 
+@functools.lru_cache(maxsize=128)
+def _compiled(environment: ImmutableSandboxedEnvironment, source: str) -> Template:
+    """``source`` compiled once for ``environment``: a campaign renders the same few
+    templates for every member, and compiling costs far more than rendering."""
+    return environment.from_string(source)
+
+
 def _render(environment, source: str, values: Mapping[str, str], field: str) -> str:
     try:
-        return environment.from_string(source).render(**values)
+        return _compiled(environment, source).render(**values)
     except (UndefinedError, SecurityError, TemplateSyntaxError) as error:
         line = getattr(error, "lineno", None)
         raise _refusal(field, line, str(error)) from None

@@ -46,7 +46,7 @@ from clientela.customers.selectors import customer_scope
 from clientela.relations.models import ContactChannel, Direction, Interaction
 from clientela.relations.services import InteractionRow, contact_refusals, interactions_bulk_record
 
-LAUNCHED = {CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.FINISHED}
+LAUNCHED: set[str] = {CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.FINISHED}
 READ_CHUNK = 1000
 
 
