@@ -363,3 +363,34 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, owner):
     response = client.get(reverse("campaigns:call_list", args=[campaign.pk]))
 
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_hold_out_and_those_set_aside_are_never_given_out(owner, sales):
+    consenting(CustomerFactory(name="No llamar", phones=["+52 222 555 0100"]), consent_phone=False)
+    campaign = _call_campaign(owner, customers=3)
+    held = _members(campaign).first()
+    held.group, held.state = MemberGroup.HOLDOUT, ""
+    held.save()
+
+    given = call_list_assign(actor=owner, campaign=campaign, callers=[sales])
+
+    assert given == {sales.pk: 2}
+    assert set(
+        CampaignMember.objects.filter(campaign=campaign)
+        .exclude(group=MemberGroup.CONTACTED)
+        .values_list("caller", flat=True)
+    ) == {None}
+
+
+def test_a_salesperson_who_sees_only_their_customers_gets_calls_by_owner_only(
+    owner, sales, settings
+):
+    settings.CLIENTELA_SALES_OWN_CUSTOMERS_ONLY = True
+    campaign = _call_campaign(owner, customers=2, owner_of=sales)
+
+    with pytest.raises(ValidationError) as refused:
+        call_list_assign(actor=owner, campaign=campaign, callers=[sales])
+    given = call_list_assign(actor=owner, campaign=campaign, by_owner=True)
+
+    assert "only their own customers" in refused.value.message_dict["callers"][0]
+    assert given == {sales.pk: 2}
