@@ -2,17 +2,24 @@
 conditions find, among those the user may see (decision 0016); campaigns, their members
 and how many are in each group and state."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 
 from clientela.analytics.selectors import score_latest_date
 from clientela.campaigns.conditions import conditions_q
-from clientela.campaigns.models import Campaign, CampaignMember, MemberGroup, Segment
+from clientela.campaigns.models import (
+    Campaign,
+    CampaignMember,
+    MemberGroup,
+    MemberState,
+    Segment,
+)
 from clientela.core.models import User
 from clientela.customers.models import Address, Customer, CustomerEmail
 from clientela.customers.selectors import customer_scope
+from clientela.relations.models import Interaction
 
 
 def segment_list(*, user: User) -> QuerySet[Segment]:
@@ -115,3 +122,94 @@ def campaign_member_counts(*, campaign: Campaign) -> MemberCounts:
     return MemberCounts(
         total=sum(by_group.values()), by_group=by_group, by_reason=by_reason, by_state=by_state
     )
+
+
+# --- call lists and direct mail -------------------------------------------------------
+
+# How many of a customer's last contacts a caller sees.
+RECENT_CONTACTS = 3
+
+
+def _member_customers(members: QuerySet[CampaignMember]) -> QuerySet[CampaignMember]:
+    """``members`` with their customer, its owner, phones, contacts (the main one first)
+    and addresses (the default one first) read in a few queries, however many."""
+    return members.select_related("customer", "customer__owner", "caller").prefetch_related(
+        "customer__phones", "customer__contacts", "customer__addresses"
+    )
+
+
+def call_list_for(
+    *, user: User, campaign: Campaign, caller: User | None = None
+) -> QuerySet[CampaignMember]:
+    """The members of ``campaign`` that ``caller`` (default ``user``) is to call or has
+    called, those waiting first, each with their customer's phones, main contact and
+    last ``RECENT_CONTACTS`` contacts; only customers ``user`` may see."""
+    recent = Prefetch(
+        "customer__interactions",
+        queryset=Interaction.objects.select_related("staff").order_by("-at", "-id")[
+            :RECENT_CONTACTS
+        ],
+        to_attr="recent_contacts",
+    )
+    members = CampaignMember.objects.filter(
+        campaign=campaign,
+        group=MemberGroup.CONTACTED,
+        caller=caller or user,
+        customer__in=customer_scope(user=user),
+    ).order_by(Case(When(state=MemberState.QUEUED, then=0), default=1), "pareto_class", "id")
+    return _member_customers(members).prefetch_related(recent)
+
+
+@dataclass
+class CallerProgress:
+    """How far one caller (None: nobody yet) is with a campaign's calls."""
+
+    caller: User | None
+    assigned: int = 0
+    done: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> int:
+        """Members still to call (again)."""
+        return self.assigned - self.done
+
+
+def call_progress(campaign: Campaign) -> list[CallerProgress]:
+    """Per caller of ``campaign`` (by name, those not given yet last): the members
+    given, those done, and the outcomes recorded so far, in one query."""
+    rows = (
+        CampaignMember.objects.filter(campaign=campaign, group=MemberGroup.CONTACTED)
+        .values("caller", "state", "outcome")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    found: dict[int | None, CallerProgress] = {}
+    for row in rows:
+        progress = found.setdefault(row["caller"], CallerProgress(caller=None))
+        progress.assigned += row["count"]
+        if row["state"] != MemberState.QUEUED:
+            progress.done += row["count"]
+        if row["outcome"]:
+            progress.outcomes[row["outcome"]] = (
+                progress.outcomes.get(row["outcome"], 0) + row["count"]
+            )
+    users = User.objects.in_bulk([pk for pk in found if pk is not None])
+    for pk, progress in found.items():
+        progress.caller = users.get(pk) if pk is not None else None
+    return sorted(
+        found.values(),
+        key=lambda progress: (progress.caller is None, str(progress.caller or "")),
+    )
+
+
+def mail_recipients(campaign: Campaign) -> QuerySet[CampaignMember]:
+    """The members of ``campaign`` a letter goes to (the contacted group, not refused
+    when posted; never the hold-out nor those set aside), by customer name, each with
+    their customer's main contact and default address."""
+    members = (
+        CampaignMember.objects.filter(campaign=campaign, group=MemberGroup.CONTACTED)
+        .exclude(state=MemberState.REFUSED)
+        .order_by("customer__name", "id")
+    )
+    return _member_customers(members)
