@@ -137,15 +137,21 @@ def _html_body(body: str, values: Mapping[str, str]) -> str:
 
 
 def _html_text(body_html: str) -> str:
-    return html.unescape(nh3.clean(re.sub(r"</p>|<br\s*/?>", "\n", body_html), tags=set()))
+    """Words of ``body_html`` as plain text: paragraphs and headings apart by a blank
+    line, a bullet per list item."""
+    text = re.sub(r"<li>", "• ", body_html)
+    text = re.sub(r"</li>\s*|<br\s*/?>", "\n", text)
+    text = re.sub(r"</p>\s*|</h\d>\s*", "\n\n", text)
+    text = html.unescape(nh3.clean(text, tags=set()))
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def message_text(*, body: str, body_format: str, values: Mapping[str, str]) -> str:
     """The plain text of ``body`` for ``values``, without a footer: a letter's or a call
-    script's words (``message_render``'s text). Raises ValidationError on ``body`` when
+    script's words, Markdown's marks taken out. Raises ValidationError on ``body`` when
     it does not render."""
     if body_format == MARKDOWN:
-        return _render(_PLAIN, body, values, "body").strip()
+        return _html_text(_MARKDOWN_IT.render(_render(_FOR_MARKDOWN, body, values, "body"))).strip()
     return _html_text(_html_body(body, values)).strip()
 
 
