@@ -12,7 +12,7 @@ calls ``campaign_send_batch``:
 2. It sends their messages over one connection of the app's mail backend (``EMAIL_URL``,
    else the outbox folder).
 3. Every ``FLUSH_EVERY`` messages and at the end it writes what happened, in one
-   transaction per flush: ``sent`` with an outbound e-mail interaction on the
+   transaction per flush (dated then, a fraction of a second after the sending): ``sent`` with an outbound e-mail interaction on the
    customer's timeline (its source the campaign), ``bounced`` with the server's answer
    for a lasting refusal (5xx), back to ``queued`` for a passing one (4xx; tried again
    after ``RETRY_WAIT``, ``refused`` after ``MAX_DEFERRALS`` of them).
@@ -461,7 +461,9 @@ def _release(members: list[int]) -> None:
 @transaction.atomic
 def _outcomes_record(campaign: Campaign, outcomes: list[_Outcome]) -> None:
     """Write what happened to each member still ``sending`` (a sweep may have given up
-    on one), and the interaction of each message sent."""
+    on one) and, for the messages sent, one interaction each: the members sent and
+    their interactions in a few statements, dated when they are written (within a
+    flush of their sending); the rare others one by one."""
     if not outcomes:
         return
     still = dict(
@@ -469,36 +471,34 @@ def _outcomes_record(campaign: Campaign, outcomes: list[_Outcome]) -> None:
         .filter(pk__in=[outcome.member_id for outcome in outcomes], state=MemberState.SENDING)
         .values_list("pk", "deferrals")
     )
-    changed = []
-    for outcome in outcomes:
-        if outcome.member_id not in still:
-            continue
-        member = CampaignMember(pk=outcome.member_id, state=outcome.state, error=outcome.error)
-        member.deferrals = still[outcome.member_id]
-        if outcome.state == MemberState.SENT:
-            member.contacted_at = outcome.at
-        elif outcome.state == MemberState.QUEUED:
-            member.deferrals += 1
-            if member.deferrals >= MAX_DEFERRALS:
-                member.state = MemberState.REFUSED
-        changed.append(member)
-    CampaignMember.objects.bulk_update(
-        changed, ["state", "error", "contacted_at", "deferrals"], batch_size=FLUSH_EVERY
+    now = timezone.now()
+    sent = [o for o in outcomes if o.state == MemberState.SENT and o.member_id in still]
+    CampaignMember.objects.filter(pk__in=[outcome.member_id for outcome in sent]).update(
+        state=MemberState.SENT, contacted_at=now, error=""
     )
+    for outcome in outcomes:
+        if outcome.state == MemberState.SENT or outcome.member_id not in still:
+            continue
+        deferrals = still[outcome.member_id] + (outcome.state == MemberState.QUEUED)
+        state = outcome.state
+        if state == MemberState.QUEUED and deferrals >= MAX_DEFERRALS:
+            state = MemberState.REFUSED
+        CampaignMember.objects.filter(pk=outcome.member_id).update(
+            state=state, error=outcome.error, deferrals=deferrals
+        )
     source_type = ContentType.objects.get_for_model(Campaign).pk
     rows = [
         InteractionRow(
             customer_id=outcome.customer_id,
             channel=ContactChannel.EMAIL,
             direction=Direction.OUTBOUND,
-            at=outcome.at,
+            at=now,
             staff_id=campaign.launched_by_id,
             subject=outcome.subject[:200],
             source_type_id=source_type,
             source_id=campaign.pk,
         )
-        for outcome in outcomes
-        if outcome.state == MemberState.SENT and outcome.member_id in still
+        for outcome in sent
     ]
     while rows:
         try:
