@@ -10,11 +10,11 @@ HTML is not passed through, an HTML body is cleaned to a short list of tags.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 import nh3
 from django.core.exceptions import ValidationError
@@ -70,7 +70,6 @@ def _environment(escape: str) -> ImmutableSandboxedEnvironment:
 _PLAIN = _environment("")
 _FOR_HTML = _environment(HTML)
 _FOR_MARKDOWN = _environment(MARKDOWN)
-_ENVIRONMENTS = {"": _PLAIN, HTML: _FOR_HTML, MARKDOWN: _FOR_MARKDOWN}
 _MARKDOWN_IT = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
@@ -113,19 +112,41 @@ class Message:
     html: str
 
 
-@lru_cache(maxsize=64)
-def _compiled(escape: str, source: str) -> Template:
-    """``source`` compiled once for its environment: a campaign's thousands of messages
-    share their few templates."""
-    return _ENVIRONMENTS[escape].from_string(source)
+@functools.lru_cache(maxsize=128)
+def _compiled(environment: ImmutableSandboxedEnvironment, source: str) -> Template:
+    """``source`` compiled once for ``environment``: a campaign renders the same few
+    templates for every member, and compiling costs far more than rendering."""
+    return environment.from_string(source)
 
 
-def _render(escape: str, source: str, values: Mapping[str, str], field: str) -> str:
+def _render(environment, source: str, values: Mapping[str, str], field: str) -> str:
     try:
-        return _compiled(escape, source).render(**values)
+        return _compiled(environment, source).render(**values)
     except (UndefinedError, SecurityError, TemplateSyntaxError) as error:
         line = getattr(error, "lineno", None)
         raise _refusal(field, line, str(error)) from None
+
+
+def _html_body(body: str, values: Mapping[str, str]) -> str:
+    return nh3.clean(
+        _render(_FOR_HTML, body, values, "body"),
+        tags=HTML_TAGS,
+        attributes=HTML_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+    )
+
+
+def _html_text(body_html: str) -> str:
+    return html.unescape(nh3.clean(re.sub(r"</p>|<br\s*/?>", "\n", body_html), tags=set()))
+
+
+def message_text(*, body: str, body_format: str, values: Mapping[str, str]) -> str:
+    """The plain text of ``body`` for ``values``, without a footer: a letter's or a call
+    script's words (``message_render``'s text). Raises ValidationError on ``body`` when
+    it does not render."""
+    if body_format == MARKDOWN:
+        return _render(_PLAIN, body, values, "body").strip()
+    return _html_text(_html_body(body, values)).strip()
 
 
 def message_render(
@@ -135,18 +156,13 @@ def message_render(
     name of ``VARIABLES``), with ``footer`` (plain text, e.g. how to unsubscribe) after
     it. Raises ValidationError on ``subject`` or ``body`` when a template does not
     render."""
-    subject_text = " ".join(_render("", subject, values, "subject").split())
+    subject_text = " ".join(_render(_PLAIN, subject, values, "subject").split())
     if body_format == MARKDOWN:
-        text = _render("", body, values, "body")
-        body_html = _MARKDOWN_IT.render(_render(MARKDOWN, body, values, "body"))
+        text = _render(_PLAIN, body, values, "body")
+        body_html = _MARKDOWN_IT.render(_render(_FOR_MARKDOWN, body, values, "body"))
     else:
-        body_html = nh3.clean(
-            _render(HTML, body, values, "body"),
-            tags=HTML_TAGS,
-            attributes=HTML_ATTRIBUTES,
-            url_schemes={"http", "https", "mailto", "tel"},
-        )
-        text = html.unescape(nh3.clean(re.sub(r"</p>|<br\s*/?>", "\n", body_html), tags=set()))
+        body_html = _html_body(body, values)
+        text = _html_text(body_html)
     footer_html = _LINK.sub(r'<a href="\1">\1</a>', html.escape(footer)).replace("\n", "<br>")
     footer_html = f"<p><small>{footer_html}</small></p>"
     return Message(
