@@ -328,6 +328,9 @@ CLIENTELA_PAGE_SIZE = 25
 CLIENTELA_CONSENT_REPLY_DAYS = int(os.environ.get("CLIENTELA_CONSENT_REPLY_DAYS", "14"))
 CLIENTELA_DIGEST_HOUR = int(os.environ.get("CLIENTELA_DIGEST_HOUR", "7"))
 CLIENTELA_NO_CONTACT_DAYS = int(os.environ.get("CLIENTELA_NO_CONTACT_DAYS", "60"))
+# Where customers reach this site, for links in e-mail sent without a request (a
+# campaign's unsubscribe link): the scheme, host and port, no trailing slash.
+CLIENTELA_BASE_URL = os.environ.get("CLIENTELA_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Campaigns: only the owner launches an e-mail campaign to more customers than this.
 CLIENTELA_CAMPAIGN_EMAIL_LIMIT = int(os.environ.get("CLIENTELA_CAMPAIGN_EMAIL_LIMIT", "500"))
 # Lists count matches up to this many; beyond it they say "more than" and page that far.

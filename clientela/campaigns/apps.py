@@ -10,11 +10,13 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from clientela.campaigns.models import CampaignEvent, CampaignMember
         from clientela.campaigns.services import campaigns_finish_due
-        from clientela.core.background import clock_register
+        from clientela.campaigns.services.sending import members_sending_sweep
+        from clientela.core.background import clock_register, sweep_register
         from clientela.customers.personal import personal_data_register
         from clientela.webhooks.registry import event_names_register
 
         event_names_register(CampaignEvent)
+        sweep_register(members_sending_sweep)
         clock_register(campaigns_finish_due)
         personal_data_register(
             CampaignMember,

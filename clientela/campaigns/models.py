@@ -240,6 +240,10 @@ class CampaignMember(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     contacted_at = models.DateTimeField(_("contacted"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # Sending an e-mail (services.sending): when the member was last taken for sending,
+    # and how many times the mail server asked to try again later.
+    claimed_at = models.DateTimeField(_("taken for sending"), null=True, blank=True)
+    deferrals = models.PositiveSmallIntegerField(_("sends put off"), default=0)
 
     class Meta:
         verbose_name = _("campaign member")

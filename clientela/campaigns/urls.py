@@ -1,11 +1,14 @@
 from django.urls import path
 
-from clientela.campaigns.views import calls, mail, results, unsubscribe
+from clientela.campaigns.views import calls, mail, results, sending, unsubscribe
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path("<int:pk>/preview/", sending.campaign_preview, name="campaign_preview"),
+    path("<int:pk>/test-send/", sending.campaign_test_send, name="campaign_test_send"),
+    path("<int:pk>/progress/", sending.campaign_progress, name="campaign_progress"),
     path("<int:pk>/results/", results.campaign_results_page, name="campaign_results"),
     path("<int:pk>/members.xlsx", results.campaign_members_export, name="campaign_members_export"),
     path("compare/", results.campaign_compare, name="campaign_compare"),

@@ -315,6 +315,7 @@ def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
     campaign.version += 1
     history_as(campaign, actor)
     campaign.save()
+    _sending_start(campaign)
     event_emit(
         event=CampaignEvent.LAUNCHED,
         data=lambda: {
@@ -373,9 +374,19 @@ def campaign_pause(*, actor: User | None, campaign: Campaign) -> Campaign:
 @transaction.atomic
 def campaign_resume(*, actor: User | None, campaign: Campaign) -> Campaign:
     """Go on with a paused campaign where it stopped."""
-    return _status_move(actor, campaign, from_={CampaignStatus.PAUSED}, to=CampaignStatus.RUNNING)[
-        0
-    ]
+    campaign, moved = _status_move(
+        actor, campaign, from_={CampaignStatus.PAUSED}, to=CampaignStatus.RUNNING
+    )
+    if moved:
+        _sending_start(campaign)
+    return campaign
+
+
+def _sending_start(campaign: Campaign) -> None:
+    """An e-mail campaign's worker starts sending once the transaction commits."""
+    from clientela.campaigns.services.sending import campaign_sending_start  # imports this
+
+    campaign_sending_start(campaign)
 
 
 @transaction.atomic

@@ -41,7 +41,16 @@ CONTACTED_BATCH = 500
 def customers_contacted(contacts: Mapping[int, datetime]) -> None:
     """Move each customer's last contact on to the time given for it, unless it has a
     later one already (``{customer id: when}``; the relations app's only write here),
-    one statement for every ``CONTACTED_BATCH`` customers."""
+    one statement for every ``CONTACTED_BATCH`` customers, or for each time when they
+    share one (a campaign's e-mails, written together)."""
+    if len(set(contacts.values())) == 1:
+        moment = Value(next(iter(contacts.values())), output_field=DateTimeField())
+        ids = list(contacts)
+        for start in range(0, len(ids), CONTACTED_BATCH):
+            Customer.objects.filter(pk__in=ids[start : start + CONTACTED_BATCH]).update(
+                last_contacted_at=Greatest(Coalesce(F("last_contacted_at"), moment), moment)
+            )
+        return
     rows = list(contacts.items())
     for start in range(0, len(rows), CONTACTED_BATCH):
         batch = rows[start : start + CONTACTED_BATCH]

@@ -4,11 +4,9 @@ when it refuses for good; without a server, an .eml file in the outbox folder.""
 
 import email
 import email.policy
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -16,51 +14,9 @@ from django_tasks_db.models import DBTaskResult
 from clientela.mail.models import MailStatus, OutgoingEmail
 from clientela.mail.services import MAX_ATTEMPTS, RETRY_DELAYS, mail_attempt, mail_queue
 from clientela.mail.tasks import mail_deliver
+from clientela.mail.tests.smtp import free_port
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """An SMTP server's handler: keeps what it accepts; answers ``refuse`` (an SMTP
-    reply, "451 …" or "550 …") to every recipient while it is set."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.refuse = ""
-
-    async def handle_RCPT(self, server, session, envelope, address, options):
-        if self.refuse:
-            return self.refuse
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on a free loopback port, the settings pointing at it."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    settings.DEFAULT_FROM_EMAIL = "Panadería La Espiga <ventas@espiga.mx>"
-    yield inbox
-    controller.stop()
 
 
 def test_a_message_is_sent_by_the_worker_after_the_callers_write_commits(

@@ -36,7 +36,8 @@ from clientela.relations.services.contacts import FUTURE_TOLERANCE
 @dataclass(frozen=True)
 class InteractionRow:
     """One contact to record, by ids; ``override_reason`` only when it went over a limit
-    on the strength of that reason."""
+    on the strength of that reason; the source (a content type and an id) of a contact
+    some work made, as a campaign's e-mail."""
 
     customer_id: int
     channel: str
@@ -49,6 +50,8 @@ class InteractionRow:
     satisfaction: int | None = None
     notes: str = ""
     override_reason: str = ""
+    source_type_id: int | None = None
+    source_id: int | None = None
 
 
 class InteractionRowInvalid(ValidationError):
@@ -129,6 +132,8 @@ def _row_checked(
         satisfaction=row.satisfaction,
         notes=text_block(row.notes),
         override_reason=text_block(row.override_reason),
+        source_type_id=row.source_type_id,
+        source_id=row.source_id,
     )
     full_clean_collecting(interaction, errors, exclude=_REFERENCES, constraints=False)
     return interaction
