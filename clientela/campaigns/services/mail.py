@@ -43,7 +43,7 @@ from clientela.campaigns.services.campaigns import MEMBERS_BATCH, draft_check
 from clientela.core.models import User
 from clientela.customers.models import Customer
 from clientela.customers.selectors import customer_scope
-from clientela.relations.models import ContactChannel, Direction, Interaction
+from clientela.relations.models import ContactChannel, Direction
 from clientela.relations.services import InteractionRow, contact_refusals, interactions_bulk_record
 
 LAUNCHED: set[str] = {CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.FINISHED}
@@ -181,7 +181,8 @@ def mail_posted(*, actor: User | None, campaign: Campaign) -> dict[str, int]:
         ).items()
     }
     posted = [(pk, customer) for pk, customer in waiting if customer not in reasons]
-    interactions = interactions_bulk_record(
+    source = ContentType.objects.get_for_model(CampaignMember).pk
+    interactions_bulk_record(
         actor=actor,
         rows=[
             InteractionRow(
@@ -190,15 +191,12 @@ def mail_posted(*, actor: User | None, campaign: Campaign) -> dict[str, int]:
                 direction=Direction.OUTBOUND,
                 at=now,
                 subject=campaign.name,
+                source_type_id=source,
+                source_id=pk,
             )
-            for _pk, customer in posted
+            for pk, customer in posted
         ],
     )
-    source = ContentType.objects.get_for_model(CampaignMember)
-    for interaction, (pk, _customer) in zip(interactions, posted, strict=True):
-        interaction.source_type = source
-        interaction.source_id = pk
-    Interaction.objects.bulk_update(interactions, ["source_type", "source_id"], batch_size=500)
     sent = [pk for pk, _customer in posted]
     for start in range(0, len(sent), MEMBERS_BATCH):
         CampaignMember.objects.filter(pk__in=sent[start : start + MEMBERS_BATCH]).update(

@@ -13,7 +13,7 @@ calls ``campaign_send_batch``:
    else the outbox folder).
 3. Every ``FLUSH_EVERY`` messages and at the end it writes what happened, in one
    transaction per flush (dated then, a fraction of a second after the sending): ``sent`` with an outbound e-mail interaction on the
-   customer's timeline (its source the campaign), ``bounced`` with the server's answer
+   customer's timeline (its source the member), ``bounced`` with the server's answer
    for a lasting refusal (5xx), back to ``queued`` for a passing one (4xx; tried again
    after ``RETRY_WAIT``, ``refused`` after ``MAX_DEFERRALS`` of them).
 
@@ -486,7 +486,7 @@ def _outcomes_record(campaign: Campaign, outcomes: list[_Outcome]) -> None:
         CampaignMember.objects.filter(pk=outcome.member_id).update(
             state=state, error=outcome.error, deferrals=deferrals
         )
-    source_type = ContentType.objects.get_for_model(Campaign).pk
+    source_type = ContentType.objects.get_for_model(CampaignMember).pk
     rows = [
         InteractionRow(
             customer_id=outcome.customer_id,
@@ -496,7 +496,7 @@ def _outcomes_record(campaign: Campaign, outcomes: list[_Outcome]) -> None:
             staff_id=campaign.launched_by_id,
             subject=outcome.subject[:200],
             source_type_id=source_type,
-            source_id=campaign.pk,
+            source_id=outcome.member_id,
         )
         for outcome in sent
     ]

@@ -9,7 +9,6 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -318,8 +317,7 @@ def test_each_message_sent_is_an_interaction_on_the_customers_timeline(smtp, own
     (interaction,) = Interaction.objects.filter(customer=luna)
     assert (interaction.channel, interaction.direction) == ("email", "outbound")
     assert interaction.subject == "Feliz Navidad, Café Luna"
-    assert interaction.source_type == ContentType.objects.get_for_model(Campaign)
-    assert interaction.source_id == campaign.pk
+    assert interaction.source == _member(luna)
     assert interaction.staff == owner
     luna.refresh_from_db()
     assert luna.last_contacted_at == interaction.at == _member(luna).contacted_at
