@@ -200,6 +200,7 @@ def send_measure(args: argparse.Namespace) -> None:
     server.start()
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
     imports.django_setup(args.database_url, peer=False)
+    from django.contrib.contenttypes.models import ContentType
     from django.core.management import call_command
 
     from clientela.campaigns.models import CampaignMember, MemberGroup, MemberState
@@ -257,7 +258,10 @@ def send_measure(args: argparse.Namespace) -> None:
     stop.set()
     server.join(10)
     received = count.value
-    interactions = Interaction.objects.filter(source_id=campaign.pk).count()
+    interactions = Interaction.objects.filter(
+        source_type=ContentType.objects.get_for_model(CampaignMember),
+        source_id__in=CampaignMember.objects.filter(campaign=campaign).values("pk"),
+    ).count()
     print(f"\nbatches of {limit} messages; {imports.database_description()}")
     print("| window (s) | messages | messages/s | resident memory (MiB) |")
     print("|---|---:|---:|---:|")
