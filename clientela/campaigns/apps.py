@@ -9,7 +9,10 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from clientela.campaigns.models import CampaignEvent, CampaignMember
+        from clientela.core.access import Capability
         from clientela.customers.personal import personal_data_register
+        from clientela.web.list_actions import list_action_register
+        from clientela.web.navigation import navigation_register
         from clientela.webhooks.registry import event_names_register
 
         event_names_register(CampaignEvent)
@@ -19,4 +22,17 @@ class CampaignsConfig(AppConfig):
             keep=("pareto_class",),
             export_as="campaigns",
             export=("campaign__name", "group", "state", "contacted_at"),
+        )
+        navigation_register(
+            _("Campaigns"),
+            "campaigns:campaign_list",
+            Capability.CAMPAIGN_VIEW,
+            icon="megaphone",
+            order=48,
+        )
+        # "Save as segment" on the customer lists that can say their filters as conditions.
+        list_action_register(
+            "save_as_segment",
+            "campaigns/segments/_save_as_segment.html",
+            Capability.CAMPAIGN_EDIT,
         )

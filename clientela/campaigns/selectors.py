@@ -3,11 +3,11 @@ conditions find, among those the user may see (decision 0016)."""
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from clientela.analytics.selectors import score_latest_date
 from clientela.campaigns.conditions import conditions_q
-from clientela.campaigns.models import Segment
+from clientela.campaigns.models import Campaign, CampaignMember, Segment
 from clientela.core.models import User
 from clientela.customers.models import Customer
 from clientela.customers.selectors import customer_scope
@@ -36,3 +36,45 @@ def segment_members(*, user: User, conditions: list[dict[str, Any]]) -> QuerySet
 def segment_count(*, user: User, conditions: list[dict[str, Any]]) -> int:
     """How many customers ``segment_members`` finds, in one query."""
     return segment_members(user=user, conditions=conditions).order_by().count()
+
+
+def campaign_list(*, status: str = "") -> QuerySet[Campaign]:
+    """Campaigns, the latest first, with their segment; only those of ``status`` if given.
+    Each has ``member_count``, the customers frozen at its launch."""
+    campaigns = Campaign.objects.select_related("segment").annotate(member_count=Count("members"))
+    return campaigns.filter(status=status) if status else campaigns
+
+
+def campaign_get(*, pk: int) -> Campaign:
+    """One campaign with its segment and makers; raises Campaign.DoesNotExist."""
+    return Campaign.objects.select_related("segment", "created_by", "launched_by").get(pk=pk)
+
+
+def campaign_member_counts(*, campaign: Campaign) -> list[dict[str, Any]]:
+    """How many members each group (and, set aside, each reason) holds: rows of
+    ``group``, ``reason`` and ``count``, in one query."""
+    return list(
+        CampaignMember.objects.filter(campaign=campaign)
+        .values("group", "reason")
+        .annotate(count=Count("pk"))
+        .order_by("group", "reason")
+    )
+
+
+def campaign_member_list(
+    *, user: User, campaign: Campaign, group: str = "", state: str = ""
+) -> QuerySet[CampaignMember]:
+    """A campaign's members that ``user`` may see, by customer name; of ``group`` and
+    ``state`` if given."""
+    members = CampaignMember.objects.filter(
+        campaign=campaign, customer__in=customer_scope(user=user)
+    )
+    if group:
+        members = members.filter(group=group)
+    if state:
+        members = members.filter(state=state)
+    return (
+        members.select_related("customer")
+        .annotate(customer_name=F("customer__name"))
+        .order_by("customer_name", "id")
+    )
