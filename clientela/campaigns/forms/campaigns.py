@@ -1,6 +1,7 @@
 """The campaign pages' forms: a campaign's settings and its message in one language."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -114,8 +115,8 @@ class CampaignForm(BootstrapFormMixin, forms.Form):
             "starts_on": today,
             "ends_on": today + timedelta(days=30),
             "currency": settings.CLIENTELA_CURRENCY,
-            "cost_fixed": 0,
-            "cost_per_contact": 0,
+            "cost_fixed": Decimal(0),
+            "cost_per_contact": Decimal(0),
             "attribution_days": 30,
             "holdout_percent": 10,
             "send_rate": 600,

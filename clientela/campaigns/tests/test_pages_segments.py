@@ -5,7 +5,6 @@ lists, a segment's page, its export and deletion, and who may do what."""
 import html
 import json
 import re
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest

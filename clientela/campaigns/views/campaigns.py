@@ -176,6 +176,7 @@ def campaign_message(request, pk: int):
         "tabs": [(code, name, code in versions) for code, name in _languages()],
         "current": current,
         "variables": list(VARIABLES.items()),
+        "variable_example": "{{ first_name }}",
         "is_email": campaign.channel == CampaignChannel.EMAIL,
     }
     return render(request, "campaigns/campaigns/message.html", context)
