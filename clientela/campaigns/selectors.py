@@ -3,7 +3,8 @@ conditions find, among those the user may see (decision 0016)."""
 
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from clientela.analytics.selectors import score_latest_date
 from clientela.campaigns.conditions import conditions_q
@@ -41,7 +42,18 @@ def segment_count(*, user: User, conditions: list[dict[str, Any]]) -> int:
 def campaign_list(*, status: str = "") -> QuerySet[Campaign]:
     """Campaigns, the latest first, with their segment; only those of ``status`` if given.
     Each has ``member_count``, the customers frozen at its launch."""
-    campaigns = Campaign.objects.select_related("segment").annotate(member_count=Count("members"))
+    members = (
+        CampaignMember.objects.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    campaigns = (
+        Campaign.objects.select_related("segment")
+        .annotate(member_count=Coalesce(Subquery(members), 0))
+        .order_by("-starts_on", "-id")
+    )
     return campaigns.filter(status=status) if status else campaigns
 
 
