@@ -296,7 +296,7 @@ def test_list_pages_read_a_bounded_number_of_queries(
     client.force_login(owner)
     client.post(reverse("campaigns:campaign_launch", args=[launched.pk]))
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(7):
         client.get(reverse("campaigns:campaign_list"))
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):
         client.get(reverse("campaigns:campaign_detail", args=[launched.pk]))

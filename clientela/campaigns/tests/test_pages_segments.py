@@ -389,7 +389,7 @@ def test_list_pages_read_a_bounded_number_of_queries(
     CustomerFactory.create_batch(30)
     client.force_login(owner)
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(6):
         client.get(reverse("campaigns:segment_list"))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(10):
         client.get(reverse("campaigns:segment_detail", args=[segment.pk]))
