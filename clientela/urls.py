@@ -20,6 +20,8 @@ api.add_router("/contact-limits", "clientela.relations.api.contact_limits_router
 api.add_router("/activities", "clientela.relations.api.activities_router")
 api.add_router("/interactions", "clientela.relations.api.interactions_router")
 api.add_router("/notes", "clientela.relations.api.notes_router")
+api.add_router("/segments", "clientela.campaigns.api.segments_router")
+api.add_router("/campaigns", "clientela.campaigns.api.campaigns_router")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

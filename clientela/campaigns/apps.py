@@ -9,13 +9,16 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from clientela.campaigns.models import CampaignEvent, CampaignMember
+        from clientela.campaigns.services import campaigns_finish_due
         from clientela.core.access import Capability
+        from clientela.core.background import clock_register
         from clientela.customers.personal import personal_data_register
         from clientela.web.list_actions import list_action_register
         from clientela.web.navigation import navigation_register
         from clientela.webhooks.registry import event_names_register
 
         event_names_register(CampaignEvent)
+        clock_register(campaigns_finish_due)
         personal_data_register(
             CampaignMember,
             erase={"error": ""},  # a mail server's answer may quote the address

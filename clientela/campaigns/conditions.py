@@ -29,7 +29,7 @@ from clientela.analytics.models import (
 )
 from clientela.analytics.selectors import CHURN
 from clientela.core.models import User
-from clientela.core.validators import business_date_check
+from clientela.core.validators import LARGEST_WHOLE_NUMBER, business_date_check
 from clientela.customers.models import (
     Address,
     Channel,
@@ -232,9 +232,10 @@ def _value_clean(field: Field, op: str, value: Any) -> Any:
         raise ValueError(_("pick at least one product."))
     try:
         ids = sorted({int(item) for item in products})
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(_("pick products from the catalog.")) from None
-    if Product.objects.filter(pk__in=ids).count() != len(ids):
+    storable = all(0 < pk <= LARGEST_WHOLE_NUMBER for pk in ids)
+    if not storable or Product.objects.filter(pk__in=ids).count() != len(ids):
         raise ValueError(_("pick products from the catalog."))
     start, end = _day(value.get("from")), _day(value.get("to"))
     _bounds(start, end, _("the first day is after the last."))

@@ -10,6 +10,7 @@ HTML is not passed through, an HTML body is cleaned to a short list of tags.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import nh3
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
@@ -111,12 +112,47 @@ class Message:
     html: str
 
 
+@functools.lru_cache(maxsize=128)
+def _compiled(environment: ImmutableSandboxedEnvironment, source: str) -> Template:
+    """``source`` compiled once for ``environment``: a campaign renders the same few
+    templates for every member, and compiling costs far more than rendering."""
+    return environment.from_string(source)
+
+
 def _render(environment, source: str, values: Mapping[str, str], field: str) -> str:
     try:
-        return environment.from_string(source).render(**values)
+        return _compiled(environment, source).render(**values)
     except (UndefinedError, SecurityError, TemplateSyntaxError) as error:
         line = getattr(error, "lineno", None)
         raise _refusal(field, line, str(error)) from None
+
+
+def _html_body(body: str, values: Mapping[str, str]) -> str:
+    return nh3.clean(
+        _render(_FOR_HTML, body, values, "body"),
+        tags=HTML_TAGS,
+        attributes=HTML_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+    )
+
+
+def _html_text(body_html: str) -> str:
+    """Words of ``body_html`` as plain text: paragraphs and headings apart by a blank
+    line, a bullet per list item."""
+    text = re.sub(r"<li>", "• ", body_html)
+    text = re.sub(r"</li>\s*|<br\s*/?>", "\n", text)
+    text = re.sub(r"</p>\s*|</h\d>\s*", "\n\n", text)
+    text = html.unescape(nh3.clean(text, tags=set()))
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def message_text(*, body: str, body_format: str, values: Mapping[str, str]) -> str:
+    """The plain text of ``body`` for ``values``, without a footer: a letter's or a call
+    script's words, Markdown's marks taken out. Raises ValidationError on ``body`` when
+    it does not render."""
+    if body_format == MARKDOWN:
+        return _html_text(_MARKDOWN_IT.render(_render(_FOR_MARKDOWN, body, values, "body"))).strip()
+    return _html_text(_html_body(body, values)).strip()
 
 
 def message_render(
@@ -131,13 +167,8 @@ def message_render(
         text = _render(_PLAIN, body, values, "body")
         body_html = _MARKDOWN_IT.render(_render(_FOR_MARKDOWN, body, values, "body"))
     else:
-        body_html = nh3.clean(
-            _render(_FOR_HTML, body, values, "body"),
-            tags=HTML_TAGS,
-            attributes=HTML_ATTRIBUTES,
-            url_schemes={"http", "https", "mailto", "tel"},
-        )
-        text = html.unescape(nh3.clean(re.sub(r"</p>|<br\s*/?>", "\n", body_html), tags=set()))
+        body_html = _html_body(body, values)
+        text = _html_text(body_html)
     footer_html = _LINK.sub(r'<a href="\1">\1</a>', html.escape(footer)).replace("\n", "<br>")
     footer_html = f"<p><small>{footer_html}</small></p>"
     return Message(

@@ -1,17 +1,26 @@
 """Campaigns' reads: the segments a user may use, and the customers a segment's
-conditions find, among those the user may see (decision 0016)."""
+conditions find, among those the user may see (decision 0016); campaigns, their members
+and how many are in each group and state."""
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from clientela.analytics.selectors import score_latest_date
 from clientela.campaigns.conditions import conditions_q
-from clientela.campaigns.models import Campaign, CampaignMember, Segment
+from clientela.campaigns.models import (
+    Campaign,
+    CampaignMember,
+    MemberGroup,
+    MemberState,
+    Segment,
+)
 from clientela.core.models import User
-from clientela.customers.models import Customer
+from clientela.customers.models import Address, Customer, CustomerEmail
 from clientela.customers.selectors import customer_scope
+from clientela.relations.models import Interaction
 
 
 def segment_list(*, user: User) -> QuerySet[Segment]:
@@ -39,9 +48,177 @@ def segment_count(*, user: User, conditions: list[dict[str, Any]]) -> int:
     return segment_members(user=user, conditions=conditions).order_by().count()
 
 
-def campaign_list(*, status: str = "") -> QuerySet[Campaign]:
-    """Campaigns, the latest first, with their segment; only those of ``status`` if given.
-    Each has ``member_count``, the customers frozen at its launch."""
+def segment_member_rows(*, user: User, conditions: list[dict[str, Any]]) -> QuerySet[Customer]:
+    """``segment_members`` with what a list of them shows: the owner, the first e-mail
+    (``email``) and the city of the default address (``city``), read in the same query."""
+    first_email = CustomerEmail.objects.filter(customer=OuterRef("pk")).order_by("position", "id")
+    default_address = Address.objects.filter(customer=OuterRef("pk")).order_by("-is_default", "id")
+    return (
+        segment_members(user=user, conditions=conditions)
+        .select_related("owner")
+        .annotate(
+            email=Subquery(first_email.values("email")[:1]),
+            city=Subquery(default_address.values("city")[:1]),
+        )
+    )
+
+
+def campaign_list(*, status: str = "", channel: str = "") -> QuerySet[Campaign]:
+    """Campaigns, latest start first, of a ``status`` and a ``channel`` when given."""
+    campaigns = Campaign.objects.select_related("segment", "created_by", "launched_by")
+    if status:
+        campaigns = campaigns.filter(status=status)
+    if channel:
+        campaigns = campaigns.filter(channel=channel)
+    return campaigns
+
+
+def campaign_get(*, pk: int) -> Campaign:
+    """One campaign with its conversion products and messages; raises
+    Campaign.DoesNotExist."""
+    return campaign_list().prefetch_related("conversion_products", "messages").get(pk=pk)
+
+
+def campaign_member_list(
+    *, campaign: Campaign, group: str = "", state: str = ""
+) -> QuerySet[CampaignMember]:
+    """``campaign``'s members in the order they were frozen, of a ``group`` and a
+    ``state`` when given, with their customers."""
+    members = CampaignMember.objects.filter(campaign=campaign).select_related("customer")
+    if group:
+        members = members.filter(group=group)
+    if state:
+        members = members.filter(state=state)
+    return members.order_by("id")
+
+
+@dataclass(frozen=True)
+class MemberCounts:
+    """How many members a campaign has: in all, by group, set aside by reason, and
+    contacted (or being contacted) by state."""
+
+    total: int
+    by_group: dict[str, int]
+    by_reason: dict[str, int]
+    by_state: dict[str, int]
+
+
+def campaign_member_counts(*, campaign: Campaign) -> MemberCounts:
+    """``campaign``'s members counted by group, reason and state, in one query."""
+    rows = (
+        CampaignMember.objects.filter(campaign=campaign)
+        .values_list("group", "reason", "state")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    by_group: dict[str, int] = dict.fromkeys(MemberGroup.values, 0)
+    by_reason: dict[str, int] = {}
+    by_state: dict[str, int] = {}
+    for group, reason, state, count in rows:
+        by_group[group] = by_group.get(group, 0) + count
+        if reason:
+            by_reason[reason] = by_reason.get(reason, 0) + count
+        if state:
+            by_state[state] = by_state.get(state, 0) + count
+    return MemberCounts(
+        total=sum(by_group.values()), by_group=by_group, by_reason=by_reason, by_state=by_state
+    )
+
+
+# --- call lists and direct mail -------------------------------------------------------
+
+# How many of a customer's last contacts a caller sees.
+RECENT_CONTACTS = 3
+
+
+def _member_customers(members: QuerySet[CampaignMember]) -> QuerySet[CampaignMember]:
+    """``members`` with their customer, its owner, phones, contacts (the main one first)
+    and addresses (the default one first) read in a few queries, however many."""
+    return members.select_related("customer", "customer__owner", "caller").prefetch_related(
+        "customer__phones", "customer__contacts", "customer__addresses"
+    )
+
+
+def call_list_for(
+    *, user: User, campaign: Campaign, caller: User | None = None
+) -> QuerySet[CampaignMember]:
+    """The members of ``campaign`` that ``caller`` (default ``user``) is to call or has
+    called, those waiting first, each with their customer's phones, main contact and
+    last ``RECENT_CONTACTS`` contacts; only customers ``user`` may see."""
+    recent = Prefetch(
+        "customer__interactions",
+        queryset=Interaction.objects.select_related("staff").order_by("-at", "-id")[
+            :RECENT_CONTACTS
+        ],
+        to_attr="recent_contacts",
+    )
+    members = CampaignMember.objects.filter(
+        campaign=campaign,
+        group=MemberGroup.CONTACTED,
+        caller=caller or user,
+        customer__in=customer_scope(user=user),
+    ).order_by(Case(When(state=MemberState.QUEUED, then=0), default=1), "pareto_class", "id")
+    return _member_customers(members).prefetch_related(recent)
+
+
+@dataclass
+class CallerProgress:
+    """How far one caller (None: nobody yet) is with a campaign's calls."""
+
+    caller: User | None
+    assigned: int = 0
+    done: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> int:
+        """Members still to call (again)."""
+        return self.assigned - self.done
+
+
+def call_progress(campaign: Campaign) -> list[CallerProgress]:
+    """Per caller of ``campaign`` (by name, those not given yet last): the members
+    given, those done, and the outcomes recorded so far, in one query."""
+    rows = (
+        CampaignMember.objects.filter(campaign=campaign, group=MemberGroup.CONTACTED)
+        .values("caller", "state", "outcome")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    found: dict[int | None, CallerProgress] = {}
+    for row in rows:
+        progress = found.setdefault(row["caller"], CallerProgress(caller=None))
+        progress.assigned += row["count"]
+        if row["state"] != MemberState.QUEUED:
+            progress.done += row["count"]
+        if row["outcome"]:
+            progress.outcomes[row["outcome"]] = (
+                progress.outcomes.get(row["outcome"], 0) + row["count"]
+            )
+    users = User.objects.in_bulk([pk for pk in found if pk is not None])
+    for pk, progress in found.items():
+        progress.caller = users.get(pk) if pk is not None else None
+    return sorted(
+        found.values(),
+        key=lambda progress: (progress.caller is None, str(progress.caller or "")),
+    )
+
+
+def mail_recipients(campaign: Campaign) -> QuerySet[CampaignMember]:
+    """The members of ``campaign`` a letter goes to (the contacted group, not refused
+    when posted; never the hold-out nor those set aside), by customer name, each with
+    their customer's main contact and default address."""
+    members = (
+        CampaignMember.objects.filter(campaign=campaign, group=MemberGroup.CONTACTED)
+        .exclude(state=MemberState.REFUSED)
+        .order_by("customer__name", "id")
+    )
+    return _member_customers(members)
+
+
+def campaign_rows(*, status: str = "") -> QuerySet[Campaign]:
+    """``campaign_list`` with each campaign's ``member_count`` (the customers frozen at
+    its launch), counted by a subquery, not a grouping: the list still pages by keyset."""
     members = (
         CampaignMember.objects.filter(campaign=OuterRef("pk"))
         .order_by()
@@ -49,44 +226,8 @@ def campaign_list(*, status: str = "") -> QuerySet[Campaign]:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    campaigns = (
-        Campaign.objects.select_related("segment")
+    return (
+        campaign_list(status=status)
         .annotate(member_count=Coalesce(Subquery(members), 0))
         .order_by("-starts_on", "-id")
-    )
-    return campaigns.filter(status=status) if status else campaigns
-
-
-def campaign_get(*, pk: int) -> Campaign:
-    """One campaign with its segment and makers; raises Campaign.DoesNotExist."""
-    return Campaign.objects.select_related("segment", "created_by", "launched_by").get(pk=pk)
-
-
-def campaign_member_counts(*, campaign: Campaign) -> list[dict[str, Any]]:
-    """How many members each group (and, set aside, each reason) holds: rows of
-    ``group``, ``reason`` and ``count``, in one query."""
-    return list(
-        CampaignMember.objects.filter(campaign=campaign)
-        .values("group", "reason")
-        .annotate(count=Count("pk"))
-        .order_by("group", "reason")
-    )
-
-
-def campaign_member_list(
-    *, user: User, campaign: Campaign, group: str = "", state: str = ""
-) -> QuerySet[CampaignMember]:
-    """A campaign's members that ``user`` may see, by customer name; of ``group`` and
-    ``state`` if given."""
-    members = CampaignMember.objects.filter(
-        campaign=campaign, customer__in=customer_scope(user=user)
-    )
-    if group:
-        members = members.filter(group=group)
-    if state:
-        members = members.filter(state=state)
-    return (
-        members.select_related("customer")
-        .annotate(customer_name=F("customer__name"))
-        .order_by("customer_name", "id")
     )

@@ -11,6 +11,7 @@ from clientela.campaigns.services.campaigns import (
     draft_check,
     holdout_draw,
 )
+from clientela.campaigns.services.finishing import campaigns_finish_due
 from clientela.campaigns.services.messages import (
     campaign_message_delete,
     campaign_message_for,
@@ -28,6 +29,7 @@ __all__ = [
     "campaign_pause",
     "campaign_resume",
     "campaign_update",
+    "campaigns_finish_due",
     "draft_check",
     "holdout_draw",
     "segment_create",

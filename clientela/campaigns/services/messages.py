@@ -6,7 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from clientela.campaigns.models import BodyFormat, Campaign, CampaignChannel, CampaignMessage
+from clientela.campaigns.models import (
+    BodyFormat,
+    Campaign,
+    CampaignChannel,
+    CampaignMessage,
+    CampaignStatus,
+)
 from clientela.campaigns.personalisation import template_check
 from clientela.campaigns.services.campaigns import draft_check
 from clientela.core.models import User
@@ -15,6 +21,13 @@ from clientela.core.parsing import one_line
 SUBJECT_LENGTH = 200
 
 Errors = dict[str, list[str]]
+
+
+def _still_draft(campaign: Campaign) -> None:
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError(
+            {"status": [_("A launched campaign cannot be changed; draft a new one.")]}
+        )
 
 
 @transaction.atomic
@@ -31,6 +44,7 @@ def campaign_message_set(
     version of their own): an e-mail needs a subject; subject and body must render
     (their line named when not)."""
     draft_check(actor, campaign)
+    _still_draft(campaign)
     errors: Errors = {}
     if language not in {"", *(code for code, _name in settings.LANGUAGES)}:
         errors["language"] = [
@@ -73,6 +87,7 @@ def campaign_message_set(
 def campaign_message_delete(*, actor: User | None, campaign: Campaign, language: str) -> None:
     """Drop the draft ``campaign``'s version in ``language``."""
     draft_check(actor, campaign)
+    _still_draft(campaign)
     CampaignMessage.objects.filter(campaign=campaign, language=language).delete()
 
 

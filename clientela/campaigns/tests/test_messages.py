@@ -76,6 +76,10 @@ def test_a_running_campaign_pauses_resumes_and_finishes_once(owner, sales):
     assert campaign_pause(actor=owner, campaign=campaign).status == CampaignStatus.PAUSED
     assert campaign_pause(actor=owner, campaign=campaign).status == CampaignStatus.PAUSED
     assert campaign_resume(actor=owner, campaign=campaign).status == CampaignStatus.RUNNING
+    with pytest.raises(ValidationError) as refused:
+        campaign_message_set(actor=owner, campaign=campaign, subject="Otra", body="Otro texto")
+    assert "status" in refused.value.message_dict
+    assert campaign_message_for(campaign, "").subject == "Feliz Navidad, {{ first_name }}"
     finished = campaign_finish(actor=owner, campaign=campaign)
     assert finished.status == CampaignStatus.FINISHED and finished.finished_at is not None
     campaign_finish(actor=owner, campaign=finished)

@@ -5,7 +5,12 @@ Markdown; nothing outside the listed variables reachable."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from clientela.campaigns.personalisation import VARIABLES, message_render, template_check
+from clientela.campaigns.personalisation import (
+    VARIABLES,
+    message_render,
+    message_text,
+    template_check,
+)
 
 VALUES = {name: "" for name in VARIABLES} | {
     "name": "Café Luna",
@@ -84,3 +89,19 @@ def test_html_bodies_are_cleaned_and_escape_the_customer_fields():
     assert "onclick" not in message.html and "style" not in message.html
     assert message.text.startswith('Hola Luna" onmouseover="alert(1)')
     assert '<a href="https://crm.example.mx/u/abc">' in message.html
+
+
+def test_a_letters_text_leaves_out_markdowns_marks_but_keeps_a_names_own():
+    text = message_text(
+        body="# Hola {{ name }}\n\nUna **oferta** para usted:\n\n- pan\n- café\n",
+        body_format="markdown",
+        values=dict.fromkeys(VARIABLES, "") | {"name": "Café *Luna* & Co"},
+    )
+    assert text.splitlines() == [
+        "Hola Café *Luna* & Co",
+        "",
+        "Una oferta para usted:",
+        "",
+        "• pan",
+        "• café",
+    ]

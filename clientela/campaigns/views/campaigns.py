@@ -66,7 +66,7 @@ def campaign_list(request):
     if status not in CampaignStatus.values:
         status = ""
     page = CappedPaginator(
-        selectors.campaign_list(status=status), settings.CLIENTELA_PAGE_SIZE
+        selectors.campaign_rows(status=status), settings.CLIENTELA_PAGE_SIZE
     ).page_from(request.GET)
     context = {"page": page, "status": status, "statuses": CampaignStatus.choices}
     return render(request, "campaigns/campaigns/list.html", context)
@@ -184,17 +184,11 @@ def campaign_message(request, pk: int):
 
 def _member_counts(campaign: Campaign) -> dict:
     """The members by group, and the set-aside ones by reason."""
-    rows = selectors.campaign_member_counts(campaign=campaign)
-    groups = {group: 0 for group in MemberGroup.values}
-    reasons: dict[str, int] = {}
-    for row in rows:
-        groups[row["group"]] = groups.get(row["group"], 0) + row["count"]
-        if row["group"] == MemberGroup.SET_ASIDE and row["reason"]:
-            reasons[row["reason"]] = row["count"]
+    counts = selectors.campaign_member_counts(campaign=campaign)
     return {
-        "total": sum(groups.values()),
-        "groups": [(MemberGroup(key).label, key, count) for key, count in groups.items()],
-        "reasons": [(SetAsideReason(key).label, count) for key, count in reasons.items()],
+        "total": counts.total,
+        "groups": [(MemberGroup(key).label, key, count) for key, count in counts.by_group.items()],
+        "reasons": [(SetAsideReason(key).label, count) for key, count in counts.by_reason.items()],
     }
 
 
@@ -210,9 +204,7 @@ def campaign_detail(request, pk: int):
     launched = campaign.status != CampaignStatus.DRAFT
     page = None
     if launched:
-        members = selectors.campaign_member_list(
-            user=request.user, campaign=campaign, group=group, state=state
-        )
+        members = selectors.campaign_member_list(campaign=campaign, group=group, state=state)
         page = CappedPaginator(members, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     context = {
         "campaign": campaign,
