@@ -38,6 +38,7 @@ from clientela.customers.selectors import customer_find
 from clientela.sheets.downloads import Column, column_rows, records, table_download
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
+from clientela.web.list_actions import list_default_name
 
 # Flows between stages drawn one by one in the chart; the others are summed.
 FLOW_SERIES = 8
@@ -393,6 +394,32 @@ def _filter_labels(arguments: dict) -> list[str]:
     return labels
 
 
+# The churn lists a segment condition names alike (``campaigns.conditions``): the
+# others (overdue, lapsed, leaving, likely gone) are parts of these with no condition.
+SEGMENT_CHURN = ("at_risk", "lost", "flagged", "active")
+
+
+def _segment_conditions(arguments: dict, as_of) -> list[dict] | None:
+    """The score list's filters as segment conditions (decision 0016), for "Save as
+    segment"; None when one has no such condition, when none is chosen (a segment
+    names at least one), or when nothing was computed yet."""
+    if as_of is None or (arguments["churn"] and arguments["churn"] not in SEGMENT_CHURN):
+        return None
+    conditions: list[dict] = [
+        {"field": field, "op": "in", "value": [arguments[key]]}
+        for key, field in (
+            ("segment", "rfm_segment"),
+            ("pareto_class", "pareto_class"),
+            ("stage", "ladder_stage"),
+            ("churn", "churn"),
+        )
+        if arguments[key]
+    ]
+    if arguments["owner"] is not None:
+        conditions.append({"field": "owner", "op": "in", "value": [str(arguments["owner"].pk)]})
+    return conditions or None
+
+
 def _scores(request):
     """The score list's filters, their values, its date and its scores, for the page and
     its export."""
@@ -436,6 +463,8 @@ def score_list(request):
             "page": page,
             "filtered": filters.is_filtered(),
             "filter_labels": _filter_labels(arguments),
+            "segment_conditions": _segment_conditions(arguments, as_of),
+            "segment_name": list_default_name(_("Customer scores"), _filter_labels(arguments)),
             "by_stake": selectors.score_order(churn=arguments["churn"], order=arguments["order"])
             == "value_at_stake",
         },

@@ -11,8 +11,11 @@ class CampaignsConfig(AppConfig):
         from clientela.campaigns.models import CampaignEvent, CampaignMember
         from clientela.campaigns.services import campaigns_finish_due
         from clientela.campaigns.services.sending import members_sending_sweep
+        from clientela.core.access import Capability
         from clientela.core.background import clock_register, sweep_register
         from clientela.customers.personal import personal_data_register
+        from clientela.web.list_actions import list_action_register
+        from clientela.web.navigation import navigation_register
         from clientela.webhooks.registry import event_names_register
 
         event_names_register(CampaignEvent)
@@ -24,4 +27,17 @@ class CampaignsConfig(AppConfig):
             keep=("pareto_class",),
             export_as="campaigns",
             export=("campaign__name", "group", "state", "contacted_at"),
+        )
+        navigation_register(
+            _("Campaigns"),
+            "campaigns:campaign_list",
+            Capability.CAMPAIGN_VIEW,
+            icon="megaphone",
+            order=48,
+        )
+        # "Save as segment" on the customer lists that can say their filters as conditions.
+        list_action_register(
+            "save_as_segment",
+            "campaigns/segments/_save_as_segment.html",
+            Capability.CAMPAIGN_EDIT,
         )

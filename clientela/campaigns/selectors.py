@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 
 from clientela.analytics.selectors import score_latest_date
 from clientela.campaigns.conditions import conditions_q
@@ -294,3 +295,20 @@ def mail_recipients(campaign: Campaign) -> QuerySet[CampaignMember]:
         .order_by("customer__name", "id")
     )
     return _member_customers(members)
+
+
+def campaign_rows(*, status: str = "") -> QuerySet[Campaign]:
+    """``campaign_list`` with each campaign's ``member_count`` (the customers frozen at
+    its launch), counted by a subquery, not a grouping: the list still pages by keyset."""
+    members = (
+        CampaignMember.objects.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        campaign_list(status=status)
+        .annotate(member_count=Coalesce(Subquery(members), 0))
+        .order_by("-starts_on", "-id")
+    )

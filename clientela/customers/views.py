@@ -35,6 +35,7 @@ from clientela.customers.vcard import customer_vcards
 from clientela.sheets.downloads import table_download, vcard_download
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
+from clientela.web.list_actions import list_default_name
 from clientela.web.templatetags.clientela import country_name, format_phone, tax_id
 
 RESULTS_TARGET = "customer-results"
@@ -87,6 +88,43 @@ def _safe_next(request, default: str) -> str:
 # --- list and search ----------------------------------------------------------------
 
 
+def _segment_conditions(filters: CustomerFilterForm) -> list[dict] | None:
+    """The list's filters as segment conditions (decision 0016), for "Save as segment";
+    None when a filter has no such condition (the search words, "new since"), or when
+    nothing is filtered (a segment names at least one condition)."""
+    arguments = filters.selector_arguments()
+    if arguments["search"] or arguments["new_since"]:
+        return None
+    conditions: list[dict] = []
+    if arguments["tag"]:
+        conditions.append({"field": "tag", "op": "in", "value": [arguments["tag"]]})
+    if arguments["owner"]:
+        conditions.append({"field": "owner", "op": "in", "value": [str(arguments["owner"])]})
+    if arguments["source"]:
+        conditions.append({"field": "source", "op": "in", "value": [arguments["source"]]})
+    if arguments["city"]:
+        conditions.append({"field": "city", "op": "in", "value": [arguments["city"]]})
+    if arguments["not_contacted_days"]:
+        conditions.append(
+            {
+                "field": "not_contacted_days",
+                "op": "at_least",
+                "value": arguments["not_contacted_days"],
+            }
+        )
+    return conditions
+
+
+def _segment_name(filters: CustomerFilterForm) -> str:
+    data = filters.cleaned_data
+    labels = [
+        str(dict(filters.fields[name].choices).get(data.get(name), ""))
+        for name in ("tag", "owner", "source", "city", "not_contacted")
+        if name in filters.fields and data.get(name)
+    ]
+    return list_default_name(_("Customers"), labels)
+
+
 @capability_required(Capability.CUSTOMER_VIEW)
 def customer_list(request):
     """The catalog: search, filters, sortable columns, pages; htmx swaps only the results."""
@@ -99,6 +137,8 @@ def customer_list(request):
         "page": page,
         "ordering": filters.cleaned_data.get("ordering") or "name",
         "filtered": filters.is_filtered(),
+        "segment_conditions": _segment_conditions(filters),
+        "segment_name": _segment_name(filters),
     }
     partial = bool(
         request.htmx

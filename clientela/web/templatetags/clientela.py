@@ -1,13 +1,17 @@
 """Template filters that show phones, countries, tax ids, money and quantities the local
 way; numbers and money in the page's locale (``clientela.core.locale``)."""
 
+import json
 import math
 from datetime import timedelta
 
 from babel.numbers import format_decimal, format_scientific
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from clientela.core import locale, validators
+from clientela.web.list_actions import list_actions_for
 
 register = template.Library()
 
@@ -90,3 +94,25 @@ def significant(value, digits: int = 4) -> str:
 def minutes(duration: timedelta) -> int:
     """A duration in whole minutes, rounded up: for "try again in 15 minutes"."""
     return math.ceil(duration.total_seconds() / 60) if duration else 0
+
+
+@register.simple_tag(takes_context=True)
+def list_actions(context, conditions, default_name="") -> str:
+    """The actions other apps offer on this customer list (``web.list_actions``), given
+    the list's filters as segment ``conditions``; nothing when ``conditions`` is None
+    (the list's filters have no such form)."""
+    if conditions is None:
+        return ""
+    capabilities = context.get("capabilities", frozenset())
+    parts = [
+        render_to_string(
+            action.template,
+            {
+                "conditions_json": json.dumps(conditions),
+                "default_name": default_name,
+                "csrf_token": context.get("csrf_token"),
+            },
+        )
+        for action in list_actions_for(capabilities)
+    ]
+    return mark_safe("".join(parts))

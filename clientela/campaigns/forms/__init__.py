@@ -1,0 +1,2 @@
+"""Campaigns' web forms: the segment builder (``segments``) and the campaign pages
+(``campaigns``)."""
