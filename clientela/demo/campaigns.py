@@ -97,6 +97,8 @@ HISTORY_BEFORE = 120
 CLOSED_FOR = 7
 # The most of its contacted members a campaign brings to order.
 CONVERSION_MAX = 0.95
+# The hold-out shares a small demo's campaign tries, past its own, for two held out.
+HOLDOUT_SHARES = (30, 40, 50)
 BOUNCE_SHARE = 0.04
 UNSUBSCRIBE_SHARE = 0.04
 BOUNCE_ERROR = "550 5.1.1 <{address}>: Recipient address rejected: User unknown"
@@ -197,7 +199,7 @@ CAMPAIGNS = (
         launched=(4, 27),
         days=14,
         holdout=25,
-        uplift=0.40,
+        uplift=0.50,
         rule=ConversionRule.AMOUNT,
         amount=Decimal("400.00"),
         offer="Dedicatoria y vela gratis en pasteles de 1 kg para el 10 de mayo.",
@@ -342,53 +344,66 @@ def _launched(
     rng: random.Random,
     made: Made,
 ) -> _Run | None:
-    """The segment, the draft and its launch on ``day``; None (and nothing kept) when
-    the segment leaves fewer than two members in either group."""
-    try:
-        with transaction.atomic():
-            story_at(at_hour(day - timedelta(days=3), 11))
-            segment = segment_create(
-                actor=owner,
-                name=spec.segment,
-                description=spec.objective,
-                conditions=spec.conditions(day),
-            )
-            campaign = campaign_create(
-                actor=owner,
-                segment=segment,
-                name=spec.name,
-                objective=spec.objective,
-                channel=spec.channel,
-                starts_on=day,
-                ends_on=day + timedelta(days=spec.days),
-                cost_fixed=spec.cost_fixed,
-                cost_per_contact=spec.cost_per_contact,
-                offer=spec.offer,
-                conversion_rule=spec.rule,
-                conversion_products=[business.products[sku] for sku in spec.products],
-                conversion_amount=spec.amount,
-                attribution_days=spec.days,
-                holdout_percent=spec.holdout,
-                send_rate=spec.send_rate,
-            )
-            campaign.seed = rng.randrange(2**31)  # the draw the service makes at random
-            Campaign.objects.filter(pk=campaign.pk).update(seed=campaign.seed)
-            if spec.channel != CampaignChannel.CALL:
-                campaign_message_set(
-                    actor=owner, campaign=campaign, subject=spec.subject, body=spec.body
-                )
-            launched_at = at_hour(day, 7.5)
-            story_at(launched_at)
-            campaign = campaign_launch(actor=owner, campaign=campaign)
-            members = list(campaign.members.select_related("customer").order_by("customer_id"))
-            contacted = [m for m in members if m.group == MemberGroup.CONTACTED]
-            held = [m for m in members if m.group == MemberGroup.HOLDOUT]
-            if len(contacted) < 2 or len(held) < 2:
-                raise _TooSmall
-            Campaign.objects.filter(pk=campaign.pk).update(launched_at=launched_at)
-            campaign.launched_at = launched_at
-    except (_TooSmall, ValidationError):
-        return None
+    """The segment, the draft and its launch on ``day``. A segment that leaves fewer
+    than two members in either group is launched again with a larger hold-out (a small
+    demo); None, and nothing kept, when even the largest leaves too few."""
+    for share in sorted({spec.holdout, *(s for s in HOLDOUT_SHARES if s > spec.holdout)}):
+        try:
+            with transaction.atomic():
+                return _launch(business, owner, spec, day, share, rng.randrange(2**31), made)
+        except (_TooSmall, ValidationError):
+            continue
+    return None
+
+
+def _launch(
+    business: DemoBusiness,
+    owner: User,
+    spec: CampaignSpec,
+    day: date,
+    share: int,
+    seed: int,
+    made: Made,
+) -> _Run:
+    story_at(at_hour(day - timedelta(days=3), 11))
+    segment = segment_create(
+        actor=owner,
+        name=spec.segment,
+        description=spec.objective,
+        conditions=spec.conditions(day),
+    )
+    campaign = campaign_create(
+        actor=owner,
+        segment=segment,
+        name=spec.name,
+        objective=spec.objective,
+        channel=spec.channel,
+        starts_on=day,
+        ends_on=day + timedelta(days=spec.days),
+        cost_fixed=spec.cost_fixed,
+        cost_per_contact=spec.cost_per_contact,
+        offer=spec.offer,
+        conversion_rule=spec.rule,
+        conversion_products=[business.products[sku] for sku in spec.products],
+        conversion_amount=spec.amount,
+        attribution_days=spec.days,
+        holdout_percent=share,
+        send_rate=spec.send_rate,
+    )
+    campaign.seed = seed  # the service draws one at random
+    Campaign.objects.filter(pk=campaign.pk).update(seed=seed)
+    if spec.channel != CampaignChannel.CALL:
+        campaign_message_set(actor=owner, campaign=campaign, subject=spec.subject, body=spec.body)
+    launched_at = at_hour(day, 7.5)
+    story_at(launched_at)
+    campaign = campaign_launch(actor=owner, campaign=campaign)
+    members = list(campaign.members.select_related("customer").order_by("customer_id"))
+    contacted = [m for m in members if m.group == MemberGroup.CONTACTED]
+    held = [m for m in members if m.group == MemberGroup.HOLDOUT]
+    if len(contacted) < 2 or len(held) < 2:
+        raise _TooSmall
+    Campaign.objects.filter(pk=campaign.pk).update(launched_at=launched_at)
+    campaign.launched_at = launched_at
     business.remember(segment)
     business.remember(campaign)
     made[Segment].append(segment)
@@ -445,7 +460,7 @@ def _contacts(
     if spec.channel == CampaignChannel.EMAIL:
         for pk, address in (
             CustomerEmail.objects.filter(customer__in=[m.customer_id for m in contacted])
-            .order_by("-is_primary", "id")
+            .order_by("position", "id")
             .values_list("customer_id", "email")
         ):
             emails.setdefault(pk, address)
@@ -631,8 +646,10 @@ def _lines(spec: CampaignSpec, segment: str, rng: random.Random) -> list[tuple[s
     its amount, or what such a customer usually orders."""
     person = segment == "person"
     discount = DISCOUNTS.get(segment, 0)
-    if spec.rule == ConversionRule.PRODUCTS:
+    if spec.rule == ConversionRule.PRODUCTS:  # a business adds it to its usual order
         skus = [rng.choice(spec.products)]
+        if not person:
+            skus += rng.sample(PREFERENCES[segment][:4], rng.randint(1, 2))
     elif spec.rule == ConversionRule.AMOUNT:
         skus, total = [], Decimal(0)
         while spec.amount is not None and total < spec.amount * Decimal("1.2"):
