@@ -41,7 +41,6 @@ def test_the_same_seed_gives_the_same_orders_and_events():
 def test_removing_the_demo_removes_its_orders_events_and_their_history():
     small_demo()
     assert Payment.objects.exists() and OrderChange.objects.exists()
-    assert Campaign.objects.exists()
 
     demo_remove()
 
