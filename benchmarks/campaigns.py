@@ -19,9 +19,8 @@ Each launch is rolled back, so the runs measure the same launch.
     createdb -h 127.0.0.1 -U root clientela_cbench
     .venv/bin/python benchmarks/campaigns.py count \\
         --database-url postgres://root@127.0.0.1:5432/clientela_cbench
-    createdb -h 127.0.0.1 -U root clientela_cbench_launch
-    .venv/bin/python benchmarks/campaigns.py launch \\
-        --database-url postgres://root@127.0.0.1:5432/clientela_cbench_launch
+    .venv/bin/python benchmarks/campaigns.py launch --reuse --cities Guadalajara Colima \\
+        --database-url postgres://root@127.0.0.1:5432/clientela_cbench
     .venv/bin/python benchmarks/campaigns.py launch \\
         --database-url sqlite:////tmp/clientela_cbench_launch.sqlite3
 """
