@@ -1,151 +1,304 @@
 """Benchmark: campaigns (issue 17, item 11).
 
-``send`` measures a campaign's e-mail sent into a local SMTP server: N customers who
-agree to e-mail (each with an address; a third with a main contact, half with a city;
-in Spanish, Russian and English), a launched e-mail campaign on them (a 10 % hold-out,
-a Markdown message with a Russian version, ``send_rate`` at its maximum so that the
-worker's pacing does not throttle), and an aiosmtpd server on loopback in a process of
-its own that counts the messages it accepts and discards them. The worker's path
-(``campaigns.services.sending.campaign_send_batch`` with the task's batch size) runs in
-a loop until nobody waits; it prints the messages per second in all and per 5-second
-window, the resident memory at each window and its peak, and checks that the server
-got one message per member sent and each has its interaction.
+``count`` measures the live count of a segment of four conditions over N customers with
+scores: loads (what is not loaded yet) N customers as ``customer_list.py`` does (COPY on
+PostgreSQL: cities, tags, consents, owners), one analysis run and a score per customer
+with realistic shares of RFM segments, Pareto classes, ladder stages, lifetime values,
+probabilities alive and purchase dates; then times
+``selectors.segment_count(user=owner, conditions=…)`` for "RFM segment champions or
+loyal, probability alive at least 50 %, city Guadalajara, agrees to e-mail", and prints
+its plan (EXPLAIN ANALYZE on PostgreSQL).
 
-    .venv/bin/python benchmarks/campaigns.py send \\
-        --database-url sqlite:////tmp/bench_campaigns.sqlite3 --reset
-    createdb -h 127.0.0.1 -U root bench_campaigns
+``launch`` measures ``services.campaign_launch`` of an e-mail campaign to N customers
+(all of them: kind business or person; or, with ``--cities``, those of some cities of a
+larger book) as the owner: the members frozen, those without
+consent or address and those over the contact limit (1 % of the customers got four
+outbound contacts in the last days) set aside, a 10 % hold-out drawn by Pareto class.
+Each launch is rolled back, so the runs measure the same launch.
+
+    createdb -h 127.0.0.1 -U root clientela_cbench
+    .venv/bin/python benchmarks/campaigns.py count \\
+        --database-url postgres://root@127.0.0.1:5432/clientela_cbench
+    .venv/bin/python benchmarks/campaigns.py launch --reuse --cities Guadalajara Colima \\
+        --database-url postgres://root@127.0.0.1:5432/clientela_cbench
+    .venv/bin/python benchmarks/campaigns.py launch \\
+        --database-url sqlite:////tmp/clientela_cbench_launch.sqlite3
+
+``send`` measures a campaign's e-mail sent into a local SMTP server
+(``campaign_sending.py`` says how):
+
     .venv/bin/python benchmarks/campaigns.py send \\
         --database-url postgres://root@127.0.0.1:5432/bench_campaigns --reset
 """
 
 import argparse
-import asyncio
-import multiprocessing
 import os
+import platform
 import random
-import resource
-import socket
+import statistics
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import imports  # the database set-up and the machine's description
+import campaign_sending  # the e-mail sending's benchmark
+import customer_list  # the customers, their loading with COPY
 
-SEED = 20261207
-WINDOW = 5.0  # seconds
-
-
-# --- send ------------------------------------------------------------------------------
-
-
-class _Counter:
-    """An SMTP handler that counts the messages it accepts and keeps none."""
-
-    def __init__(self, count):
-        self.count = count
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.count.get_lock():
-            self.count.value += 1
-        return "250 Message accepted"
-
-
-def _smtp_serve(port: int, count, cpu, ready, stop) -> None:
-    """A child process: the counting SMTP server on ``port`` until ``stop`` is set; then
-    the CPU time it used from the start of sending in ``cpu``."""
-    from aiosmtpd.controller import Controller
-
-    controller = Controller(_Counter(count), hostname="127.0.0.1", port=port)
-    controller.start()
-    ready.set()
-    ready_cpu = _cpu_seconds()
-    stop.wait()
-    cpu.value = _cpu_seconds() - ready_cpu
-    controller.stop()
-    asyncio.set_event_loop(None)
+ROOT = customer_list.ROOT
+SEED = customer_list.SEED
+CHUNK = 50_000
+# (key, weight) of the RFM segments, Pareto classes and ladder stages of the scores.
+RFM = [
+    ("champions", 8), ("loyal", 10), ("potential_loyalist", 12), ("new", 5), ("promising", 4),
+    ("need_attention", 8), ("about_to_sleep", 8), ("at_risk", 10), ("cant_lose", 4),
+    ("hibernating", 11), ("lost", 15), ("", 5),
+]  # fmt: skip
+PARETO = [("A", 20), ("B", 30), ("C", 50)]
+LADDER = [
+    ("buyer", 30), ("occasional", 30), ("regular", 20), ("exclusive", 5), ("advocate", 3),
+    ("potential", 7), ("possible", 5),
+]  # fmt: skip
+SEGMENT = [
+    {"field": "rfm_segment", "op": "in", "value": ["champions", "loyal"]},
+    {"field": "probability_alive", "op": "between", "value": {"min": 50}},
+    {"field": "city", "op": "in", "value": ["Guadalajara"]},
+    {"field": "consent_email", "op": "is", "value": True},
+]
+PRESSED_SHARE = 0.01  # customers given four outbound contacts in the last days
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def django_setup(database_url: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clientela.settings")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-not-secret")
+    os.environ.setdefault("CLIENTELA_DEBUG", "0")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
 
 
-def _resident_mib() -> float:
-    """This process's resident memory now."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+def _chunks(make: Callable[[int], dict], first: int, count: int):
+    chunk: list[dict] = []
+    for n in range(first, first + count):
+        chunk.append(make(n))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
-def _cpu_seconds() -> float:
-    """The CPU time this process has used."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def load_scores(seed: int) -> float:
+    """One analysis run as of today and a score for every customer; the seconds it took."""
+    from django.db import connection, transaction
+
+    from clientela.analytics.models import AnalysisRun, CustomerScore, RunStatus
+    from clientela.customers.models import Customer
+
+    today = date.today()
+    if CustomerScore.objects.filter(as_of=today).exists():
+        return 0.0
+    tick = time.perf_counter()
+    AnalysisRun.objects.create(as_of=today, status=RunStatus.DONE, progress=100)
+    rng = random.Random(seed + 17)
+    write = customer_list._table_writer(connection)
+    ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    keys = {
+        name: [key for key, _w in pairs]
+        for name, pairs in (("rfm", RFM), ("pareto", PARETO), ("ladder", LADDER))
+    }
+    weights = {
+        name: [w for _k, w in pairs]
+        for name, pairs in (("rfm", RFM), ("pareto", PARETO), ("ladder", LADDER))
+    }
+
+    def score(n: int) -> dict:
+        segment = rng.choices(keys["rfm"], weights["rfm"])[0]
+        bought = segment != ""
+        first = today - timedelta(days=rng.randrange(30, 6 * 365))
+        last = first + timedelta(days=rng.randrange(max(1, (today - first).days)))
+        alive = rng.betavariate(2, 2) if bought else None
+        purchases = rng.randrange(1, 60) if bought else 0
+        lost = segment in ("lost", "hibernating")
+        at_risk = segment in ("at_risk", "cant_lose", "about_to_sleep")
+        return {
+            "id": n + 1,
+            "customer_id": ids[n],
+            "as_of": today,
+            "purchases": purchases,
+            "frequency": max(0, purchases - 1),
+            "recency_days": (last - first).days if bought else 0,
+            "age_days": (today - first).days if bought else 0,
+            "first_purchase_on": first if bought else None,
+            "last_purchase_on": last if bought else None,
+            "days_since_last": (today - last).days if bought else None,
+            "total_revenue": Decimal(rng.randrange(100, 500_000)) if bought else Decimal(0),
+            "period_revenue": Decimal(rng.randrange(0, 100_000)) if bought else Decimal(0),
+            "pareto_class": rng.choices(keys["pareto"], weights["pareto"])[0] if bought else "",
+            "rfm_segment": segment,
+            "probability_alive": alive,
+            "clv": Decimal(round(rng.lognormvariate(8, 1.2), 2)) if bought else None,
+            "ladder_stage": rng.choices(keys["ladder"], weights["ladder"])[0],
+            "at_risk_by_rule": at_risk,
+            "at_risk_by_model": at_risk and rng.random() < 0.5,
+            "lost_by_rule": lost,
+            "lost_by_model": lost and rng.random() < 0.5,
+        }
+
+    for chunk in _chunks(score, 0, len(ids)):
+        with transaction.atomic():
+            write(CustomerScore, chunk)
+        if chunk[-1]["id"] % 200_000 < CHUNK:
+            print(f"  loaded {chunk[-1]['id']:,} scores", file=sys.stderr, flush=True)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"VACUUM (ANALYZE) {CustomerScore._meta.db_table}")
+        else:
+            cursor.execute("ANALYZE")
+    return time.perf_counter() - tick
 
 
-def send_wipe() -> None:
-    """Delete the campaigns, segments, interactions and their history, then the
-    customers (``imports.wipe``)."""
-    from django.db import connection
+def load_pressure(seed: int) -> int:
+    """Four outbound contacts in the last days for ``PRESSED_SHARE`` of the customers (the
+    default limit is four in 30 days): those are set aside at launch."""
+    from django.db import connection, transaction
 
-    from clientela.campaigns.models import Campaign, CampaignMember, CampaignMessage, Segment
+    from clientela.customers.models import Customer
     from clientela.relations.models import Interaction
 
-    tables = [
-        CampaignMember._meta.db_table,
-        CampaignMessage._meta.db_table,
-        Campaign.conversion_products.through._meta.db_table,
-        Campaign._meta.db_table,
-        Campaign.history.model._meta.db_table,
-        Segment._meta.db_table,
-        Segment.history.model._meta.db_table,
-        Interaction._meta.db_table,
-        Interaction.history.model._meta.db_table,
+    if Interaction.objects.exists():
+        return Interaction.objects.count()
+    rng = random.Random(seed + 23)
+    ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    pressed = rng.sample(ids, round(len(ids) * PRESSED_SHARE))
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": n + 1,
+            "created_at": now,
+            "updated_at": now,
+            "customer_id": pk,
+            "channel": "phone",
+            "direction": "outbound",
+            "at": now - timedelta(days=rng.randrange(1, 20), seconds=rng.randrange(86400)),
+            "subject": "Seguimiento",
+        }
+        for n, pk in enumerate(pk for pk in pressed for _ in range(4))
     ]
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"DELETE FROM {table}")
-    imports.wipe()
+    with transaction.atomic():
+        customer_list._table_writer(connection)(Interaction, rows)
+    return len(rows)
 
 
-def send_customers(count: int, owner, seed: int) -> None:
-    """``count`` customers agreeing to e-mail, each with an address."""
-    from clientela.customers.models import Address, Contact, Customer, CustomerEmail
+def prepare(args: argparse.Namespace) -> None:
+    """Load what is not loaded yet (unless ``--reuse``)."""
+    from clientela.customers.models import Customer
 
-    rng = random.Random(seed)
-    batch = 5000
-    for start in range(0, count, batch):
-        customers = Customer.objects.bulk_create(
-            Customer(
-                kind="business",
-                name=f"Cafetería {number} <Centro> & Hijos",
-                owner=owner,
-                consent_email=True,
-                language=rng.choice(["es", "es", "ru", "en", ""]),
+    if args.reuse:
+        return
+    if not Customer.objects.exists():
+        timings = customer_list.load(args.customers, args.seed)
+        print("customers load: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
+    print(f"scores load: {load_scores(args.seed):.0f} s")
+
+
+def owner_get():
+    from clientela.core.models import Role, User
+
+    owner, _created = User.objects.get_or_create(
+        username="bench-owner", defaults={"role": Role.OWNER}
+    )
+    return owner
+
+
+def header(args: argparse.Namespace, what: str) -> None:
+    from django.db import connection
+
+    from clientela.customers.models import Customer
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"\n{platform.node()} · {connection.vendor} · {Customer.objects.count():,} customers"
+        f" · {what} · load average {load}"
+    )
+
+
+def timed(name: str, run: Callable[[], object], runs: int, warm: int = 2) -> list[float]:
+    """Milliseconds of ``runs`` calls of ``run`` after ``warm`` untimed ones."""
+    for _ in range(warm):
+        run()
+    times = []
+    for _ in range(runs):
+        tick = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - tick) * 1000)
+    print(f"  {name}: median {statistics.median(times):.1f} ms", file=sys.stderr)
+    return times
+
+
+def count_measure(args: argparse.Namespace) -> None:
+    """Time the live count of a four-condition segment."""
+    django_setup(args.database_url)
+    prepare(args)
+    if args.load_only:
+        return
+    from django.db import connection
+
+    from clientela.analytics.selectors import score_latest_date
+    from clientela.campaigns import selectors
+    from clientela.campaigns.conditions import conditions_clean, conditions_q
+    from clientela.customers.selectors import customer_scope
+
+    owner = owner_get()
+    conditions = conditions_clean(SEGMENT)
+    found = selectors.segment_count(user=owner, conditions=conditions)
+    times = timed(
+        "segment_count",
+        lambda: selectors.segment_count(user=owner, conditions=conditions),
+        args.runs,
+    )
+    header(args, "segment count")
+    print(f"conditions: {SEGMENT}")
+    print(f"customers found: {found:,}")
+    p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
+    print("| case | runs | median ms | p95 ms |")
+    print("|---|---:|---:|---:|")
+    print(
+        f"| `selectors.segment_count`, 4 conditions | {args.runs} | {statistics.median(times):.1f} | {p95:.1f} |"
+    )
+    verdict = "met" if statistics.median(times) < 300 else "NOT met"
+    print(f"target: median < 300 ms: {verdict}")
+    if connection.vendor == "postgresql" and args.explain:
+        query = (
+            customer_scope(user=owner)
+            .filter(conditions_q(conditions, score_latest_date()))
+            .order_by()
+        )
+        sql, params = query.values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({sql}) AS found", params
             )
-            for number in range(start, min(count, start + batch))
-        )
-        CustomerEmail.objects.bulk_create(
-            CustomerEmail(customer=customer, email=f"cafe{customer.pk}@example.mx")
-            for customer in customers
-        )
-        Contact.objects.bulk_create(
-            Contact(customer=customer, name=f"Lucía {customer.pk} Ríos", is_primary=True)
-            for customer in customers
-            if customer.pk % 3 == 0
-        )
-        Address.objects.bulk_create(
-            Address(customer=customer, street="Reforma 1", city="Puebla", is_default=True)
-            for customer in customers
-            if customer.pk % 2 == 0
-        )
+            print("\n".join(row[0] for row in cursor.fetchall()))
 
 
-def send_campaign(owner):
-    """A launched e-mail campaign on every customer agreeing to e-mail."""
-    from datetime import date
+def launch_measure(args: argparse.Namespace) -> None:
+    """Time the launch of an e-mail campaign to every customer, rolled back each time."""
+    django_setup(args.database_url)
+    prepare(args)
+    print(f"outbound contacts for pressure: {load_pressure(args.seed):,}")
+    if args.load_only:
+        return
+    from django.db import transaction
 
+    from clientela.campaigns.models import CampaignMember
     from clientela.campaigns.services import (
         campaign_create,
         campaign_launch,
@@ -153,164 +306,86 @@ def send_campaign(owner):
         segment_create,
     )
 
-    segment = segment_create(
-        actor=owner,
-        name="Quieren correo",
-        conditions=[{"field": "consent_email", "value": True}],
-    )
-    campaign = campaign_create(
-        actor=owner,
-        segment=segment,
-        name="Navidad",
-        channel="email",
-        starts_on=date(2026, 12, 1),
-        ends_on=date(2026, 12, 24),
-        offer="Rosca de Reyes con **10 %** menos hasta el 6 de enero.",
-        send_rate=60000,
-    )
-    campaign_message_set(
-        actor=owner,
-        campaign=campaign,
-        subject="Feliz Navidad, {{ first_name }}",
-        body=(
-            "# Hola {{ first_name }}\n\n{{ offer }}\n\n"
-            "Le esperamos en {{ city or 'nuestra tienda' }}. — {{ owner_name }}, "
-            "{{ business_name }}\n"
-        ),
-    )
-    campaign_message_set(
-        actor=owner,
-        campaign=campaign,
-        language="ru",
-        subject="С Рождеством, {{ first_name }}",
-        body="# Здравствуйте, {{ contact_name }}\n\n{{ offer }}\n",
-    )
-    return campaign_launch(actor=owner, campaign=campaign)
+    owner = owner_get()
+    counts: dict[str, int] = {}
+    conditions = [{"field": "kind", "op": "in", "value": ["business", "person"]}]
+    if args.cities:
+        conditions.append({"field": "city", "op": "in", "value": args.cities})
 
+    def launch() -> None:
+        with transaction.atomic():
+            segment = segment_create(
+                actor=owner, name=f"Todos {time.monotonic_ns()}", conditions=conditions
+            )
+            today = date.today()
+            campaign = campaign_create(
+                actor=owner,
+                segment=segment,
+                name="Benchmark",
+                channel="email",
+                starts_on=today,
+                ends_on=today + timedelta(days=30),
+            )
+            campaign_message_set(
+                actor=owner, campaign=campaign, subject="Hola {{ first_name }}", body="{{ offer }}"
+            )
+            tick = time.perf_counter()
+            campaign_launch(actor=owner, campaign=campaign)
+            launched.append(time.perf_counter() - tick)
+            for group, reason in CampaignMember.objects.filter(campaign=campaign).values_list(
+                "group", "reason"
+            ):
+                key = f"{group} {reason}".strip()
+                counts[key] = counts.get(key, 0) + 1
+            transaction.set_rollback(True)
 
-def send_measure(args: argparse.Namespace) -> None:
-    """Create the customers and the campaign, then send it and print the figures."""
-    context = multiprocessing.get_context("spawn")
-    count, server_cpu = context.Value("l", 0), context.Value("d", 0.0)
-    ready, stop = context.Event(), context.Event()
-    port = _free_port()
-    server = context.Process(
-        target=_smtp_serve, args=(port, count, server_cpu, ready, stop), daemon=True
-    )
-    server.start()
-    os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
-    imports.django_setup(args.database_url, peer=False)
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management import call_command
-
-    from clientela.campaigns.models import CampaignMember, MemberGroup, MemberState
-    from clientela.campaigns.services.sending import campaign_send_batch
-    from clientela.campaigns.tasks import batch_limit
-    from clientela.core.models import Role, User
-    from clientela.customers.models import Customer
-    from clientela.relations.models import Interaction
-
-    call_command("migrate", verbosity=0, interactive=False)
-    if Customer.objects.exists():
-        if not args.reset:
-            sys.exit("The database has customers; pass --reset to delete them.")
-        send_wipe()
-    owner, _created = User.objects.update_or_create(
-        username="bench-owner", defaults={"role": Role.OWNER, "first_name": "Ana"}
-    )
-    tick = time.perf_counter()
-    send_customers(args.customers, owner, args.seed)
-    campaign = send_campaign(owner)
-    contacted = CampaignMember.objects.filter(
-        campaign=campaign, group=MemberGroup.CONTACTED
-    ).count()
-    print(imports.machine())
-    print(
-        f"{args.customers:,} customers, {contacted:,} to mail after the hold-out "
-        f"(ready in {time.perf_counter() - tick:.1f} s)",
-        flush=True,
-    )
-    ready.wait(30)
-    limit = args.batch or batch_limit(campaign.send_rate)
-    windows: list[tuple[float, int, float]] = []  # (end, sent so far, resident MiB)
-    sent = 0
-    start = time.perf_counter()
-    window_end = start + WINDOW
-    resident_start = _resident_mib()
-    cpu_start = _cpu_seconds()
-    while True:
-        taken = campaign_send_batch(campaign.pk, limit=limit)
-        sent += taken
-        now = time.perf_counter()
-        if now >= window_end:
-            windows.append((now, sent, _resident_mib()))
-            window_end = now + WINDOW
-        if (
-            not taken
-            and not CampaignMember.objects.filter(
-                campaign=campaign, state=MemberState.QUEUED
-            ).exists()
-        ):
-            break
-    seconds = time.perf_counter() - start
-    cpu = _cpu_seconds() - cpu_start
-    windows.append((start + seconds, sent, _resident_mib()))
-    stop.set()
-    server.join(10)
-    received = count.value
-    interactions = Interaction.objects.filter(
-        source_type=ContentType.objects.get_for_model(CampaignMember),
-        source_id__in=CampaignMember.objects.filter(campaign=campaign).values("pk"),
-    ).count()
-    print(f"\nbatches of {limit} messages; {imports.database_description()}")
-    print("| window (s) | messages | messages/s | resident memory (MiB) |")
+    launched: list[float] = []
+    for n in range(args.runs):
+        counts.clear()
+        launch()
+        print(f"  launch {n + 1}: {launched[-1]:.1f} s", file=sys.stderr, flush=True)
+    header(args, "campaign launch")
+    print("members: " + ", ".join(f"{key} {value:,}" for key, value in sorted(counts.items())))
+    print("| case | runs | median s | slowest s |")
     print("|---|---:|---:|---:|")
-    rates = []
-    previous_time, previous_sent = start, 0
-    for end, so_far, resident in windows:
-        span = max(end - previous_time, 1e-9)
-        rates.append((so_far - previous_sent) / span)
-        print(
-            f"| {previous_time - start:.0f}–{end - start:.0f} | {so_far - previous_sent:,} "
-            f"| {rates[-1]:,.0f} | {resident:,.0f} |"
-        )
-        previous_time, previous_sent = end, so_far
-    full = rates[:-1] or rates  # the last window is cut short
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"\n{sent:,} messages in {seconds:.1f} s: {sent / seconds:,.0f} messages/s in all, "
-        f"slowest full window {min(full):,.0f}/s (target ≥ 300: "
-        f"{'met' if min(full) >= 300 else 'NOT met'})"
+        f"| `services.campaign_launch`, e-mail, {sum(counts.values()):,} members "
+        f"| {args.runs} | {statistics.median(launched):.1f} | {max(launched):.1f} |"
     )
-    print(
-        f"resident memory {resident_start:,.0f} MiB at the start of sending, "
-        f"{windows[-1][2]:,.0f} MiB at the end; peak {peak:,.0f} MiB"
-    )
-    print(
-        f"the sending process used {cpu:.1f} s of CPU: {1000 * cpu / max(sent, 1):.2f} ms "
-        f"per message, {sent / max(cpu, 1e-9):,.0f} messages per CPU second; "
-        f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
-    )
-    print(
-        f"the SMTP server's process used {server_cpu.value:.1f} s of CPU: "
-        f"{1000 * server_cpu.value / max(sent, 1):.2f} ms per message"
-    )
-    print(f"the server received {received:,}; interactions recorded {interactions:,}")
-    if received != sent or interactions != sent:
-        sys.exit("the server's count or the interactions differ from the messages sent")
+    verdict = "met" if statistics.median(launched) < 30 else "NOT met"
+    print(f"target: < 30 s: {verdict}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    count = commands.add_parser("count", help="the live count of a segment")
+    count.add_argument("--customers", type=int, default=1_000_000)
+    count.add_argument("--runs", type=int, default=30)
+    count.add_argument("--explain", action=argparse.BooleanOptionalAction, default=True)
+    count.set_defaults(measure=count_measure)
+    launch = commands.add_parser("launch", help="the launch of an e-mail campaign")
+    launch.add_argument("--customers", type=int, default=100_000)
+    launch.add_argument("--runs", type=int, default=3)
+    launch.add_argument(
+        "--cities", nargs="*", default=[], help="only customers of these cities (a larger book)"
+    )
+    launch.set_defaults(measure=launch_measure)
+    for sub in (count, launch):
+        sub.add_argument("--database-url", required=True, help="postgres://… or sqlite:////path")
+        sub.add_argument(
+            "--reuse", action="store_true", help="load nothing: measure what is loaded"
+        )
+        sub.add_argument("--load-only", action="store_true", help="load, then stop")
+        sub.add_argument("--seed", type=int, default=SEED)
     send = commands.add_parser("send", help="e-mail sent into a local SMTP server")
     send.add_argument("--database-url", required=True, help="postgres://… or sqlite:////path")
     send.add_argument("--customers", type=int, default=20_000)
     send.add_argument("--batch", type=int, default=0, help="messages per batch (the task's)")
     send.add_argument("--reset", action="store_true", help="delete the customers present")
-    send.add_argument("--seed", type=int, default=SEED)
-    send.set_defaults(measure=send_measure)
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    send.add_argument("--seed", type=int, default=campaign_sending.SEED)
+    send.set_defaults(measure=campaign_sending.send_measure)
+    args = parser.parse_args(argv)
     args.measure(args)
 
 

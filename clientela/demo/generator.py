@@ -38,6 +38,7 @@ from clientela.customers import matching
 from clientela.customers.models import Customer, CustomerKind, Tag
 from clientela.customers.selectors import duplicate_list
 from clientela.customers.services import customers_bulk_create
+from clientela.demo import campaigns as demo_campaigns
 from clientela.demo import catalog
 from clientela.demo import events as demo_events
 from clientela.demo import orders as demo_orders
@@ -333,7 +334,7 @@ class _Planner:
             "consent_email": has_email and rng.random() < 0.6,
             "consent_phone": has_phone and rng.random() < 0.5,
             "consent_sms": has_phone and rng.random() < 0.6,
-            "consent_mail": bool(plan.addresses) and rng.random() < 0.1,
+            "consent_mail": bool(plan.addresses) and rng.random() < (0.1 if person else 0.4),
         }
         weights = (
             (("whatsapp", 55), ("sms", 10), ("email", 15), ("in_person", 15), ("phone", 5))
@@ -706,7 +707,8 @@ class DemoStep:
 
 
 # The steps of the demo, in order. Later areas append theirs (orders, events…); the
-# analysis comes last, to score everything the others made.
+# analysis comes last, to score everything the others made (the past campaigns run the
+# analyses of their own days before it).
 DEMO_STEPS: list[DemoStep] = [
     DemoStep(gettext_lazy("Staff"), create_staff),
     DemoStep(gettext_lazy("Customers"), create_customers),
@@ -714,6 +716,7 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(gettext_lazy("Products and orders"), demo_orders.create_orders),
     DemoStep(gettext_lazy("Fairs and markets"), demo_events.create_events),
     DemoStep(gettext_lazy("Pipeline, activities and contacts"), demo_relations.create_relations),
+    DemoStep(gettext_lazy("Past campaigns"), demo_campaigns.create_campaigns),
     DemoStep(gettext_lazy("Customer analysis"), analyze_customers),
 ]
 

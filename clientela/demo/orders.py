@@ -627,14 +627,35 @@ def _create_orders(business: DemoBusiness) -> None:
     if business.history_days <= 0:
         return
     plans = business.order_plans
+    orders = _orders_from_plans(business, plans, business.random("order-times"))
+    business.order_count = len(orders)
+
+
+def orders_add(business: DemoBusiness, plans: list[OrderPlan], rng: random.Random) -> list[Order]:
+    """Create more orders of the story (a campaign's conversions) from ``plans``, through
+    the same services and dated the same way as the book's; they count in
+    ``business.order_count`` and ``demo --reset`` removes them."""
+    with story_time(), delivery_days_deferred():
+        orders = _orders_from_plans(business, plans, rng)
+    business.order_count += len(orders)
+    return orders
+
+
+def _orders_from_plans(
+    business: DemoBusiness, plans: list[OrderPlan], rng: random.Random
+) -> list[Order]:
+    """Create ``plans`` (oldest first) for the customers they name, each by its owner (or
+    the business's owner), date them on the days of the story and remember them."""
+    owner = next(u for u in business.users.values() if u.role == Role.OWNER)
     sellers = {u.pk: u for u in business.users.values() if u.role in (Role.OWNER, Role.SALES)}
     addresses = {
         address.customer_id: address
         for address in Address.objects.filter(
-            customer__in=business.customers, is_default=True
+            customer__in={business.customers[plan.customer].pk for plan in plans},
+            is_default=True,
         ).order_by("id")
     }
-    story = _Story(StoryClock(business.random("order-times"), timezone.now()), timezone.localdate())
+    story = _Story(StoryClock(rng, timezone.now()), timezone.localdate())
     orders: list[Order] = []
     payments: list[Payment] = []
     for plan in plans:
@@ -662,7 +683,7 @@ def _create_orders(business: DemoBusiness) -> None:
     business.remember(*lines)
     business.remember(*changes)
     business.remember(*payments)
-    business.order_count = len(orders)
+    return orders
 
 
 def _date_the_story(

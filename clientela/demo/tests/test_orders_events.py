@@ -211,7 +211,9 @@ def test_the_demo_ends_with_an_analysis_that_scores_every_customer(business):
     run = business.analysis
 
     assert run is not None and run.status == RunStatus.DONE, run.error
-    assert AnalysisRun.objects.get() == run and run.as_of == timezone.localdate()
+    assert run.as_of == timezone.localdate()
+    assert AnalysisRun.objects.filter(as_of=run.as_of).get() == run
+    assert not AnalysisRun.objects.filter(as_of__gt=run.as_of).exists()
     scored = set(CustomerScore.objects.filter(as_of=run.as_of).values_list("customer", flat=True))
     assert scored == {customer.pk for customer in business.customers}
     assert run.customers_scored == len(business.customers)

@@ -2,6 +2,8 @@
 
 import pytest
 
+from clientela.analytics.models import AnalysisRun
+from clientela.campaigns.models import Campaign, CampaignMember, Segment
 from clientela.customers.models import Customer
 from clientela.demo.generator import build_demo, demo_remove
 from clientela.events.models import Event, EventProduct, EventSale
@@ -45,5 +47,7 @@ def test_removing_the_demo_removes_its_orders_events_and_their_history():
     for model in (Payment, OrderChange, OrderLine, Order, EventSale, EventProduct, Event, Product):
         assert not model.objects.exists(), model
     assert not Customer.objects.exists()
+    for model in (Campaign, CampaignMember, Segment, AnalysisRun):
+        assert not model.objects.exists(), model
     for model in (Order, OrderLine, Payment, Product, Event, EventProduct, EventSale):
         assert not model.history.exists(), model
