@@ -31,7 +31,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -60,6 +59,7 @@ from clientela.core.models import User
 from clientela.core.services import actor_check
 from clientela.customers.models import Address, Contact, Customer, CustomerEmail
 from clientela.customers.selectors import customer_scope
+from clientela.mail.compose import BulkEmail
 from clientela.relations.models import ContactChannel, Direction
 from clientela.relations.services import (
     InteractionRow,
@@ -134,18 +134,9 @@ def recipients_load(customer_ids: Sequence[int]) -> dict[int, Recipient]:
     return found
 
 
-@cache
-def _unsubscribe_path() -> tuple[str, str]:
-    """The unsubscribe page's path before and after its token: ``reverse`` takes about
-    as long as the rest of a message, so a batch asks it once."""
-    before, after = reverse("campaigns:unsubscribe", args=["-"]).rsplit("-", 1)
-    return before, after
-
-
 def unsubscribe_url(token: str) -> str:
     """The absolute address of the unsubscribe page for ``token``."""
-    before, after = _unsubscribe_path()
-    return f"{settings.CLIENTELA_BASE_URL}{before}{token}{after}"
+    return settings.CLIENTELA_BASE_URL + reverse("campaigns:unsubscribe", args=[token])
 
 
 def member_values(*, campaign: Campaign, recipient: Recipient, unsubscribe: str) -> dict[str, str]:
@@ -186,10 +177,10 @@ def member_message(*, campaign: Campaign, recipient: Recipient, unsubscribe: str
         )
 
 
-def _email(message: Message, *, to: str, subject: str, unsubscribe: str) -> EmailMultiAlternatives:
+def _email(message: Message, *, to: str, subject: str, unsubscribe: str) -> BulkEmail:
     """The e-mail of ``message`` to ``to``: plain text with the HTML as an alternative,
     and the headers mail programs show an unsubscribe button for (RFC 2369, RFC 8058)."""
-    email = EmailMultiAlternatives(
+    email = BulkEmail(
         subject=subject,
         body=message.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
