@@ -636,5 +636,5 @@ def campaign_member_list(
     aside, how their contact went, when they were contacted or unsubscribed."""
     campaign = _campaign(request, campaign_id)
     return selectors.campaign_member_list(
-        campaign=campaign, group=filters.group or "", state=filters.state or ""
+        user=request.auth, campaign=campaign, group=filters.group or "", state=filters.state or ""
     )

@@ -19,6 +19,7 @@ from clientela.campaigns.models import (
     MemberState,
     Segment,
 )
+from clientela.core.access import limited_to_own_customers
 from clientela.core.models import User
 from clientela.customers.models import Address, Customer, CustomerEmail
 from clientela.customers.selectors import customer_scope
@@ -161,11 +162,14 @@ def campaign_get(*, pk: int) -> Campaign:
 
 
 def campaign_member_list(
-    *, campaign: Campaign, group: str = "", state: str = ""
+    *, user: User, campaign: Campaign, group: str = "", state: str = ""
 ) -> QuerySet[CampaignMember]:
-    """``campaign``'s members in the order they were frozen, of a ``group`` and a
-    ``state`` when given, with their customers."""
+    """``campaign``'s members ``user`` may see (a salesperson limited to their own
+    customers sees theirs) in the order they were frozen, of a ``group`` and a ``state``
+    when given, with their customers."""
     members = CampaignMember.objects.filter(campaign=campaign).select_related("customer")
+    if limited_to_own_customers(user):
+        members = members.filter(customer__owner=user)
     if group:
         members = members.filter(group=group)
     if state:

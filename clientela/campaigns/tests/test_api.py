@@ -282,6 +282,13 @@ def test_a_salesperson_limited_to_their_customers_counts_and_lists_only_theirs(
     assert call("sales", "post", f"{SEGMENTS}/count", {"conditions": PUEBLA}).json()["count"] == 2
     names = [row["name"] for row in call("sales", "get", f"{url}/members").json()["items"]]
     assert names == ["Café Luna", "Panadería Sol"]
+    campaign = campaign_launch(actor=owner, campaign=campaign_draft(owner, PUEBLA))
+    members = f"{CAMPAIGNS}/{campaign.pk}/members"
+    assert len(call("owner", "get", members).json()["items"]) == 3
+    assert {row["customer"] for row in call("sales", "get", members).json()["items"]} == {
+        "Café Luna",
+        "Panadería Sol",
+    }
 
 
 def test_member_lists_read_in_as_many_queries_whatever_their_length(call, owner, book, launched):

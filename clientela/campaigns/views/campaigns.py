@@ -204,7 +204,9 @@ def campaign_detail(request, pk: int):
     launched = campaign.status != CampaignStatus.DRAFT
     page = None
     if launched:
-        members = selectors.campaign_member_list(campaign=campaign, group=group, state=state)
+        members = selectors.campaign_member_list(
+            user=request.user, campaign=campaign, group=group, state=state
+        )
         page = CappedPaginator(members, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     context = {
         "campaign": campaign,
