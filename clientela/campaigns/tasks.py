@@ -4,10 +4,11 @@ enqueued for when that time is up; a paused or finished campaign stops it."""
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from clientela.campaigns.models import Campaign, CampaignStatus
+from clientela.campaigns.models import Campaign, CampaignChannel, CampaignStatus
 from clientela.campaigns.services.sending import campaign_send_batch, campaign_sending_next
 
 # A batch holds the messages of this long at the campaign's rate, at most BATCH_MAX.
@@ -38,3 +39,12 @@ def campaign_send(campaign_id: int) -> None:
     after = campaign_sending_next(campaign_id, paced_until=paced_until)
     if after is not None:
         campaign_send.using(run_after=max(after, timezone.now())).enqueue(campaign_id)
+
+
+def campaign_sending_start(campaign: Campaign) -> None:
+    """Have the worker start (or go on) sending an e-mail campaign once the caller's
+    transaction commits; other channels send nothing."""
+    if campaign.channel != CampaignChannel.EMAIL:
+        return
+    pk = campaign.pk
+    transaction.on_commit(lambda: campaign_send.enqueue(pk))

@@ -1,6 +1,7 @@
 """Campaigns' writes: segments (``segments``), campaigns, their launch, pause and end
 (``campaigns``), what they say (``messages``) and unsubscribing (``unsubscribe``)."""
 
+from clientela.campaigns.services._common import maker_check
 from clientela.campaigns.services.campaigns import (
     campaign_create,
     campaign_finish,
@@ -8,7 +9,6 @@ from clientela.campaigns.services.campaigns import (
     campaign_pause,
     campaign_resume,
     campaign_update,
-    draft_check,
     holdout_draw,
 )
 from clientela.campaigns.services.finishing import campaigns_finish_due
@@ -30,8 +30,8 @@ __all__ = [
     "campaign_resume",
     "campaign_update",
     "campaigns_finish_due",
-    "draft_check",
     "holdout_draw",
+    "maker_check",
     "segment_create",
     "segment_delete",
     "segment_update",

@@ -28,7 +28,8 @@ from clientela.campaigns.models import (
     MemberGroup,
     MemberState,
 )
-from clientela.campaigns.services.campaigns import MEMBERS_BATCH, draft_check
+from clientela.campaigns.services._common import maker_check
+from clientela.campaigns.services.campaigns import MEMBERS_BATCH
 from clientela.core.access import AccessDenied, Capability, limited_to_own_customers, user_can
 from clientela.core.models import Role, User
 from clientela.customers.models import Contact
@@ -117,7 +118,7 @@ def call_list_assign(
     (evenly, round-robin in Pareto-class order), or give each to their customer's owner
     (``by_owner``; those without an owner who may call go to ``actor``). The campaign's
     maker or the owner assigns. Returns each caller's id → members given now."""
-    draft_check(actor, campaign)
+    maker_check(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     channel_check(campaign, CampaignChannel.CALL, {CampaignStatus.RUNNING, CampaignStatus.PAUSED})
     chosen = [] if by_owner else _callers_check(callers or [])

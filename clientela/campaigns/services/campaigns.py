@@ -34,7 +34,9 @@ from clientela.campaigns.models import (
     SetAsideReason,
 )
 from clientela.campaigns.selectors import segment_members
-from clientela.core.access import AccessDenied, Capability
+from clientela.campaigns.services._common import maker_check
+from clientela.campaigns.tasks import campaign_sending_start
+from clientela.core.access import Capability
 from clientela.core.models import Role, User
 from clientela.core.money import money_check, normalize_currency
 from clientela.core.parsing import one_line, text_block
@@ -151,19 +153,11 @@ def campaign_create(*, actor: User, segment: Segment, **fields) -> Campaign:
     return campaign
 
 
-def draft_check(actor: User | None, campaign: Campaign) -> None:
-    """Raise AccessDenied unless ``actor`` may change ``campaign``: its maker or the
-    owner, with the right to edit campaigns."""
-    actor_check(actor, Capability.CAMPAIGN_EDIT)
-    if actor is not None and actor.role != Role.OWNER and campaign.created_by_id != actor.pk:
-        raise AccessDenied(Capability.CAMPAIGN_EDIT)
-
-
 @transaction.atomic
 def campaign_update(*, actor: User | None, campaign: Campaign, version: int, **fields) -> Campaign:
     """Change a draft campaign (its maker or the owner); a launched one keeps what it was
     launched with. A stale ``version`` raises ConflictError."""
-    draft_check(actor, campaign)
+    maker_check(actor, campaign)
     if campaign.status != CampaignStatus.DRAFT:
         raise ValidationError(
             {"status": [_("A launched campaign cannot be changed; draft a new one.")]}
@@ -254,7 +248,7 @@ def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
     """Freeze the members, set aside who may not be contacted, hold out a share and set
     the campaign running (``campaign.launched``). A launched campaign is returned as it
     is. A segment that finds no one cannot launch."""
-    draft_check(actor, campaign)
+    maker_check(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.DRAFT:
         return campaign
@@ -315,7 +309,7 @@ def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
     campaign.version += 1
     history_as(campaign, actor)
     campaign.save()
-    _sending_start(campaign)
+    campaign_sending_start(campaign)
     event_emit(
         event=CampaignEvent.LAUNCHED,
         data=lambda: {
@@ -337,7 +331,7 @@ def _status_move(
     actor: User | None, campaign: Campaign, *, from_: set[str], to: str
 ) -> tuple[Campaign, bool]:
     """Move ``campaign`` (locked) from one of ``from_`` to ``to``; whether it moved."""
-    draft_check(actor, campaign)
+    maker_check(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == to:
         return campaign, False
@@ -378,15 +372,8 @@ def campaign_resume(*, actor: User | None, campaign: Campaign) -> Campaign:
         actor, campaign, from_={CampaignStatus.PAUSED}, to=CampaignStatus.RUNNING
     )
     if moved:
-        _sending_start(campaign)
+        campaign_sending_start(campaign)
     return campaign
-
-
-def _sending_start(campaign: Campaign) -> None:
-    """An e-mail campaign's worker starts sending once the transaction commits."""
-    from clientela.campaigns.services.sending import campaign_sending_start  # imports this
-
-    campaign_sending_start(campaign)
 
 
 @transaction.atomic

@@ -38,8 +38,9 @@ from clientela.campaigns.models import (
 from clientela.campaigns.personalisation import message_text
 from clientela.campaigns.recipients import delivery_address, main_contact, recipient_values
 from clientela.campaigns.selectors import mail_recipients
+from clientela.campaigns.services._common import maker_check
 from clientela.campaigns.services.calls import channel_check
-from clientela.campaigns.services.campaigns import MEMBERS_BATCH, draft_check
+from clientela.campaigns.services.campaigns import MEMBERS_BATCH
 from clientela.core.models import User
 from clientela.customers.models import Customer
 from clientela.customers.selectors import customer_scope
@@ -149,7 +150,7 @@ def mail_posted(*, actor: User | None, campaign: Campaign) -> dict[str, int]:
     owner): each one's consent and contact limits are checked now; those who pass get an
     outbound mail interaction and are sent, the others are refused with the reason.
     Returns how many were ``sent`` and ``refused``; a second time finds nobody waiting."""
-    draft_check(actor, campaign)
+    maker_check(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     channel_check(campaign, CampaignChannel.MAIL, {CampaignStatus.RUNNING})
     waiting = list(

@@ -14,7 +14,7 @@ from clientela.campaigns.models import (
     CampaignStatus,
 )
 from clientela.campaigns.personalisation import template_check
-from clientela.campaigns.services.campaigns import draft_check
+from clientela.campaigns.services._common import maker_check
 from clientela.core.models import User
 from clientela.core.parsing import one_line
 
@@ -43,7 +43,7 @@ def campaign_message_set(
     """Keep the draft ``campaign``'s message in ``language`` ("" for everyone without a
     version of their own): an e-mail needs a subject; subject and body must render
     (their line named when not)."""
-    draft_check(actor, campaign)
+    maker_check(actor, campaign)
     _still_draft(campaign)
     errors: Errors = {}
     if language not in {"", *(code for code, _name in settings.LANGUAGES)}:
@@ -86,7 +86,7 @@ def campaign_message_set(
 @transaction.atomic
 def campaign_message_delete(*, actor: User | None, campaign: Campaign, language: str) -> None:
     """Drop the draft ``campaign``'s version in ``language``."""
-    draft_check(actor, campaign)
+    maker_check(actor, campaign)
     _still_draft(campaign)
     CampaignMessage.objects.filter(campaign=campaign, language=language).delete()
 

@@ -244,17 +244,6 @@ def campaign_test_send(
 # --- starting and pacing ------------------------------------------------------------
 
 
-def campaign_sending_start(campaign: Campaign) -> None:
-    """Have the worker start (or go on) sending an e-mail campaign once the caller's
-    transaction commits; other channels send nothing."""
-    if campaign.channel != CampaignChannel.EMAIL:
-        return
-    from clientela.campaigns.tasks import campaign_send  # the task imports this module
-
-    pk = campaign.pk
-    transaction.on_commit(lambda: campaign_send.enqueue(pk))
-
-
 def campaign_sending_next(campaign_id: int, *, paced_until: datetime) -> datetime | None:
     """When the worker should send the campaign's next batch: at ``paced_until`` (the
     end of the last batch's share of time at the campaign's rate) while members wait,

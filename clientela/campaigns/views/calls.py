@@ -28,8 +28,8 @@ from clientela.campaigns.recipients import (
     script_text,
 )
 from clientela.campaigns.selectors import call_list_for, call_progress
+from clientela.campaigns.services._common import maker_check
 from clientela.campaigns.services.calls import call_list_assign, call_record, caller_can
-from clientela.campaigns.services.campaigns import draft_check
 from clientela.core.access import AccessDenied, Capability, user_can
 from clientela.core.models import Role, User
 from clientela.core.pagination import CappedPaginator
@@ -81,7 +81,7 @@ def _campaign(pk: int) -> Campaign:
 def _manages(user: User, campaign: Campaign) -> bool:
     """Whether ``user`` runs ``campaign`` (its maker or the owner)."""
     try:
-        draft_check(user, campaign)
+        maker_check(user, campaign)
     except AccessDenied:
         return False
     return True
@@ -205,7 +205,7 @@ def call_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Share a call campaign's calls not made yet among chosen staff, or give each to the
     customer's owner (the campaign's maker or the owner)."""
     campaign = _campaign(pk)
-    draft_check(request.user, campaign)
+    maker_check(request.user, campaign)
     form = AssignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from clientela.campaigns.mailing import LABEL_SHEETS, PAPERS
 from clientela.campaigns.models import Campaign, CampaignChannel, MemberGroup
-from clientela.campaigns.services.campaigns import draft_check
+from clientela.campaigns.services._common import maker_check
 from clientela.campaigns.services.mail import mail_labels, mail_letters, mail_posted, mail_rows
 from clientela.core.access import AccessDenied, Capability
 from clientela.core.models import User
@@ -45,7 +45,7 @@ def _campaign(pk: int) -> Campaign:
 
 def _manages(user: User, campaign: Campaign) -> bool:
     try:
-        draft_check(user, campaign)
+        maker_check(user, campaign)
     except AccessDenied:
         return False
     return True
