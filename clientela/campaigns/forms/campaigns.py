@@ -16,6 +16,7 @@ from clientela.campaigns.models import (
     ConversionRule,
 )
 from clientela.campaigns.selectors import segment_list
+from clientela.campaigns.services.campaigns import CAMPAIGN_FIELDS
 from clientela.campaigns.services.messages import SUBJECT_LENGTH
 from clientela.core.models import User
 from clientela.orders.models import Product
@@ -27,24 +28,7 @@ from clientela.web.forms import (
 )
 
 # The fields the services take, as the form names them.
-SERVICE_FIELDS = (
-    "name",
-    "objective",
-    "segment",
-    "channel",
-    "starts_on",
-    "ends_on",
-    "currency",
-    "cost_fixed",
-    "cost_per_contact",
-    "offer",
-    "conversion_rule",
-    "conversion_products",
-    "conversion_amount",
-    "attribution_days",
-    "holdout_percent",
-    "send_rate",
-)
+SERVICE_FIELDS = sorted(CAMPAIGN_FIELDS)
 
 
 class CampaignForm(BootstrapFormMixin, forms.Form):

@@ -28,9 +28,9 @@ from clientela.campaigns.recipients import (
     script_text,
 )
 from clientela.campaigns.selectors import call_list_for, call_progress
-from clientela.campaigns.services._common import maker_check
+from clientela.campaigns.services._common import maker_check, maker_is
 from clientela.campaigns.services.calls import call_list_assign, call_record, caller_can
-from clientela.core.access import AccessDenied, Capability, user_can
+from clientela.core.access import Capability, user_can
 from clientela.core.models import Role, User
 from clientela.core.pagination import CappedPaginator
 from clientela.relations.models import Outcome
@@ -76,15 +76,6 @@ def _campaign(pk: int) -> Campaign:
     if campaign is None:
         raise Http404
     return campaign
-
-
-def _manages(user: User, campaign: Campaign) -> bool:
-    """Whether ``user`` runs ``campaign`` (its maker or the owner)."""
-    try:
-        maker_check(user, campaign)
-    except AccessDenied:
-        return False
-    return True
 
 
 def _rows(campaign: Campaign, members) -> list[dict]:
@@ -134,7 +125,7 @@ def call_list(request: HttpRequest, pk: int) -> HttpResponse:
     the script and the outcome form; the progress of the calls (everyone's, for whoever
     runs the campaign, who may also open another caller's list with ``?caller=``)."""
     campaign = _campaign(pk)
-    manages = _manages(request.user, campaign)
+    manages = maker_is(request.user, campaign)
     caller: User = request.user
     if manages and (chosen := request.GET.get("caller", "")).isdigit():
         caller = User.objects.filter(pk=int(chosen)).first() or request.user

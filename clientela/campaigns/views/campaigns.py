@@ -27,9 +27,9 @@ from clientela.campaigns.models import (
     SetAsideReason,
 )
 from clientela.campaigns.personalisation import VARIABLES
-from clientela.core.access import Capability, user_can
+from clientela.campaigns.services._common import maker_is
+from clientela.core.access import Capability
 from clientela.core.errors import ConflictError
-from clientela.core.models import Role
 from clientela.core.pagination import CappedPaginator
 from clientela.web.decorators import capability_required
 from clientela.web.forms import form_add_service_error
@@ -41,13 +41,6 @@ def _campaign(pk: int) -> Campaign:
         return selectors.campaign_get(pk=pk)
     except Campaign.DoesNotExist as error:
         raise Http404 from error
-
-
-def _may_change(user, campaign: Campaign) -> bool:
-    """Whether ``user`` may change, launch or stop ``campaign``: its maker or the owner."""
-    return user_can(user, Capability.CAMPAIGN_EDIT) and (
-        user.role == Role.OWNER or campaign.created_by_id == user.pk
-    )
 
 
 def _draft_only(request, campaign: Campaign):
@@ -100,7 +93,7 @@ def campaign_new(request):
 def campaign_edit(request, pk: int):
     """Change a draft campaign (its maker or the owner)."""
     campaign = _campaign(pk)
-    if not _may_change(request.user, campaign):
+    if not maker_is(request.user, campaign):
         raise Http404
     if refused := _draft_only(request, campaign):
         return refused
@@ -137,7 +130,7 @@ def campaign_message(request, pk: int):
     """Write a draft campaign's message in ``?language=`` ("" for everyone), or delete
     that version (``delete``); the variables a message may use listed beside it."""
     campaign = _campaign(pk)
-    if not _may_change(request.user, campaign):
+    if not maker_is(request.user, campaign):
         raise Http404
     if refused := _draft_only(request, campaign):
         return refused
@@ -210,7 +203,7 @@ def campaign_detail(request, pk: int):
         page = CappedPaginator(members, settings.CLIENTELA_PAGE_SIZE).page_from(request.GET)
     context = {
         "campaign": campaign,
-        "may_change": _may_change(request.user, campaign),
+        "may_change": maker_is(request.user, campaign),
         "launched": launched,
         "counts": _member_counts(campaign) if launched else None,
         "languages": [
@@ -232,7 +225,7 @@ def campaign_launch(request, pk: int):
     """Launch a draft: first a page with the segment's count now and the share held out,
     then (POST) the launch; a refusal shows there."""
     campaign = _campaign(pk)
-    if not _may_change(request.user, campaign):
+    if not maker_is(request.user, campaign):
         raise Http404
     if campaign.status != CampaignStatus.DRAFT:
         return redirect("campaigns:campaign_detail", pk=campaign.pk)
@@ -259,7 +252,7 @@ def campaign_launch(request, pk: int):
 
 def _status_change(request, pk: int, service, done: str):
     campaign = _campaign(pk)
-    if not _may_change(request.user, campaign):
+    if not maker_is(request.user, campaign):
         raise Http404
     try:
         service(actor=request.user, campaign=campaign)

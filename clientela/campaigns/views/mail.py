@@ -13,10 +13,9 @@ from django.views.decorators.http import require_POST
 
 from clientela.campaigns.mailing import LABEL_SHEETS, PAPERS
 from clientela.campaigns.models import Campaign, CampaignChannel, MemberGroup
-from clientela.campaigns.services._common import maker_check
+from clientela.campaigns.services._common import maker_is
 from clientela.campaigns.services.mail import mail_labels, mail_letters, mail_posted, mail_rows
-from clientela.core.access import AccessDenied, Capability
-from clientela.core.models import User
+from clientela.core.access import Capability
 from clientela.core.validators import country_name
 from clientela.sheets.downloads import Column, column_rows, file_name, table_download
 from clientela.web.decorators import capability_required
@@ -41,14 +40,6 @@ def _campaign(pk: int) -> Campaign:
     if campaign is None:
         raise Http404
     return campaign
-
-
-def _manages(user: User, campaign: Campaign) -> bool:
-    try:
-        maker_check(user, campaign)
-    except AccessDenied:
-        return False
-    return True
 
 
 def _pdf(content: bytes, name: str) -> HttpResponse:
@@ -81,7 +72,7 @@ def mail_page(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": counts,
         "sheets": LABEL_SHEETS,
         "papers": PAPERS,
-        "manages": _manages(request.user, campaign),
+        "manages": maker_is(request.user, campaign),
         "has_letter": campaign.messages.exists(),
     }
     return render(request, "campaigns/mail/mail.html", context)
