@@ -1,11 +1,14 @@
-"""Date arithmetic in SQL, the same on SQLite (dates as ISO text) and PostgreSQL.
+"""SQL the same on SQLite (dates as ISO text) and PostgreSQL: date arithmetic, and a
+list of ids sent as one value.
 
 Stable: migrations use these too.
 """
 
+import json
+from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Func, IntegerField
+from django.db.models import BigIntegerField, Expression, Func, IntegerField
 
 _EPOCH = date(1970, 1, 1)
 
@@ -71,3 +74,21 @@ class MonthNumber(Func):
             ),
             **extra_context,
         )
+
+
+class Ids(Expression):
+    """Many ids as one parameter, for ``filter(field__in=Ids(ids))``: an array unnested
+    on PostgreSQL, a JSON list on SQLite. Thousands of ``%s`` each cost more to send
+    and to plan than the query's own work."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, ids: Iterable[int]):
+        super().__init__()
+        self.ids = [int(pk) for pk in ids]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "(SELECT unnest(%s::bigint[]))", [self.ids]
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "(SELECT value FROM json_each(%s))", [json.dumps(self.ids)]

@@ -9,13 +9,14 @@ launched campaign changes nothing.
 
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +38,7 @@ from clientela.campaigns.selectors import segment_members
 from clientela.campaigns.services._common import maker_check
 from clientela.campaigns.tasks import campaign_sending_start
 from clientela.core.access import Capability
+from clientela.core.bulk import rows_insert
 from clientela.core.models import Role, User
 from clientela.core.money import money_check, normalize_currency
 from clientela.core.parsing import one_line, text_block
@@ -46,7 +48,7 @@ from clientela.core.services import (
     history_as,
     version_claim,
 )
-from clientela.customers.models import Address, Customer, CustomerEmail, CustomerPhone
+from clientela.customers.models import Address, CustomerEmail, CustomerPhone
 from clientela.orders.models import Product
 from clientela.relations.models import ContactChannel
 from clientela.relations.services import contact_refusals
@@ -78,7 +80,8 @@ CONTACT_CHANNEL: dict[str, str] = {
     CampaignChannel.CALL: ContactChannel.PHONE,
     CampaignChannel.MAIL: ContactChannel.MAIL,
 }
-# How many members a launch writes at once.
+
+# How many members a statement changes at once.
 MEMBERS_BATCH = 5000
 
 Errors = dict[str, list[str]]
@@ -176,37 +179,65 @@ def campaign_update(*, actor: User | None, campaign: Campaign, version: int, **f
 # --- launch -------------------------------------------------------------------------
 
 
-def _without_address(channel: str, ids: Sequence[int]) -> set[int]:
-    """Of ``ids``, the customers with no address for ``channel``."""
-    holders: dict[str, type[CustomerEmail | CustomerPhone | Address]] = {
-        CampaignChannel.EMAIL: CustomerEmail,
-        CampaignChannel.CALL: CustomerPhone,
-        CampaignChannel.MAIL: Address,
-    }
-    holder = holders[channel]
-    having: set[int] = set()
-    for start in range(0, len(ids), MEMBERS_BATCH):
-        chunk = ids[start : start + MEMBERS_BATCH]
-        having.update(
-            holder.objects.filter(customer__in=chunk).values_list("customer_id", flat=True)
-        )
-    return set(ids) - having
+# Where each channel's address is.
+ADDRESS_HOLDERS: dict[str, type[CustomerEmail | CustomerPhone | Address]] = {
+    CampaignChannel.EMAIL: CustomerEmail,
+    CampaignChannel.CALL: CustomerPhone,
+    CampaignChannel.MAIL: Address,
+}
 
 
-def _classes(ids: Sequence[int]) -> dict[int, str]:
-    """The Pareto class of each of ``ids`` in the latest analysis (those scored)."""
+def _members_read(
+    viewer: User, campaign: Campaign
+) -> list[tuple[int, datetime | None, bool, str | None]]:
+    """The segment's members as the viewer sees them, in one query: id, when they were
+    anonymised, whether they have an address for the channel, Pareto class in the
+    latest analysis (None when not scored)."""
     as_of = score_latest_date()
-    if as_of is None:
-        return {}
-    found: dict[int, str] = {}
-    for start in range(0, len(ids), MEMBERS_BATCH):
-        chunk = ids[start : start + MEMBERS_BATCH]
-        found.update(
-            CustomerScore.objects.filter(as_of=as_of, customer__in=chunk).values_list(
-                "customer_id", "pareto_class"
-            )
+    holder = ADDRESS_HOLDERS[campaign.channel]
+    scored = (
+        Subquery(
+            CustomerScore.objects.filter(as_of=as_of, customer=OuterRef("pk")).values(
+                "pareto_class"
+            )[:1]
         )
-    return found
+        if as_of is not None
+        else Value(None, output_field=models.CharField())
+    )
+    return list(
+        segment_members(user=viewer, conditions=campaign.segment.conditions)
+        .annotate(
+            launch_addressed=Exists(holder.objects.filter(customer=OuterRef("pk"))),
+            launch_class=scored,
+        )
+        .order_by("pk")
+        .values_list("pk", "anonymized_at", "launch_addressed", "launch_class")
+    )
+
+
+def _members_write(
+    campaign: Campaign,
+    ids: list[int],
+    reasons: dict[int, str],
+    held: set[int],
+    classes: dict[int, str],
+) -> None:
+    """Write the campaign's members (``rows_insert``: COPY on PostgreSQL)."""
+    fields = [field for field in CampaignMember._meta.concrete_fields if not field.primary_key]
+    given = ["campaign_id", "customer_id", "group", "reason", "pareto_class", "state"]
+    rest = [field for field in fields if field.attname not in given]
+    defaults = tuple(field.get_default() for field in rest)
+    names = [*given, *(field.attname for field in rest)]
+    rows = []
+    for pk in ids:
+        if pk in reasons:
+            group, state = MemberGroup.SET_ASIDE, ""
+        elif pk in held:
+            group, state = MemberGroup.HOLDOUT, ""
+        else:
+            group, state = MemberGroup.CONTACTED, MemberState.QUEUED
+        rows.append((campaign.pk, pk, group, reasons.get(pk, ""), classes[pk], state, *defaults))
+    rows_insert(CampaignMember, names, rows, returning=False)
 
 
 def holdout_draw(classes: dict[int, str], share: int, seed: int) -> set[int]:
@@ -255,54 +286,27 @@ def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
     if campaign.channel == CampaignChannel.EMAIL and not campaign.messages.exists():
         raise ValidationError({"messages": [_("Write the e-mail before launching.")]})
     viewer = actor or campaign.created_by
-    ids = list(
-        segment_members(user=viewer, conditions=campaign.segment.conditions)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if not ids:
+    members = _members_read(viewer, campaign)
+    if not members:
         raise ValidationError({"segment": [_("The segment finds no one: nobody to contact.")]})
-    _launch_limit_check(actor, campaign, len(ids))
+    _launch_limit_check(actor, campaign, len(members))
     now = timezone.now()
+    ids = [member[0] for member in members]
+    classes = {pk: scored or "" for pk, _anonymised, _addressed, scored in members}
     reasons: dict[int, str] = {}
-    for start in range(0, len(ids), MEMBERS_BATCH):
-        chunk = ids[start : start + MEMBERS_BATCH]
-        reasons.update(
-            (pk, SetAsideReason.ANONYMISED)
-            for pk in Customer.objects.filter(
-                pk__in=chunk, anonymized_at__isnull=False
-            ).values_list("pk", flat=True)
-        )
+    for pk, anonymised_at, addressed, _scored in members:
+        if anonymised_at is not None:
+            reasons[pk] = SetAsideReason.ANONYMISED
+        elif not addressed:
+            reasons[pk] = SetAsideReason.NO_ADDRESS
     open_ids = [pk for pk in ids if pk not in reasons]
-    for pk in _without_address(campaign.channel, open_ids):
-        reasons[pk] = SetAsideReason.NO_ADDRESS
-    open_ids = [pk for pk in open_ids if pk not in reasons]
     for pk, refusal in contact_refusals(
         open_ids, channel=CONTACT_CHANNEL[campaign.channel], at=now
     ).items():
         reasons[pk] = SetAsideReason.PRESSURE if refusal.overridable else SetAsideReason.CONSENT
-    classes = _classes(ids)
-    eligible = {pk: classes.get(pk, "") for pk in ids if pk not in reasons}
+    eligible = {pk: classes[pk] for pk in ids if pk not in reasons}
     held = holdout_draw(eligible, campaign.holdout_percent, campaign.seed)
-    state = MemberState.QUEUED
-    members = (
-        CampaignMember(
-            campaign=campaign,
-            customer_id=pk,
-            group=(
-                MemberGroup.SET_ASIDE
-                if pk in reasons
-                else MemberGroup.HOLDOUT
-                if pk in held
-                else MemberGroup.CONTACTED
-            ),
-            reason=reasons.get(pk, ""),
-            pareto_class=classes.get(pk, ""),
-            state=state if pk in eligible and pk not in held else "",
-        )
-        for pk in ids
-    )
-    CampaignMember.objects.bulk_create(members, batch_size=MEMBERS_BATCH)
+    _members_write(campaign, ids, reasons, held, classes)
     campaign.status = CampaignStatus.RUNNING
     campaign.launched_at = now
     campaign.launched_by = actor
