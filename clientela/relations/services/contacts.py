@@ -140,7 +140,7 @@ def _source_check(source: models.Model | None) -> tuple[ContentType | None, int 
 
 
 # How many customers ``contact_refusals`` reads at once.
-CHECK_CHUNK = 50_000
+CHECK_CHUNK = 5000
 
 
 def contact_refusals(
