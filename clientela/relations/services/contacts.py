@@ -23,7 +23,7 @@ from clientela.core.access import Capability
 from clientela.core.models import User
 from clientela.core.parsing import one_line, text_block
 from clientela.core.services import actor_check, full_clean_collecting, history_as, version_claim
-from clientela.core.sql import Ids
+from clientela.core.sql import AmongIds
 from clientela.customers.models import Contact, Customer
 from clientela.customers.services import customer_contacted_reset, customers_contacted
 from clientela.relations import pressure
@@ -140,7 +140,7 @@ def _source_check(source: models.Model | None) -> tuple[ContentType | None, int 
 
 
 # How many customers ``contact_refusals`` reads at once.
-CHECK_CHUNK = 5000
+CHECK_CHUNK = 50_000
 
 
 def contact_refusals(
@@ -161,7 +161,7 @@ def contact_refusals(
         unwilling: set[int] = set()
         if consent is not None:
             unwilling = set(
-                Customer.objects.filter(pk__in=Ids(chunk), **{consent: False}).values_list(
+                Customer.objects.filter(AmongIds("id", chunk), **{consent: False}).values_list(
                     "pk", flat=True
                 )
             )
@@ -169,7 +169,7 @@ def contact_refusals(
                 reply_window = (at - timedelta(days=settings.CLIENTELA_CONSENT_REPLY_DAYS), at)
                 unwilling -= set(
                     Interaction.objects.filter(
-                        customer__in=Ids(unwilling),
+                        AmongIds("customer_id", unwilling),
                         direction=Direction.INBOUND,
                         channel=channel,
                         at__range=reply_window,
@@ -187,11 +187,11 @@ def contact_refusals(
         window = (at - span, at + span)
         willing = [pk for pk in chunk if pk not in unwilling]
         done = Interaction.objects.filter(
-            customer__in=Ids(willing), direction=Direction.OUTBOUND, at__range=window
+            AmongIds("customer_id", willing), direction=Direction.OUTBOUND, at__range=window
         ).values_list("customer_id", "channel", "at")
         planned = (
             Activity.objects.filter(
-                customer__in=Ids(willing), status=ActivityStatus.OPEN, due_at__range=window
+                AmongIds("customer_id", willing), status=ActivityStatus.OPEN, due_at__range=window
             )
             .exclude(channel="")
             .values_list("customer_id", "channel", "due_at")
