@@ -17,6 +17,15 @@ from clientela.relations.tests.factories import consenting
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _patient_expect():
+    """Checks wait as long as the tab's actions do (15 s): the count and the launch query
+    the database, which a loaded machine slows."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def _sign_in(page, username: str) -> None:
     page.goto(page.base_url + "/login/")
     page.get_by_label("Username").fill(username)
