@@ -241,15 +241,21 @@ def _members_write(
 
 def holdout_draw(classes: dict[int, str], share: int, seed: int) -> set[int]:
     """``share`` percent of the customers in ``classes`` (id → Pareto class), drawn at
-    random with ``seed`` within each class, so both groups hold the classes alike."""
+    random with ``seed`` within each class, so both groups hold the classes alike. The
+    whole share is held out even when each class alone is too small for one: the
+    places left by rounding go to the classes closest to their next one."""
     rng = random.Random(seed)
     strata: dict[str, list[int]] = defaultdict(list)
     for pk in sorted(classes):
         strata[classes[pk]].append(pk)
+    exact = {stratum: len(ids) * share / 100 for stratum, ids in strata.items()}
+    places = {stratum: int(quota) for stratum, quota in exact.items()}
+    left = round(len(classes) * share / 100) - sum(places.values())
+    for stratum in sorted(exact, key=lambda s: (places[s] - exact[s], -len(strata[s]), s))[:left]:
+        places[stratum] += 1
     held: set[int] = set()
     for stratum in sorted(strata):
-        ids = strata[stratum]
-        held.update(rng.sample(ids, round(len(ids) * share / 100)))
+        held.update(rng.sample(strata[stratum], places[stratum]))
     return held
 
 

@@ -109,6 +109,21 @@ def test_the_draw_is_the_same_for_the_same_seed_and_differs_for_another():
     assert len(first) == 30
 
 
+def test_small_classes_still_give_the_whole_hold_out():
+    # 10 % of 30 customers is 3, though no class of 4, 6, 7 or 13 reaches one alone.
+    sizes = {"A": 4, "B": 6, "C": 7, "": 13}
+    classes, pk = {}, 0
+    for stratum, size in sizes.items():
+        for _ in range(size):
+            pk += 1
+            classes[pk] = stratum
+
+    held = holdout_draw(classes, 10, seed=3)
+
+    assert len(held) == 3
+    assert Counter(classes[pk] for pk in held) == {"": 1, "C": 1, "B": 1}
+
+
 def test_launching_twice_changes_nothing(owner):
     consenting(CustomerFactory(name="Café Luna", emails=["luna@cafe.mx"]))
     campaign = _campaign(owner)

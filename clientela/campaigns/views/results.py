@@ -10,7 +10,7 @@ from django import forms
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from clientela.campaigns.models import Campaign, CampaignMember, SetAsideReason
@@ -160,7 +160,9 @@ def _member_columns(conversions: dict) -> tuple[Column, ...]:
         Column(gettext_lazy("Customer"), lambda member: member.customer.name),
         Column(gettext_lazy("E-mail"), lambda member: member.email or ""),
         Column(gettext_lazy("Phone"), lambda member: member.phone or ""),
-        Column(gettext_lazy("Group"), lambda member: member.get_group_display()),
+        Column(
+            pgettext_lazy("campaign member", "Group"), lambda member: member.get_group_display()
+        ),
         Column(gettext_lazy("Set aside because"), lambda member: member.get_reason_display()),
         Column(gettext_lazy("State"), lambda member: member.get_state_display()),
         Column(gettext_lazy("Outcome"), lambda member: member.get_outcome_display()),
