@@ -9,8 +9,9 @@ calls ``campaign_send_batch``:
    them again against consent and the contact limits (``contact_refusals``; who may no
    longer be mailed is marked ``refused`` with the reason) and marks the rest
    ``sending``, then commits.
-2. It sends their messages over one connection of the app's mail backend (``EMAIL_URL``,
-   else the outbox folder).
+2. It sends their messages over ``LANES`` connections of the app's mail backend
+   (``EMAIL_URL``, else the outbox folder) at once, each in a thread of its own that
+   only sends: this thread writes the messages and the outcomes.
 3. Every ``FLUSH_EVERY`` messages and at the end it writes what happened, in one
    transaction per flush (dated then, a fraction of a second after the sending): ``sent`` with an outbound e-mail interaction on the
    customer's timeline (its source the member), ``bounced`` with the server's answer
@@ -26,7 +27,9 @@ sent again. Members not yet tried when the connection failed go back to the queu
 from __future__ import annotations
 
 import logging
+import queue
 import smtplib
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -77,6 +80,9 @@ RETRY_WAIT = timedelta(minutes=5)
 MAX_DEFERRALS = 3
 # How many messages are sent between two writes of their outcomes.
 FLUSH_EVERY = 100
+# How many connections a batch sends over at once: one message is written while the
+# server reads another.
+LANES = 2
 # The unsubscribe link of a preview or a test: a token made nowhere, which does nothing.
 PREVIEW_TOKEN = "preview"
 
@@ -377,65 +383,129 @@ def _send_one(connection, email: EmailMultiAlternatives) -> tuple[str, str]:
     return (MemberState.BOUNCED if code >= 500 else MemberState.QUEUED), _answer(code, answer)
 
 
+@dataclass(frozen=True)
+class _Job:
+    member_id: int
+    customer_id: int
+    subject: str
+    email: BulkEmail
+
+
+def _lane(jobs: queue.SimpleQueue, results: queue.SimpleQueue, stop: threading.Event) -> None:
+    """One connection's share of a batch: send the jobs it takes until there are none
+    (``None``), its connection fails or ``stop`` is set; each outcome onto ``results``
+    as (job, state, error). A job met by an unforeseen error is put as (job, None, …):
+    it stays ``sending``."""
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as failure:
+        logger.warning("a campaign's mail server cannot be reached: %s", failure)
+        return
+    try:
+        while not stop.is_set():
+            job = jobs.get()
+            if job is None:
+                break
+            try:
+                state, error = _send_one(connection, job.email)
+            except (smtplib.SMTPException, OSError) as failure:
+                logger.warning("a campaign's connection failed: %s", failure)
+                results.put((job, MemberState.UNKNOWN, str(failure)))
+                break
+            except Exception as failure:
+                results.put((job, None, failure))
+                stop.set()
+                break
+            results.put((job, state, error))
+    finally:
+        try:
+            connection.close()
+        except (smtplib.SMTPException, OSError):
+            logger.warning("a campaign's connection did not close cleanly")
+
+
 def campaign_send_batch(campaign_id: int, *, limit: int) -> int:
     """Send the next (at most ``limit``) messages of a running e-mail campaign, each at
-    most once (see the module); how many the server took."""
+    most once (see the module), over ``LANES`` connections at once while this thread
+    writes the next messages and the outcomes; how many the server took."""
     members_sending_sweep(campaign_id)
     claimed = _claim(campaign_id, limit)
     if not claimed:
         return 0
     campaign = Campaign.objects.prefetch_related("messages").get(pk=campaign_id)
     recipients = recipients_load([customer for _member, customer in claimed])
-    connection = get_connection(fail_silently=False)
-    try:
-        connection.open()
-    except (smtplib.SMTPException, OSError) as failure:
-        logger.warning("campaign %s: the mail server cannot be reached: %s", campaign_id, failure)
-        _release([member for member, _customer in claimed])
-        return 0
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
+    lanes = [
+        threading.Thread(target=_lane, args=(jobs, results, stop), daemon=True)
+        for _lane_number in range(LANES)
+    ]
+    for lane in lanes:
+        lane.start()
     outcomes: list[_Outcome] = []
-    taken = done = 0
-    finished = False
+    handled: set[int] = set()
+    taken = 0
+    crash: BaseException | None = None
+
+    def collect(block: bool) -> None:
+        nonlocal taken, crash
+        while True:
+            try:
+                job, state, error = results.get(block=block, timeout=0.05)
+            except queue.Empty:
+                return
+            handled.add(job.member_id)
+            if state is None:  # stays ``sending``
+                crash = crash or error
+                continue
+            outcomes.append(
+                _Outcome(job.member_id, job.customer_id, state, timezone.now(), job.subject,
+                         error)
+            )  # fmt: skip
+            taken += state == MemberState.SENT
+
     try:
         for member_id, customer_id in claimed:
-            now = timezone.now()
+            if stop.is_set() or not any(lane.is_alive() for lane in lanes):
+                break
             recipient = recipients.get(customer_id)
             if recipient is None or not recipient.email:
+                handled.add(member_id)
                 outcomes.append(
-                    _Outcome(member_id, customer_id, MemberState.REFUSED, now,
+                    _Outcome(member_id, customer_id, MemberState.REFUSED, timezone.now(),
                              error=_("The customer has no e-mail address any more."))
                 )  # fmt: skip
-                done += 1
                 continue
             link = unsubscribe_url(unsubscribe_token(CampaignMember(pk=member_id)))
             message = member_message(campaign=campaign, recipient=recipient, unsubscribe=link)
             email = _email(message, to=recipient.email, subject=message.subject, unsubscribe=link)
-            try:
-                state, error = _send_one(connection, email)
-            except (smtplib.SMTPException, OSError) as failure:
-                logger.warning("campaign %s: the connection failed: %s", campaign_id, failure)
-                outcomes.append(
-                    _Outcome(member_id, customer_id, MemberState.UNKNOWN, now, error=str(failure))
-                )
-                done += 1
-                break
-            outcomes.append(_Outcome(member_id, customer_id, state, now, message.subject, error))
-            done += 1
-            taken += state == MemberState.SENT
+            jobs.put(_Job(member_id, customer_id, message.subject, email))
+            collect(block=False)
             if len(outcomes) >= FLUSH_EVERY:
                 _outcomes_record(campaign, outcomes)
                 outcomes = []
-        finished = True
+    except BaseException:
+        stop.set()
+        raise
     finally:
-        try:
-            connection.close()
-        except (smtplib.SMTPException, OSError):
-            logger.warning("campaign %s: the connection did not close cleanly", campaign_id)
+        for _lane_number in lanes:
+            jobs.put(None)
+        while any(lane.is_alive() for lane in lanes):
+            collect(block=True)
+            if len(outcomes) >= FLUSH_EVERY:
+                _outcomes_record(campaign, outcomes)
+                outcomes = []
+        for lane in lanes:
+            lane.join()
+        collect(block=False)
         _outcomes_record(campaign, outcomes)
         # Members not tried wait for the next batch; one being sent when an unforeseen
         # error struck stays ``sending``, to become ``unknown``.
-        untried = claimed[done:] if finished else claimed[done + 1 :]
-        _release([member for member, _customer in untried])
+        _release([member for member, _customer in claimed if member not in handled])
+    if crash is not None:
+        raise crash
     return taken
 
 
