@@ -243,6 +243,33 @@ def timed(name: str, run: Callable[[], object], runs: int, warm: int = 2) -> lis
     return times
 
 
+# The four conditions of SEGMENT as the segment builder posts them.
+SEGMENT_FORM = {
+    "c-0-field": "rfm_segment", "c-0-op": "in", "c-0-values": ["champions", "loyal"],
+    "c-1-field": "probability_alive", "c-1-op": "between", "c-1-min": "50",
+    "c-2-field": "city", "c-2-op": "in", "c-2-text": "Guadalajara",
+    "c-3-field": "consent_email", "c-3-op": "is", "c-3-flag": "yes",
+}  # fmt: skip
+
+
+def count_page_timed(owner, runs: int, found: int) -> list[float]:
+    """Milliseconds of the builder's live count over HTTP (Django's test client, signed
+    in as ``owner``: middleware, session, form cleaning, the query, the template); checks
+    it says ``found``."""
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils.formats import number_format
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(owner)
+    url = reverse("campaigns:segment_count")
+    answer = client.post(url, SEGMENT_FORM).content.decode()
+    shown = number_format(found, force_grouping=True)
+    if shown not in answer:
+        sys.exit(f"the page's count is not {shown}: {answer[:300]}")
+    return timed("segment count page", lambda: client.post(url, SEGMENT_FORM), runs)
+
+
 def count_measure(args: argparse.Namespace) -> None:
     """Time the live count of a four-condition segment."""
     django_setup(args.database_url)
@@ -267,14 +294,17 @@ def count_measure(args: argparse.Namespace) -> None:
     header(args, "segment count")
     print(f"conditions: {SEGMENT}")
     print(f"customers found: {found:,}")
-    p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
+    page = count_page_timed(owner, args.runs, found)
     print("| case | runs | median ms | p95 ms |")
     print("|---|---:|---:|---:|")
-    print(
-        f"| `selectors.segment_count`, 4 conditions | {args.runs} | {statistics.median(times):.1f} | {p95:.1f} |"
-    )
-    verdict = "met" if statistics.median(times) < 300 else "NOT met"
-    print(f"target: median < 300 ms: {verdict}")
+    for case, measured in (
+        ("`selectors.segment_count`, 4 conditions", times),
+        ("the builder's live count: `POST /campaigns/segments/count/`, signed in", page),
+    ):
+        p95 = statistics.quantiles(measured, n=20, method="inclusive")[18]
+        print(f"| {case} | {args.runs} | {statistics.median(measured):.1f} | {p95:.1f} |")
+    verdict = "met" if statistics.median(page) < 300 else "NOT met"
+    print(f"target (the page): median < 300 ms: {verdict}")
     if connection.vendor == "postgresql" and args.explain:
         query = (
             customer_scope(user=owner)
