@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from clientela.analytics.services import analysis_run
 from clientela.analytics.tests.factories import purchases_create
+from clientela.campaigns.services import campaign_launch
+from clientela.campaigns.tests.factories import campaign_draft
 from clientela.core.api import api
 from clientela.core.models import Role
 from clientela.customers.models import Customer
@@ -136,6 +138,14 @@ API_ROUTES: list[tuple[str, str, dict]] = [
     ("/notes", "", READ),
     ("/notes/{int:note_id}", "mine", READ),
     ("/notes/{int:note_id}", "theirs", _hidden_from_limited(READ)),
+    # A campaign on both their customers: its members and a segment's, as each may see.
+    ("/segments", "", READ),
+    ("/segments/{int:segment_id}", "mine", READ),
+    ("/segments/{int:segment_id}/members", "mine", READ),
+    ("/campaigns", "", READ),
+    ("/campaigns/{int:campaign_id}", "mine", READ),
+    ("/campaigns/{int:campaign_id}/members", "mine", READ),
+    ("/campaigns/{int:campaign_id}/results", "mine", READ),
 ]
 
 # The main pages: (URL name and any query, the book's record its argument is, statuses).
@@ -157,6 +167,8 @@ PAGES: list[tuple[str, str, dict]] = [
     ("analytics:scores", "", PAGE_READ),
     ("analytics:score_export?format=csv", "", PAGE_READ),
     ("events:list", "", PAGE_READ),
+    ("campaigns:campaign_list", "", PAGE_READ),
+    ("campaigns:segment_list", "", PAGE_READ),
 ]
 
 
@@ -182,7 +194,7 @@ def test_the_matrix_lists_every_get_route_of_the_api():
 def book(settings, tmp_path, owner, sales):
     """Ana (``sales``) and Bruno, each with a customer and orders, Bruno's far larger, an
     opportunity, a visit, a call and a note; an analysis of them, an event, a webhook,
-    and an import Bruno uploaded."""
+    a campaign on both customers, and an import Bruno uploaded."""
     settings.DATA_DIR = tmp_path / "data"
     bruno = UserFactory(username="bruno", first_name="Beto", role=Role.SALES)
     records = {}
@@ -237,6 +249,11 @@ def book(settings, tmp_path, owner, sales):
             ).pk,
             "note_id": note_add(actor=None, customer=customer, text=f"Nota {customer.name}").pk,
         }
+    campaign = campaign_launch(
+        actor=owner,
+        campaign=campaign_draft(owner, [{"field": "city", "op": "in", "value": ["Puebla"]}]),
+    )
+    records["mine"] |= {"segment_id": campaign.segment_id, "campaign_id": campaign.pk}
     upload = csv_upload([["Nombre", "Correo", "RFC"], ["Nueva", "nueva@example.mx", ""]])
     records["theirs"]["run_id"] = import_run_upload(actor=bruno, kind="customers", upload=upload).pk
     return records
