@@ -11,8 +11,7 @@ changed the record since, and then nothing is written. Every role reads; owners 
 salespeople build, and change or launch what they made (the owner anything).
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -43,7 +42,15 @@ from clientela.campaigns.models import (
 from clientela.campaigns.results import Results
 from clientela.campaigns.results import campaign_results as campaign_results_read
 from clientela.core.access import Capability, require
-from clientela.core.api import Day, Whole, WriteSchema, etag, path_fields, version_required
+from clientela.core.api import (
+    Day,
+    Whole,
+    WriteSchema,
+    etag,
+    fields_renamed,
+    path_fields,
+    version_required,
+)
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers.models import Customer
 from clientela.orders.models import Product
@@ -346,22 +353,6 @@ class MemberFilters(Schema):
 # --- helpers --------------------------------------------------------------------------
 
 
-@contextmanager
-def _api_field_names() -> Iterator[None]:
-    """Re-key a service's ValidationError from model field names to API field names."""
-    try:
-        yield
-    except ValidationError as error:
-        if not hasattr(error, "error_dict"):
-            raise
-        raise ValidationError(
-            {
-                API_FIELD_NAMES.get(field, field): errors
-                for field, errors in error.error_dict.items()
-            }
-        ) from error
-
-
 def _paged(function: Callable) -> Callable:
     """The API's page of a list, as every list of the API pages."""
     return paginate(
@@ -513,7 +504,7 @@ def campaign_create(request: HttpRequest, response: HttpResponse, payload: Campa
     data = _references(request, payload.dict())
     if data.get("currency") is None:
         data.pop("currency", None)
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         campaign = services.campaign_create(actor=request.auth, **data)
     return _campaign_detail(request, response, campaign.pk)
 
@@ -540,7 +531,7 @@ def campaign_update(
     if emptied:
         raise ValidationError({field: _("This field is required.") for field in emptied})
     data = _references(request, data)
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         services.campaign_update(actor=request.auth, campaign=campaign, version=version, **data)
     return _campaign_detail(request, response, campaign_id)
 

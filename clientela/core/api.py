@@ -474,3 +474,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
         message = _("Something went wrong on the server. It has been logged; try again later.")
         return JsonResponse({"detail": message}, status=500)
     return defaults.server_error(request)
+
+
+@contextmanager
+def fields_renamed(names: dict[str, str]) -> Iterator[None]:
+    """Re-key a service's ValidationError from model field names to the API's
+    (``names``: model name → API name, e.g. ``owner`` → ``owner_id``)."""
+    try:
+        yield
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
+        raise ValidationError(
+            {names.get(field, field): errors for field, errors in error.error_dict.items()}
+        ) from error

@@ -4,8 +4,6 @@ and privacy. Handlers parse, call a service or selector, and shape the answer.
 Mounted at ``/api/v1/customers`` by the composition root.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
@@ -19,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from clientela.core.access import Capability, limited_to_own_customers, require
-from clientela.core.api import Day, Whole, WriteSchema, etag, version_required
+from clientela.core.api import Day, Whole, WriteSchema, etag, fields_renamed, version_required
 from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.customers import selectors, services
@@ -319,22 +317,6 @@ class ReasonIn(WriteSchema):
 # --- helpers ----------------------------------------------------------------------------
 
 
-@contextmanager
-def _api_field_names() -> Iterator[None]:
-    """Re-key a service's ValidationError from model field names to API field names."""
-    try:
-        yield
-    except ValidationError as error:
-        if not hasattr(error, "error_dict"):
-            raise
-        raise ValidationError(
-            {
-                API_FIELD_NAMES.get(field, field): errors
-                for field, errors in error.error_dict.items()
-            }
-        ) from error
-
-
 def _references(
     user: User, data: dict[str, Any], customer: Customer | None = None
 ) -> dict[str, Any]:
@@ -400,7 +382,7 @@ def customer_create(
     """Create a customer, with its contacts and addresses if given."""
     require(request.auth, Capability.CUSTOMER_EDIT)
     data = _references(request.auth, payload.dict(exclude_unset=True))
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         customer = services.customer_create(actor=request.auth, **data)
     response["Location"] = reverse("api:customer_get", kwargs={"customer_id": customer.pk})
     return _customer_detail(request, response, customer.pk)
@@ -423,7 +405,7 @@ def customer_update(
     data = payload.dict(exclude_unset=True)
     version = version_required(request, data.pop("version", None))
     data = _references(request.auth, data, customer)
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         services.customer_update(actor=request.auth, customer=customer, version=version, **data)
     return _customer_detail(request, response, customer_id)
 
@@ -596,7 +578,7 @@ def customers_merge(request: HttpRequest, response: HttpResponse, payload: Merge
     """Merge the duplicate into the survivor, keeping everything of both (owner only)."""
     survivor = selectors.customer_get(user=request.auth, pk=payload.survivor_id)
     duplicate = selectors.customer_get(user=request.auth, pk=payload.duplicate_id)
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         services.customers_merge(
             actor=request.auth, survivor=survivor, duplicate=duplicate, reason=payload.reason
         )

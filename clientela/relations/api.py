@@ -13,8 +13,7 @@ customer has not agreed to is a 422 on ``channel``; one over a contact limit a 4
 ``override_reason``, which a reason in that field lets through.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -31,7 +30,7 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from clientela.core.access import Capability, require
-from clientela.core.api import Day, Whole, WriteSchema, etag, version_required
+from clientela.core.api import Day, Whole, WriteSchema, etag, fields_renamed, version_required
 from clientela.core.models import User
 from clientela.core.pagination import CappedPageNumberPagination
 from clientela.core.validators import FIRST_BUSINESS_YEAR, LAST_BUSINESS_YEAR
@@ -514,22 +513,6 @@ class NoteFilters(Schema):
 # --- helpers --------------------------------------------------------------------------
 
 
-@contextmanager
-def _api_field_names() -> Iterator[None]:
-    """Re-key a service's ValidationError from model field names to API field names."""
-    try:
-        yield
-    except ValidationError as error:
-        if not hasattr(error, "error_dict"):
-            raise
-        raise ValidationError(
-            {
-                API_FIELD_NAMES.get(field, field): errors
-                for field, errors in error.error_dict.items()
-            }
-        ) from error
-
-
 def _choices(user: User) -> dict[str, tuple[str, Callable[[], QuerySet]]]:
     """Each id the API reads: the service's field and the records it may name (those
     the user may see)."""
@@ -748,7 +731,7 @@ def opportunity_create(
     data = _references(request.auth, payload.dict(exclude_unset=True))
     if data.get("currency") is None:
         data.pop("currency", None)
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         opportunity = services.opportunity_create(actor=request.auth, **data)
     return _opportunity(request, response, opportunity.pk)
 
@@ -772,7 +755,7 @@ def opportunity_update(
     data = payload.dict(exclude_unset=True)
     version = version_required(request, data.pop("version", None))
     data = _references(request.auth, _required(data, "customer_id", "currency"))
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         services.opportunity_update(
             actor=request.auth, opportunity=opportunity, version=version, **data
         )
@@ -791,7 +774,7 @@ def opportunity_move(
     data = payload.dict()
     version = version_required(request, data.pop("version"))
     data = _references(request.auth, data)
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         services.opportunity_move(
             actor=request.auth, opportunity=opportunity, version=version, **data
         )
@@ -812,7 +795,7 @@ def opportunity_reopen(
     data = payload.dict() if payload else {}
     version = version_required(request, data.pop("version", None))
     data = _references(request.auth, data)
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         services.opportunity_reopen(
             actor=request.auth, opportunity=opportunity, version=version, **data
         )
@@ -852,7 +835,7 @@ def activity_plan(request: HttpRequest, response: HttpResponse, payload: Activit
     ``override_reason`` (over a limit: give one to go ahead)."""
     require(request.auth, Capability.ACTIVITY_EDIT)
     data = _references(request.auth, payload.dict(exclude_none=True))
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         activity = services.activity_plan(actor=request.auth, **data)
     return _activity(request, response, activity.pk)
 
@@ -874,7 +857,7 @@ def activity_update(
     data = payload.dict(exclude_unset=True)
     version = version_required(request, data.pop("version", None))
     data = _references(request.auth, data)
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         services.activity_update(actor=request.auth, activity=activity, version=version, **data)
     return _activity(request, response, activity_id)
 
@@ -957,7 +940,7 @@ def interaction_record(request: HttpRequest, payload: InteractionIn) -> Interact
     consent) or on ``override_reason`` (over a limit: give one to go ahead)."""
     require(request.auth, Capability.INTERACTION_RECORD)
     data = _references(request.auth, payload.dict(exclude_none=True))
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         interaction = services.interaction_record(actor=request.auth, **data)
     return selectors.interaction_get(user=request.auth, pk=interaction.pk)
 
@@ -996,7 +979,7 @@ def note_add(request: HttpRequest, response: HttpResponse, payload: NoteIn) -> C
     """Write a note about a customer; a pinned one heads the customer's page."""
     require(request.auth, Capability.INTERACTION_RECORD)
     data = _references(request.auth, payload.dict())
-    with _api_field_names():
+    with fields_renamed(API_FIELD_NAMES):
         note = services.note_add(actor=request.auth, **data)
     return _versioned(response, note)
 
