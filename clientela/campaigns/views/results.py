@@ -73,7 +73,7 @@ def _chart(results: Results) -> dict:
         },
         "options": {
             "scales": {
-                "y": {"min": 0, "title": {"display": True, "text": _("% converted")}},
+                "y": {"min": 0, "title": {"display": True, "text": _("Converted (%)")}},
             }
         },
     }

@@ -67,3 +67,15 @@ def test_catalogs_hold_every_string_in_the_code(tmp_path):
         assert sorted(map(str, fresh - kept)) == [], (
             f"{language}: run `make messages` and translate"
         )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalogs_compile_with_every_placeholder_kept(language):
+    """`msgfmt --check` refuses a translation whose placeholders differ from the original."""
+    po = PACKAGE / "locale" / language / "LC_MESSAGES" / "django.po"
+    checked = subprocess.run(
+        ["msgfmt", "--check-format", "-o", "/dev/null", str(po)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
