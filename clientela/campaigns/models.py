@@ -130,6 +130,9 @@ class Campaign(BaseModel):
         validators=[MinValueValidator(1), MaxValueValidator(60000)],
     )
     seed = models.PositiveIntegerField(_("random seed"), default=0)
+    # Bumped each time sending starts (launch, resume): batches of an older round stop, so
+    # a quick pause and resume never leaves two workers sending at twice the rate.
+    send_round = models.PositiveIntegerField(default=0, editable=False)
     launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
     launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -147,7 +150,7 @@ class Campaign(BaseModel):
         verbose_name=_("created by"),
     )
     version = models.PositiveIntegerField(_("version"), default=1)
-    history = History()
+    history = History(excluded_fields=["send_round"])
 
     class Meta:
         verbose_name = _("campaign")

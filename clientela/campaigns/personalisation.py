@@ -30,7 +30,7 @@ HTML = "html"
 # The variables a template may use, with what each holds.
 VARIABLES = {
     "name": _("the customer's name"),
-    "first_name": _("the main contact's first name, else the customer's name"),
+    "first_name": _("the main contact's first name, else a person's own, else the customer's name"),
     "contact_name": _("the main contact's full name, else the customer's name"),
     "city": _("the city of the customer's default address"),
     "owner_name": _("the name of the customer's salesperson"),

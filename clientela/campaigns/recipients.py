@@ -5,8 +5,8 @@ from what the selectors prefetched, and the values a campaign's template sees fo
 from django.conf import settings
 
 from clientela.campaigns.models import Campaign, CampaignMessage
-from clientela.campaigns.personalisation import VARIABLES, message_text
-from clientela.customers.models import Address, Contact, Customer
+from clientela.campaigns.personalisation import message_text
+from clientela.customers.models import Address, Contact, Customer, CustomerKind
 
 
 def main_contact(customer: Customer) -> Contact | None:
@@ -23,25 +23,47 @@ def delivery_address(customer: Customer) -> Address | None:
     return addresses[0] if addresses else None
 
 
+def template_values(
+    *,
+    campaign: Campaign,
+    name: str,
+    person: bool,
+    contact_name: str,
+    city: str,
+    owner_name: str,
+    unsubscribe_url: str = "",
+) -> dict[str, str]:
+    """What a template of ``campaign`` sees for a customer called ``name`` (a
+    ``person``, or a business): every name of ``VARIABLES`` as a plain string. The first
+    name is the main contact's, else a person's own; a business without a contact is
+    greeted by its whole name."""
+    greeted = contact_name or name
+    words = greeted.split()
+    return {
+        "name": name,
+        "first_name": words[0] if words and (contact_name or person) else greeted,
+        "contact_name": greeted,
+        "city": city,
+        "owner_name": owner_name,
+        "offer": campaign.offer,
+        "business_name": settings.CLIENTELA_BUSINESS_NAME,
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
 def recipient_values(
     *, campaign: Campaign, customer: Customer, contact: Contact | None, address: Address | None
 ) -> dict[str, str]:
-    """What a template of ``campaign`` sees for ``customer``: every name of
-    ``VARIABLES`` as a plain string (no unsubscribe link: that is e-mail's)."""
-    contact_name = contact.name if contact is not None else customer.name
-    values = dict.fromkeys(VARIABLES, "")
-    values.update(
+    """``template_values`` for a call or a letter to ``customer`` (no unsubscribe link:
+    that is e-mail's)."""
+    return template_values(
+        campaign=campaign,
         name=customer.name,
-        first_name=contact_name.split()[0]
-        if contact is not None and contact_name
-        else contact_name,
-        contact_name=contact_name,
+        person=customer.kind == CustomerKind.PERSON,
+        contact_name=contact.name if contact is not None else "",
         city=address.city if address is not None else "",
         owner_name=str(customer.owner) if customer.owner is not None else "",
-        offer=campaign.offer,
-        business_name=settings.CLIENTELA_BUSINESS_NAME,
     )
-    return values
 
 
 def script_text(

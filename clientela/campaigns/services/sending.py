@@ -1,8 +1,9 @@
 """Sending a campaign's e-mail (decision 0016): what one member gets, a test to oneself,
 and the worker's batches, each message sent at most once.
 
-One function (``member_values``) gives the values a member's message is made of, for
-the preview, the test and the real send alike. The worker (``tasks.campaign_send``)
+One function (``member_values``, through ``recipients.template_values`` as calls and
+letters) gives the values a member's message is made of, for the preview, the test and
+the real send alike. The worker (``tasks.campaign_send``)
 calls ``campaign_send_batch``:
 
 1. In one transaction it takes the next queued members of the contacted group, checks
@@ -13,8 +14,9 @@ calls ``campaign_send_batch``:
    (``EMAIL_URL``, else the outbox folder) at once, each in a thread of its own that
    only sends: this thread writes the messages and the outcomes.
 3. Every ``FLUSH_EVERY`` messages and at the end it writes what happened, in one
-   transaction per flush (dated then, a fraction of a second after the sending): ``sent`` with an outbound e-mail interaction on the
-   customer's timeline (its source the member), ``bounced`` with the server's answer
+   transaction per flush (dated then, a fraction of a second after the sending):
+   ``sent`` with an outbound e-mail interaction on the customer's timeline (its
+   source the member), ``bounced`` with the server's answer
    for a lasting refusal (5xx), back to ``queued`` for a passing one (4xx; tried again
    after ``RETRY_WAIT``, ``refused`` after ``MAX_DEFERRALS`` of them).
 
@@ -54,13 +56,14 @@ from clientela.campaigns.models import (
     MemberState,
 )
 from clientela.campaigns.personalisation import Message, message_render
+from clientela.campaigns.recipients import template_values
 from clientela.campaigns.selectors import campaign_recipient_first
 from clientela.campaigns.services.messages import campaign_message_for
 from clientela.campaigns.services.unsubscribe import unsubscribe_token
 from clientela.core.access import AccessDenied, Capability
 from clientela.core.models import User
 from clientela.core.services import actor_check
-from clientela.customers.models import Address, Contact, Customer, CustomerEmail
+from clientela.customers.models import Address, Contact, Customer, CustomerEmail, CustomerKind
 from clientela.customers.selectors import customer_scope
 from clientela.mail.compose import BulkEmail
 from clientela.relations.models import ContactChannel, Direction
@@ -92,12 +95,13 @@ PREVIEW_TOKEN = "preview"
 
 @dataclass(frozen=True)
 class Recipient:
-    """What a customer's message is made of: their name, language and first e-mail
-    address, their main contact's name, their default address's city and their
-    salesperson's name ("" when they have none)."""
+    """What a customer's message is made of: their name, whether they are a person,
+    their language and first e-mail address, their main contact's name, their default
+    address's city and their salesperson's name ("" when they have none)."""
 
     customer_id: int
     name: str
+    person: bool
     language: str
     email: str
     contact_name: str
@@ -123,14 +127,21 @@ def recipients_load(customer_ids: Sequence[int]) -> dict[int, Recipient]:
         .values_list("customer_id", "city")
     )
     found = {}
-    for pk, name, language, first, last, username in Customer.objects.filter(
+    for pk, name, kind, language, first, last, username in Customer.objects.filter(
         pk__in=customer_ids
     ).values_list(
-        "pk", "name", "language", "owner__first_name", "owner__last_name", "owner__username"
+        "pk",
+        "name",
+        "kind",
+        "language",
+        "owner__first_name",
+        "owner__last_name",
+        "owner__username",
     ):
         found[pk] = Recipient(
             customer_id=pk,
             name=name,
+            person=kind == CustomerKind.PERSON,
             language=language,
             email=emails.get(pk, ""),
             contact_name=contacts.get(pk, ""),
@@ -146,20 +157,16 @@ def unsubscribe_url(token: str) -> str:
 
 
 def member_values(*, campaign: Campaign, recipient: Recipient, unsubscribe: str) -> dict[str, str]:
-    """The values of ``personalisation.VARIABLES`` for ``recipient``'s message."""
-    contact_name = recipient.contact_name or recipient.name
-    return {
-        "name": recipient.name,
-        "first_name": recipient.contact_name.split()[0]
-        if recipient.contact_name
-        else recipient.name,
-        "contact_name": contact_name,
-        "city": recipient.city,
-        "owner_name": recipient.owner_name,
-        "offer": campaign.offer,
-        "business_name": settings.CLIENTELA_BUSINESS_NAME,
-        "unsubscribe_url": unsubscribe,
-    }
+    """``recipients.template_values`` for ``recipient``'s message."""
+    return template_values(
+        campaign=campaign,
+        name=recipient.name,
+        person=recipient.person,
+        contact_name=recipient.contact_name,
+        city=recipient.city,
+        owner_name=recipient.owner_name,
+        unsubscribe_url=unsubscribe,
+    )
 
 
 def member_message(*, campaign: Campaign, recipient: Recipient, unsubscribe: str) -> Message:

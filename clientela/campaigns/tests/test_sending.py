@@ -287,7 +287,7 @@ def test_the_worker_keeps_the_rate_stops_at_a_pause_and_goes_on_at_a_resume(
     assert task.queue_name == "mail" and task.task_path.endswith("campaign_send")
 
     before = timezone.now()
-    campaign_send.call(campaign.pk)
+    campaign_send.call(*task.args_kwargs["args"])
 
     assert len(smtp.messages) == 1, "6 a minute: one message per 10 s"
     following = DBTaskResult.objects.order_by("-enqueued_at").first()
@@ -295,20 +295,59 @@ def test_the_worker_keeps_the_rate_stops_at_a_pause_and_goes_on_at_a_resume(
 
     campaign = campaign_pause(actor=owner, campaign=campaign)
     DBTaskResult.objects.all().delete()
-    campaign_send.call(campaign.pk)
+    campaign_send.call(*task.args_kwargs["args"])
     assert len(smtp.messages) == 1
     assert not DBTaskResult.objects.exists(), "a paused campaign's worker stops"
 
     with django_capture_on_commit_callbacks(execute=True):
         campaign_resume(actor=owner, campaign=campaign)
-    assert DBTaskResult.objects.count() == 1
-    campaign_send.call(campaign.pk)
-    campaign_send.call(campaign.pk)
+    (task,) = DBTaskResult.objects.all()
+    campaign_send.call(*task.args_kwargs["args"])
+    campaign_send.call(*task.args_kwargs["args"])
     assert len(smtp.messages) == 3
     DBTaskResult.objects.all().delete()
-    campaign_send.call(campaign.pk)
+    campaign_send.call(*task.args_kwargs["args"])
     assert not DBTaskResult.objects.exists(), "nothing left: no next batch"
     assert Campaign.objects.get().status == CampaignStatus.RUNNING
+
+
+def test_a_quick_pause_and_resume_leaves_one_worker_sending_at_the_rate(
+    smtp, owner, django_capture_on_commit_callbacks
+):
+    for number in range(4):
+        _customer(f"Cliente {number}", f"c{number}@ejemplo.mx")
+    campaign = campaign_draft(owner, MAILABLE, holdout_percent=0, send_rate=6)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = campaign_launch(actor=owner, campaign=campaign)
+    (first,) = DBTaskResult.objects.all()
+    campaign_send.call(*first.args_kwargs["args"])
+    (waiting,) = DBTaskResult.objects.exclude(pk=first.pk)
+
+    campaign = campaign_pause(actor=owner, campaign=campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_resume(actor=owner, campaign=campaign)
+    (resumed,) = DBTaskResult.objects.exclude(pk__in=[first.pk, waiting.pk])
+
+    campaign_send.call(*waiting.args_kwargs["args"])
+    assert len(smtp.messages) == 1, "the batch queued before the pause sends nothing"
+    assert DBTaskResult.objects.count() == 3, "and queues no next batch"
+    campaign_send.call(*resumed.args_kwargs["args"])
+    assert len(smtp.messages) == 2, "the resumed round goes on at the rate"
+
+
+def test_a_message_greets_the_main_contact_else_a_person_by_first_name(smtp, owner):
+    _customer("Café Luna", "luna@cafe.mx", contacts=[{"name": "Ana Pérez", "is_primary": True}])
+    _customer("María López", "maria@correo.mx", kind="person")
+    _customer("Panadería Sol", "sol@pan.mx")
+    _send_all(_launched(owner))
+
+    subjects = sorted(message["Subject"] for message in smtp.messages)
+
+    assert subjects == [
+        "Feliz Navidad, Ana",
+        "Feliz Navidad, María",
+        "Feliz Navidad, Panadería Sol",
+    ]
 
 
 def test_each_message_sent_is_an_interaction_on_the_customers_timeline(smtp, owner):
@@ -389,19 +428,23 @@ def test_the_test_send_page_sends_to_oneself_and_readers_may_not(client, smtp, o
     assert len(smtp.messages) == 1
 
 
-def test_the_progress_fragment_counts_and_polls_while_running(client, smtp, owner, readonly):
+def test_the_progress_fragment_counts_and_polls_while_messages_wait(client, smtp, owner, readonly):
     _customer("Café Luna", "luna@cafe.mx")
     _customer("Nadie", "nadie@cafe.mx")
     smtp.refusals["nadie@cafe.mx"] = "550 No such user"
     campaign = _launched(owner)
-    _send_all(campaign)
     client.force_login(readonly)
     url = reverse("campaigns:campaign_progress", args=[campaign.pk])
 
-    running = client.get(url).content.decode()
+    waiting = client.get(url).content.decode()
+    _send_all(campaign)
+    done = client.get(url).content.decode()
     campaign_pause(actor=owner, campaign=campaign)
     paused = client.get(url).content.decode()
 
-    assert 'hx-trigger="every 2s"' in running and "hx-trigger" not in paused
-    assert 'id="progress-sent">1<' in running and 'id="progress-bounced">1<' in running
-    assert 'value="100"' in running
+    assert 'hx-trigger="every 2s"' in waiting and "Sending…" in waiting
+    assert 'id="progress-queued">2<' in waiting and 'value="0"' in waiting
+    assert "hx-trigger" not in done and "Sending finished" in done
+    assert 'id="progress-sent">1<' in done and 'id="progress-bounced">1<' in done
+    assert 'value="100"' in done
+    assert "hx-trigger" not in paused and "Sending paused" in paused

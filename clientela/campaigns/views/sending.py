@@ -96,12 +96,13 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """How far the sending has got (a fragment the page polls every 2 s while the
     campaign runs)."""
     campaign = _campaign(pk)
+    progress = progress_count(campaign)
     return render(
         request,
         "campaigns/sending/_progress.html",
         {
             "campaign": campaign,
-            "progress": progress_count(campaign),
-            "running": campaign.status == CampaignStatus.RUNNING,
+            "progress": progress,
+            "running": campaign.status == CampaignStatus.RUNNING and progress.done < progress.total,
         },
     )
