@@ -313,6 +313,8 @@ def test_serve_answers_pages_and_static_files_until_stopped(cli):
         assert status == 200 and len(css) > 1000
         worker = _child_running(server.pid, "worker --queues webhooks,mail")
         assert worker is not None, "serve starts the background task workers"
+        environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+        assert f"CLIENTELA_BASE_URL={base}".encode() in environ, "e-mail links lead here"
     finally:
         server.terminate()
         stdout, stderr = server.communicate(timeout=30)

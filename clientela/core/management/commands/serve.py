@@ -165,6 +165,11 @@ class Command(BaseCommand):
                 % {"hosts": ", ".join(settings.ALLOWED_HOSTS)}
             )
         shown_host = f"[{host}]" if ":" in host else host
+        if "CLIENTELA_BASE_URL" not in os.environ:
+            # Links in e-mail (unsubscribe) point where this server answers, unless the
+            # address customers reach it at is given; the workers inherit it.
+            settings.CLIENTELA_BASE_URL = f"http://{shown_host}:{port}"
+            os.environ["CLIENTELA_BASE_URL"] = settings.CLIENTELA_BASE_URL
         self.stdout.write(
             _("Clientela is running at http://%(host)s:%(port)s/ — press Ctrl+C to stop.")
             % {"host": shown_host, "port": port}
