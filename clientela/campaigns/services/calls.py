@@ -29,9 +29,9 @@ from clientela.campaigns.models import (
     MemberState,
 )
 from clientela.campaigns.services._common import maker_check
-from clientela.campaigns.services.campaigns import MEMBERS_BATCH
 from clientela.core.access import AccessDenied, Capability, limited_to_own_customers, user_can
 from clientela.core.models import Role, User
+from clientela.core.sql import AmongIds
 from clientela.customers.models import Contact
 from clientela.relations.models import ContactChannel, Direction, Interaction, Outcome
 from clientela.relations.services import interaction_record
@@ -100,10 +100,7 @@ def _callers_check(callers: Sequence[User]) -> list[User]:
 
 def _assign(plan: dict[int, list[int]]) -> None:
     for caller_id, ids in plan.items():
-        for start in range(0, len(ids), MEMBERS_BATCH):
-            CampaignMember.objects.filter(pk__in=ids[start : start + MEMBERS_BATCH]).update(
-                caller_id=caller_id
-            )
+        CampaignMember.objects.filter(AmongIds("pk", ids)).update(caller_id=caller_id)
 
 
 @transaction.atomic

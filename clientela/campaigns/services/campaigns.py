@@ -80,8 +80,6 @@ CONTACT_CHANNEL: dict[str, str] = {
     CampaignChannel.CALL: ContactChannel.PHONE,
     CampaignChannel.MAIL: ContactChannel.MAIL,
 }
-# How many members a statement changes at once.
-MEMBERS_BATCH = 5000
 
 Errors = dict[str, list[str]]
 

@@ -40,8 +40,8 @@ from clientela.campaigns.recipients import delivery_address, main_contact, recip
 from clientela.campaigns.selectors import mail_recipients
 from clientela.campaigns.services._common import maker_check
 from clientela.campaigns.services.calls import channel_check
-from clientela.campaigns.services.campaigns import MEMBERS_BATCH
 from clientela.core.models import User
+from clientela.core.sql import AmongIds
 from clientela.customers.models import Customer
 from clientela.customers.selectors import customer_scope
 from clientela.relations.models import ContactChannel, Direction
@@ -161,18 +161,17 @@ def mail_posted(*, actor: User | None, campaign: Campaign) -> dict[str, int]:
     )
     customers = [customer for _pk, customer in waiting]
     gone: dict[int, str] = {}
-    for start in range(0, len(customers), MEMBERS_BATCH):  # locked, as contact_check does
-        for pk, merged, erased in (
-            Customer.objects.select_for_update()
-            .filter(pk__in=customers[start : start + MEMBERS_BATCH])
-            .values_list("pk", "merged_into_id", "anonymized_at")
-        ):
-            if merged or erased:
-                gone[pk] = (
-                    _("This customer's personal data was erased.")
-                    if erased
-                    else _("This customer was merged into another; use that one.")
-                )
+    for pk, merged, erased in (
+        Customer.objects.select_for_update()  # locked, as contact_check does
+        .filter(AmongIds("pk", customers))
+        .values_list("pk", "merged_into_id", "anonymized_at")
+    ):
+        if merged or erased:
+            gone[pk] = (
+                _("This customer's personal data was erased.")
+                if erased
+                else _("This customer was merged into another; use that one.")
+            )
     now = timezone.now()
     open_customers = [customer for customer in customers if customer not in gone]
     reasons = gone | {
@@ -199,17 +198,15 @@ def mail_posted(*, actor: User | None, campaign: Campaign) -> dict[str, int]:
         ],
     )
     sent = [pk for pk, _customer in posted]
-    for start in range(0, len(sent), MEMBERS_BATCH):
-        CampaignMember.objects.filter(pk__in=sent[start : start + MEMBERS_BATCH]).update(
-            state=MemberState.SENT, contacted_at=now
-        )
+    CampaignMember.objects.filter(AmongIds("pk", sent)).update(
+        state=MemberState.SENT, contacted_at=now
+    )
     refused: dict[str, list[int]] = {}
     for pk, customer in waiting:
         if customer in reasons:
             refused.setdefault(reasons[customer], []).append(pk)
     for reason, pks in refused.items():
-        for start in range(0, len(pks), MEMBERS_BATCH):
-            CampaignMember.objects.filter(pk__in=pks[start : start + MEMBERS_BATCH]).update(
-                state=MemberState.REFUSED, error=reason
-            )
+        CampaignMember.objects.filter(AmongIds("pk", pks)).update(
+            state=MemberState.REFUSED, error=reason
+        )
     return {"sent": len(sent), "refused": len(waiting) - len(sent)}
