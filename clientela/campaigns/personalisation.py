@@ -87,7 +87,11 @@ def template_check(text: str, field: str) -> None:
     try:
         tree = _PLAIN.parse(text)
     except TemplateSyntaxError as error:
-        raise _refusal(field, error.lineno, error.message or "") from None
+        problem = _(
+            "the {{ … }} or {%% … %%} marks are not written right (the template engine "
+            "says: %(detail)s)."
+        ) % {"detail": error.message or ""}
+        raise _refusal(field, error.lineno, str(problem)) from None
     assigned = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
     for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
         raise _refusal(field, node.lineno, str(_("A template cannot use another template.")))

@@ -4,6 +4,7 @@ Markdown; nothing outside the listed variables reachable."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from clientela.campaigns.personalisation import (
     VARIABLES,
@@ -30,6 +31,9 @@ def _refusal(text: str) -> str:
 
 def test_a_template_that_does_not_parse_is_refused_with_its_line():
     assert _refusal("Hola {{ first_name }},\n\n{% if city %}Te esperamos").startswith("Line 3")
+    with translation.override("es"):
+        refused = _refusal("Hola {{ first_name }")
+    assert refused.startswith("Línea 1:") and "marcas {{ … }} o {% … %}" in refused
 
 
 def test_an_unknown_variable_is_refused_with_its_line_and_the_list():
