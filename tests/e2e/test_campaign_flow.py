@@ -11,7 +11,7 @@ from clientela.campaigns.models import Campaign, CampaignMember, MemberGroup
 from clientela.campaigns.services.sending import campaign_send_batch
 from clientela.core.models import Role
 from clientela.customers.tests.factories import PASSWORD, CustomerFactory, UserFactory
-from clientela.orders.tests.factories import OrderFactory
+from clientela.orders.tests.factories import OrderFactory, ProductFactory
 from clientela.relations.tests.factories import consenting
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,3 +156,23 @@ def test_a_segment_becomes_a_campaign_that_is_sent_finished_and_measured(page, s
         "We cannot tell this campaign apart from doing nothing"
     )
     expect(page.locator("canvas[data-chart='conversions-chart']")).to_be_visible()
+
+
+def test_a_long_product_list_is_searched_as_the_user_types(page):
+    UserFactory(username="lucia", first_name="Lucía", role=Role.OWNER)
+    for sku, name in (("CV", "Concha de vainilla"), ("CC", "Concha de chocolate"),
+                      ("BO", "Bolillo"), ("PM", "Pan de muerto")):  # fmt: skip
+        ProductFactory(sku=sku, name=name)
+    _sign_in(page, "lucia")
+    page.goto(page.base_url + "/campaigns/segments/new/")
+
+    row = _condition(page, 0, "Products bought")
+    row.get_by_label("Products").select_option(label="Bolillo (BO)")
+    row.get_by_role("searchbox", name="Find a product").fill("CONCHA")
+
+    visible = row.locator("select[data-filter] option:not([hidden])")
+    expect(visible).to_have_text(
+        ["Bolillo (BO)", "Concha de chocolate (CC)", "Concha de vainilla (CV)"]
+    )
+    row.get_by_role("searchbox", name="Find a product").fill("")
+    expect(visible).to_have_count(4)

@@ -58,7 +58,7 @@ class CampaignForm(BootstrapFormMixin, forms.Form):
         label=_("Conversion products"),
         queryset=Product.objects.order_by("-is_active", "name", "id"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=forms.SelectMultiple(attrs={"size": 6, "data-filter": _("Find a product")}),
         help_text=_("An order holding any of these counts."),
     )
     conversion_amount = LocalDecimalField(

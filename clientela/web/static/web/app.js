@@ -44,6 +44,33 @@
     }
   });
 
+  // A long multiple choice (products) gets a search box above it that hides the options
+  // not matching what is typed (accents and case aside); chosen ones always stay in view.
+  function folded(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  document.addEventListener("htmx:load", function (event) {
+    event.detail.elt.querySelectorAll("select[multiple][data-filter]").forEach(function (select) {
+      if (select.previousElementSibling && select.previousElementSibling.hasAttribute("data-filters")) {
+        return;
+      }
+      var box = document.createElement("input");
+      box.type = "search";
+      box.className = "form-control form-control-sm mb-1";
+      box.placeholder = select.getAttribute("data-filter");
+      box.setAttribute("aria-label", select.getAttribute("data-filter"));
+      box.setAttribute("aria-controls", select.id);
+      box.setAttribute("data-filters", "");
+      box.addEventListener("input", function () {
+        var term = folded(box.value.trim());
+        Array.from(select.options).forEach(function (option) {
+          option.hidden = !option.selected && term !== "" && folded(option.text).indexOf(term) === -1;
+        });
+      });
+      select.parentNode.insertBefore(box, select);
+    });
+  });
+
   // A failed htmx request says so instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var messages = document.getElementById("messages");
