@@ -30,6 +30,7 @@ from clientela.analytics.models import (
 from clientela.analytics.selectors import CHURN
 from clientela.core.models import User
 from clientela.core.validators import LARGEST_WHOLE_NUMBER, business_date_check
+from clientela.customers.matching import search_terms
 from clientela.customers.models import (
     Address,
     Channel,
@@ -38,6 +39,7 @@ from clientela.customers.models import (
     CustomerTag,
     Tag,
 )
+from clientela.customers.selectors import customer_since_between
 from clientela.orders.models import BOUGHT, Order, Product
 
 # The kinds of field, each with the operators it takes.
@@ -48,6 +50,7 @@ DATES = "dates"  # value: {"from": …, "to": …} ISO dates, either may be miss
 FLAG = "flag"  # value: true or false; op "is"
 DAYS = "days"  # value: a whole number of days; op "at_least"
 PRODUCTS = "products"  # value: {"products": [ids], "from": …, "to": …}; ops "bought", "not_bought"
+WORDS = "words"  # value: the customer search's words, as typed; op "contains"
 
 OPS = {
     CHOICE: ("in", "not_in"),
@@ -57,10 +60,13 @@ OPS = {
     FLAG: ("is",),
     DAYS: ("at_least",),
     PRODUCTS: ("bought", "not_bought"),
+    WORDS: ("contains",),
 }
-# The most conditions a segment holds, and values a list condition names.
+# The most conditions a segment holds, values a list condition names, and characters of
+# search words (as the customer list's search box).
 CONDITIONS_MAX = 20
 VALUES_MAX = 200
+WORDS_MAX = 200
 DAYS_MAX = 36500
 
 # The churn lists a condition may name (``analytics.selectors.CHURN`` holds their queries).
@@ -119,6 +125,7 @@ FIELDS: dict[str, Field] = {
         Field("consent_mail", _("Agrees to direct mail"), FLAG),
         Field("not_contacted_days", _("Not contacted for (days)"), DAYS),
         Field("customer_since", _("Customer since"), DATES),
+        Field("search", _("Search words"), WORDS),
     )
 }
 
@@ -217,6 +224,13 @@ def _value_clean(field: Field, op: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ValueError(_("say yes or no."))
         return value
+    if field.kind == WORDS:
+        words = value.strip() if isinstance(value, str) else ""
+        if not search_terms(words):
+            raise ValueError(_("type at least one word to search for."))
+        if len(words) > WORDS_MAX:
+            raise ValueError(_("at most %(count)s characters.") % {"count": WORDS_MAX})
+        return words
     if field.kind == DAYS:
         try:
             days = int(str(value).strip())
@@ -331,7 +345,15 @@ def _customer_q(field: str, op: str, value: Any) -> Q:
         since = timezone.now() - timedelta(days=value)
         return Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=since)
     if field == "customer_since":
-        return _between("customer_since", value["from"], value["to"])
+        return customer_since_between(
+            value["from"] and date.fromisoformat(value["from"]),
+            value["to"] and date.fromisoformat(value["to"]),
+        )
+    if field == "search":
+        q = Q()
+        for term in search_terms(value):
+            q &= Q(search_document__contains=term)
+        return q
     # products
     orders = Order.objects.filter(
         BOUGHT,

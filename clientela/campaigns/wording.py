@@ -16,6 +16,7 @@ from clientela.campaigns.conditions import (
     PRODUCTS,
     RANGE,
     TEXT,
+    WORDS,
     field_choices,
 )
 from clientela.orders.models import Product
@@ -71,6 +72,8 @@ def condition_words(condition: dict[str, Any], products: dict[int, str]) -> str:
         return f"{label}: {_period(value['from'], value['to'])}"
     if field.kind == FLAG:
         return f"{label}: {_('yes') if value else _('no')}"
+    if field.kind == WORDS:
+        return _("Found by searching for “%(words)s”") % {"words": value}
     if field.kind == DAYS:
         return _("Not contacted for at least %(days)s days") % {
             "days": formats.number_format(value, use_l10n=True)

@@ -53,11 +53,24 @@ def customer_find(*, user: User, pk: int) -> Customer | None:
     return customer_scope(user=user).filter(pk=pk).first()
 
 
+def customer_since_between(start: date | None, end: date | None) -> Q:
+    """The customers who started from ``start`` to ``end`` (either left open): by their
+    "customer since" date, else by the day they were added (the business's local time)."""
+    since = Q(customer_since__isnull=False)
+    added = Q(customer_since__isnull=True)
+    if start is not None:
+        since &= Q(customer_since__gte=start)
+        added &= Q(created_at__gte=timezone.make_aware(datetime.combine(start, time.min)))
+    if end is not None:
+        since &= Q(customer_since__lte=end)
+        following = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+        added &= Q(created_at__lt=following)
+    return since | added
+
+
 def customer_new_since(day: date) -> Q:
-    """The customers who started from ``day`` on: by their "customer since" date, else
-    by when they were added (the business's local time)."""
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return Q(customer_since__gte=day) | Q(customer_since__isnull=True, created_at__gte=start)
+    """The customers who started from ``day`` on (``customer_since_between``)."""
+    return customer_since_between(day, None)
 
 
 def customer_list(

@@ -27,6 +27,7 @@ from clientela.customers.forms import (
     CustomerForm,
     MergeForm,
 )
+from clientela.customers.matching import search_terms
 from clientela.customers.models import Customer
 from clientela.customers.panels import customer_panels
 from clientela.customers.sheet import customer_rows
@@ -88,14 +89,19 @@ def _safe_next(request, default: str) -> str:
 # --- list and search ----------------------------------------------------------------
 
 
-def _segment_conditions(filters: CustomerFilterForm) -> list[dict] | None:
-    """The list's filters as segment conditions (decision 0016), for "Save as segment";
-    None when a filter has no such condition (the search words, "new since"), or when
-    nothing is filtered (a segment names at least one condition)."""
+def _segment_conditions(filters: CustomerFilterForm) -> list[dict]:
+    """The list's search and filters as segment conditions (decision 0016), for "Save
+    as segment"; empty when nothing is filtered (a segment names at least one
+    condition)."""
     arguments = filters.selector_arguments()
-    if arguments["search"] or arguments["new_since"]:
-        return None
     conditions: list[dict] = []
+    if search_terms(arguments["search"]):
+        conditions.append({"field": "search", "op": "contains", "value": arguments["search"]})
+    if arguments["new_since"]:
+        since = arguments["new_since"].isoformat()
+        conditions.append(
+            {"field": "customer_since", "op": "between", "value": {"from": since, "to": None}}
+        )
     if arguments["tag"]:
         conditions.append({"field": "tag", "op": "in", "value": [arguments["tag"]]})
     if arguments["owner"]:
@@ -117,7 +123,8 @@ def _segment_conditions(filters: CustomerFilterForm) -> list[dict] | None:
 
 def _segment_name(filters: CustomerFilterForm) -> str:
     data = filters.cleaned_data
-    labels = [
+    labels = [f"“{data['q'].strip()}”"] if data.get("q", "").strip() else []
+    labels += [
         str(dict(filters.fields[name].choices).get(data.get(name), ""))
         for name in ("tag", "owner", "source", "city", "not_contacted")
         if name in filters.fields and data.get(name)

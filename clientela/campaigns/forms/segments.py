@@ -27,6 +27,7 @@ from clientela.campaigns.conditions import (
     PRODUCTS,
     RANGE,
     TEXT,
+    WORDS,
     Field,
     conditions_clean,
     field_choices,
@@ -50,7 +51,7 @@ FIELD_GROUPS = (
         ),
     ),
     (_("Purchases"), ("first_purchase", "last_purchase", "products")),
-    (_("Customer"), ("city", "source", "kind", "owner", "tag", "customer_since")),
+    (_("Customer"), ("search", "city", "source", "kind", "owner", "tag", "customer_since")),
     (
         _("Contact"),
         (
@@ -156,6 +157,8 @@ class ConditionRow:
             value = self.values
         elif kind == TEXT:
             value = [word.strip() for word in self.text.split(",") if word.strip()]
+        elif kind == WORDS:
+            value = self.text
         elif kind == RANGE:
             value = {"min": _number(self.low), "max": _number(self.high)}
         elif kind == DATES:
@@ -197,6 +200,8 @@ class ConditionRow:
             row.values = [str(item) for item in value]
         elif kind == TEXT:
             row.text = ", ".join(value)
+        elif kind == WORDS:
+            row.text = value
         elif kind == RANGE:
             row.low = _typed(value.get("min"))
             row.high = _typed(value.get("max"))

@@ -5,6 +5,7 @@ lists, a segment's page, its export and deletion, and who may do what."""
 import html
 import json
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from clientela.campaigns.models import Segment
 from clientela.campaigns.selectors import segment_members
 from clientela.campaigns.services import segment_create
 from clientela.campaigns.tests.factories import EVERYONE, campaign_draft
+from clientela.customers.models import Customer
 from clientela.customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -256,12 +258,23 @@ def test_the_customer_list_saved_as_a_segment_has_the_lists_members(client, owne
     assert _member_names(owner, Segment.objects.get()) == listed == ["Cafetería Nube"]
 
 
-def test_a_searched_customer_list_offers_no_saving(client, owner, book):
+def test_a_searched_list_of_new_customers_saved_as_a_segment_has_the_lists_members(
+    client, owner, book
+):
+    Customer.objects.filter(pk=book["luna"].pk).update(customer_since=date(2020, 3, 1))
     client.force_login(owner)
+    since = (timezone.localdate() - timedelta(days=7)).isoformat()
+    page = client.get(reverse("customers:list"), {"q": "CAFE", "new_since": since})
+    conditions, name = _posted_conditions(page.content.decode())
+    listed = sorted(c.name for c in page.context["page"].object_list)
 
-    page = client.get(reverse("customers:list"), {"q": "luna"}).content.decode()
+    client.post(SAVE_FROM, {"conditions": json.dumps(conditions), "name": name})
 
-    assert "segments/from-list/" not in page
+    segment = Segment.objects.get()
+    assert _member_names(owner, segment) == listed == ["Cafetería Nube"]
+    assert name.startswith("Customers · “CAFE”")
+    detail = client.get(reverse("campaigns:segment_detail", args=[segment.pk])).content.decode()
+    assert "Found by searching for “CAFE”" in html.unescape(detail)
 
 
 def test_saving_a_list_under_a_taken_name_asks_again(client, owner, book):

@@ -16,6 +16,7 @@ from clientela.campaigns.selectors import segment_count, segment_list, segment_m
 from clientela.campaigns.services import segment_create, segment_delete, segment_update
 from clientela.core.access import AccessDenied
 from clientela.core.errors import ConflictError
+from clientela.customers.models import Customer
 from clientela.customers.services import customer_update, customers_contacted
 from clientela.customers.tests.factories import CustomerFactory, UserFactory
 from clientela.orders.models import OrderStatus
@@ -157,6 +158,33 @@ def test_not_contacted_for_days_counts_never_contacted_too(owner, book):
     assert _names(owner, quiet) == sorted(["Cafetería Nube", "Hotel Sol", "Nuevo"])
 
 
+def test_search_words_find_as_the_customer_search_does(owner, book):
+    words = [{"field": "search", "op": "contains", "value": "  CAFE  "}]
+    two_words = [{"field": "search", "op": "contains", "value": "café luna"}]
+
+    assert _names(owner, words) == ["Cafetería Nube", "Café Luna"]
+    assert _names(owner, two_words) == ["Café Luna"]
+    assert segment_create(actor=owner, name="Cafés", conditions=words).conditions == [
+        {"field": "search", "op": "contains", "value": "CAFE"}
+    ]
+
+
+def test_customer_since_falls_back_on_the_day_a_customer_was_added(owner, book):
+    today = timezone.localdate()
+    Customer.objects.filter(pk=book["luna"].pk).update(customer_since=date(2020, 3, 1))
+    Customer.objects.filter(pk=book["sol"].pk).update(customer_since=today)
+    Customer.objects.filter(pk=book["nube"].pk).update(
+        created_at=timezone.now() - timedelta(days=400)
+    )
+    this_year = [
+        {"field": "customer_since", "value": {"from": (today - timedelta(days=30)).isoformat()}}
+    ]
+    in_2020 = [{"field": "customer_since", "value": {"from": "2020-01-01", "to": "2020-12-31"}}]
+
+    assert _names(owner, this_year) == ["Hotel Sol", "Nuevo"]
+    assert _names(owner, in_2020) == ["Café Luna"]
+
+
 def test_conditions_on_scores_find_no_one_before_any_analysis(owner):
     CustomerFactory(name="Café Luna")
     AnalysisRun.objects.create(as_of=timezone.localdate(), status=RunStatus.FAILED)
@@ -182,6 +210,8 @@ def test_conditions_on_scores_find_no_one_before_any_analysis(owner):
         ({"field": "not_contacted_days", "op": "at_least", "value": "-5"}, "between 1 and"),
         ({"field": "consent_email", "op": "is", "value": "yes"}, "say yes or no"),
         ({"field": "products", "op": "bought", "value": {"products": [999999]}}, "catalog"),
+        ({"field": "search", "op": "contains", "value": " ¿? "}, "at least one word"),
+        ({"field": "search", "op": "contains", "value": "pan " * 70}, "at most 200 characters"),
     ],
 )
 def test_a_wrong_condition_is_refused_naming_it_and_nothing_is_saved(owner, condition, problem):
