@@ -394,16 +394,11 @@ def _filter_labels(arguments: dict) -> list[str]:
     return labels
 
 
-# The churn lists a segment condition names alike (``campaigns.conditions``): the
-# others (overdue, lapsed, leaving, likely gone) are parts of these with no condition.
-SEGMENT_CHURN = ("at_risk", "lost", "flagged", "active")
-
-
 def _segment_conditions(arguments: dict, as_of) -> list[dict] | None:
     """The score list's filters as segment conditions (decision 0016), for "Save as
-    segment"; None when one has no such condition, when none is chosen (a segment
-    names at least one), or when nothing was computed yet."""
-    if as_of is None or (arguments["churn"] and arguments["churn"] not in SEGMENT_CHURN):
+    segment"; None when none is chosen (a segment names at least one), or when nothing
+    was computed yet."""
+    if as_of is None:
         return None
     conditions: list[dict] = [
         {"field": field, "op": "in", "value": [arguments[key]]}

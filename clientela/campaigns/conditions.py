@@ -28,6 +28,7 @@ from clientela.analytics.models import (
     RFMSegment,
 )
 from clientela.analytics.selectors import CHURN
+from clientela.analytics.wording import CHURN_LABELS
 from clientela.core.models import User
 from clientela.core.validators import LARGEST_WHOLE_NUMBER, business_date_check
 from clientela.customers.matching import search_terms
@@ -69,12 +70,20 @@ VALUES_MAX = 200
 WORDS_MAX = 200
 DAYS_MAX = 36500
 
-# The churn lists a condition may name (``analytics.selectors.CHURN`` holds their queries).
-CHURN_CHOICES = (
-    ("at_risk", _("Drifting away")),
-    ("lost", _("Lost")),
-    ("flagged", _("Drifting away or lost")),
-    ("active", _("Buying as usual")),
+# The churn lists a condition may name, as the score lists name them
+# (``analytics.selectors.CHURN`` holds their queries).
+CHURN_CHOICES = tuple(
+    (key, CHURN_LABELS[key])
+    for key in (
+        "at_risk",
+        "overdue",
+        "leaving",
+        "lost",
+        "lapsed",
+        "likely_gone",
+        "flagged",
+        "active",
+    )
 )
 
 

@@ -237,14 +237,23 @@ def test_the_churn_list_saved_as_a_segment_has_the_lists_members(client, owner, 
     assert _member_names(owner, segment) == ["Cafetería Nube"]
 
 
-def test_a_score_list_whose_filter_has_no_condition_offers_no_saving(client, owner, book):
+def test_every_churn_list_saves_as_a_segment_with_the_lists_members(client, owner, book):
+    CustomerScore.objects.filter(customer=book["nube"]).update(
+        at_risk_by_rule=True, lost_by_rule=True
+    )
+    CustomerScore.objects.filter(customer=book["luna"]).update(at_risk_by_model=True)
     client.force_login(owner)
 
-    page = client.get(reverse("analytics:scores"), {"churn": "overdue"}).content.decode()
-    champions = client.get(reverse("analytics:scores"), {"segment": "champions"}).content.decode()
+    for churn in ("overdue", "leaving", "lapsed", "likely_gone"):
+        page = client.get(reverse("analytics:scores"), {"churn": churn})
+        conditions, name = _posted_conditions(page.content.decode())
+        listed = sorted(c.customer.name for c in page.context["page"].object_list)
+        client.post(SAVE_FROM, {"conditions": json.dumps(conditions), "name": name})
 
-    assert "segments/from-list/" not in page
-    assert "segments/from-list/" in champions
+        segment = Segment.objects.get(name=name)
+        assert conditions == [{"field": "churn", "op": "in", "value": [churn]}]
+        assert _member_names(owner, segment) == listed
+        assert listed == (["Café Luna"] if churn == "leaving" else ["Cafetería Nube"])
 
 
 def test_the_customer_list_saved_as_a_segment_has_the_lists_members(client, owner, book):
