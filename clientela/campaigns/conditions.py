@@ -42,6 +42,7 @@ from clientela.customers.models import (
 )
 from clientela.customers.selectors import customer_since_between
 from clientela.orders.models import BOUGHT, Order, Product
+from clientela.relations.models import Activity, ActivityStatus
 
 # The kinds of field, each with the operators it takes.
 CHOICE = "choice"  # value: a list of keys; ops "in", "not_in"
@@ -117,6 +118,7 @@ FIELDS: dict[str, Field] = {
         Field("pareto_class", _("Pareto class"), CHOICE, tuple(ParetoClass.choices), True),
         Field("ladder_stage", _("Ladder stage"), CHOICE, tuple(LadderStage.choices), True),
         Field("churn", _("Drifting away or lost"), CHOICE, CHURN_CHOICES, True),
+        Field("key_customer", _("Key customer (class A or Champion)"), FLAG, on_scores=True),
         Field("clv", _("Lifetime value"), RANGE, on_scores=True),
         Field("probability_alive", _("Probability alive (%)"), RANGE, on_scores=True),
         Field("first_purchase", _("First purchase"), DATES, on_scores=True),
@@ -133,6 +135,7 @@ FIELDS: dict[str, Field] = {
         Field("consent_sms", _("Agrees to SMS and WhatsApp"), FLAG),
         Field("consent_mail", _("Agrees to direct mail"), FLAG),
         Field("not_contacted_days", _("Not contacted for (days)"), DAYS),
+        Field("activity_planned", _("Has an activity planned"), FLAG),
         Field("customer_since", _("Customer since"), DATES),
         Field("search", _("Search words"), WORDS),
     )
@@ -315,6 +318,9 @@ def _between(lookup: str, low, high) -> Q:
 
 
 def _score_q(field: str, op: str, value: Any) -> Q:
+    if field == "key_customer":
+        key = Q(pareto_class=ParetoClass.A) | Q(rfm_segment=RFMSegment.CHAMPIONS)
+        return key if value else ~key
     if field == "churn":
         q = Q()
         for key in value:
@@ -350,6 +356,11 @@ def _customer_q(field: str, op: str, value: Any) -> Q:
         return Q(**{f"{field}__in": value})
     if field.startswith("consent_"):
         return Q(**{field: value})
+    if field == "activity_planned":
+        planned = Q(
+            Exists(Activity.objects.filter(customer=OuterRef("pk"), status=ActivityStatus.OPEN))
+        )
+        return planned if value else ~planned
     if field == "not_contacted_days":
         since = timezone.now() - timedelta(days=value)
         return Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=since)

@@ -46,6 +46,7 @@ FIELD_GROUPS = (
             "pareto_class",
             "ladder_stage",
             "churn",
+            "key_customer",
             "clv",
             "probability_alive",
         ),
@@ -61,6 +62,7 @@ FIELD_GROUPS = (
             "consent_sms",
             "consent_mail",
             "not_contacted_days",
+            "activity_planned",
         ),
     ),
 )

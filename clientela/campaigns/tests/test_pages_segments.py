@@ -18,7 +18,10 @@ from clientela.campaigns.selectors import segment_members
 from clientela.campaigns.services import segment_create
 from clientela.campaigns.tests.factories import EVERYONE, campaign_draft
 from clientela.customers.models import Customer
+from clientela.customers.services import customers_contacted
 from clientela.customers.tests.factories import CustomerFactory
+from clientela.relations.services import activity_plan
+from clientela.relations.tests.factories import days_ahead
 
 pytestmark = pytest.mark.django_db
 
@@ -254,6 +257,29 @@ def test_every_churn_list_saves_as_a_segment_with_the_lists_members(client, owne
         assert conditions == [{"field": "churn", "op": "in", "value": [churn]}]
         assert _member_names(owner, segment) == listed
         assert listed == (["Café Luna"] if churn == "leaving" else ["Cafetería Nube"])
+
+
+def test_the_home_pages_consolidation_lists_save_as_segments_with_their_members(
+    client, owner, book
+):
+    customers_contacted({book["luna"].pk: timezone.now() - timedelta(days=2)})
+    CustomerScore.objects.filter(customer__in=[book["luna"], book["sol"]]).update(
+        at_risk_by_model=True
+    )
+    activity_plan(
+        actor=owner, kind="visit", subject="Visita", due_at=days_ahead(2), customer=book["luna"]
+    )
+    client.force_login(owner)
+    listed = {}
+    for which in ("key_not_contacted", "drifting_unplanned"):
+        url = reverse("relations:consolidation", args=[which])
+        page = client.get(url, {"days": 30})
+        conditions, name = _posted_conditions(page.content.decode())
+        client.post(SAVE_FROM, {"conditions": json.dumps(conditions), "name": name})
+        listed[which] = sorted(s.customer.name for s in page.context["page"].object_list)
+        assert _member_names(owner, Segment.objects.get(name=name)) == listed[which]
+
+    assert listed == {"key_not_contacted": ["Hotel Sol"], "drifting_unplanned": ["Hotel Sol"]}
 
 
 def test_the_customer_list_saved_as_a_segment_has_the_lists_members(client, owner, book):

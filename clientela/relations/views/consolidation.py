@@ -14,6 +14,7 @@ from clientela.core.pagination import CappedPaginator
 from clientela.relations import selectors, services
 from clientela.relations.forms.consolidation import ConsolidationFilterForm, PlanCallsForm
 from clientela.web.decorators import capability_required
+from clientela.web.list_actions import list_default_name
 
 # Calls planned by one press of the button, at most: the list's first ones, most at stake.
 PLAN_AT_ONCE = 500
@@ -26,6 +27,23 @@ SUBJECTS = {
     "key_not_contacted": gettext_lazy("Keep in touch"),
     "drifting_unplanned": gettext_lazy("Win them back"),
 }
+
+
+def _segment_conditions(which: str, days: int, owner) -> list[dict]:
+    """The list as segment conditions (decision 0016), for "Save as segment"."""
+    if which == "key_not_contacted":
+        conditions: list[dict] = [
+            {"field": "key_customer", "op": "is", "value": True},
+            {"field": "not_contacted_days", "op": "at_least", "value": days},
+        ]
+    else:
+        conditions = [
+            {"field": "churn", "op": "in", "value": ["at_risk"]},
+            {"field": "activity_planned", "op": "is", "value": False},
+        ]
+    if owner is not None:
+        conditions.append({"field": "owner", "op": "in", "value": [str(owner.pk)]})
+    return conditions
 
 
 def _filters(request) -> tuple[int, bool]:
@@ -97,6 +115,8 @@ def consolidation(request, which: str):
             "can_plan": can_plan,
             "plan_at_once": PLAN_AT_ONCE,
             "left_out": left_out,
+            "segment_conditions": _segment_conditions(which, days, owner),
+            "segment_name": list_default_name(TITLES[which]),
             "intro": _(
                 "Class A customers and Champions with no contact, either way, in the last "
                 "%(days)d days."
