@@ -2,7 +2,8 @@
 customers, an analysis's scores): what ``bulk_create`` sends, without its per-value
 work and model instances, which cost more than the database's own on millions of
 values. PostgreSQL gets ``COPY``; SQLite multi-row statements. The rows are checked
-already: no validation, no defaults, no signals, no history (the caller writes it).
+already: no validation, no signals, no history (the caller writes it); defaults only
+where asked (``rows_completed``).
 
 ``rows_insert`` takes rows as tuples (and can return the new ids); ``columns_insert``
 takes them column by column (numpy arrays, ``Nullable`` ones, or one value for all).
@@ -10,6 +11,7 @@ takes them column by column (numpy arrays, ``Nullable`` ones, or one value for a
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import chain
 from operator import attrgetter, itemgetter
 
@@ -208,6 +210,22 @@ def _stamped(field: models.Field) -> bool:
     return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
 
+def rows_completed(
+    model: type[models.Model], names: Sequence[str], rows: list[tuple], now: datetime
+) -> tuple[list[str], list[tuple]]:
+    """``names`` and ``rows`` with every concrete field of ``model`` but the primary key:
+    a field left out takes its default; a timestamp, ``now``."""
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in names
+    ]
+    if not missing:
+        return list(names), rows
+    defaults = tuple(now if _stamped(field) else field.get_default() for field in missing)
+    return [*names, *(field.attname for field in missing)], [row + defaults for row in rows]
+
+
 def rows_create(
     model: type[models.Model],
     names: Sequence[str],
@@ -222,15 +240,7 @@ def rows_create(
     if not rows:
         return []
     now = timezone.now()
-    missing = [
-        field
-        for field in model._meta.concrete_fields
-        if not field.primary_key and field.attname not in names
-    ]
-    if missing:
-        defaults = tuple(now if _stamped(field) else field.get_default() for field in missing)
-        names = [*names, *(field.attname for field in missing)]
-        rows = [row + defaults for row in rows]
+    names, rows = rows_completed(model, names, rows, now)
     ids = rows_insert(model, names, rows, returning=True)
     if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         history = model.history.model  # type: ignore[attr-defined]

@@ -38,7 +38,7 @@ from clientela.campaigns.selectors import segment_members
 from clientela.campaigns.services._common import maker_check
 from clientela.campaigns.tasks import campaign_sending_start
 from clientela.core.access import Capability
-from clientela.core.bulk import rows_insert
+from clientela.core.bulk import rows_completed, rows_insert
 from clientela.core.models import Role, User
 from clientela.core.money import money_check, normalize_currency
 from clientela.core.parsing import one_line, text_block
@@ -220,11 +220,6 @@ def _members_write(
     classes: dict[int, str],
 ) -> None:
     """Write the campaign's members (``rows_insert``: COPY on PostgreSQL)."""
-    fields = [field for field in CampaignMember._meta.concrete_fields if not field.primary_key]
-    given = ["campaign_id", "customer_id", "group", "reason", "pareto_class", "state"]
-    rest = [field for field in fields if field.attname not in given]
-    defaults = tuple(field.get_default() for field in rest)
-    names = [*given, *(field.attname for field in rest)]
     rows = []
     for pk in ids:
         if pk in reasons:
@@ -233,7 +228,9 @@ def _members_write(
             group, state = MemberGroup.HOLDOUT, ""
         else:
             group, state = MemberGroup.CONTACTED, MemberState.QUEUED
-        rows.append((campaign.pk, pk, group, reasons.get(pk, ""), classes[pk], state, *defaults))
+        rows.append((campaign.pk, pk, group, reasons.get(pk, ""), classes[pk], state))
+    given = ["campaign_id", "customer_id", "group", "reason", "pareto_class", "state"]
+    names, rows = rows_completed(CampaignMember, given, rows, timezone.now())
     rows_insert(CampaignMember, names, rows, returning=False)
 
 
