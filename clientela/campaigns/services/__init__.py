@@ -10,6 +10,7 @@ from clientela.campaigns.services.campaigns import (
     campaign_resume,
     campaign_update,
     holdout_draw,
+    launch_refusals,
 )
 from clientela.campaigns.services.finishing import campaigns_finish_due
 from clientela.campaigns.services.messages import (
@@ -31,6 +32,7 @@ __all__ = [
     "campaign_update",
     "campaigns_finish_due",
     "holdout_draw",
+    "launch_refusals",
     "maker_check",
     "segment_create",
     "segment_delete",

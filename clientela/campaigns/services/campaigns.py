@@ -254,42 +254,46 @@ def holdout_draw(classes: dict[int, str], share: int, seed: int) -> set[int]:
     return held
 
 
-def _launch_limit_check(actor: User | None, campaign: Campaign, count: int) -> None:
-    if (
+def launch_refusals(actor: User | None, campaign: Campaign, found: int) -> Errors:
+    """Why ``actor`` may not launch ``campaign`` while its segment finds ``found``
+    customers, by field (empty when nothing stops it): an e-mail with no message, a
+    segment that finds no one, an e-mail to more than ``CLIENTELA_CAMPAIGN_EMAIL_LIMIT``
+    by anyone but the owner."""
+    refusals: Errors = {}
+    if campaign.channel == CampaignChannel.EMAIL and not campaign.messages.exists():
+        refusals["messages"] = [_("Write the e-mail before launching.")]
+    if not found:
+        refusals["segment"] = [_("The segment finds no one: nobody to contact.")]
+    elif (
         actor is not None
         and actor.role != Role.OWNER
         and campaign.channel == CampaignChannel.EMAIL
-        and count > settings.CLIENTELA_CAMPAIGN_EMAIL_LIMIT
+        and found > settings.CLIENTELA_CAMPAIGN_EMAIL_LIMIT
     ):
-        raise ValidationError(
-            {
-                "segment": [
-                    _(
-                        "Only the owner launches an e-mail campaign to more than %(limit)s "
-                        "customers; this one has %(count)s."
-                    )
-                    % {"limit": settings.CLIENTELA_CAMPAIGN_EMAIL_LIMIT, "count": count}
-                ]
-            }
-        )
+        refusals["segment"] = [
+            _(
+                "Only the owner launches an e-mail campaign to more than %(limit)s "
+                "customers; this one has %(count)s."
+            )
+            % {"limit": settings.CLIENTELA_CAMPAIGN_EMAIL_LIMIT, "count": found}
+        ]
+    return refusals
 
 
 @transaction.atomic
 def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
     """Freeze the members, set aside who may not be contacted, hold out a share and set
     the campaign running (``campaign.launched``). A launched campaign is returned as it
-    is. A segment that finds no one cannot launch."""
+    is. What ``launch_refusals`` names stops it."""
     maker_check(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.DRAFT:
         return campaign
-    if campaign.channel == CampaignChannel.EMAIL and not campaign.messages.exists():
-        raise ValidationError({"messages": [_("Write the e-mail before launching.")]})
     viewer = actor or campaign.created_by
     members = _members_read(viewer, campaign)
-    if not members:
-        raise ValidationError({"segment": [_("The segment finds no one: nobody to contact.")]})
-    _launch_limit_check(actor, campaign, len(members))
+    refusals = launch_refusals(actor, campaign, len(members))
+    if refusals:
+        raise ValidationError(refusals)
     now = timezone.now()
     ids = [member[0] for member in members]
     classes = {pk: scored or "" for pk, _anonymised, _addressed, scored in members}

@@ -188,6 +188,23 @@ def test_a_refused_launch_shows_why_and_stays_a_draft(client, settings, sales, c
     assert campaign.status == CampaignStatus.DRAFT
 
 
+def test_the_launch_page_says_beforehand_what_stops_a_launch_and_offers_no_button(
+    client, owner, customers
+):
+    nobody = [{"field": "city", "op": "in", "value": ["Atlántida"]}]
+    campaign = campaign_draft(owner, nobody)
+    CampaignMessage.objects.filter(campaign=campaign).delete()
+    client.force_login(owner)
+
+    page = html.unescape(
+        client.get(reverse("campaigns:campaign_launch", args=[campaign.pk])).content.decode()
+    )
+
+    assert "Write the e-mail before launching." in page
+    assert "The segment finds no one: nobody to contact." in page
+    assert 'id="launch-confirm"' not in page
+
+
 def test_a_campaign_is_paused_resumed_and_finished(client, owner, customers):
     campaign = campaign_draft(owner)
     client.force_login(owner)

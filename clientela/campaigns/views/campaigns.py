@@ -239,11 +239,13 @@ def campaign_launch(request, pk: int):
             messages.success(request, _("Campaign “%(name)s” launched.") % {"name": campaign.name})
             return redirect("campaigns:campaign_detail", pk=campaign.pk)
     count = selectors.segment_count(user=request.user, conditions=campaign.segment.conditions)
+    refusals = services.launch_refusals(request.user, campaign, count)
     context = {
         "campaign": campaign,
         "count": count,
         "held_out": round(count * campaign.holdout_percent / 100),
-        "errors": errors,
+        "errors": errors or [line for lines in refusals.values() for line in lines],
+        "launchable": not refusals,
     }
     return render(
         request, "campaigns/campaigns/launch.html", context, status=422 if errors else 200
