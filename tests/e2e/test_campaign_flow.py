@@ -176,3 +176,33 @@ def test_a_long_product_list_is_searched_as_the_user_types(page):
     )
     row.get_by_role("searchbox", name="Find a product").fill("")
     expect(visible).to_have_count(4)
+
+
+def test_a_field_chosen_the_moment_its_row_appears_still_shows_its_values(page):
+    UserFactory(username="lucia", first_name="Lucía", role=Role.OWNER)
+    _sign_in(page, "lucia")
+    page.goto(page.base_url + "/campaigns/segments/new/")
+    expect(page.locator("fieldset.condition")).to_have_count(1)
+
+    # Given a hand quicker than the page: the field of a new row is chosen the moment the
+    # row is drawn, before anything else runs
+    page.evaluate(
+        """() => {
+          const observer = new MutationObserver(() => {
+            const field = document.querySelector(
+              "fieldset.condition[data-row='1'] select[name$='-field']");
+            if (!field) return;
+            observer.disconnect();
+            field.value = [...field.options].find((o) => o.text === "Agrees to e-mail").value;
+            field.dispatchEvent(new Event("change", {bubbles: true}));
+          });
+          observer.observe(document.body, {childList: true, subtree: true});
+        }"""
+    )
+    # When she adds a condition
+    page.locator("#condition-add").click()
+
+    # Then the row is redrawn for that field, with its values to choose from
+    row = page.locator("fieldset.condition[data-row='1']")
+    expect(row.get_by_label("Value")).to_be_visible()
+    expect(row.get_by_label("Field")).to_have_value("consent_email")
