@@ -2,11 +2,20 @@
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.utils import translation
 
 from clientela.core.models import Role
 from clientela.core.services import api_token_create
 from clientela.customers.tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Passwords are hashed in a blink: the real hasher spends half a second on each of
+    the suite's thousands of users."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -46,9 +46,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, settings):
+def page(browser, live_server):
     """A fresh browser tab in English with its own cookies, pointed at the live server."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -81,11 +81,6 @@ def query(env, sql: str, *params) -> list[tuple]:
         return connection.execute(sql, params).fetchall()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_the_data_folder_and_the_database_are_readable_by_their_owner_only(cli, tmp_path):
     # given a data folder that does not exist yet, and the migrated installation's
     fresh = tmp_path / "new" / "data"

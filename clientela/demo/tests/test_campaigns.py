@@ -7,7 +7,6 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
-from django.test import override_settings
 from django.utils import timezone
 
 from clientela.campaigns.models import (
@@ -30,10 +29,8 @@ def business(django_db_setup, django_db_blocker):
     """The default demo (its campaigns need the default size and history to find their
     segments as they are meant), shared by the tests that only read it, rolled back at
     the end."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=fast),
         transaction.atomic(),
     ):
         yield build_demo()

@@ -8,7 +8,6 @@ from itertools import groupby
 import pytest
 from django.db import transaction
 from django.db.models import F, Min, Sum
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,10 +39,8 @@ def small_demo(seed: int = 2024):
 @pytest.fixture(scope="module")
 def business(django_db_setup, django_db_blocker):
     """One small demo shared by the tests that only read it, rolled back at the end."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=fast),
         transaction.atomic(),
     ):
         yield small_demo()

@@ -12,7 +12,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Max
-from django.test import override_settings
 from django.utils import timezone
 
 from clientela.core.models import Role
@@ -44,10 +43,8 @@ def small_demo(seed: int = 2024):
 @pytest.fixture(scope="module")
 def business(django_db_setup, django_db_blocker):
     """One small demo shared by the tests that only read it, rolled back at the end."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=fast),
         transaction.atomic(),
     ):
         yield small_demo()
