@@ -2,7 +2,9 @@
 
 The mail-merge rows, the labels and the letters are made for the contacted group only
 (never the hold-out nor those set aside), as often as one likes: a download is not a
-posting. ``mail_posted`` ("Mark as posted") is the posting: it checks each waiting
+posting. The labels and the letters come in parts of ``PRINT_PART`` members, by
+customer name: a part's PDF is made in seconds while the page waits, however large the
+campaign, and part N of the labels goes with part N of the letters. ``mail_posted`` ("Mark as posted") is the posting: it checks each waiting
 member's consent and contact limits at that moment, records one outbound mail
 interaction per member posted (in bulk, the member as its source) and marks them sent;
 those refused then are marked refused with the reason, and their letters should stay
@@ -49,11 +51,33 @@ from clientela.relations.services import InteractionRow, contact_refusals, inter
 
 LAUNCHED: set[str] = {CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.FINISHED}
 READ_CHUNK = 1000
+PRINT_PART = 2000
 
 
 def _members(user: User, campaign: Campaign):
     channel_check(campaign, CampaignChannel.MAIL, LAUNCHED)
     return mail_recipients(campaign).filter(customer__in=customer_scope(user=user))
+
+
+def mail_parts(*, user: User, campaign: Campaign) -> list[tuple[int, int]]:
+    """The parts a mail campaign's labels and letters are printed in: the first and the
+    last member of each (counted from 1), one part for none."""
+    count = _members(user, campaign).count()
+    return [
+        (first + 1, min(first + PRINT_PART, count)) for first in range(0, max(count, 1), PRINT_PART)
+    ]
+
+
+def _part(user: User, campaign: Campaign, part: int):
+    """The members of the part numbered ``part`` (from 1); ValidationError on ``part``
+    for a number the campaign has no part for."""
+    members = _members(user, campaign)
+    parts = len(mail_parts(user=user, campaign=campaign))
+    if not 1 <= part <= parts:
+        raise ValidationError(
+            {"part": [_("Choose a part from 1 to %(parts)d.") % {"parts": parts}]}
+        )
+    return members[(part - 1) * PRINT_PART : part * PRINT_PART]
 
 
 def mail_rows(*, user: User, campaign: Campaign) -> Iterator[MailRow]:
@@ -64,9 +88,10 @@ def mail_rows(*, user: User, campaign: Campaign) -> Iterator[MailRow]:
     return (mail_row(member) for member in members.iterator(chunk_size=READ_CHUNK))
 
 
-def mail_labels(*, user: User, campaign: Campaign, sheet: str) -> bytes:
+def mail_labels(*, user: User, campaign: Campaign, sheet: str, part: int = 1) -> bytes:
     """The PDF of a mail campaign's address labels on ``sheet`` (a key of
-    ``LABEL_SHEETS``; another raises ValidationError on ``sheet``)."""
+    ``LABEL_SHEETS``; another raises ValidationError on ``sheet``), for its members of
+    part ``part``."""
     if sheet not in LABEL_SHEETS:
         raise ValidationError(
             {
@@ -76,7 +101,8 @@ def mail_labels(*, user: User, campaign: Campaign, sheet: str) -> bytes:
             }
         )
     home = settings.CLIENTELA_DEFAULT_COUNTRY
-    addresses = (row.address_lines(home) for row in mail_rows(user=user, campaign=campaign))
+    members = _part(user, campaign, part).iterator(chunk_size=READ_CHUNK)
+    addresses = (mail_row(member).address_lines(home) for member in members)
     return labels_pdf(addresses, sheet=LABEL_SHEETS[sheet], title=campaign.name)
 
 
@@ -87,11 +113,12 @@ def _date_in(language: str, cache: dict[str, str]) -> str:
     return cache[language]
 
 
-def mail_letters(*, user: User, campaign: Campaign, paper: str) -> bytes:
+def mail_letters(*, user: User, campaign: Campaign, paper: str, part: int = 1) -> bytes:
     """The PDF of a mail campaign's letters on ``paper`` ("a4" or "letter"), one per
-    member, in the member's language and personalised. Raises ValidationError on
-    ``messages`` when the campaign has no letter for a member's language (nor one for
-    everyone), on ``paper`` for another paper."""
+    member of part ``part``, in the member's language and personalised. Raises
+    ValidationError on ``messages`` when the campaign has no letter for a member's
+    language (nor one for everyone), on ``paper`` for another paper, on ``part`` for a
+    part it has not."""
     if paper not in PAPERS:
         raise ValidationError(
             {"paper": [_("Choose the paper: %(papers)s.") % {"papers": ", ".join(PAPERS)}]}
@@ -117,9 +144,10 @@ def mail_letters(*, user: User, campaign: Campaign, paper: str) -> bytes:
             )
     home = settings.CLIENTELA_DEFAULT_COUNTRY
     dates: dict[str, str] = {}
+    printed = _part(user, campaign, part)
 
     def letters() -> Iterator[Letter]:
-        for member in members.iterator(chunk_size=READ_CHUNK):
+        for member in printed.iterator(chunk_size=READ_CHUNK):
             customer = member.customer
             message = by_language.get(customer.language) or by_language[""]
             values = recipient_values(

@@ -18,6 +18,7 @@ from clientela.campaigns.services import (
     campaign_message_delete,
     campaign_message_set,
 )
+from clientela.campaigns.services import mail as mail_service
 from clientela.campaigns.services.mail import mail_letters, mail_posted
 from clientela.campaigns.tests.factories import campaign_draft
 from clientela.customers.tests.factories import CustomerFactory
@@ -289,3 +290,37 @@ def test_unknown_sheet_or_paper_is_refused_naming_it(owner, bakery):
 
     assert "a4" in refused.value.message_dict["paper"][0]
     assert set(PAPERS) == {"a4", "letter"}
+
+
+def test_a_large_campaign_prints_in_parts_that_go_together(client, owner, monkeypatch):
+    for name in ("Ana", "Beto", "Carla"):
+        _customer(f"Café {name}", f"{name} Ruiz", "5 de Mayo 3")
+    campaign = _launched(owner, _mail_campaign(owner))
+    monkeypatch.setattr(mail_service, "PRINT_PART", 2)
+    client.force_login(owner)
+
+    page = client.get(reverse("campaigns:mail", args=[campaign.pk])).content.decode()
+    labels = client.get(reverse("campaigns:mail_labels", args=[campaign.pk]), {"part": "2"})
+    letters = client.get(reverse("campaigns:mail_letters", args=[campaign.pk]), {"part": "2"})
+    first = mail_letters(user=owner, campaign=campaign, paper="a4")
+
+    assert "come in 2 parts of up to 2 customers" in page
+    assert '<option value="2">3–3</option>' in page
+    assert f'filename="labels-{campaign.pk}-part-2-' in labels["Content-Disposition"]
+    assert ["Café Carla" in text for text in _pdf_text(labels.content)] == [True]
+    assert "Café Ana" not in _pdf_text(labels.content)[0]
+    assert [("Café Carla" in text) for text in _pdf_text(letters.content)] == [True]
+    assert ["Café Ana" in text for text in _pdf_text(first)] == [True, False]
+
+
+@pytest.mark.parametrize("part", ["0", "3", "dos", "-1"])
+def test_a_part_the_campaign_has_not_is_refused_naming_it(client, owner, bakery, part):
+    client.force_login(owner)
+
+    response = client.get(
+        reverse("campaigns:mail_letters", args=[bakery.pk]), {"part": part}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("campaigns:mail", args=[bakery.pk])
+    text = response.content.decode()
+    assert "Choose a part from 1 to 1." in text or "Choose a part by its number." in text

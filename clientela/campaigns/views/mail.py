@@ -14,7 +14,13 @@ from django.views.decorators.http import require_POST
 from clientela.campaigns.mailing import LABEL_SHEETS, PAPERS
 from clientela.campaigns.models import Campaign, CampaignChannel, MemberGroup
 from clientela.campaigns.services._common import maker_is
-from clientela.campaigns.services.mail import mail_labels, mail_letters, mail_posted, mail_rows
+from clientela.campaigns.services.mail import (
+    mail_labels,
+    mail_letters,
+    mail_parts,
+    mail_posted,
+    mail_rows,
+)
 from clientela.core.access import Capability
 from clientela.core.validators import country_name
 from clientela.sheets.downloads import Column, column_rows, file_name, table_download
@@ -42,10 +48,19 @@ def _campaign(pk: int) -> Campaign:
     return campaign
 
 
-def _pdf(content: bytes, name: str) -> HttpResponse:
+def _part(request: HttpRequest) -> int:
+    """The part asked for in ``?part=`` (the first when absent); ValidationError on
+    ``part`` for what is not a whole number."""
+    part = request.GET.get("part", "1")
+    if not part.isdecimal():
+        raise ValidationError({"part": [_("Choose a part by its number.")]})
+    return int(part)
+
+
+def _pdf(content: bytes, name: str, part: int) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=file_name(name, "pdf")
+        as_attachment=True, filename=file_name(f"{name}-part-{part}" if part > 1 else name, "pdf")
     )
     return response
 
@@ -74,6 +89,7 @@ def mail_page(request: HttpRequest, pk: int) -> HttpResponse:
         "papers": PAPERS,
         "manages": maker_is(request.user, campaign),
         "has_letter": campaign.messages.exists(),
+        "parts": mail_parts(user=request.user, campaign=campaign),
     }
     return render(request, "campaigns/mail/mail.html", context)
 
@@ -95,28 +111,38 @@ def mail_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.CAMPAIGN_VIEW)
 def mail_labels_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The members' address labels as a PDF, on ``?sheet=`` (A4 3 × 7 by default)."""
+    """The members' address labels as a PDF, on ``?sheet=`` (A4 3 × 7 by default), of
+    the part ``?part=`` (the first by default)."""
     campaign = _campaign(pk)
     try:
+        part = _part(request)
         content = mail_labels(
-            user=request.user, campaign=campaign, sheet=request.GET.get("sheet", "a4_21")
+            user=request.user,
+            campaign=campaign,
+            sheet=request.GET.get("sheet", "a4_21"),
+            part=part,
         )
     except ValidationError as error:
         return _refused(request, campaign, error)
-    return _pdf(content, f"labels-{campaign.pk}")
+    return _pdf(content, f"labels-{campaign.pk}", part)
 
 
 @capability_required(Capability.CAMPAIGN_VIEW)
 def mail_letters_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The personalised letters as a PDF, on ``?paper=`` (A4 by default)."""
+    """The personalised letters as a PDF, on ``?paper=`` (A4 by default), of the part
+    ``?part=`` (the first by default)."""
     campaign = _campaign(pk)
     try:
+        part = _part(request)
         content = mail_letters(
-            user=request.user, campaign=campaign, paper=request.GET.get("paper", "a4")
+            user=request.user,
+            campaign=campaign,
+            paper=request.GET.get("paper", "a4"),
+            part=part,
         )
     except ValidationError as error:
         return _refused(request, campaign, error)
-    return _pdf(content, f"letters-{campaign.pk}")
+    return _pdf(content, f"letters-{campaign.pk}", part)
 
 
 @require_POST
