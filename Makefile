@@ -26,6 +26,8 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock $(wildcard clientela/locale/*/L
 
 install: $(VENV)/.installed
 
+# The demo's e-mail is signed by its bakery, unless the sender's name is set.
+demo: export CLIENTELA_EMAIL_FROM_NAME ?= Panadería La Espiga
 demo: install
 	$(BIN)/clientela migrate --no-input -v 0
 	$(BIN)/clientela demo --keep --port $(PORT)
