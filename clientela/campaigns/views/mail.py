@@ -1,6 +1,8 @@
 """A mail campaign's pages: what to print (the mail-merge spreadsheet, the address
 labels, the letters) and "Mark as posted", which records the letters as contacts."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
@@ -57,14 +59,6 @@ def _part(request: HttpRequest) -> int:
     return int(part)
 
 
-def _pdf(content: bytes, name: str, part: int) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=file_name(f"{name}-part-{part}" if part > 1 else name, "pdf")
-    )
-    return response
-
-
 def _refused(request: HttpRequest, campaign: Campaign, error: ValidationError) -> HttpResponse:
     messages.error(request, " ".join(error.messages))
     return redirect("campaigns:mail", pk=campaign.pk)
@@ -109,40 +103,38 @@ def mail_merge(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _pdf(
+    request: HttpRequest, pk: int, name: str, make: Callable[..., bytes], **options: str
+) -> HttpResponse:
+    """The PDF ``make`` gives for the mail campaign ``pk``'s part ``?part=`` as a download
+    named after ``name``; back to the campaign's Letters page with the reason when it
+    is refused."""
+    campaign = _campaign(pk)
+    try:
+        part = _part(request)
+        content = make(user=request.user, campaign=campaign, part=part, **options)
+    except ValidationError as error:
+        return _refused(request, campaign, error)
+    name = f"{name}-{campaign.pk}" + (f"-part-{part}" if part > 1 else "")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=file_name(name, "pdf")
+    )
+    return response
+
+
 @capability_required(Capability.CAMPAIGN_VIEW)
 def mail_labels_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The members' address labels as a PDF, on ``?sheet=`` (A4 3 × 7 by default), of
     the part ``?part=`` (the first by default)."""
-    campaign = _campaign(pk)
-    try:
-        part = _part(request)
-        content = mail_labels(
-            user=request.user,
-            campaign=campaign,
-            sheet=request.GET.get("sheet", "a4_21"),
-            part=part,
-        )
-    except ValidationError as error:
-        return _refused(request, campaign, error)
-    return _pdf(content, f"labels-{campaign.pk}", part)
+    return _pdf(request, pk, "labels", mail_labels, sheet=request.GET.get("sheet", "a4_21"))
 
 
 @capability_required(Capability.CAMPAIGN_VIEW)
 def mail_letters_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The personalised letters as a PDF, on ``?paper=`` (A4 by default), of the part
     ``?part=`` (the first by default)."""
-    campaign = _campaign(pk)
-    try:
-        part = _part(request)
-        content = mail_letters(
-            user=request.user,
-            campaign=campaign,
-            paper=request.GET.get("paper", "a4"),
-            part=part,
-        )
-    except ValidationError as error:
-        return _refused(request, campaign, error)
-    return _pdf(content, f"letters-{campaign.pk}", part)
+    return _pdf(request, pk, "letters", mail_letters, paper=request.GET.get("paper", "a4"))
 
 
 @require_POST
