@@ -115,7 +115,7 @@ def _pdf(
         content = make(user=request.user, campaign=campaign, part=part, **options)
     except ValidationError as error:
         return _refused(request, campaign, error)
-    name = f"{name}-{campaign.pk}" + (f"-part-{part}" if part > 1 else "")
+    name = f"{name}-{campaign.pk}" + (f"-part-{part}" if "part" in request.GET else "")
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=file_name(name, "pdf")
