@@ -119,8 +119,11 @@ def test_a_drop_on_lost_asks_why_and_cancelling_returns_the_card(page):
     dialog.get_by_label("Why was it lost?").select_option(label="Went with a competitor")
     dialog.get_by_label("Competitor").fill("Panificadora del Norte")
     dialog.get_by_role("button", name="Mark as lost").click()
+
+    # Then the board says it is lost, and the deal's page says why
     lost = _column(page, "Lost")
     expect(lost).to_contain_text("Banquete")
+    expect(page.locator("#messages")).to_contain_text("“Banquete” moved to Lost.")
     lost.get_by_role("link", name="Banquete").click()
     expect(page.locator("#opportunity-lost-reason")).to_have_text(
         "Went with a competitor · Panificadora del Norte"
