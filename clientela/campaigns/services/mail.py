@@ -4,11 +4,12 @@ The mail-merge rows, the labels and the letters are made for the contacted group
 (never the hold-out nor those set aside), as often as one likes: a download is not a
 posting. The labels and the letters come in parts of ``PRINT_PART`` members, by
 customer name: a part's PDF is made in seconds while the page waits, however large the
-campaign, and part N of the labels goes with part N of the letters. ``mail_posted`` ("Mark as posted") is the posting: it checks each waiting
-member's consent and contact limits at that moment, records one outbound mail
-interaction per member posted (in bulk, the member as its source) and marks them sent;
-those refused then are marked refused with the reason, and their letters should stay
-home.
+campaign, and part N of the labels goes with part N of the letters.
+
+``mail_posted`` ("Mark as posted") is the posting: it checks each waiting member's
+consent and contact limits at that moment, records one outbound mail interaction per
+member posted (in bulk, the member as its source) and marks them sent; those refused
+then are marked refused with the reason, and their letters should stay home.
 """
 
 from collections.abc import Iterator
